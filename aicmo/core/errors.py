@@ -1,0 +1,57 @@
+"""One family of application errors, mapped to HTTP answers in one DRF exception handler."""
+
+import logging
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A refusal the user can understand. `code` is machine-readable, `message` is for people."""
+
+    http_status = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(self, message: str, *, details: dict | list | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(ApplicationError):
+    http_status = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+
+
+class PermissionDenied(ApplicationError):
+    http_status = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
+
+
+class Conflict(ApplicationError):
+    """Illegal transition, stale version, blocking quality issues."""
+
+    http_status = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        body = {"detail": exc.message, "code": exc.code}
+        if exc.details is not None:
+            body["details"] = exc.details
+        return Response(body, status=exc.http_status)
+    response = exception_handler(exc, context)
+    if response is None:
+        # Never a bare 500 page for API clients: log with the trace id and answer in JSON.
+        request = context.get("request")
+        trace_id = getattr(request, "trace_id", "")
+        logger.exception("unhandled API error", extra={"trace_id": trace_id})
+        return Response({"detail": "Internal error.", "code": "internal_error", "trace_id": trace_id},
+                        status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        response["Retry-After"] = str(int(exc.wait) + 1)
+    return response

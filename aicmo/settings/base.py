@@ -1,0 +1,228 @@
+"""Settings shared by every environment. Everything configurable is read through one `environ.Env`."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = BASE_DIR / "var"  # local state of the dev shape: SQLite-free bits like the file broker
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-secret-key-change-me" if DEBUG else "")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "django_htmx",
+    "aicmo.core",
+    "campaigns",
+    "deliverables",
+    "creatives",
+]
+
+MIDDLEWARE = [
+    "aicmo.core.trace.TraceIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "aicmo.urls"
+WSGI_APPLICATION = "aicmo.wsgi.application"
+ASGI_APPLICATION = "aicmo.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Web and worker share the file: wait for the lock instead of failing with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = env.path("AICMO_MEDIA_ROOT", default=VAR_DIR / "media")
+MEDIA_URL = "/media/"  # never served directly: files go through views that check brand membership
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("AICMO_MAX_REQUEST_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+
+# --- Redis, broker, cache ---------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+BROKER_DIR = VAR_DIR / "broker"
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}}}
+else:
+    # Shared by web and worker processes on one machine (cooldowns, throttles) without a server.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
+
+# --- LLM providers ------------------------------------------------------------------------------------
+OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env("OPENAI_BASE_URL", default="")
+ANTHROPIC_API_KEY = env("ANTHROPIC_API_KEY", default="")
+ANTHROPIC_BASE_URL = env("ANTHROPIC_BASE_URL", default="")
+GROQ_API_KEY = env("GROQ_API_KEY", default="")
+GROQ_BASE_URL = env("GROQ_BASE_URL", default="https://api.groq.com/openai/v1")
+OLLAMA_BASE_URL = env("OLLAMA_BASE_URL", default="")
+
+AICMO_LLM_PRIMARY_PROVIDER = env("AICMO_LLM_PRIMARY_PROVIDER", default="")
+AICMO_LLM_FALLBACK_PROVIDERS = env.list("AICMO_LLM_FALLBACK_PROVIDERS", default=[])
+AICMO_FORCE_LLM_PROVIDER_FAIL = env.list("AICMO_FORCE_LLM_PROVIDER_FAIL", default=[])
+AICMO_DEV_STUBS = env.bool("AICMO_DEV_STUBS", default=False)
+AICMO_LLM_TIMEOUT_S = env.float("AICMO_LLM_TIMEOUT_S", default=60.0)
+AICMO_LLM_MAX_TOKENS = env.int("AICMO_LLM_MAX_TOKENS", default=1800)
+# Circuit breaker: this many failures in a row open a provider's cooldown for this long.
+AICMO_COOLDOWN_FAILURES = env.int("AICMO_COOLDOWN_FAILURES", default=3)
+AICMO_COOLDOWN_S = env.float("AICMO_COOLDOWN_S", default=60.0)
+
+AICMO_OPENAI_MODEL = env("AICMO_OPENAI_MODEL", default="gpt-4.1-mini")
+AICMO_ANTHROPIC_MODEL = env("AICMO_ANTHROPIC_MODEL", default="claude-sonnet-4-5")
+AICMO_GROQ_MODEL = env("AICMO_GROQ_MODEL", default="llama-3.3-70b-versatile")
+AICMO_OLLAMA_MODEL = env("AICMO_OLLAMA_MODEL", default="llama3.1")
+AICMO_OFFLINE_MODEL = "offline-templates-v1"
+AICMO_IMAGE_MODEL = env("AICMO_IMAGE_MODEL", default="gpt-image-1")
+
+AICMO_DEBUG_LOGGING = env.bool("AICMO_DEBUG_LOGGING", default=False)
+AICMO_DEMO_PASSWORD = env("AICMO_DEMO_PASSWORD", default="demo-pass-123")
+# A task delivered more often than this (a worker killed every time) ends as a failed deliverable.
+AICMO_MAX_TASK_DELIVERIES = env.int("AICMO_MAX_TASK_DELIVERIES", default=3)
+# A run still RUNNING this long after its last progress is re-dispatched or failed by the sweeper.
+AICMO_RUN_STUCK_AFTER_S = env.int("AICMO_RUN_STUCK_AFTER_S", default=600)
+AICMO_MAX_WAIT_S = 120
+
+# --- Celery -----------------------------------------------------------------------------------------
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True  # with acks_late: a SIGKILLed child's task is redelivered
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True  # state lives in the database, not in a result backend
+CELERY_TASK_SOFT_TIME_LIMIT = int(AICMO_LLM_TIMEOUT_S * 4 + 30)  # above SDK timeout x fallbacks
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Above the task time limit, so a long task is not redelivered while it still runs.
+        "visibility_timeout": CELERY_TASK_TIME_LIMIT + 300,
+        # A frozen Redis must not hang a web request forever.
+        "socket_timeout": 5,
+        "socket_connect_timeout": 3,
+    }
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-runs": {"task": "deliverables.tasks.requeue_stuck_runs", "schedule": 60.0},
+}
+
+# --- DRF ----------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 25,
+    "EXCEPTION_HANDLER": "aicmo.core.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "generate": env("AICMO_GENERATE_RATE", default="30/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AICMO API",
+    "DESCRIPTION": "Briefs in, reviewed marketing deliverables out.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Logging --------------------------------------------------------------------------------------------
+LOG_LEVEL = "DEBUG" if AICMO_DEBUG_LOGGING else env("AICMO_LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "aicmo.core.logging.ContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(run_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "aicmo": {"level": LOG_LEVEL},
+        "campaigns": {"level": LOG_LEVEL},
+        "creatives": {"level": LOG_LEVEL},
+        "deliverables": {"level": LOG_LEVEL},
+        "django.request": {"level": "ERROR"},
+        "celery": {"level": "INFO"},
+        # The SDKs log whole prompts at DEBUG: keep them quiet unless asked.
+        "openai": {"level": "DEBUG" if AICMO_DEBUG_LOGGING else "WARNING"},
+        "anthropic": {"level": "DEBUG" if AICMO_DEBUG_LOGGING else "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}

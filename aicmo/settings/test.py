@@ -1,0 +1,51 @@
+"""Test settings: fast hashing, in-memory cache, an isolated media root, no network, no real keys.
+
+The suite runs on PostgreSQL (TEST_DATABASE_URL, default the local server). Off CI, a machine
+without PostgreSQL falls back to SQLite and the integration tests skip; with CI=true they never skip:
+a missing PostgreSQL or Redis fails the run.
+"""
+
+import os
+import socket
+import tempfile
+from urllib.parse import urlparse
+
+from .base import *  # noqa: F403
+from .base import REST_FRAMEWORK, env
+
+DEBUG = False
+AICMO_DEV_STUBS = True
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+MEDIA_ROOT = tempfile.mkdtemp(prefix="aicmo-test-media-")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+ALLOWED_HOSTS = ["*"]
+
+# Tests never read the developer's keys: each test configures the providers it drives.
+OPENAI_API_KEY = ANTHROPIC_API_KEY = GROQ_API_KEY = OLLAMA_BASE_URL = ""
+OPENAI_BASE_URL = ANTHROPIC_BASE_URL = ""
+AICMO_LLM_PRIMARY_PROVIDER = ""
+AICMO_LLM_FALLBACK_PROVIDERS = []
+AICMO_FORCE_LLM_PROVIDER_FAIL = []
+AICMO_LLM_TIMEOUT_S = 5.0
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"generate": "1000/min"}}
+
+CI = os.environ.get("CI") == "true"
+TEST_REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+_pg_url = env("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/aicmo")
+
+
+def _reachable(url: str) -> bool:
+    parts = urlparse(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+POSTGRES_AVAILABLE = CI or _reachable(_pg_url)  # on CI, never fall back: a missing server must fail
+DATABASES = {"default": env.db_url_config(_pg_url if POSTGRES_AVAILABLE else "sqlite://:memory:")}

@@ -1,0 +1,210 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Module(models.TextChoices):
+    CAMPAIGNS = "campaigns"
+    CREATIVES = "creatives"
+    STUDIO = "studio"
+
+
+class Run(models.Model):
+    """One generate request: its brief, its deliverable slots, and how generation went."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING"
+        RUNNING = "RUNNING"
+        SUCCESS = "SUCCESS"
+        PARTIAL = "PARTIAL"
+        FAILED = "FAILED"
+
+    TERMINAL = (Status.SUCCESS, Status.PARTIAL, Status.FAILED)
+
+    run_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    module = models.CharField(max_length=20, choices=Module.choices)
+    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="runs")
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
+                                 related_name="runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    trace_id = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    input_snapshot = models.JSONField(default=dict, help_text="The brief and brand kit as they were at request time.")
+    provider = models.CharField(max_length=40, default="none")
+    model = models.CharField(max_length=120, blank=True)
+    tokens_used = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    error = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["brand", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.module} run {self.run_id} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class Deliverable(models.Model):
+    """One piece of work in a run. Its text lives in immutable Revisions; `version` is the current one."""
+
+    class Status(models.TextChoices):  # the review workflow
+        DRAFT = "draft"
+        IN_REVIEW = "in_review"
+        CHANGES_REQUESTED = "changes_requested"
+        APPROVED = "approved"
+
+    class Generation(models.TextChoices):  # the worker's progress on this slot
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="deliverables")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=240, blank=True)
+    platform = models.CharField(max_length=20, null=True, blank=True)
+    hashtags = models.JSONField(default=list, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True)
+    version = models.PositiveIntegerField(default=0, help_text="Number of the current revision; 0 before generation.")
+    generation_status = models.CharField(max_length=10, choices=Generation.choices, default=Generation.PENDING)
+    deliveries = models.PositiveSmallIntegerField(default=0, help_text="How often a worker picked this slot up.")
+    error = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["run", "position"]
+        permissions = [("approve_deliverable", "Can approve or reject deliverables")]
+
+    def __str__(self) -> str:
+        return self.title or self.kind
+
+
+class Revision(models.Model):
+    """Immutable text of a deliverable at one version: written by a provider or by a person."""
+
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=240, blank=True)
+    content_markdown = models.TextField()
+    hashtags = models.JSONField(default=list, blank=True)
+    structured = models.JSONField(default=dict, blank=True, help_text="Kind-specific fields (headline, entries…).")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="+")
+    provider = models.CharField(max_length=40, blank=True)
+    model = models.CharField(max_length=120, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    quality = models.JSONField(default=dict, blank=True, help_text="Quality report computed for this text.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deliverable", "version"]
+        constraints = [models.UniqueConstraint(fields=["deliverable", "version"], name="one_revision_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.deliverable_id} v{self.version}"
+
+
+def asset_upload_to(asset: "Asset", filename: str) -> str:
+    return f"assets/{asset.brand_id}/{asset.id}{filename[filename.rfind('.'):] if '.' in filename else '.png'}"
+
+
+class Asset(models.Model):
+    """A generated or uploaded file (images). Stored in Django storage, served only to brand members."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="assets")
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="assets")
+    file = models.FileField(upload_to=asset_upload_to)
+    content_type = models.CharField(max_length=60, default="image/png")
+    prompt = models.TextField(blank=True)
+    size = models.CharField(max_length=20, blank=True)
+    provider = models.CharField(max_length=40, blank=True)
+    model = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"asset {self.id}"
+
+    @property
+    def url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("asset-file", args=[self.id])
+
+
+class AuditEvent(models.Model):
+    """Who did what to which deliverable, and when. Written by every transition and export."""
+
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, null=True, blank=True,
+                                    related_name="audit_events")
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    comment = models.TextField(blank=True)
+    revision = models.PositiveIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.CheckConstraint(condition=Q(deliverable__isnull=False) | Q(run__isnull=False),
+                                              name="audit_event_has_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_status}→{self.to_status}"
+
+
+class ProviderCall(models.Model):
+    """One LLM or image call: which provider, how long, how many tokens, what it cost, how it ended."""
+
+    class Outcome(models.TextChoices):
+        OK = "ok"
+        ERROR = "error"
+        SKIPPED = "skipped"  # cooling down or forced to fail by a drill
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, null=True, blank=True, related_name="provider_calls")
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="provider_calls")
+    brand = models.ForeignKey("campaigns.Brand", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    provider = models.CharField(max_length=40)
+    model = models.CharField(max_length=120, blank=True)
+    use_case = models.CharField(max_length=40)
+    latency_ms = models.PositiveIntegerField(default=0)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    error_type = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    trace_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model} {self.outcome} {self.latency_ms}ms"
