@@ -1,6 +1,7 @@
 """The Celery app. Tasks live in each app's `tasks.py`; settings come from Django (`CELERY_*`)."""
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -9,3 +10,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aicmo.settings.dev")
 app = Celery("aicmo")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def _prepare_file_broker() -> None:
+    """kombu's filesystem transport (the no-server broker of `make run`) expects its folders to exist."""
+    from django.conf import settings
+
+    if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
+        for key in ("data_folder_in", "processed_folder"):
+            Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
+
+
+app.on_after_configure.connect(lambda sender, **kwargs: _prepare_file_broker(), weak=False)

@@ -49,3 +49,7 @@ def _reachable(url: str) -> bool:
 
 POSTGRES_AVAILABLE = CI or _reachable(_pg_url)  # on CI, never fall back: a missing server must fail
 DATABASES = {"default": env.db_url_config(_pg_url if POSTGRES_AVAILABLE else "sqlite://:memory:")}
+
+# Unit tests never reach a broker: tasks run inline (see the `run_tasks_inline` fixture) or not at all.
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}

@@ -1,0 +1,185 @@
+"""The provider chain with the real providers, against the fake server: fallback, repair, drills, cooldown."""
+
+import dataclasses
+import logging
+import time
+import traceback
+
+import pytest
+
+from aicmo.llm.base import ImageRequest
+from aicmo.llm.chain import CallRecord, ProviderChain
+from aicmo.llm.exceptions import AllProvidersFailed, ErrorType
+from aicmo.llm.fake_server import FakeLLMServer, Reply, example_for_schema
+
+from .factories import (
+    AD_SCHEMA,
+    ANTHROPIC_MODEL,
+    API_KEY,
+    OPENAI_MODEL,
+    ad_request,
+    anthropic_provider,
+    openai_provider,
+    text_request,
+)
+
+INVALID_AD = {"headline": "Brew better", "hashtags": ["no hash sign"]}
+
+
+def make_chain(fake: FakeLLMServer, records: list[CallRecord], *, timeout_s: float = 5.0,
+               forced_failures: tuple[str, ...] = ()) -> ProviderChain:
+    providers = [openai_provider(fake, timeout_s=timeout_s), anthropic_provider(fake, timeout_s=timeout_s)]
+    return ProviderChain(providers, forced_failures=forced_failures, recorder=records.append)
+
+
+def outcomes(records: list[CallRecord]) -> list[tuple[str, str, str]]:
+    return [(r.provider, r.outcome, r.error_type) for r in records]
+
+
+def test_a_failing_primary_falls_through_to_the_next_provider(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.enqueue("openai", Reply(status=500))
+    fake.enqueue("anthropic", Reply(text="Fresh coffee, faster.", usage=(120, 30)))
+
+    completion = make_chain(fake, records).complete(text_request())
+
+    assert (completion.provider, completion.text) == ("anthropic", "Fresh coffee, faster.")
+    assert outcomes(records) == [("openai", "error", ErrorType.PROVIDER_ERROR), ("anthropic", "ok", "")]
+    assert (records[0].model, records[0].error_message) == (OPENAI_MODEL, "HTTP 500 from openai")
+    assert (records[1].model, records[1].tokens_in, records[1].tokens_out) == (ANTHROPIC_MODEL, 120, 30)
+    assert (len(fake.requests_to("openai")), len(fake.requests_to("anthropic"))) == (1, 1)
+
+
+def test_a_failing_primary_stream_falls_through_before_the_first_event(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.enqueue("openai", Reply(status=503))
+    fake.enqueue("anthropic", Reply(stream_chunks=["Fresh ", "coffee."]))
+
+    events = list(make_chain(fake, records).stream(text_request()))
+
+    assert [e.text for e in events[:-1]] == ["Fresh ", "coffee."]
+    assert events[-1].completion is not None and events[-1].completion.provider == "anthropic"
+    assert outcomes(records) == [("openai", "error", ErrorType.PROVIDER_ERROR), ("anthropic", "ok", "")]
+
+
+def test_every_provider_down_raises_all_providers_failed(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.default_status = 503
+
+    with pytest.raises(AllProvidersFailed) as caught:
+        make_chain(fake, records).complete(text_request())
+
+    assert caught.value.error_type == ErrorType.PROVIDER_ERROR
+    assert [(e.provider, e.status_code) for e in caught.value.errors] == [("openai", 503), ("anthropic", 503)]
+    assert outcomes(records) == [("openai", "error", ErrorType.PROVIDER_ERROR),
+                                 ("anthropic", "error", ErrorType.PROVIDER_ERROR)]
+
+
+def test_every_provider_rate_limited_is_a_rate_limit(fake: FakeLLMServer) -> None:
+    fake.default_status = 429
+
+    with pytest.raises(AllProvidersFailed) as caught:
+        make_chain(fake, []).complete(text_request())
+
+    assert caught.value.error_type == ErrorType.RATE_LIMIT
+
+
+def test_an_invalid_structured_answer_is_repaired_on_the_same_provider(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.enqueue("openai", Reply(json=INVALID_AD, usage=(100, 20)), Reply(usage=(150, 25)))
+
+    completion = make_chain(fake, records).complete(ad_request())
+
+    assert (completion.provider, completion.data) == ("openai", example_for_schema(AD_SCHEMA))
+    assert (completion.usage.tokens_in, completion.usage.tokens_out) == (250, 45)  # both attempts are paid for
+    first, repair = fake.requests_to("openai")
+    assert repair.body["messages"][:-2] == first.body["messages"]
+    assert repair.body["messages"][-2] == {"role": "assistant", "content": '{"headline": "Brew better", '
+                                                                           '"hashtags": ["no hash sign"]}'}
+    assert repair.body["messages"][-1]["content"].startswith("That answer is invalid: hashtags/0: ")
+    assert fake.requests_to("anthropic") == []
+    assert outcomes(records) == [("openai", "ok", "")]
+
+
+def test_an_answer_invalid_twice_falls_through_to_the_next_provider(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.enqueue("openai", Reply(json=INVALID_AD), Reply(text="still not json"))
+
+    completion = make_chain(fake, records).complete(ad_request())
+
+    assert (completion.provider, completion.data) == ("anthropic", example_for_schema(AD_SCHEMA))
+    assert len(fake.requests_to("openai")) == 2
+    assert outcomes(records) == [("openai", "error", ErrorType.VALIDATION_ERROR), ("anthropic", "ok", "")]
+
+
+def test_a_forced_failure_drill_never_calls_the_provider(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+
+    completion = make_chain(fake, records, forced_failures=("openai",)).complete(text_request())
+
+    assert completion.provider == "anthropic"
+    assert fake.requests_to("openai") == []
+    assert outcomes(records) == [("openai", "skipped", ErrorType.PROVIDER_ERROR), ("anthropic", "ok", "")]
+
+
+def test_a_provider_failing_repeatedly_cools_down_and_is_not_called(fake: FakeLLMServer, settings) -> None:
+    settings.AICMO_COOLDOWN_FAILURES = 2
+    settings.AICMO_COOLDOWN_S = 60
+    fake.enqueue("openai", Reply(status=500), Reply(status=500), Reply(status=500))
+    records: list[CallRecord] = []
+    chain = make_chain(fake, records)
+
+    answers = [chain.complete(text_request()).provider for _ in range(3)]
+
+    assert answers == ["anthropic", "anthropic", "anthropic"]
+    assert len(fake.requests_to("openai")) == 2  # the third call never reached it
+    assert outcomes(records)[-2:] == [("openai", "skipped", ErrorType.PROVIDER_ERROR), ("anthropic", "ok", "")]
+    assert records[-2].error_message == "skipped: cooling down after repeated failures"
+
+
+def test_a_hanging_primary_is_cut_by_its_timeout_and_the_secondary_answers(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.enqueue("openai", Reply(hang=True))
+    started = time.monotonic()
+
+    completion = make_chain(fake, records, timeout_s=0.5).complete(text_request())
+
+    assert completion.provider == "anthropic"
+    assert time.monotonic() - started < 1.5
+    assert outcomes(records) == [("openai", "error", ErrorType.TIMEOUT), ("anthropic", "ok", "")]
+
+
+def test_images_skip_a_provider_without_image_support(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    chain = ProviderChain([anthropic_provider(fake), openai_provider(fake)], recorder=records.append)
+
+    result = chain.generate_image(ImageRequest(prompt="A latte on oak"))
+
+    assert (result.provider, result.model) == ("openai", "gpt-image-1")
+    assert outcomes(records) == [("openai", "ok", "")]  # unsupported is neither a failure nor a call
+
+
+@pytest.mark.parametrize("statuses", [(401, 500), (500, 401)], ids=["401-then-500", "500-then-401"])
+def test_the_api_key_never_leaks(fake: FakeLLMServer, caplog: pytest.LogCaptureFixture,
+                                 statuses: tuple[int, int]) -> None:
+    # Given error bodies that quote the key, as real 401s do, and every logger at DEBUG (the SDKs' too)
+    for name in (None, "openai", "anthropic", "httpx2", "aicmo"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    echo = f"Incorrect API key provided: {API_KEY}"
+    fake.enqueue("openai", Reply(status=statuses[0], body={"error": {"message": echo, "type": "invalid_request"}}))
+    fake.enqueue("anthropic", Reply(status=statuses[1], body={"type": "error", "error": {
+        "type": "authentication_error", "message": echo}}))
+    records: list[CallRecord] = []
+
+    with pytest.raises(AllProvidersFailed) as caught:
+        make_chain(fake, records).complete(text_request())
+
+    assert fake.requests[0].headers["authorization"] == f"Bearer {API_KEY}"  # the key was really sent
+    assert [e.status_code for e in caught.value.errors] == list(statuses)
+    assert caplog.records  # something was logged, so the next line is not vacuous
+    assert API_KEY not in caplog.text
+    assert all(API_KEY not in str(vars(record)) for record in caplog.records)
+    assert API_KEY not in str(caught.value)
+    assert API_KEY not in "".join(traceback.format_exception(caught.value))
+    assert len(records) == 2
+    assert all(API_KEY not in str(dataclasses.asdict(record)) for record in records)

@@ -1,0 +1,69 @@
+"""Prompts for generated deliverables. The brand kit goes into every system prompt."""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+
+from aicmo.llm.base import CompletionRequest, Message
+
+from .kinds import spec_for
+
+
+def brand_instructions(brand: Mapping[str, Any]) -> str:
+    lines = [f"You write for the brand {brand['name']}" + (f" ({brand['industry']})." if brand.get("industry") else ".")]
+    if brand.get("audience"):
+        lines.append(f"Its audience: {brand['audience']}")
+    if brand.get("tone_of_voice"):
+        lines.append(f"Its voice: {brand['tone_of_voice']}")
+    if brand.get("voice_examples"):
+        lines.append("Lines that sound like the brand: " + " / ".join(brand["voice_examples"]))
+    if brand.get("banned_words"):
+        lines.append("Never use these words: " + ", ".join(brand["banned_words"]) + ".")
+    if brand.get("required_disclaimers"):
+        lines.append("Every piece must include, word for word: " + " | ".join(brand["required_disclaimers"]))
+    lines.append(f"Write in the language with code '{brand.get('language', 'en')}'.")
+    return "\n".join(lines)
+
+
+SYSTEM = (
+    "You are AICMO, a senior marketing strategist and copywriter. You write finished, specific copy: never "
+    "placeholders such as [Insert …], TBD or Lorem ipsum, never invented statistics presented as facts. "
+    "Answer only with JSON matching the given schema."
+)
+
+
+def deliverable_request(*, kind: str, context: Mapping[str, Any], trace_id: str) -> CompletionRequest:
+    """The request for one deliverable slot. `context` is the run's snapshot plus the slot's own fields."""
+    spec = spec_for(kind)
+    brief = {key: value for key, value in context["brief"].items() if value not in (None, "", [])}
+    user = (
+        f"Task: {spec.instructions}\n\n"
+        f"Campaign brief (JSON):\n{json.dumps(brief, indent=2, default=str)}\n\n"
+        f"Start date: {context.get('start_date')}\n"
+        + (f"Platform: {context['platform']}\n" if context.get("platform") else "")
+        + (f"This is variant {context['variant']} of several: make it distinct.\n" if context.get("variant") else "")
+    )
+    return CompletionRequest(
+        system=f"{SYSTEM}\n\n{brand_instructions(context['brand'])}",
+        messages=(Message("user", user),),
+        use_case=kind,
+        task=kind,
+        context=context,
+        json_schema=spec.schema(context),
+        max_tokens=settings.AICMO_LLM_MAX_TOKENS,
+        trace_id=trace_id,
+    )
+
+
+def shorten_request(*, kind: str, context: Mapping[str, Any], text: str, limit: int,
+                    trace_id: str) -> CompletionRequest:
+    """One bounded rewrite for a draft over its platform's hard limit."""
+    base = deliverable_request(kind=kind, context=context, trace_id=trace_id)
+    target = int(limit * 0.95)
+    ask = (f"This draft is {len(text)} characters, over the {limit}-character limit. Shorten it to at most "
+           f"{target} characters, hashtags included, keeping the message and the call to action.\n\n{text}")
+    return CompletionRequest(system=base.system, messages=(*base.messages, Message("user", ask)),
+                             use_case=f"{kind}:shorten", task=kind, context={**context, "shorten_to": target},
+                             json_schema=base.json_schema, max_tokens=base.max_tokens, trace_id=trace_id)
