@@ -90,3 +90,14 @@ def run_tasks_inline(monkeypatch, django_capture_on_commit_callbacks):
     monkeypatch.setattr(tasks.generate_deliverable, "apply_async",
                         lambda args, **kwargs: tasks.generate_deliverable.run(*args))
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, tmp_path):
+    """A real Celery worker process on the test database and Redis (integration tests only)."""
+    from aicmo.testing.processes import celery_worker, flush_redis
+
+    flush_redis()
+    worker = celery_worker(tmp_path / "worker.log").start(ready_text="ready.")
+    yield worker
+    worker.stop()

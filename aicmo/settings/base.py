@@ -167,7 +167,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # Above the task time limit, so a long task is not redelivered while it still runs.
-        "visibility_timeout": CELERY_TASK_TIME_LIMIT + 300,
+        "visibility_timeout": env.int("AICMO_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
         # A frozen Redis must not hang a web request forever.
         "socket_timeout": 5,
         "socket_connect_timeout": 3,

@@ -50,6 +50,7 @@ def _reachable(url: str) -> bool:
 POSTGRES_AVAILABLE = CI or _reachable(_pg_url)  # on CI, never fall back: a missing server must fail
 DATABASES = {"default": env.db_url_config(_pg_url if POSTGRES_AVAILABLE else "sqlite://:memory:")}
 
-# Unit tests never reach a broker: tasks run inline (see the `run_tasks_inline` fixture) or not at all.
-CELERY_BROKER_URL = "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# Unit tests run tasks inline (the `run_tasks_inline` fixture); integration tests start real workers that
+# consume from this Redis database. Timeouts keep a test from hanging on a stopped Redis.
+CELERY_BROKER_URL = TEST_REDIS_URL
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 3, "socket_connect_timeout": 2, "visibility_timeout": 60}

@@ -1,0 +1,105 @@
+"""Real processes for integration tests and benchmarks: a Celery worker (and gunicorn) on the test database.
+
+The child processes read the same PostgreSQL database the test uses (pytest-django's test database) and the
+Redis database named by `TEST_REDIS_URL`, through the ordinary environment variables of contract §2."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def database_url() -> str:
+    """The URL of the database this process is using right now (the test database inside tests)."""
+    db = connection.settings_dict
+    if "postgresql" not in db["ENGINE"]:
+        raise RuntimeError("Real worker processes need PostgreSQL (SQLite in-memory is private to the test).")
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def process_env(**overrides: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "aicmo.settings.dev",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.TEST_REDIS_URL,
+        "CELERY_BROKER_URL": settings.TEST_REDIS_URL,
+        "AICMO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "AICMO_DEV_STUBS": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GROQ_API_KEY", "OLLAMA_BASE_URL"):
+        env.pop(name, None)  # a developer's real keys never reach a test process
+    env.update(overrides)
+    return env
+
+
+class ManagedProcess:
+    """A child process whose output goes to a log file; `wait_for` watches the log for a line."""
+
+    def __init__(self, args: list[str], *, env: dict[str, str], log_path: Path, name: str):
+        self.args, self.env, self.log_path, self.name = args, env, log_path, name
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, *, ready_text: str, timeout_s: float = 60) -> "ManagedProcess":
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        log.close()
+        self.wait_for(ready_text, timeout_s=timeout_s)
+        return self
+
+    def output(self) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(self._offset)
+            return log.read().decode(errors="replace")
+
+    def wait_for(self, text: str, *, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return
+            if self.proc and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited ({self.proc.returncode}):\n{self.output()[-3000:]}")
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} did not print {text!r} in {timeout_s}s:\n{self.output()[-3000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole process group (a worker and its pool children)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self, timeout_s: float = 20) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+
+def celery_worker(log_path: Path, *, concurrency: int = 4, beat: bool = False, **env: str) -> ManagedProcess:
+    args = [sys.executable, "-m", "celery", "-A", "aicmo", "worker", "--loglevel", "INFO", "--concurrency",
+            str(concurrency), "--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}@%h"]
+    if beat:
+        args += ["--beat", "--schedule", str(log_path.with_suffix(".beat"))]
+    return ManagedProcess(args, env=process_env(**env), log_path=log_path, name="celery worker")
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(settings.TEST_REDIS_URL).flushdb()
