@@ -36,7 +36,15 @@ def _clean_cache():
 
 
 @pytest.fixture
-def brand(db):
+def roles(db):
+    """The groups of the data migration (a transactional test's flush removes them)."""
+    from deliverables.roles import ensure_roles
+
+    ensure_roles()
+
+
+@pytest.fixture
+def brand(db, roles):
     return BrandFactory(name="Acme Coffee Roasters", slug="acme", banned_words=["cheap"])
 
 

@@ -87,10 +87,14 @@ class ProviderChain:
                 if first.completion is not None:
                     self._succeeded(provider, request.use_case, request.trace_id, first.completion, started)
                     return
-            for event in events:
-                yield event
-                if event.completion is not None:
-                    self._succeeded(provider, request.use_case, request.trace_id, event.completion, started)
+            try:
+                for event in events:
+                    yield event
+                    if event.completion is not None:
+                        self._succeeded(provider, request.use_case, request.trace_id, event.completion, started)
+            except ProviderError as error:  # mid-stream: no fallback, but the failure is recorded and counted
+                self._failed(provider, request.use_case, request.trace_id, error, started, errors)
+                raise
             return
         raise AllProvidersFailed(errors)
 

@@ -54,6 +54,7 @@ class Reply:
     garbage: bool = False  # 200 with a JSON content type and a body that is not JSON
     body: Any = None  # sent as is (a str, or JSON for anything else), with `status`; overrides everything
     cut_stream: bool = False  # drop the connection after the text chunks, before the stream ends
+    stream_error: str | None = None  # after the text chunks, an error event of this type (e.g. "overloaded_error")
     delay_s: float = 0.0  # added to the server's latency, for this reply only
 
 
@@ -79,17 +80,28 @@ class _Answer:
     tokens_out: int
     chunks: list[str]
     cut: bool = False  # end the stream abruptly after the text
+    error: str | None = None  # end the stream with an error event after the text
 
 
 class FakeLLMServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, latency_s: float = 0.0,
-                 chunk_delay_s: float = 0.0, fail_rate: float = 0.0, default_status: int = 200,
-                 seed: int | None = None):
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        latency_s: float = 0.0,
+        chunk_delay_s: float = 0.0,
+        fail_rate: float = 0.0,
+        default_status: int = 200,
+        seed: int | None = None,
+        record_requests: bool = True,
+    ):
         self.latency_s = latency_s  # before every answer
         self.chunk_delay_s = chunk_delay_s  # between streamed chunks
         self.fail_rate = fail_rate  # share of default answers replaced by a 500
         self.default_status = default_status  # status of default answers (e.g. 503 for a dead provider)
         self.requests: list[ReceivedRequest] = []
+        self.record_requests = record_requests  # off for a long-running server, whose list would only grow
         self._queues: dict[str, deque[Reply]] = {name: deque() for name in ("openai", "anthropic", "images")}
         self._lock = threading.Lock()
         self._random = random.Random(seed)
@@ -159,8 +171,9 @@ class FakeLLMServer:
     # --- used by the handler ---------------------------------------------------------------------------
 
     def _record(self, request: ReceivedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
+        if self.record_requests:
+            with self._lock:
+                self.requests.append(request)
 
     def _next_reply(self, endpoint: Endpoint) -> Reply:
         with self._lock:
@@ -181,6 +194,7 @@ class FakeLLMServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a hung handler must not keep the process alive
+    request_queue_size = 256  # the default backlog of 5 refuses connections under a parallel benchmark
     fake: FakeLLMServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -245,8 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(reply.status, _error_body(endpoint, reply.status), reply.headers)
         elif endpoint == "images":
             count = int(body.get("n") or 1)
-            self._send_json(200, {"created": int(time.time()), "data": [{"b64_json": PNG_B64}] * count},
-                            reply.headers)
+            self._send_json(200, {"created": int(time.time()), "data": [{"b64_json": PNG_B64}] * count}, reply.headers)
         elif endpoint == "openai":
             answer = _openai_answer(reply, body)
             if body.get("stream"):
@@ -302,20 +315,25 @@ def _words(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list):
-        return " ".join(_words(block.get("text") or block.get("content") or "") for block in value
-                        if isinstance(block, dict))
+        return " ".join(
+            _words(block.get("text") or block.get("content") or "") for block in value if isinstance(block, dict)
+        )
     return ""
 
 
 def _default_text(messages: Sequence[Mapping[str, Any]]) -> str:
     last_user = next((_words(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
     echo = " ".join(last_user.split()[:12])
-    return f"Here is a sample answer from the fake model about: {echo}" if echo else \
-        "Here is a sample answer from the fake model."
+    return (
+        f"Here is a sample answer from the fake model about: {echo}"
+        if echo
+        else "Here is a sample answer from the fake model."
+    )
 
 
-def _make_answer(reply: Reply, body: Mapping[str, Any], text: str,
-                 tool_calls: list[tuple[str, str, Mapping[str, Any]]]) -> _Answer:
+def _make_answer(
+    reply: Reply, body: Mapping[str, Any], text: str, tool_calls: list[tuple[str, str, Mapping[str, Any]]]
+) -> _Answer:
     prompt = json.dumps(body.get("messages") or []) + _words(body.get("system") or "")
     if reply.usage is not None:
         tokens_in, tokens_out = reply.usage
@@ -323,7 +341,7 @@ def _make_answer(reply: Reply, body: Mapping[str, Any], text: str,
         tokens_in = max(1, len(prompt) // 4)
         tokens_out = max(1, (len(text) + len(json.dumps([c[2] for c in tool_calls]))) // 4)
     chunks = list(reply.stream_chunks) if reply.stream_chunks is not None else re.findall(r"\S+\s*", text)
-    return _Answer(text, tool_calls, tokens_in, tokens_out, chunks, cut=reply.cut_stream)
+    return _Answer(text, tool_calls, tokens_in, tokens_out, chunks, reply.cut_stream, reply.stream_error)
 
 
 def _scripted_calls(reply: Reply, id_prefix: str) -> list[tuple[str, str, Mapping[str, Any]]]:
@@ -332,8 +350,11 @@ def _scripted_calls(reply: Reply, id_prefix: str) -> list[tuple[str, str, Mappin
 
 def _openai_answer(reply: Reply, body: Mapping[str, Any]) -> _Answer:
     response_format = body.get("response_format") or {}
-    schema = (response_format.get("json_schema") or {}).get("schema") \
-        if response_format.get("type") == "json_schema" else None
+    schema = (
+        (response_format.get("json_schema") or {}).get("schema")
+        if response_format.get("type") == "json_schema"
+        else None
+    )
     if reply.json is not None:
         text = reply.json if isinstance(reply.json, str) else json.dumps(reply.json)
     elif reply.text is not None:
@@ -350,23 +371,40 @@ def _openai_answer(reply: Reply, body: Mapping[str, Any]) -> _Answer:
 def _openai_completion(fake: FakeLLMServer, body: Mapping[str, Any], answer: _Answer) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": answer.text or None, "refusal": None}
     if answer.tool_calls:
-        message["tool_calls"] = [{"id": call_id, "type": "function",
-                                  "function": {"name": name, "arguments": json.dumps(args)}}
-                                 for call_id, name, args in answer.tool_calls]
+        message["tool_calls"] = [
+            {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
+            for call_id, name, args in answer.tool_calls
+        ]
     return {
-        "id": f"chatcmpl-fake-{fake._next_id()}", "object": "chat.completion", "created": int(time.time()),
+        "id": f"chatcmpl-fake-{fake._next_id()}",
+        "object": "chat.completion",
+        "created": int(time.time()),
         "model": body.get("model") or "fake-model",
-        "choices": [{"index": 0, "message": message, "logprobs": None,
-                     "finish_reason": "tool_calls" if answer.tool_calls else "stop"}],
-        "usage": {"prompt_tokens": answer.tokens_in, "completion_tokens": answer.tokens_out,
-                  "total_tokens": answer.tokens_in + answer.tokens_out},
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": "tool_calls" if answer.tool_calls else "stop",
+            }
+        ],
+        "usage": {
+            "prompt_tokens": answer.tokens_in,
+            "completion_tokens": answer.tokens_out,
+            "total_tokens": answer.tokens_in + answer.tokens_out,
+        },
     }
 
 
-def _openai_events(fake: FakeLLMServer, body: Mapping[str, Any], answer: _Answer,
-                   include_usage: bool) -> Iterator[str | None]:
-    base = {"id": f"chatcmpl-fake-{fake._next_id()}", "object": "chat.completion.chunk",
-            "created": int(time.time()), "model": body.get("model") or "fake-model"}
+def _openai_events(
+    fake: FakeLLMServer, body: Mapping[str, Any], answer: _Answer, include_usage: bool
+) -> Iterator[str | None]:
+    base = {
+        "id": f"chatcmpl-fake-{fake._next_id()}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model") or "fake-model",
+    }
 
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> str:
         payload = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}
@@ -379,17 +417,28 @@ def _openai_events(fake: FakeLLMServer, body: Mapping[str, Any], answer: _Answer
         yield chunk({"content": piece})
     if answer.cut:
         yield None
+    if answer.error:  # the API's way to fail after it has started answering
+        yield f"data: {json.dumps({'error': {'message': 'fake stream error', 'type': answer.error}})}\n\n"
+        return
     for index, (call_id, name, args) in enumerate(answer.tool_calls):
-        yield chunk({"tool_calls": [{"index": index, "id": call_id, "type": "function",
-                                     "function": {"name": name, "arguments": ""}}]})
+        yield chunk(
+            {
+                "tool_calls": [
+                    {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+                ]
+            }
+        )
         arguments = json.dumps(args)
         half = len(arguments) // 2
         for part in (arguments[:half], arguments[half:]):  # arguments arrive in fragments
             yield chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]})
     yield chunk({}, "tool_calls" if answer.tool_calls else "stop")
     if include_usage:
-        usage = {"prompt_tokens": answer.tokens_in, "completion_tokens": answer.tokens_out,
-                 "total_tokens": answer.tokens_in + answer.tokens_out}
+        usage = {
+            "prompt_tokens": answer.tokens_in,
+            "completion_tokens": answer.tokens_out,
+            "total_tokens": answer.tokens_in + answer.tokens_out,
+        }
         yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
     yield "data: [DONE]\n\n"
 
@@ -417,29 +466,45 @@ def _anthropic_answer(reply: Reply, body: Mapping[str, Any]) -> tuple[_Answer, s
 
 def _anthropic_blocks(answer: _Answer) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [{"type": "text", "text": answer.text}] if answer.text else []
-    blocks += [{"type": "tool_use", "id": call_id, "name": name, "input": args}
-               for call_id, name, args in answer.tool_calls]
+    blocks += [
+        {"type": "tool_use", "id": call_id, "name": name, "input": args} for call_id, name, args in answer.tool_calls
+    ]
     return blocks
 
 
-def _anthropic_message(fake: FakeLLMServer, body: Mapping[str, Any], answer: _Answer,
-                       forced: str | None) -> dict[str, Any]:
+def _anthropic_message(
+    fake: FakeLLMServer, body: Mapping[str, Any], answer: _Answer, forced: str | None
+) -> dict[str, Any]:
     return {
-        "id": f"msg_fake_{fake._next_id()}", "type": "message", "role": "assistant",
-        "model": body.get("model") or "fake-model", "content": _anthropic_blocks(answer),
-        "stop_reason": "tool_use" if answer.tool_calls else "end_turn", "stop_sequence": None,
+        "id": f"msg_fake_{fake._next_id()}",
+        "type": "message",
+        "role": "assistant",
+        "model": body.get("model") or "fake-model",
+        "content": _anthropic_blocks(answer),
+        "stop_reason": "tool_use" if answer.tool_calls else "end_turn",
+        "stop_sequence": None,
         "usage": {"input_tokens": answer.tokens_in, "output_tokens": answer.tokens_out},
     }
 
 
-def _anthropic_events(fake: FakeLLMServer, body: Mapping[str, Any], answer: _Answer,
-                      forced: str | None) -> Iterator[str | None]:
+def _anthropic_events(
+    fake: FakeLLMServer, body: Mapping[str, Any], answer: _Answer, forced: str | None
+) -> Iterator[str | None]:
     def event(name: str, payload: dict[str, Any]) -> str:
         return f"event: {name}\ndata: {json.dumps({'type': name, **payload})}\n\n"
 
     message = _anthropic_message(fake, body, answer, forced)
-    yield event("message_start", {"message": {**message, "content": [], "stop_reason": None,
-                                              "usage": {"input_tokens": answer.tokens_in, "output_tokens": 1}}})
+    yield event(
+        "message_start",
+        {
+            "message": {
+                **message,
+                "content": [],
+                "stop_reason": None,
+                "usage": {"input_tokens": answer.tokens_in, "output_tokens": 1},
+            }
+        },
+    )
     yield event("ping", {})
     index = 0
     if answer.text:
@@ -450,44 +515,66 @@ def _anthropic_events(fake: FakeLLMServer, body: Mapping[str, Any], answer: _Ans
         index += 1
     if answer.cut:
         yield None
+    if answer.error:
+        yield event("error", {"error": {"type": answer.error, "message": "fake stream error"}})
+        return
     for call_id, name, args in answer.tool_calls:
-        yield event("content_block_start", {"index": index, "content_block": {"type": "tool_use", "id": call_id,
-                                                                              "name": name, "input": {}}})
+        yield event(
+            "content_block_start",
+            {"index": index, "content_block": {"type": "tool_use", "id": call_id, "name": name, "input": {}}},
+        )
         arguments = json.dumps(args)
         half = len(arguments) // 2
         for part in (arguments[:half], arguments[half:]):
-            yield event("content_block_delta", {"index": index,
-                                                "delta": {"type": "input_json_delta", "partial_json": part}})
+            yield event(
+                "content_block_delta", {"index": index, "delta": {"type": "input_json_delta", "partial_json": part}}
+            )
         yield event("content_block_stop", {"index": index})
         index += 1
-    yield event("message_delta", {"delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
-                                  "usage": {"output_tokens": answer.tokens_out}})
+    yield event(
+        "message_delta",
+        {
+            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+            "usage": {"output_tokens": answer.tokens_out},
+        },
+    )
     yield event("message_stop", {})
 
 
-_ANTHROPIC_ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 403: "permission_error",
-                          404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
-                          529: "overloaded_error"}
+_ANTHROPIC_ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    529: "overloaded_error",
+}
 
 
 def _error_body(endpoint: Endpoint, status: int) -> dict[str, Any]:
     message = f"fake error: HTTP {status}"
     if endpoint == "anthropic":
-        return {"type": "error", "error": {"type": _ANTHROPIC_ERROR_TYPES.get(status, "api_error"),
-                                           "message": message}}
+        return {"type": "error", "error": {"type": _ANTHROPIC_ERROR_TYPES.get(status, "api_error"), "message": message}}
     kind = "rate_limit_exceeded" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
     return {"error": {"message": message, "type": kind, "param": None, "code": None}}
 
 
 # --- schema examples ---------------------------------------------------------------------------------------
 
-_FORMATS = {"date": "2025-01-15", "date-time": "2025-01-15T09:00:00Z", "email": "sample@example.com",
-            "uri": "https://example.com/sample", "url": "https://example.com/sample", "uuid":
-            "00000000-0000-4000-8000-000000000000"}
+_FORMATS = {
+    "date": "2025-01-15",
+    "date-time": "2025-01-15T09:00:00Z",
+    "email": "sample@example.com",
+    "uri": "https://example.com/sample",
+    "url": "https://example.com/sample",
+    "uuid": "00000000-0000-4000-8000-000000000000",
+}
 
 
-def example_for_schema(schema: Mapping[str, Any], name: str = "answer", *,
-                       _root: Mapping[str, Any] | None = None) -> Any:
+def example_for_schema(
+    schema: Mapping[str, Any], name: str = "answer", *, _root: Mapping[str, Any] | None = None
+) -> Any:
     """A small instance valid against `schema`, with readable strings ("Sample text for <property>").
 
     Honours type, properties, required, items, minItems/maxItems, enum/const, minLength/maxLength,
@@ -510,8 +597,7 @@ def example_for_schema(schema: Mapping[str, Any], name: str = "answer", *,
         merged: dict[str, Any] = {}
         for part in schema["allOf"]:
             merged.update(part)
-        return example_for_schema({**merged, **{k: v for k, v in schema.items() if k != "allOf"}}, name,
-                                  _root=root)
+        return example_for_schema({**merged, **{k: v for k, v in schema.items() if k != "allOf"}}, name, _root=root)
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
@@ -558,8 +644,19 @@ def _string_example(schema: Mapping[str, Any], name: str) -> str:
     word = re.sub(r"\W", "", name) or "sample"
     candidates = [_FORMATS[schema["format"]]] if schema.get("format") in _FORMATS else []
     # Without a pattern the readable text wins; with one, the first candidate that matches it.
-    candidates += [readable, _FORMATS["date"], f"#{word}", word, "sample", "Sample", "SAMPLE", "12345",
-                   "sample-text", _FORMATS["uri"], _FORMATS["email"]]
+    candidates += [
+        readable,
+        _FORMATS["date"],
+        f"#{word}",
+        word,
+        "sample",
+        "Sample",
+        "SAMPLE",
+        "12345",
+        "sample-text",
+        _FORMATS["uri"],
+        _FORMATS["email"],
+    ]
     pattern = schema.get("pattern")
     for candidate in candidates:
         text = _fit(candidate, min_length, max_length)
@@ -586,8 +683,12 @@ def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
     row = b"\x00" + bytes(rgb) * width  # filter byte 0, then the pixels
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height))
+        + chunk(b"IEND", b"")
+    )
 
 
 PNG_BYTES = _png(64, 64, (46, 125, 220))
@@ -608,8 +709,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     _Handler.verbose = args.verbose
-    fake = FakeLLMServer(args.host, args.port, latency_s=args.latency, chunk_delay_s=args.chunk_delay,
-                         fail_rate=args.fail_rate, default_status=args.status)
+    fake = FakeLLMServer(
+        args.host,
+        args.port,
+        latency_s=args.latency,
+        chunk_delay_s=args.chunk_delay,
+        fail_rate=args.fail_rate,
+        default_status=args.status,
+        record_requests=False,
+    )
     print(f"fake LLM server on {fake.base_url} (OpenAI base URL {fake.openai_base_url})", flush=True)
     try:
         fake.serve_forever()

@@ -11,6 +11,7 @@ PER_MILLION_TOKENS: dict[str, tuple[Decimal, Decimal]] = {
     "gpt-4.1-nano": (Decimal("0.10"), Decimal("0.40")),
     "gpt-4o": (Decimal("2.50"), Decimal("10.00")),
     "gpt-4o-mini": (Decimal("0.15"), Decimal("0.60")),
+    "claude-sonnet-4-6": (Decimal("3.00"), Decimal("15.00")),
     "claude-sonnet-4-5": (Decimal("3.00"), Decimal("15.00")),
     "claude-haiku-4-5": (Decimal("1.00"), Decimal("5.00")),
     "claude-opus-4-1": (Decimal("15.00"), Decimal("75.00")),

@@ -133,7 +133,7 @@ AICMO_COOLDOWN_FAILURES = env.int("AICMO_COOLDOWN_FAILURES", default=3)
 AICMO_COOLDOWN_S = env.float("AICMO_COOLDOWN_S", default=60.0)
 
 AICMO_OPENAI_MODEL = env("AICMO_OPENAI_MODEL", default="gpt-4.1-mini")
-AICMO_ANTHROPIC_MODEL = env("AICMO_ANTHROPIC_MODEL", default="claude-sonnet-4-5")
+AICMO_ANTHROPIC_MODEL = env("AICMO_ANTHROPIC_MODEL", default="claude-sonnet-4-6")
 AICMO_GROQ_MODEL = env("AICMO_GROQ_MODEL", default="llama-3.3-70b-versatile")
 AICMO_OLLAMA_MODEL = env("AICMO_OLLAMA_MODEL", default="llama3.1")
 AICMO_OFFLINE_MODEL = "offline-templates-v1"

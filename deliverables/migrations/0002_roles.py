@@ -3,13 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-MARKETER_PERMISSIONS = [
-    ("campaigns", "view_brand"), ("campaigns", "view_campaign"), ("campaigns", "add_campaign"),
-    ("deliverables", "view_run"), ("deliverables", "add_run"),
-    ("deliverables", "view_deliverable"), ("deliverables", "change_deliverable"),
-    ("deliverables", "view_revision"), ("deliverables", "view_asset"), ("deliverables", "view_auditevent"),
-]
-MANAGER_EXTRA = [("deliverables", "approve_deliverable"), ("deliverables", "view_providercall")]
+from deliverables.roles import ROLES, ensure_roles
 
 
 def create_roles(apps, schema_editor):
@@ -17,20 +11,11 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-
-    def permissions(pairs):
-        return [Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in pairs]
-
-    marketers, _ = Group.objects.get_or_create(name="Marketers")
-    marketers.permissions.add(*permissions(MARKETER_PERMISSIONS))
-    managers, _ = Group.objects.get_or_create(name="Managers")
-    managers.permissions.add(*permissions(MARKETER_PERMISSIONS + MANAGER_EXTRA))
+    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 def remove_roles(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=["Marketers", "Managers"]).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=list(ROLES)).delete()
 
 
 class Migration(migrations.Migration):

@@ -38,8 +38,9 @@ class AnthropicProvider:
         with self._client_lock:
             if self._client is None:
                 # max_retries=0: the chain owns retries; the SDK would honour a Retry-After of hours.
-                self._client = anthropic.Anthropic(api_key=self._api_key, base_url=self._base_url, max_retries=0,
-                                                   timeout=self._timeout_s)
+                self._client = anthropic.Anthropic(
+                    api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
+                )
             return self._client
 
     # --- text ----------------------------------------------------------------------------------------------------
@@ -93,25 +94,31 @@ class AnthropicProvider:
             "model": self.model,
             "max_tokens": request.max_tokens,
             "messages": _wire_messages(request.messages),
-            # No temperature: the current SDK and models no longer take one (sampling is the model's own).
+            # No temperature: messages.create in this SDK (anthropic 2.x) has no such parameter.
         }
         if request.system:
             params["system"] = request.system
         if request.json_schema is not None:
             # Forcing `deliver` means no other tool could be called, so it is the only one offered.
-            params["tools"] = [{"name": DELIVER_TOOL, "description": "Deliver the answer.",
-                                "input_schema": dict(request.json_schema)}]
+            params["tools"] = [
+                {"name": DELIVER_TOOL, "description": "Deliver the answer.", "input_schema": dict(request.json_schema)}
+            ]
             params["tool_choice"] = {"type": "tool", "name": DELIVER_TOOL}
         elif request.tools:
-            params["tools"] = [{"name": tool.name, "description": tool.description,
-                                "input_schema": dict(tool.parameters)} for tool in request.tools]
+            params["tools"] = [
+                {"name": tool.name, "description": tool.description, "input_schema": dict(tool.parameters)}
+                for tool in request.tools
+            ]
         return params
 
-    def _completion(self, request: CompletionRequest, text: str, tool_uses: list[tuple[str, str, Any]],
-                    usage: Usage, started: float) -> Completion:
+    def _completion(
+        self, request: CompletionRequest, text: str, tool_uses: list[tuple[str, str, Any]], usage: Usage, started: float
+    ) -> Completion:
         """`tool_uses` holds (id, name, input): a dict from a plain answer, JSON text from a stream."""
-        calls = [ToolCall(id=call_id, name=name, arguments=tool_arguments(raw, provider=self.name, tool=name))
-                 for call_id, name, raw in tool_uses]
+        calls = [
+            ToolCall(id=call_id, name=name, arguments=tool_arguments(raw, provider=self.name, tool=name))
+            for call_id, name, raw in tool_uses
+        ]
         data = None
         if request.json_schema is not None:
             deliver = next((call for call in calls if call.name == DELIVER_TOOL), None)
@@ -123,9 +130,17 @@ class AnthropicProvider:
                 data = json_object(text)
             calls = []
         cost, warnings = priced(self.name, self.model, usage)
-        return Completion(text=text, provider=self.name, model=self.model, usage=usage,
-                          latency_ms=elapsed_ms(started), cost_usd=cost, data=data, tool_calls=tuple(calls),
-                          warnings=warnings)
+        return Completion(
+            text=text,
+            provider=self.name,
+            model=self.model,
+            usage=usage,
+            latency_ms=elapsed_ms(started),
+            cost_usd=cost,
+            data=data,
+            tool_calls=tuple(calls),
+            warnings=warnings,
+        )
 
     def generate_image(self, request: ImageRequest) -> ImageResult:
         raise UnsupportedOperation("anthropic has no image model", provider=self.name)
@@ -136,13 +151,16 @@ def _wire_messages(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
     for message in messages:
         if message.role == "tool":
             role = "user"  # tool results travel in a user turn
-            blocks: list[dict[str, Any]] = [{"type": "tool_result", "tool_use_id": message.tool_call_id,
-                                             "content": message.content}]
+            blocks: list[dict[str, Any]] = [
+                {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.content}
+            ]
         else:
             role = message.role
             blocks = [{"type": "text", "text": message.content}] if message.content else []
-            blocks += [{"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.arguments)}
-                       for call in message.tool_calls]
+            blocks += [
+                {"type": "tool_use", "id": call.id, "name": call.name, "input": dict(call.arguments)}
+                for call in message.tool_calls
+            ]
         # Roles must alternate: consecutive turns of one role (e.g. the results of parallel calls) share a message.
         if wire and wire[-1]["role"] == role:
             wire[-1]["content"].extend(blocks)

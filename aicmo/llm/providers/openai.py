@@ -55,26 +55,36 @@ def sdk_error(error: BaseException, *, provider: str, sdk: ModuleType) -> Provid
     if isinstance(error, sdk.APIConnectionError | httpx2.TransportError):
         return ProviderError(f"connection to {provider} failed ({kind})", provider=provider)
     if isinstance(error, sdk.APIResponseValidationError):
-        return ProviderError(f"unreadable answer from {provider}", provider=provider,
-                             error_type=ErrorType.VALIDATION_ERROR, status_code=error.status_code)
+        return ProviderError(
+            f"unreadable answer from {provider}",
+            provider=provider,
+            error_type=ErrorType.VALIDATION_ERROR,
+            status_code=error.status_code,
+        )
     if isinstance(error, sdk.APIStatusError):
         status = error.status_code
         if isinstance(error, sdk.RateLimitError) or status == 429:
-            return ProviderError(f"HTTP 429 (rate limited) from {provider}", provider=provider,
-                                 error_type=ErrorType.RATE_LIMIT, status_code=status)
+            return ProviderError(
+                f"HTTP 429 (rate limited) from {provider}",
+                provider=provider,
+                error_type=ErrorType.RATE_LIMIT,
+                status_code=status,
+            )
         if status < 400:  # an error event inside a 200 stream (e.g. overloaded): the provider's trouble
-            return ProviderError(f"error event in the stream from {provider}", provider=provider, status_code=status)
+            return ProviderError(f"error event in the stream from {provider}", provider=provider)
         retryable = status >= 500 or status in _RETRYABLE_4XX
-        return ProviderError(f"HTTP {status} from {provider}", provider=provider, retryable=retryable,
-                             status_code=status)
+        return ProviderError(
+            f"HTTP {status} from {provider}", provider=provider, retryable=retryable, status_code=status
+        )
     if isinstance(error, sdk.APIError):  # an error event in a stream, without a status
         return ProviderError(f"error event in the stream from {provider}", provider=provider)
     # Not an SDK error: the traceback is logged (it holds no response body) so that a bug here stays visible.
     logger.warning("unexpected %s from %s", kind, provider, exc_info=error)
     if isinstance(error, ValueError | TypeError | KeyError | IndexError | AttributeError):
         # A body that is not JSON, or JSON of the wrong shape (the SDKs do not validate answers).
-        return ProviderError(f"unreadable answer from {provider} ({kind})", provider=provider,
-                             error_type=ErrorType.VALIDATION_ERROR)
+        return ProviderError(
+            f"unreadable answer from {provider} ({kind})", provider=provider, error_type=ErrorType.VALIDATION_ERROR
+        )
     return ProviderError(f"{kind} calling {provider}", provider=provider)
 
 
@@ -94,8 +104,11 @@ def tool_arguments(raw: object, *, provider: str, tool: str) -> dict[str, Any]:
     except (TypeError, ValueError):
         arguments = None
     if not isinstance(arguments, dict):
-        raise ProviderError(f"tool call {tool!r} from {provider} has arguments that are not a JSON object",
-                            provider=provider, error_type=ErrorType.VALIDATION_ERROR)
+        raise ProviderError(
+            f"tool call {tool!r} from {provider} has arguments that are not a JSON object",
+            provider=provider,
+            error_type=ErrorType.VALIDATION_ERROR,
+        )
     return arguments
 
 
@@ -116,8 +129,9 @@ def json_object(text: str) -> dict[str, Any] | None:
 
 
 class OpenAIProvider:
-    def __init__(self, *, name: str, api_key: str, base_url: str | None, model: str, image_model: str | None,
-                 timeout_s: float):
+    def __init__(
+        self, *, name: str, api_key: str, base_url: str | None, model: str, image_model: str | None, timeout_s: float
+    ):
         self.name = name
         self.model = model
         self.image_model = image_model
@@ -136,8 +150,9 @@ class OpenAIProvider:
         with self._client_lock:
             if self._client is None:
                 # max_retries=0: the chain owns retries and fallback; SDK retries would multiply the timeout.
-                self._client = openai.OpenAI(api_key=self._api_key, base_url=self._base_url, max_retries=0,
-                                             timeout=self._timeout_s)
+                self._client = openai.OpenAI(
+                    api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
+                )
             return self._client
 
     # --- text ----------------------------------------------------------------------------------------------------
@@ -147,14 +162,16 @@ class OpenAIProvider:
         try:
             response = self.client.chat.completions.create(**self._params(request))
             message = response.choices[0].message
-            usage = Usage(response.usage.prompt_tokens, response.usage.completion_tokens) if response.usage \
-                else Usage()
+            usage = Usage(response.usage.prompt_tokens, response.usage.completion_tokens) if response.usage else Usage()
             text = message.content or ""
             tool_calls = tuple(
-                ToolCall(id=call.id, name=call.function.name,
-                         arguments=tool_arguments(call.function.arguments, provider=self.name,
-                                                  tool=call.function.name))
-                for call in message.tool_calls or ())
+                ToolCall(
+                    id=call.id,
+                    name=call.function.name,
+                    arguments=tool_arguments(call.function.arguments, provider=self.name, tool=call.function.name),
+                )
+                for call in message.tool_calls or ()
+            )
         except Exception as error:
             raise sdk_error(error, provider=self.name, sdk=openai) from None  # the SDK error may quote the key
         return self._completion(request, text, tool_calls, usage, started)
@@ -165,8 +182,9 @@ class OpenAIProvider:
         calls: dict[int, dict[str, Any]] = {}  # tool-call fragments by index: id, name, argument pieces
         usage = Usage()
         try:
-            events = self.client.chat.completions.create(**self._params(request), stream=True,
-                                                         stream_options={"include_usage": True})
+            events = self.client.chat.completions.create(
+                **self._params(request), stream=True, stream_options={"include_usage": True}
+            )
             with events:  # closes the connection if the consumer stops early
                 for chunk in events:
                     if chunk.usage:  # only on the last chunk
@@ -185,9 +203,13 @@ class OpenAIProvider:
         except Exception as error:
             raise sdk_error(error, provider=self.name, sdk=openai) from None
         tool_calls = tuple(
-            ToolCall(id=call["id"], name=call["name"],
-                     arguments=tool_arguments("".join(call["arguments"]), provider=self.name, tool=call["name"]))
-            for _, call in sorted(calls.items()))
+            ToolCall(
+                id=call["id"],
+                name=call["name"],
+                arguments=tool_arguments("".join(call["arguments"]), provider=self.name, tool=call["name"]),
+            )
+            for _, call in sorted(calls.items())
+        )
         yield StreamEvent(completion=self._completion(request, "".join(parts), tool_calls, usage, started))
 
     def _params(self, request: CompletionRequest) -> dict[str, Any]:
@@ -200,22 +222,45 @@ class OpenAIProvider:
         params["max_completion_tokens" if self.name == "openai" else "max_tokens"] = request.max_tokens
         if request.json_schema is not None:
             # strict=False: strict mode rejects common schema features (minLength, optional properties).
-            params["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": _schema_name(request.use_case), "schema": dict(request.json_schema), "strict": False}}
+            params["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": _schema_name(request.use_case),
+                    "schema": dict(request.json_schema),
+                    "strict": False,
+                },
+            }
         if request.tools:
-            params["tools"] = [{"type": "function", "function": {
-                "name": tool.name, "description": tool.description, "parameters": dict(tool.parameters)}}
-                for tool in request.tools]
+            params["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": tool.name,
+                        "description": tool.description,
+                        "parameters": dict(tool.parameters),
+                    },
+                }
+                for tool in request.tools
+            ]
         return params
 
-    def _completion(self, request: CompletionRequest, text: str, tool_calls: tuple[ToolCall, ...], usage: Usage,
-                    started: float) -> Completion:
+    def _completion(
+        self, request: CompletionRequest, text: str, tool_calls: tuple[ToolCall, ...], usage: Usage, started: float
+    ) -> Completion:
         # Priced by the configured model: the API answers with dated names the price list does not know.
         cost, warnings = priced(self.name, self.model, usage)
         data = json_object(text) if request.json_schema is not None else None
-        return Completion(text=text, provider=self.name, model=self.model, usage=usage,
-                          latency_ms=elapsed_ms(started), cost_usd=cost, data=data, tool_calls=tool_calls,
-                          warnings=warnings)
+        return Completion(
+            text=text,
+            provider=self.name,
+            model=self.model,
+            usage=usage,
+            latency_ms=elapsed_ms(started),
+            cost_usd=cost,
+            data=data,
+            tool_calls=tool_calls,
+            warnings=warnings,
+        )
 
     # --- images --------------------------------------------------------------------------------------------------
 
@@ -226,16 +271,24 @@ class OpenAIProvider:
         # gpt-image models always answer in base64 and refuse `response_format`; DALL·E defaults to URLs.
         extra = {"response_format": "b64_json"} if self.image_model.startswith("dall-e") else {}
         try:
-            response = self.client.images.generate(model=self.image_model, prompt=request.prompt,
-                                                   size=request.size, n=1, **extra)
+            response = self.client.images.generate(
+                model=self.image_model, prompt=request.prompt, size=request.size, n=1, **extra
+            )
             png = base64.b64decode(response.data[0].b64_json, validate=True)
         except Exception as error:
             raise sdk_error(error, provider=self.name, sdk=openai) from None
         if not png.startswith(PNG_SIGNATURE):
-            raise ProviderError(f"image from {self.name} is not a PNG", provider=self.name,
-                                error_type=ErrorType.VALIDATION_ERROR)
-        return ImageResult(png_bytes=png, provider=self.name, model=self.image_model, size=request.size,
-                           latency_ms=elapsed_ms(started), cost_usd=pricing.image_cost(self.name, self.image_model))
+            raise ProviderError(
+                f"image from {self.name} is not a PNG", provider=self.name, error_type=ErrorType.VALIDATION_ERROR
+            )
+        return ImageResult(
+            png_bytes=png,
+            provider=self.name,
+            model=self.image_model,
+            size=request.size,
+            latency_ms=elapsed_ms(started),
+            cost_usd=pricing.image_cost(self.name, self.image_model),
+        )
 
 
 def _wire_messages(system: str, messages: tuple[Message, ...]) -> list[dict[str, Any]]:
@@ -244,10 +297,20 @@ def _wire_messages(system: str, messages: tuple[Message, ...]) -> list[dict[str,
         if message.role == "tool":
             wire.append({"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content})
         elif message.tool_calls:
-            wire.append({"role": "assistant", "content": message.content or None, "tool_calls": [
-                {"id": call.id, "type": "function",
-                 "function": {"name": call.name, "arguments": json.dumps(dict(call.arguments))}}
-                for call in message.tool_calls]})
+            wire.append(
+                {
+                    "role": "assistant",
+                    "content": message.content or None,
+                    "tool_calls": [
+                        {
+                            "id": call.id,
+                            "type": "function",
+                            "function": {"name": call.name, "arguments": json.dumps(dict(call.arguments))},
+                        }
+                        for call in message.tool_calls
+                    ],
+                }
+            )
         else:
             wire.append({"role": message.role, "content": message.content})
     return wire

@@ -23,8 +23,11 @@ def test_complete_returns_the_text_usage_and_cost(fake: FakeLLMServer) -> None:
 
     completion = anthropic_provider(fake).complete(text_request())
 
-    assert (completion.text, completion.provider, completion.model) == ("Fresh coffee, faster.", "anthropic",
-                                                                        ANTHROPIC_MODEL)
+    assert (completion.text, completion.provider, completion.model) == (
+        "Fresh coffee, faster.",
+        "anthropic",
+        ANTHROPIC_MODEL,
+    )
     assert (completion.usage, completion.cost_usd) == (Usage(120, 30), COST_120_IN_30_OUT)
     assert (completion.data, completion.tool_calls, completion.warnings) == (None, (), ())
     [sent] = fake.requests
@@ -51,8 +54,11 @@ def test_structured_answer_comes_from_the_forced_deliver_tool(fake: FakeLLMServe
 
 
 def test_structured_answer_written_as_text_is_parsed_when_it_is_json(fake: FakeLLMServer) -> None:
-    fake.enqueue("anthropic", Reply(text='{"headline": "Brew better", "hashtags": ["#coffee", "#bean"]}'),
-                 Reply(text="Sorry, here is prose."))
+    fake.enqueue(
+        "anthropic",
+        Reply(text='{"headline": "Brew better", "hashtags": ["#coffee", "#bean"]}'),
+        Reply(text="Sorry, here is prose."),
+    )
     provider = anthropic_provider(fake)
 
     as_json = provider.complete(ad_request())
@@ -64,33 +70,55 @@ def test_structured_answer_written_as_text_is_parsed_when_it_is_json(fake: FakeL
 
 def test_tool_use_comes_back_parsed_and_history_is_sent_as_blocks(fake: FakeLLMServer) -> None:
     fake.enqueue("anthropic", Reply(tool_calls=[("save_ad_asset", {"headline": "Brew better"})]))
-    calls = (ToolCall(id="toolu_a", name="save_ad_asset", arguments={"headline": "One"}),
-             ToolCall(id="toolu_b", name="save_ad_asset", arguments={"headline": "Two"}))
+    calls = (
+        ToolCall(id="toolu_a", name="save_ad_asset", arguments={"headline": "One"}),
+        ToolCall(id="toolu_b", name="save_ad_asset", arguments={"headline": "Two"}),
+    )
     request = CompletionRequest(
-        system="", use_case="studio", tools=(SAVE_TOOL,),
-        messages=(Message("user", "Save two headlines"), Message("assistant", "Saving both.", tool_calls=calls),
-                  Message("tool", "saved one", tool_call_id="toolu_a"),
-                  Message("tool", "saved two", tool_call_id="toolu_b")))
+        system="",
+        use_case="studio",
+        tools=(SAVE_TOOL,),
+        messages=(
+            Message("user", "Save two headlines"),
+            Message("assistant", "Saving both.", tool_calls=calls),
+            Message("tool", "saved one", tool_call_id="toolu_a"),
+            Message("tool", "saved two", tool_call_id="toolu_b"),
+        ),
+    )
 
     completion = anthropic_provider(fake).complete(request)
 
-    assert completion.tool_calls == (ToolCall(id="toolu_fake_1", name="save_ad_asset",
-                                              arguments={"headline": "Brew better"}),)
+    assert completion.tool_calls == (
+        ToolCall(id="toolu_fake_1", name="save_ad_asset", arguments={"headline": "Brew better"}),
+    )
     body = fake.requests[0].body
     assert "system" not in body
     assert body["messages"] == [
         {"role": "user", "content": [{"type": "text", "text": "Save two headlines"}]},
-        {"role": "assistant", "content": [
-            {"type": "text", "text": "Saving both."},
-            {"type": "tool_use", "id": "toolu_a", "name": "save_ad_asset", "input": {"headline": "One"}},
-            {"type": "tool_use", "id": "toolu_b", "name": "save_ad_asset", "input": {"headline": "Two"}}]},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "Saving both."},
+                {"type": "tool_use", "id": "toolu_a", "name": "save_ad_asset", "input": {"headline": "One"}},
+                {"type": "tool_use", "id": "toolu_b", "name": "save_ad_asset", "input": {"headline": "Two"}},
+            ],
+        },
         # Results of parallel calls share one user turn: the API wants roles to alternate.
-        {"role": "user", "content": [
-            {"type": "tool_result", "tool_use_id": "toolu_a", "content": "saved one"},
-            {"type": "tool_result", "tool_use_id": "toolu_b", "content": "saved two"}]},
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_a", "content": "saved one"},
+                {"type": "tool_result", "tool_use_id": "toolu_b", "content": "saved two"},
+            ],
+        },
     ]
-    assert body["tools"] == [{"name": "save_ad_asset", "description": "Save an ad asset to the campaign.",
-                              "input_schema": dict(SAVE_TOOL.parameters)}]
+    assert body["tools"] == [
+        {
+            "name": "save_ad_asset",
+            "description": "Save an ad asset to the campaign.",
+            "input_schema": dict(SAVE_TOOL.parameters),
+        }
+    ]
     assert "tool_choice" not in body
 
 
@@ -136,11 +164,24 @@ def test_stream_failing_before_its_first_event_raises_provider_error(fake: FakeL
         next(events)
 
     assert (caught.value.error_type, caught.value.retryable, caught.value.status_code) == (
-        ErrorType.PROVIDER_ERROR, True, 529)
+        ErrorType.PROVIDER_ERROR,
+        True,
+        529,
+    )
 
 
-def test_stream_cut_midway_raises_provider_error_after_the_partial_text(fake: FakeLLMServer) -> None:
-    fake.enqueue("anthropic", Reply(stream_chunks=["Fresh ", "coffee "], cut_stream=True))
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        ({"cut_stream": True}, "connection to anthropic failed (RemoteProtocolError)"),
+        ({"stream_error": "overloaded_error"}, "error event in the stream from anthropic"),
+    ],
+    ids=["connection-cut", "error-event"],
+)
+def test_stream_failing_midway_raises_provider_error_after_the_partial_text(
+    fake: FakeLLMServer, failure: dict, message: str
+) -> None:
+    fake.enqueue("anthropic", Reply(stream_chunks=["Fresh ", "coffee "], **failure))
     received: list[StreamEvent] = []
 
     with pytest.raises(ProviderError) as caught:
@@ -148,7 +189,13 @@ def test_stream_cut_midway_raises_provider_error_after_the_partial_text(fake: Fa
             received.append(event)
 
     assert [e.text for e in received] == ["Fresh ", "coffee "]
-    assert (caught.value.error_type, caught.value.retryable) == (ErrorType.PROVIDER_ERROR, True)
+    error = caught.value
+    assert (error.error_type, error.retryable, error.status_code, error.message) == (
+        ErrorType.PROVIDER_ERROR,
+        True,
+        None,
+        message,
+    )
 
 
 def test_generate_image_is_unsupported_and_sends_nothing(fake: FakeLLMServer) -> None:
@@ -158,17 +205,22 @@ def test_generate_image_is_unsupported_and_sends_nothing(fake: FakeLLMServer) ->
     assert fake.requests == []
 
 
-@pytest.mark.parametrize(("reply", "error_type", "retryable", "status_code"), [
-    (Reply(status=529), ErrorType.PROVIDER_ERROR, True, 529),
-    (Reply(status=500), ErrorType.PROVIDER_ERROR, True, 500),
-    (Reply(status=429, headers={"retry-after": "3600"}), ErrorType.RATE_LIMIT, True, 429),
-    (Reply(status=400), ErrorType.PROVIDER_ERROR, False, 400),
-    (Reply(status=401), ErrorType.PROVIDER_ERROR, False, 401),
-    (Reply(garbage=True), ErrorType.VALIDATION_ERROR, True, None),
-    (Reply(body={"unexpected": "shape"}), ErrorType.VALIDATION_ERROR, True, None),
-], ids=["529-overloaded", "500", "429", "400", "401", "garbage", "wrong-shape"])
+@pytest.mark.parametrize(
+    ("reply", "error_type", "retryable", "status_code"),
+    [
+        (Reply(status=529), ErrorType.PROVIDER_ERROR, True, 529),
+        (Reply(status=500), ErrorType.PROVIDER_ERROR, True, 500),
+        (Reply(status=429, headers={"retry-after": "3600"}), ErrorType.RATE_LIMIT, True, 429),
+        (Reply(status=400), ErrorType.PROVIDER_ERROR, False, 400),
+        (Reply(status=401), ErrorType.PROVIDER_ERROR, False, 401),
+        (Reply(garbage=True), ErrorType.VALIDATION_ERROR, True, None),
+        (Reply(body={"unexpected": "shape"}), ErrorType.VALIDATION_ERROR, True, None),
+    ],
+    ids=["529-overloaded", "500", "429", "400", "401", "garbage", "wrong-shape"],
+)
 def test_failures_map_to_provider_errors_after_exactly_one_request(
-        fake: FakeLLMServer, reply: Reply, error_type: str, retryable: bool, status_code: int | None) -> None:
+    fake: FakeLLMServer, reply: Reply, error_type: str, retryable: bool, status_code: int | None
+) -> None:
     fake.enqueue("anthropic", reply)
     started = time.monotonic()
 
@@ -177,14 +229,26 @@ def test_failures_map_to_provider_errors_after_exactly_one_request(
 
     error = caught.value
     assert (error.provider, error.error_type, error.retryable, error.status_code) == (
-        "anthropic", error_type, retryable, status_code)
+        "anthropic",
+        error_type,
+        retryable,
+        status_code,
+    )
     assert len(fake.requests) == 1  # max_retries=0: no retry, even after a Retry-After of an hour
     assert time.monotonic() - started < 2
 
 
 def test_status_errors_carry_a_short_message_of_our_own(fake: FakeLLMServer) -> None:
-    fake.enqueue("anthropic", Reply(status=401, body={"type": "error", "error": {
-        "type": "authentication_error", "message": f"invalid x-api-key {API_KEY}"}}))
+    fake.enqueue(
+        "anthropic",
+        Reply(
+            status=401,
+            body={
+                "type": "error",
+                "error": {"type": "authentication_error", "message": f"invalid x-api-key {API_KEY}"},
+            },
+        ),
+    )
 
     with pytest.raises(ProviderError) as caught:
         anthropic_provider(fake).complete(text_request())

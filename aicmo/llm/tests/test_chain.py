@@ -9,7 +9,7 @@ import pytest
 
 from aicmo.llm.base import ImageRequest
 from aicmo.llm.chain import CallRecord, ProviderChain
-from aicmo.llm.exceptions import AllProvidersFailed, ErrorType
+from aicmo.llm.exceptions import AllProvidersFailed, ErrorType, ProviderError
 from aicmo.llm.fake_server import FakeLLMServer, Reply, example_for_schema
 
 from .factories import (
@@ -23,11 +23,12 @@ from .factories import (
     text_request,
 )
 
-INVALID_AD = {"headline": "Brew better", "hashtags": ["no hash sign"]}
+INVALID_AD = {"headline": "Brew better", "hashtags": ["#coffee", "no hash sign"]}
 
 
-def make_chain(fake: FakeLLMServer, records: list[CallRecord], *, timeout_s: float = 5.0,
-               forced_failures: tuple[str, ...] = ()) -> ProviderChain:
+def make_chain(
+    fake: FakeLLMServer, records: list[CallRecord], *, timeout_s: float = 5.0, forced_failures: tuple[str, ...] = ()
+) -> ProviderChain:
     providers = [openai_provider(fake, timeout_s=timeout_s), anthropic_provider(fake, timeout_s=timeout_s)]
     return ProviderChain(providers, forced_failures=forced_failures, recorder=records.append)
 
@@ -71,8 +72,10 @@ def test_every_provider_down_raises_all_providers_failed(fake: FakeLLMServer) ->
 
     assert caught.value.error_type == ErrorType.PROVIDER_ERROR
     assert [(e.provider, e.status_code) for e in caught.value.errors] == [("openai", 503), ("anthropic", 503)]
-    assert outcomes(records) == [("openai", "error", ErrorType.PROVIDER_ERROR),
-                                 ("anthropic", "error", ErrorType.PROVIDER_ERROR)]
+    assert outcomes(records) == [
+        ("openai", "error", ErrorType.PROVIDER_ERROR),
+        ("anthropic", "error", ErrorType.PROVIDER_ERROR),
+    ]
 
 
 def test_every_provider_rate_limited_is_a_rate_limit(fake: FakeLLMServer) -> None:
@@ -94,9 +97,17 @@ def test_an_invalid_structured_answer_is_repaired_on_the_same_provider(fake: Fak
     assert (completion.usage.tokens_in, completion.usage.tokens_out) == (250, 45)  # both attempts are paid for
     first, repair = fake.requests_to("openai")
     assert repair.body["messages"][:-2] == first.body["messages"]
-    assert repair.body["messages"][-2] == {"role": "assistant", "content": '{"headline": "Brew better", '
-                                                                           '"hashtags": ["no hash sign"]}'}
-    assert repair.body["messages"][-1]["content"].startswith("That answer is invalid: hashtags/0: ")
+    assert repair.body["messages"][-2] == {
+        "role": "assistant",
+        "content": '{"headline": "Brew better", "hashtags": ["#coffee", "no hash sign"]}',
+    }
+    assert repair.body["messages"][-1] == {
+        "role": "user",
+        "content": (
+            "That answer is invalid: hashtags/1: 'no hash sign' does not match '^#\\\\w+$'. "
+            "Reply again with only JSON that matches the schema."
+        ),
+    }
     assert fake.requests_to("anthropic") == []
     assert outcomes(records) == [("openai", "ok", "")]
 
@@ -160,15 +171,18 @@ def test_images_skip_a_provider_without_image_support(fake: FakeLLMServer) -> No
 
 
 @pytest.mark.parametrize("statuses", [(401, 500), (500, 401)], ids=["401-then-500", "500-then-401"])
-def test_the_api_key_never_leaks(fake: FakeLLMServer, caplog: pytest.LogCaptureFixture,
-                                 statuses: tuple[int, int]) -> None:
+def test_the_api_key_never_leaks(
+    fake: FakeLLMServer, caplog: pytest.LogCaptureFixture, statuses: tuple[int, int]
+) -> None:
     # Given error bodies that quote the key, as real 401s do, and every logger at DEBUG (the SDKs' too)
     for name in (None, "openai", "anthropic", "httpx2", "aicmo"):
         caplog.set_level(logging.DEBUG, logger=name)
     echo = f"Incorrect API key provided: {API_KEY}"
     fake.enqueue("openai", Reply(status=statuses[0], body={"error": {"message": echo, "type": "invalid_request"}}))
-    fake.enqueue("anthropic", Reply(status=statuses[1], body={"type": "error", "error": {
-        "type": "authentication_error", "message": echo}}))
+    fake.enqueue(
+        "anthropic",
+        Reply(status=statuses[1], body={"type": "error", "error": {"type": "authentication_error", "message": echo}}),
+    )
     records: list[CallRecord] = []
 
     with pytest.raises(AllProvidersFailed) as caught:
@@ -183,3 +197,17 @@ def test_the_api_key_never_leaks(fake: FakeLLMServer, caplog: pytest.LogCaptureF
     assert API_KEY not in "".join(traceback.format_exception(caught.value))
     assert len(records) == 2
     assert all(API_KEY not in str(dataclasses.asdict(record)) for record in records)
+
+
+def test_a_stream_failing_midway_raises_and_is_recorded_as_an_error(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.enqueue("openai", Reply(stream_chunks=["Fresh ", "coffee "], cut_stream=True))
+    received: list[str] = []
+
+    with pytest.raises(ProviderError):
+        for event in make_chain(fake, records).stream(text_request()):
+            received.append(event.text)
+
+    assert received == ["Fresh ", "coffee "]  # no fallback once text has gone out: the caller discards it
+    assert fake.requests_to("anthropic") == []
+    assert outcomes(records) == [("openai", "error", ErrorType.PROVIDER_ERROR)]

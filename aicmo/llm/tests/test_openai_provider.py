@@ -23,8 +23,7 @@ def test_complete_returns_the_text_usage_and_cost(fake: FakeLLMServer) -> None:
 
     completion = openai_provider(fake).complete(text_request())
 
-    assert (completion.text, completion.provider, completion.model) == ("Fresh coffee, faster.", "openai",
-                                                                        OPENAI_MODEL)
+    assert (completion.text, completion.provider, completion.model) == ("Fresh coffee, faster.", "openai", OPENAI_MODEL)
     assert completion.usage == Usage(120, 30)
     assert completion.cost_usd == COST_120_IN_30_OUT
     assert (completion.data, completion.tool_calls, completion.warnings) == (None, (), ())
@@ -34,8 +33,10 @@ def test_complete_returns_the_text_usage_and_cost(fake: FakeLLMServer) -> None:
     assert sent.headers["authorization"] == f"Bearer {API_KEY}"
     assert sent.body == {
         "model": OPENAI_MODEL,
-        "messages": [{"role": "system", "content": "You are a marketer."},
-                     {"role": "user", "content": "Write a tagline for Bean There coffee"}],
+        "messages": [
+            {"role": "system", "content": "You are a marketer."},
+            {"role": "user", "content": "Write a tagline for Bean There coffee"},
+        ],
         "max_completion_tokens": 1800,
         "temperature": 0.7,
     }
@@ -64,10 +65,11 @@ def test_structured_answer_is_parsed_onto_data(fake: FakeLLMServer) -> None:
     expected = example_for_schema(AD_SCHEMA)
     assert expected == {"headline": "Sample text for headline", "hashtags": ["#hashtags1", "#hashtags2"]}
     assert completion.data == expected
-    assert completion.text == ('{"headline": "Sample text for headline", '
-                               '"hashtags": ["#hashtags1", "#hashtags2"]}')
+    assert completion.text == ('{"headline": "Sample text for headline", "hashtags": ["#hashtags1", "#hashtags2"]}')
     assert fake.requests[0].body["response_format"] == {
-        "type": "json_schema", "json_schema": {"name": "ad_copy", "schema": AD_SCHEMA, "strict": False}}
+        "type": "json_schema",
+        "json_schema": {"name": "ad_copy", "schema": AD_SCHEMA, "strict": False},
+    }
 
 
 def test_structured_answer_that_is_not_json_is_left_to_the_chain(fake: FakeLLMServer) -> None:
@@ -82,37 +84,77 @@ def test_tool_calls_come_back_parsed_and_history_is_sent_in_wire_format(fake: Fa
     fake.enqueue("openai", Reply(tool_calls=[("save_ad_asset", {"headline": "Brew better"})]))
     earlier_call = ToolCall(id="call_0", name="save_ad_asset", arguments={"headline": "Draft"})
     request = CompletionRequest(
-        system="", use_case="studio", tools=(SAVE_TOOL,),
-        messages=(Message("user", "Save a headline"), Message("assistant", "", tool_calls=(earlier_call,)),
-                  Message("tool", '{"saved": true}', tool_call_id="call_0"), Message("user", "Another one")))
+        system="",
+        use_case="studio",
+        tools=(SAVE_TOOL,),
+        messages=(
+            Message("user", "Save a headline"),
+            Message("assistant", "", tool_calls=(earlier_call,)),
+            Message("tool", '{"saved": true}', tool_call_id="call_0"),
+            Message("user", "Another one"),
+        ),
+    )
 
     completion = openai_provider(fake).complete(request)
 
-    assert completion.tool_calls == (ToolCall(id="call_fake_1", name="save_ad_asset",
-                                              arguments={"headline": "Brew better"}),)
+    assert completion.tool_calls == (
+        ToolCall(id="call_fake_1", name="save_ad_asset", arguments={"headline": "Brew better"}),
+    )
     assert completion.text == ""
     body = fake.requests[0].body
     assert body["messages"] == [
         {"role": "user", "content": "Save a headline"},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_0", "type": "function",
-             "function": {"name": "save_ad_asset", "arguments": '{"headline": "Draft"}'}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": "call_0",
+                    "type": "function",
+                    "function": {"name": "save_ad_asset", "arguments": '{"headline": "Draft"}'},
+                }
+            ],
+        },
         {"role": "tool", "tool_call_id": "call_0", "content": '{"saved": true}'},
         {"role": "user", "content": "Another one"},
     ]
-    assert body["tools"] == [{"type": "function", "function": {
-        "name": "save_ad_asset", "description": "Save an ad asset to the campaign.",
-        "parameters": dict(SAVE_TOOL.parameters)}}]
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "save_ad_asset",
+                "description": "Save an ad asset to the campaign.",
+                "parameters": dict(SAVE_TOOL.parameters),
+            },
+        }
+    ]
 
 
 def test_tool_arguments_that_are_not_json_are_a_retryable_validation_error(fake: FakeLLMServer) -> None:
-    broken_call = {"id": "call_1", "type": "function",
-                   "function": {"name": "save_ad_asset", "arguments": '{"headline": '}}
-    fake.enqueue("openai", Reply(body={
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": OPENAI_MODEL,
-        "choices": [{"index": 0, "finish_reason": "tool_calls",
-                     "message": {"role": "assistant", "content": None, "tool_calls": [broken_call]}}],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}))
+    broken_call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "save_ad_asset", "arguments": '{"headline": '},
+    }
+    fake.enqueue(
+        "openai",
+        Reply(
+            body={
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "created": 0,
+                "model": OPENAI_MODEL,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "tool_calls",
+                        "message": {"role": "assistant", "content": None, "tool_calls": [broken_call]},
+                    }
+                ],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+            }
+        ),
+    )
 
     with pytest.raises(ProviderError) as caught:
         openai_provider(fake).complete(text_request(tools=(SAVE_TOOL,)))
@@ -142,8 +184,9 @@ def test_stream_accumulates_tool_call_fragments(fake: FakeLLMServer) -> None:
     assert "".join(e.text for e in events) == "Saving it now."
     final = events[-1].completion
     assert final is not None
-    assert final.tool_calls == (ToolCall(id="call_fake_1", name="save_ad_asset",
-                                         arguments={"headline": "Brew better"}),)
+    assert final.tool_calls == (
+        ToolCall(id="call_fake_1", name="save_ad_asset", arguments={"headline": "Brew better"}),
+    )
 
 
 def test_stream_failing_before_its_first_event_raises_provider_error(fake: FakeLLMServer) -> None:
@@ -154,11 +197,24 @@ def test_stream_failing_before_its_first_event_raises_provider_error(fake: FakeL
         next(events)
 
     assert (caught.value.error_type, caught.value.retryable, caught.value.status_code) == (
-        ErrorType.PROVIDER_ERROR, True, 503)
+        ErrorType.PROVIDER_ERROR,
+        True,
+        503,
+    )
 
 
-def test_stream_cut_midway_raises_provider_error_after_the_partial_text(fake: FakeLLMServer) -> None:
-    fake.enqueue("openai", Reply(stream_chunks=["Fresh ", "coffee "], cut_stream=True))
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        ({"cut_stream": True}, "connection to openai failed (APIConnectionError)"),
+        ({"stream_error": "server_error"}, "error event in the stream from openai"),
+    ],
+    ids=["connection-cut", "error-event"],
+)
+def test_stream_failing_midway_raises_provider_error_after_the_partial_text(
+    fake: FakeLLMServer, failure: dict, message: str
+) -> None:
+    fake.enqueue("openai", Reply(stream_chunks=["Fresh ", "coffee "], **failure))
     received: list[StreamEvent] = []
 
     with pytest.raises(ProviderError) as caught:
@@ -166,7 +222,13 @@ def test_stream_cut_midway_raises_provider_error_after_the_partial_text(fake: Fa
             received.append(event)
 
     assert [e.text for e in received] == ["Fresh ", "coffee "]
-    assert (caught.value.error_type, caught.value.retryable) == (ErrorType.PROVIDER_ERROR, True)
+    error = caught.value
+    assert (error.error_type, error.retryable, error.status_code, error.message) == (
+        ErrorType.PROVIDER_ERROR,
+        True,
+        None,
+        message,
+    )
 
 
 def test_generate_image_returns_png_bytes_and_its_price(fake: FakeLLMServer) -> None:
@@ -175,11 +237,17 @@ def test_generate_image_returns_png_bytes_and_its_price(fake: FakeLLMServer) -> 
     assert result.png_bytes.startswith(PNG_SIGNATURE)
     assert result.png_bytes == PNG_BYTES
     assert (result.provider, result.model, result.size, result.cost_usd) == (
-        "openai", "gpt-image-1", "1536x1024", Decimal("0.042"))
+        "openai",
+        "gpt-image-1",
+        "1536x1024",
+        Decimal("0.042"),
+    )
     [sent] = fake.requests
     # gpt-image models refuse response_format: it must not be sent.
-    assert (sent.path, sent.body) == ("/v1/images/generations", {
-        "model": "gpt-image-1", "prompt": "A latte on oak", "size": "1536x1024", "n": 1})
+    assert (sent.path, sent.body) == (
+        "/v1/images/generations",
+        {"model": "gpt-image-1", "prompt": "A latte on oak", "size": "1536x1024", "n": 1},
+    )
 
 
 def test_generate_image_without_an_image_model_is_unsupported_and_sends_nothing(fake: FakeLLMServer) -> None:
@@ -189,21 +257,26 @@ def test_generate_image_without_an_image_model_is_unsupported_and_sends_nothing(
     assert fake.requests == []
 
 
-@pytest.mark.parametrize(("reply", "error_type", "retryable", "status_code"), [
-    (Reply(status=500), ErrorType.PROVIDER_ERROR, True, 500),
-    (Reply(status=502), ErrorType.PROVIDER_ERROR, True, 502),
-    (Reply(status=429, headers={"retry-after": "1"}), ErrorType.RATE_LIMIT, True, 429),
-    (Reply(status=400), ErrorType.PROVIDER_ERROR, False, 400),
-    (Reply(status=401), ErrorType.PROVIDER_ERROR, False, 401),
-    (Reply(status=403), ErrorType.PROVIDER_ERROR, False, 403),
-    (Reply(status=404), ErrorType.PROVIDER_ERROR, False, 404),
-    (Reply(status=422), ErrorType.PROVIDER_ERROR, False, 422),
-    (Reply(garbage=True), ErrorType.VALIDATION_ERROR, True, None),
-    (Reply(body="<html>Bad gateway</html>"), ErrorType.VALIDATION_ERROR, True, None),
-    (Reply(body={"unexpected": "shape"}), ErrorType.VALIDATION_ERROR, True, None),
-], ids=["500", "502", "429", "400", "401", "403", "404", "422", "garbage", "html", "wrong-shape"])
+@pytest.mark.parametrize(
+    ("reply", "error_type", "retryable", "status_code"),
+    [
+        (Reply(status=500), ErrorType.PROVIDER_ERROR, True, 500),
+        (Reply(status=502), ErrorType.PROVIDER_ERROR, True, 502),
+        (Reply(status=429, headers={"retry-after": "1"}), ErrorType.RATE_LIMIT, True, 429),
+        (Reply(status=400), ErrorType.PROVIDER_ERROR, False, 400),
+        (Reply(status=401), ErrorType.PROVIDER_ERROR, False, 401),
+        (Reply(status=403), ErrorType.PROVIDER_ERROR, False, 403),
+        (Reply(status=404), ErrorType.PROVIDER_ERROR, False, 404),
+        (Reply(status=422), ErrorType.PROVIDER_ERROR, False, 422),
+        (Reply(garbage=True), ErrorType.VALIDATION_ERROR, True, None),
+        (Reply(body="<html>Bad gateway</html>"), ErrorType.VALIDATION_ERROR, True, None),
+        (Reply(body={"unexpected": "shape"}), ErrorType.VALIDATION_ERROR, True, None),
+    ],
+    ids=["500", "502", "429", "400", "401", "403", "404", "422", "garbage", "html", "wrong-shape"],
+)
 def test_failures_map_to_provider_errors_after_exactly_one_request(
-        fake: FakeLLMServer, reply: Reply, error_type: str, retryable: bool, status_code: int | None) -> None:
+    fake: FakeLLMServer, reply: Reply, error_type: str, retryable: bool, status_code: int | None
+) -> None:
     fake.enqueue("openai", reply)
 
     with pytest.raises(ProviderError) as caught:
@@ -211,13 +284,22 @@ def test_failures_map_to_provider_errors_after_exactly_one_request(
 
     error = caught.value
     assert (error.provider, error.error_type, error.retryable, error.status_code) == (
-        "openai", error_type, retryable, status_code)
+        "openai",
+        error_type,
+        retryable,
+        status_code,
+    )
     assert len(fake.requests) == 1  # max_retries=0: the chain owns retries
 
 
 def test_status_errors_carry_a_short_message_of_our_own(fake: FakeLLMServer) -> None:
-    fake.enqueue("openai", Reply(status=401, body={"error": {"message": f"Incorrect API key provided: {API_KEY}",
-                                                             "type": "invalid_request_error"}}))
+    fake.enqueue(
+        "openai",
+        Reply(
+            status=401,
+            body={"error": {"message": f"Incorrect API key provided: {API_KEY}", "type": "invalid_request_error"}},
+        ),
+    )
 
     with pytest.raises(ProviderError) as caught:
         openai_provider(fake).complete(text_request())
@@ -239,11 +321,20 @@ def test_a_hung_server_is_cut_by_the_timeout(fake: FakeLLMServer) -> None:
 
 
 def test_an_unreachable_server_is_a_retryable_provider_error(unused_port: int) -> None:
-    provider = OpenAIProvider(name="openai", api_key=API_KEY, base_url=f"http://127.0.0.1:{unused_port}/v1",
-                              model=OPENAI_MODEL, image_model=None, timeout_s=2.0)
+    provider = OpenAIProvider(
+        name="openai",
+        api_key=API_KEY,
+        base_url=f"http://127.0.0.1:{unused_port}/v1",
+        model=OPENAI_MODEL,
+        image_model=None,
+        timeout_s=2.0,
+    )
 
     with pytest.raises(ProviderError) as caught:
         provider.complete(text_request())
 
     assert (caught.value.error_type, caught.value.retryable, caught.value.status_code) == (
-        ErrorType.PROVIDER_ERROR, True, None)
+        ErrorType.PROVIDER_ERROR,
+        True,
+        None,
+    )
