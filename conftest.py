@@ -109,3 +109,34 @@ def celery_worker_process(transactional_db, tmp_path):
     worker = celery_worker(tmp_path / "worker.log").start(ready_text="ready.")
     yield worker
     worker.stop()
+
+
+@pytest.fixture(scope="session")
+def _fake_llm_session():
+    from aicmo.llm.fake_server import FakeLLMServer
+
+    with FakeLLMServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake_llm(_fake_llm_session):
+    """The local fake OpenAI / Anthropic server (official SDKs talk to it; nothing reaches the internet)."""
+    _fake_llm_session.reset()
+    yield _fake_llm_session
+    _fake_llm_session.reset()
+
+
+SECRET_OPENAI_KEY = "sk-test-SECRET-openai-0123456789"
+SECRET_ANTHROPIC_KEY = "sk-ant-test-SECRET-anthropic-0123456789"
+
+
+@pytest.fixture
+def sdk_providers(settings, fake_llm):
+    """Chain = openai → anthropic (no offline), both pointed at the fake server with recognisable keys."""
+    settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = SECRET_OPENAI_KEY, fake_llm.openai_base_url
+    settings.ANTHROPIC_API_KEY, settings.ANTHROPIC_BASE_URL = SECRET_ANTHROPIC_KEY, fake_llm.anthropic_base_url
+    settings.AICMO_LLM_PRIMARY_PROVIDER = "openai"
+    settings.AICMO_LLM_FALLBACK_PROVIDERS = ["anthropic"]
+    settings.AICMO_ANTHROPIC_MODEL = "claude-haiku-4-5"
+    return fake_llm

@@ -13,7 +13,8 @@ class Brand(models.Model):
     voice_examples = models.JSONField(default=list, blank=True, help_text="Short lines that sound like the brand.")
     banned_words = models.JSONField(default=list, blank=True)
     required_disclaimers = models.JSONField(default=list, blank=True)
-    languages = models.JSONField(default=list, blank=True, help_text='Language codes, first is the default, e.g. ["en"].')
+    languages = models.JSONField(default=list, blank=True,
+                                 help_text='Language codes, the first is the default, e.g. ["en"].')
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="brands", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

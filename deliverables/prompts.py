@@ -12,7 +12,8 @@ from .kinds import spec_for
 
 
 def brand_instructions(brand: Mapping[str, Any]) -> str:
-    lines = [f"You write for the brand {brand['name']}" + (f" ({brand['industry']})." if brand.get("industry") else ".")]
+    industry = f" ({brand['industry']})" if brand.get("industry") else ""
+    lines = [f"You write for the brand {brand['name']}{industry}."]
     if brand.get("audience"):
         lines.append(f"Its audience: {brand['audience']}")
     if brand.get("tone_of_voice"):

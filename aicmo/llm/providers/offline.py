@@ -249,7 +249,8 @@ def _ad(b: _Brief) -> dict:
         "primary_text": primary,
         "call_to_action": "Shop now" if b.variant % 2 else "Learn more",
         "image_prompts": [
-            f"{b.product} on a wooden table in soft morning light, {style} photography, brand colours of {b.brand_name}",
+            f"{b.product} on a wooden table in soft morning light, {style} photography, "
+            f"in the brand colours of {b.brand_name}",
             f"A person from {b.audience} enjoying {b.product}, candid lifestyle shot, shallow depth of field",
             f"Flat-lay of {b.product} with props that tell the {b.campaign} story, top-down, {style} style",
         ],

@@ -33,7 +33,8 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
-        brands = {slug: Brand.objects.update_or_create(slug=slug, defaults=fields)[0] for slug, fields in BRANDS.items()}
+        brands = {slug: Brand.objects.update_or_create(slug=slug, defaults=fields)[0]
+                  for slug, fields in BRANDS.items()}
         User = get_user_model()
         for username, group, brand_slugs, is_staff in USERS:
             user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
