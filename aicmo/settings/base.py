@@ -33,6 +33,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "aicmo.core.trace.TraceIdMiddleware",
+    "aicmo.core.middleware.RequestLogMiddleware",  # one JSON line per request, with its trace id
+    "aicmo.core.middleware.RequestSizeLimitMiddleware",  # 413 before anything reads an oversized body
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,10 +101,14 @@ STORAGES = {
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("AICMO_MAX_REQUEST_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+AICMO_MAX_UPLOAD_BYTES = env.int("AICMO_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)  # multipart bodies (files)
+# Failed log-ins per username + IP address before the login form refuses for the rest of the window.
+AICMO_LOGIN_MAX_FAILURES = env.int("AICMO_LOGIN_MAX_FAILURES", default=5)
+AICMO_LOGIN_WINDOW_S = env.int("AICMO_LOGIN_WINDOW_S", default=15 * 60)
 
 # --- Redis, broker, cache ---------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 BROKER_DIR = VAR_DIR / "broker"
 
 if REDIS_URL:
@@ -146,6 +152,8 @@ AICMO_MAX_TASK_DELIVERIES = env.int("AICMO_MAX_TASK_DELIVERIES", default=3)
 # A run still RUNNING this long after its last progress is re-dispatched or failed by the sweeper.
 AICMO_RUN_STUCK_AFTER_S = env.int("AICMO_RUN_STUCK_AFTER_S", default=600)
 AICMO_MAX_WAIT_S = 120
+# Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
+AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
 
 # --- Celery -----------------------------------------------------------------------------------------
 CELERY_TASK_ACKS_LATE = True
@@ -171,6 +179,9 @@ else:
         # A frozen Redis must not hang a web request forever.
         "socket_timeout": 5,
         "socket_connect_timeout": 3,
+        # How often a worker looks for unacked tasks of dead workers (kombu's default is ~100 s).
+        "unacked_restore_interval": env.int("AICMO_BROKER_RESTORE_INTERVAL_S", default=10),
+        "unacked_restore_throttle": 1,
     }
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-runs": {"task": "deliverables.tasks.requeue_stuck_runs", "schedule": 60.0},
@@ -225,5 +236,8 @@ LOGGING = {
         "openai": {"level": "DEBUG" if AICMO_DEBUG_LOGGING else "WARNING"},
         "anthropic": {"level": "DEBUG" if AICMO_DEBUG_LOGGING else "WARNING"},
         "httpx": {"level": "WARNING"},
+        # The SDKs' HTTP client is httpx2 (one line per request at INFO; httpcore2 traces at DEBUG).
+        "httpx2": {"level": "INFO" if AICMO_DEBUG_LOGGING else "WARNING"},
+        "httpcore2": {"level": "WARNING"},
     },
 }

@@ -131,7 +131,9 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
         status=Run.Status.RUNNING, started_at=timezone.now())
 
     slot = deliverable.metadata.get("slot", {})
-    context = {**run.input_snapshot, "platform": deliverable.platform, "variant": slot.get("variant")}
+    platform = platform_for_kind(deliverable.kind)
+    context = {**run.input_snapshot, "platform": deliverable.platform, "variant": slot.get("variant"),
+               "platform_label": platform.label if platform else None}
     chain = get_chain(recorder=_recorder(run, deliverable))
     try:
         completion = chain.complete(deliverable_request(kind=deliverable.kind, context=context,
@@ -139,7 +141,6 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
         draft = spec_for(deliverable.kind).render(completion.data, context)
         warnings = list(completion.warnings)
         calls = [completion]
-        platform = platform_for_kind(deliverable.kind)
         if platform and _post_length(draft) > platform.max_chars:
             shorter = chain.complete(shorten_request(kind=deliverable.kind, context=context, trace_id=run.trace_id,
                                                      text=draft.content_markdown, limit=platform.max_chars))

@@ -219,7 +219,8 @@ def _post(b: _Brief) -> dict:
     if len(text) > limit:
         text = textwrap.shorten(text, width=limit, placeholder="…")
     hashtags = [b.tag, "#" + "".join(ch for ch in b.campaign.title() if ch.isalnum())][:2]
-    return {"title": f"{platform.title()} post: {b.campaign}"[:120], "text": text, "hashtags": hashtags}
+    label = b.context.get("platform_label") or platform.title()
+    return {"title": f"{label} post: {b.campaign}"[:120], "text": text, "hashtags": hashtags}
 
 
 def _email(b: _Brief) -> dict:
