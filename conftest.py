@@ -49,7 +49,7 @@ def brand(db, roles):
 
 
 @pytest.fixture
-def other_brand(db):
+def other_brand(db, roles):
     return BrandFactory(name="Globex Corporation", slug="globex")
 
 

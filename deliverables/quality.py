@@ -19,7 +19,8 @@ PLACEHOLDERS = [
     (re.compile(r"\bTBD\b|\bTBC\b"), "TBD"),
     (re.compile(r"lorem ipsum", re.I), "Lorem ipsum"),
     (re.compile(r"\{\{[^}]*\}\}"), "a {{…}} template variable"),
-    (re.compile(r"\[\s*(brand|company|product|client|your|name|date|link|url|city|cta)[^\]]{0,30}\]", re.I),
+    # "[Brand Name]" but not a Markdown link such as "[link](https://…)"
+    (re.compile(r"\[\s*(brand|company|product|client|your|name|date|link|url|city|cta)[^\]]{0,30}\](?!\()", re.I),
      "a [Brand Name]-style placeholder"),
     (re.compile(r"\bXX+\b|\$X+\b"), "an XX placeholder"),
 ]

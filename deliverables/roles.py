@@ -15,7 +15,8 @@ ROLES = {"Marketers": MARKETER_PERMISSIONS, "Managers": MANAGER_PERMISSIONS}
 def ensure_roles(group_model=None, permission_model=None) -> None:
     """Create the groups with their permissions. Takes the models so a migration can pass historical ones."""
     if group_model is None:
-        from django.contrib.auth.models import Group as group_model, Permission as permission_model  # noqa: N813
+        from django.contrib.auth.models import Group as group_model
+        from django.contrib.auth.models import Permission as permission_model
     for name, pairs in ROLES.items():
         group, _ = group_model.objects.get_or_create(name=name)
         group.permissions.add(*[

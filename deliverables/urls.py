@@ -8,3 +8,34 @@ urlpatterns = [
     path("api/v1/assets", api.AssetListView.as_view(), name="api-assets"),
     path("assets/<uuid:pk>/file", api.AssetFileView.as_view(), name="asset-file"),
 ]
+
+# The review workflow and exports (deliverables/api_review.py).
+from . import api_review  # noqa: E402
+
+urlpatterns += [
+    path("api/v1/deliverables/<uuid:pk>", api_review.DeliverableDetailView.as_view(), name="api-deliverable"),
+    path("api/v1/deliverables/<uuid:pk>/revisions", api_review.RevisionListView.as_view(),
+         name="api-deliverable-revisions"),
+    path("api/v1/deliverables/<uuid:pk>/submit", api_review.SubmitView.as_view(), name="api-deliverable-submit"),
+    path("api/v1/deliverables/<uuid:pk>/approve", api_review.ApproveView.as_view(), name="api-deliverable-approve"),
+    path("api/v1/deliverables/<uuid:pk>/reject", api_review.RejectView.as_view(), name="api-deliverable-reject"),
+    path("api/v1/runs/<uuid:run_id>/export", api_review.RunExportView.as_view(), name="api-run-export"),
+]
+
+# Pages: runs, deliverables, approvals, assets (deliverables/views.py).
+from . import views  # noqa: E402
+
+urlpatterns += [
+    path("runs/<uuid:run_id>/", views.run_detail, name="run-detail"),
+    path("runs/<uuid:run_id>/live", views.run_live, name="run-live"),
+    path("runs/<uuid:run_id>/retry", views.run_retry, name="run-retry"),
+    path("runs/<uuid:run_id>/export", views.run_export_download, name="run-export"),
+    path("deliverables/<uuid:pk>/", views.deliverable_detail, name="deliverable-detail"),
+    path("deliverables/<uuid:pk>/amend", views.deliverable_amend_view, name="deliverable-amend"),
+    path("deliverables/<uuid:pk>/preview", views.deliverable_preview, name="deliverable-preview"),
+    path("deliverables/<uuid:pk>/diff", views.deliverable_diff, name="deliverable-diff"),
+    *(path(f"deliverables/<uuid:pk>/{action}", views.deliverable_transition, {"action": action},
+           name=f"deliverable-{action}") for action in ("submit", "approve", "reject")),
+    path("approvals/", views.approvals, name="approvals"),
+    path("assets/", views.asset_gallery, name="assets"),
+]

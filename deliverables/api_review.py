@@ -1,0 +1,172 @@
+"""HTTP API of the review workflow and of exports (contract §5, §7). Views find the object through the
+user's brands (others' objects answer 404), parse the body, call one service, and answer."""
+
+from django.http import Http404, HttpResponse
+from django.utils.http import content_disposition_header
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .models import Deliverable
+from .selectors import deliverables_for, revisions_of, runs_for, with_current_revision
+from .serializers import (
+    AmendSerializer,
+    CommentSerializer,
+    DeliverableSerializer,
+    ErrorSerializer,
+    ExportQuerySerializer,
+    RejectSerializer,
+    RevisionSerializer,
+)
+from .services import deliverable_amend, deliverable_approve, deliverable_reject, deliverable_submit, run_export
+from .services.exports import FORMATS
+
+FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid body: DRF's field errors, per field.")
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object among your brands' objects.")
+FORBIDDEN = OpenApiResponse(ErrorSerializer, description="You lack the permission (approving needs a manager).")
+CONFLICT = OpenApiResponse(ErrorSerializer, description="Illegal transition for the current status, a stale "
+                                                        "version, or blocking quality issues (listed in `details`).")
+UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No credentials.")
+
+
+def _deliverable(request, pk) -> Deliverable:
+    deliverable = deliverables_for(request.user).filter(pk=pk).first()
+    if deliverable is None:
+        raise Http404
+    return with_current_revision([deliverable])[0]
+
+
+def _answer(request, pk) -> Response:
+    return Response(DeliverableSerializer(_deliverable(request, pk), context={"request": request}).data)
+
+
+class AmendSchema(AutoSchema):
+    """This PATCH is not a partial update (`content_markdown` and `version` are required): document the body
+    as DRF validates it, not as drf-spectacular's "Patched…" all-optional variant."""
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        method, self.method = self.method, "POST"
+        try:
+            return super()._get_request_for_media_type(serializer, direction)
+        finally:
+            self.method = method
+
+
+class DeliverableDetailView(APIView):
+    schema = AmendSchema()
+
+    @extend_schema(responses={200: DeliverableSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND})
+    def get(self, request, pk):
+        return _answer(request, pk)
+
+    @extend_schema(
+        request=AmendSerializer,
+        responses={200: DeliverableSerializer, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 403: FORBIDDEN,
+                   404: NOT_FOUND, 409: CONFLICT},
+        description="Amend: a new immutable revision becomes current and the deliverable returns to draft "
+                    "(an approved one then needs approval again). `version` must be the current version (409 if "
+                    "someone amended since). Refused (409) while it is in review: reject it first.")
+    def patch(self, request, pk):
+        deliverable = _deliverable(request, pk)
+        body = AmendSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        deliverable_amend(deliverable=deliverable, actor=request.user, **body.validated_data)
+        return _answer(request, pk)
+
+
+class DeliverableTransitionView(APIView):
+    """POST …/submit | …/approve | …/reject."""
+
+    action_name: str = ""
+    services = {"submit": deliverable_submit, "approve": deliverable_approve, "reject": deliverable_reject}
+
+    def post(self, request, pk):
+        deliverable = _deliverable(request, pk)
+        body = (RejectSerializer if self.action_name == "reject" else CommentSerializer)(data=request.data)
+        body.is_valid(raise_exception=True)
+        self.services[self.action_name](deliverable=deliverable, actor=request.user,
+                                        comment=body.validated_data["comment"])
+        return _answer(request, pk)
+
+
+_TRANSITION_RESPONSES = {200: DeliverableSerializer, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 403: FORBIDDEN,
+                         404: NOT_FOUND, 409: CONFLICT}
+
+
+class SubmitView(DeliverableTransitionView):
+    action_name = "submit"
+
+    @extend_schema(request=CommentSerializer, responses=_TRANSITION_RESPONSES, description="draft → in_review.")
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+
+class ApproveView(DeliverableTransitionView):
+    action_name = "approve"
+
+    @extend_schema(request=CommentSerializer, responses=_TRANSITION_RESPONSES,
+                   description="in_review → approved. Needs `deliverables.approve_deliverable`; refused (409) while "
+                               "the current revision has blocking quality issues.")
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+
+class RejectView(DeliverableTransitionView):
+    action_name = "reject"
+
+    @extend_schema(request=RejectSerializer, responses=_TRANSITION_RESPONSES,
+                   description="in_review → changes_requested, with a required comment. Needs "
+                               "`deliverables.approve_deliverable`.")
+    def post(self, request, pk):
+        return super().post(request, pk)
+
+
+class RevisionListView(ListAPIView):
+    """Revision history, newest first."""
+
+    serializer_class = RevisionSerializer
+
+    @extend_schema(responses={200: RevisionSerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        deliverable = deliverables_for(self.request.user).filter(pk=self.kwargs["pk"]).first()
+        if deliverable is None:
+            raise Http404
+        return revisions_of(deliverable)
+
+
+class IgnoreFormatParameter(DefaultContentNegotiation):
+    """`?format=` names the export file format here, not a DRF renderer: answer errors in JSON regardless."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class RunExportView(APIView):
+    content_negotiation_class = IgnoreFormatParameter
+
+    @extend_schema(
+        parameters=[OpenApiParameter("format", str, enum=list(FORMATS), required=True),
+                    OpenApiParameter("approved_only", bool, description="1: approved deliverables only.")],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 400: FIELD_ERRORS,
+                   401: UNAUTHENTICATED, 404: NOT_FOUND,
+                   409: OpenApiResponse(ErrorSerializer, description="Nothing (approved) to export.")},
+        description="Download the run as md, json (the envelope), docx, csv (one row per post and calendar "
+                    "entry) or zip (all four and the images).")
+    def get(self, request, run_id):
+        run = runs_for(request.user).filter(run_id=run_id).first()
+        if run is None:
+            raise Http404
+        query = ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        export = run_export(run=run, fmt=query.validated_data["format"],
+                            approved_only=query.validated_data["approved_only"], actor=request.user)
+        response = HttpResponse(export.content, content_type=export.content_type)
+        response["Content-Disposition"] = content_disposition_header(True, export.filename)
+        return response

@@ -1,0 +1,275 @@
+"""The review workflow (contract §7): `draft → in_review → approved`, `in_review → changes_requested`, and
+amends, each a new immutable Revision, that bring a `changes_requested` or `approved` deliverable back to
+`draft` (an approved text that changes needs approval again).
+
+Every function is one transaction whose write is a conditional UPDATE on the state the caller saw (status,
+and for amends the version): zero rows means someone moved first, and the caller gets a `Conflict` naming
+the state it is really in. Each write adds one AuditEvent. Amending is refused while a deliverable is
+`in_review`: the reviewer must be looking at the text they approve, so a pending review is answered first
+(reject it to get `changes_requested`, then amend)."""
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from aicmo.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
+from campaigns.selectors import brands_for
+
+from ..models import AuditEvent, Deliverable, Revision
+from ..platforms import PLATFORMS, normalize_channel
+from ..quality import evaluate
+
+Status = Deliverable.Status
+
+APPROVE_PERMISSION = "deliverables.approve_deliverable"
+EDIT_PERMISSION = "deliverables.change_deliverable"  # amend and submit (Marketers and Managers hold it)
+AMENDABLE = (Status.DRAFT, Status.CHANGES_REQUESTED, Status.APPROVED)
+ACTIONS = ("amend", "submit", "approve", "reject")
+
+TITLE_MAX = 240
+NOTE_MAX = 500
+HASHTAG = re.compile(r"^#?\w{1,99}$")
+
+
+# --- amending ------------------------------------------------------------------------------------------------
+
+def deliverable_amend(*, deliverable: Deliverable, actor, version: int, content_markdown: str,
+                      title: str | None = None, hashtags: list[str] | None = None, note: str = "") -> Revision:
+    """Save a new revision (version + 1, by `actor`, with its quality report) and make it current.
+
+    `version` is the version the actor edited: a stale one is a Conflict (someone else amended first).
+    `title` and `hashtags` default to the current revision's. The deliverable goes back to `draft`."""
+    _require(actor, EDIT_PERMISSION, "You may not amend deliverables.")
+    current = _load(deliverable, actor)
+    content = (content_markdown or "").strip()
+    if not content:
+        raise ApplicationError("The content must not be blank.",
+                               details={"content_markdown": ["This field may not be blank."]})
+    if len(note) > NOTE_MAX:
+        raise ApplicationError(f"The note is too long (at most {NOTE_MAX} characters).",
+                               details={"note": [f"Ensure this field has no more than {NOTE_MAX} characters."]})
+    if current.status == Status.IN_REVIEW:
+        raise Conflict("It is in review: a manager must approve or reject it before it can be amended.",
+                       details={"status": current.status})
+    if version != current.version:
+        raise _stale(current.version, version)
+
+    previous = Revision.objects.get(deliverable_id=current.pk, version=current.version)
+    new_title = previous.title if title is None else _clean_title(title)
+    tags = list(previous.hashtags) if hashtags is None else _clean_hashtags(hashtags)
+    structured = _structured_after_amend(current.kind, previous.structured, content)
+    quality = evaluate(kind=current.kind, title=new_title, content_markdown=content, hashtags=tags,
+                       structured=structured, brand=current.run.input_snapshot.get("brand") or {})
+
+    with transaction.atomic():
+        updated = Deliverable.objects.filter(
+            pk=current.pk, version=version, status=current.status, generation_status=Deliverable.Generation.DONE,
+        ).update(version=version + 1, status=Status.DRAFT, title=new_title, hashtags=tags,
+                 metadata={**current.metadata, **structured}, updated_at=timezone.now())
+        if not updated:
+            raise _amend_refusal(current.pk, version)
+        revision = Revision.objects.create(
+            deliverable_id=current.pk, version=version + 1, title=new_title, content_markdown=content,
+            hashtags=tags, structured=structured, author=actor, note=note, quality=quality)
+        AuditEvent.objects.create(
+            deliverable_id=current.pk, run_id=current.run_id, actor=actor, action="amend",
+            from_status=current.status, to_status=Status.DRAFT, comment=note, revision=version + 1,
+            data={"from_version": version})
+    deliverable.refresh_from_db()
+    return revision
+
+
+def _clean_title(title: str) -> str:
+    cleaned = " ".join(title.split())
+    if not cleaned:
+        raise ApplicationError("The title must not be blank.", details={"title": ["This field may not be blank."]})
+    if len(cleaned) > TITLE_MAX:
+        raise ApplicationError(f"The title is too long (at most {TITLE_MAX} characters).",
+                               details={"title": [f"Ensure this field has no more than {TITLE_MAX} characters."]})
+    return cleaned
+
+
+def _clean_hashtags(hashtags: Sequence[str]) -> list[str]:
+    """'#Coffee', 'coffee' → '#Coffee', '#coffee'; each once (first spelling kept); words only."""
+    tags: list[str] = []
+    bad = [tag for tag in hashtags if not isinstance(tag, str) or not HASHTAG.match(tag.strip())]
+    if bad:
+        raise ApplicationError("Hashtags are single words, optionally starting with #.",
+                               details={"hashtags": [f"Not a hashtag: {tag!r}" for tag in bad]})
+    for tag in hashtags:
+        tag = tag.strip()
+        tag = tag if tag.startswith("#") else f"#{tag}"
+        if tag.lower() not in {t.lower() for t in tags}:
+            tags.append(tag)
+    return tags
+
+
+def _structured_after_amend(kind: str, previous: Mapping[str, Any], content: str) -> dict[str, Any]:
+    """The kind-specific fields of the amended text. Parsed back only from the exact shapes generation writes
+    (calendar table rows, the email's Subject / Preheader lines); everything else is carried over."""
+    structured = dict(previous)
+    if kind == "content_calendar":
+        structured["entries"] = calendar_entries(content)
+    elif kind == "email_copy":
+        for key, label in (("subject", "Subject"), ("preheader", "Preheader")):
+            match = re.search(rf"^\*\*{label}:\*\*[ \t]*(.+?)[ \t]*$", content, re.M)
+            if match:
+                structured[key] = match.group(1)
+    return structured
+
+
+_CALENDAR_ROW = re.compile(r"^\|\s*(\d{4}-\d{2}-\d{2})\s*\|(.*)\|\s*$")
+_LABELS = {platform.label.lower(): key for key, platform in PLATFORMS.items()}
+
+
+def calendar_entries(markdown: str) -> list[dict[str, str]]:
+    """The rows of a content calendar table (`| Date | Platform | Title | Copy |`, as generation renders it):
+    one entry per row whose first cell is a date. Rows in any other shape are not entries."""
+    entries = []
+    for line in markdown.splitlines():
+        match = _CALENDAR_ROW.match(line.strip())
+        if not match:
+            continue
+        cells = [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", match.group(2))]
+        if len(cells) != 3:
+            continue
+        platform, title, text = cells
+        key = _LABELS.get(platform.lower()) or normalize_channel(platform) or platform.lower()
+        entries.append({"date": match.group(1), "platform": key, "title": title, "text": text})
+    return entries
+
+
+# --- transitions ---------------------------------------------------------------------------------------------
+
+def deliverable_submit(*, deliverable: Deliverable, actor, comment: str = "") -> Deliverable:
+    """draft → in_review."""
+    _require(actor, EDIT_PERMISSION, "You may not submit deliverables for review.")
+    return _transition(deliverable=deliverable, actor=actor, action="submit", source=Status.DRAFT,
+                       target=Status.IN_REVIEW, comment=comment)
+
+
+def deliverable_approve(*, deliverable: Deliverable, actor, comment: str = "") -> Deliverable:
+    """in_review → approved; refused while the current revision has blocking quality issues."""
+    _require(actor, APPROVE_PERMISSION, "Only managers may approve deliverables.")
+    return _transition(deliverable=deliverable, actor=actor, action="approve", source=Status.IN_REVIEW,
+                       target=Status.APPROVED, comment=comment, check=_no_blocking_issues)
+
+
+def deliverable_reject(*, deliverable: Deliverable, actor, comment: str) -> Deliverable:
+    """in_review → changes_requested, with a comment saying what to change."""
+    _require(actor, APPROVE_PERMISSION, "Only managers may reject deliverables.")
+    if not (comment or "").strip():
+        raise ApplicationError("Say what should change: a comment is required to reject.",
+                               details={"comment": ["This field is required to reject."]})
+    return _transition(deliverable=deliverable, actor=actor, action="reject", source=Status.IN_REVIEW,
+                       target=Status.CHANGES_REQUESTED, comment=comment)
+
+
+def _transition(*, deliverable: Deliverable, actor, action: str, source: str, target: str, comment: str,
+                check=None) -> Deliverable:
+    current = _load(deliverable, actor)
+    if current.status != source:
+        raise _illegal(current.status, action)
+    if check is not None:
+        check(current)
+    with transaction.atomic():
+        moved = Deliverable.objects.filter(pk=current.pk, status=source, version=current.version).update(
+            status=target, updated_at=timezone.now())
+        if not moved:  # someone else moved it between our read and this update
+            status = Deliverable.objects.filter(pk=current.pk).values_list("status", flat=True).first()
+            raise _illegal(status, action)
+        AuditEvent.objects.create(deliverable_id=current.pk, run_id=current.run_id, actor=actor, action=action,
+                                  from_status=source, to_status=target, comment=comment or "",
+                                  revision=current.version)
+    deliverable.refresh_from_db()
+    return deliverable
+
+
+def _no_blocking_issues(deliverable: Deliverable) -> None:
+    blocking = _current_quality(deliverable).get("blocking") or []
+    if blocking:
+        raise Conflict("Approval refused: the current revision has blocking quality issues. Amend it first.",
+                       details=list(blocking))
+
+
+# --- what a user may do now ------------------------------------------------------------------------------------
+
+def deliverable_actions(*, user, deliverable: Deliverable) -> list[str]:
+    """Which of "amend", "submit", "approve", "reject" `user` may do to `deliverable` now (for buttons).
+    Uses `current_revision` when a selector attached it, else reads the quality report (one query, and only
+    when approval is in question)."""
+    if (not getattr(user, "is_authenticated", False) or deliverable.generation_status != Deliverable.Generation.DONE
+            or deliverable.run.brand_id not in _brand_ids(user)):
+        return []
+    allowed = []
+    if user.has_perm(EDIT_PERMISSION):
+        if deliverable.status in AMENDABLE:
+            allowed.append("amend")
+        if deliverable.status == Status.DRAFT:
+            allowed.append("submit")
+    if user.has_perm(APPROVE_PERMISSION) and deliverable.status == Status.IN_REVIEW:
+        if not _current_quality(deliverable).get("blocking"):
+            allowed.append("approve")
+        allowed.append("reject")
+    return allowed
+
+
+def _brand_ids(user) -> set[int]:
+    """The user's brand ids, cached on the user object for the request (as Django caches permissions)."""
+    if not hasattr(user, "_aicmo_brand_ids"):
+        user._aicmo_brand_ids = set(brands_for(user).values_list("pk", flat=True))
+    return user._aicmo_brand_ids
+
+
+# --- shared helpers ------------------------------------------------------------------------------------------
+
+def _require(actor, permission: str, message: str) -> None:
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.has_perm(permission):
+        raise PermissionDenied(message)
+
+
+def _load(deliverable: Deliverable, actor) -> Deliverable:
+    """The deliverable as it is now in the database; 404 for non-members; only generated ones can be touched."""
+    current = Deliverable.objects.select_related("run").filter(pk=deliverable.pk).first()
+    if current is None or not brands_for(actor).filter(pk=current.run.brand_id).exists():
+        raise NotFound("No such deliverable.")
+    if current.generation_status != Deliverable.Generation.DONE:
+        raise Conflict(f"It has not been generated (generation is {current.generation_status}): there is nothing "
+                       "to review yet.", details={"generation_status": current.generation_status})
+    return current
+
+
+def _current_quality(deliverable: Deliverable) -> Mapping[str, Any]:
+    revision = getattr(deliverable, "current_revision", None)
+    if revision is not None and revision.version == deliverable.version:
+        return revision.quality or {}
+    quality = Revision.objects.filter(deliverable_id=deliverable.pk, version=deliverable.version).values_list(
+        "quality", flat=True).first()
+    return quality or {}
+
+
+def _illegal(status: str | None, action: str) -> Conflict:
+    allowed_from = {"submit": [Status.DRAFT], "approve": [Status.IN_REVIEW], "reject": [Status.IN_REVIEW],
+                    "amend": list(AMENDABLE)}[action]
+    return Conflict(f"illegal transition: it is {status}", details={"status": status, "action": action,
+                                                                    "allowed_from": [str(s) for s in allowed_from]})
+
+
+def _stale(current_version: int, version: int) -> Conflict:
+    return Conflict(f"Stale version: you amended version {version}, but the deliverable is now at version "
+                    f"{current_version}. Reload it and apply your change to the current text.",
+                    details={"current_version": current_version, "version": version})
+
+
+def _amend_refusal(pk, version: int) -> Conflict:
+    """Why a conditional amend updated nothing: someone amended, submitted or approved in between."""
+    status, current_version = Deliverable.objects.filter(pk=pk).values_list("status", "version").get()
+    if current_version != version:
+        return _stale(current_version, version)
+    if status == Status.IN_REVIEW:
+        return Conflict("It is in review: a manager must approve or reject it before it can be amended.",
+                        details={"status": status})
+    return _illegal(status, "amend")

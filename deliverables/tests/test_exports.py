@@ -1,0 +1,252 @@
+"""Exports: each format is parsed back (python-docx, csv.DictReader, zipfile, the envelope validator)."""
+
+import csv
+import io
+import json
+import re
+import zipfile
+
+import docx
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from aicmo.core.errors import Conflict, NotFound
+from deliverables.envelope import validate_envelope
+from deliverables.models import AuditEvent, Deliverable, Revision
+from deliverables.services import deliverable_amend, run_export
+
+from .review_helpers import generate_campaign, generate_creatives, of_kind, set_status
+
+pytestmark = pytest.mark.django_db
+
+FILENAME = re.compile(r"^aicmo_acme_q1-launch_\d{8}_\d{4}\.(md|json|docx|csv|zip)$")
+
+
+@pytest.fixture
+def run(marketer, run_tasks_inline):
+    return generate_campaign(marketer, run_tasks_inline)
+
+
+def export(run, fmt, actor, approved_only=False):
+    return run_export(run=run, fmt=fmt, approved_only=approved_only, actor=actor)
+
+
+def test_markdown_has_a_title_and_a_section_per_deliverable(run, marketer):
+    file = export(run, "md", marketer)
+
+    assert FILENAME.match(file.filename) and file.filename.endswith(".md")
+    assert file.content_type == "text/markdown; charset=utf-8"
+    text = file.content.decode()
+    assert text.startswith("# Q1 Launch — Acme Coffee Roasters\n")
+    sections = re.findall(r"^## (.+)$", text, re.M)
+    assert sections == list(run.deliverables.order_by("position").values_list("title", flat=True))
+    assert "### Objectives" in text  # the brief's own headings nest under its section
+    assert "#AcmeCoffeeRoasters #Q1Launch" in text
+
+
+def test_json_is_the_envelope_and_passes_the_validator(run, marketer):
+    file = export(run, "json", marketer)
+
+    envelope = json.loads(file.content)
+    assert validate_envelope(envelope) == []
+    assert file.content_type == "application/json"
+    assert envelope["run_id"] == str(run.run_id)
+    assert [d["kind"] for d in envelope["deliverables"]] == ["campaign_brief", "messaging_framework",
+                                                             "content_calendar", "linkedin_post", "instagram_post",
+                                                             "email_copy"]
+
+
+def test_approved_only_keeps_approved_deliverables(run, marketer):
+    set_status(of_kind(run, "linkedin_post"), "approved")
+    set_status(of_kind(run, "email_copy"), "approved")
+
+    envelope = json.loads(export(run, "json", marketer, approved_only=True).content)
+    markdown = export(run, "md", marketer, approved_only=True).content.decode()
+
+    assert validate_envelope(envelope) == []
+    assert [d["kind"] for d in envelope["deliverables"]] == ["linkedin_post", "email_copy"]
+    assert re.findall(r"^## (.+)$", markdown, re.M) == [of_kind(run, "linkedin_post").title,
+                                                         of_kind(run, "email_copy").title]
+
+
+def test_exports_show_the_current_revision(run, marketer):
+    post = of_kind(run, "linkedin_post")
+    deliverable_amend(deliverable=post, actor=marketer, version=1, content_markdown="Amended copy.",
+                      hashtags=["#Fresh"])
+
+    envelope = json.loads(export(run, "json", marketer).content)
+    rows = list(csv.DictReader(io.StringIO(export(run, "csv", marketer).content.decode())))
+
+    item = next(d for d in envelope["deliverables"] if d["kind"] == "linkedin_post")
+    assert (item["content_markdown"], item["version"], item["hashtags"]) == ("Amended copy.", 2, ["#Fresh"])
+    assert next(r for r in rows if r["date"] == "")["text"] == "Amended copy."
+
+
+def test_docx_has_headings_lists_and_the_calendar_as_a_table(run, marketer):
+    file = export(run, "docx", marketer)
+
+    document = docx.Document(io.BytesIO(file.content))
+    headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith(("Heading", "Title"))]
+    assert headings[0] == ("Title", "Q1 Launch — Acme Coffee Roasters")
+    titles = list(run.deliverables.order_by("position").values_list("title", flat=True))
+    assert [text for style, text in headings if style == "Heading 1"] == titles
+    assert ("Heading 3", "Objectives") in headings  # the brief's ## sections, one level under its title
+    bullets = [p.text for p in document.paragraphs if p.style.name == "List Bullet"]
+    assert "Made with care by Acme Coffee Roasters" in bullets  # the email's list
+    numbered = [p.text for p in document.paragraphs if p.style.name == "List Number"]
+    assert numbered[0].startswith("Craft — how Q1 Launch is made")  # bold run kept as text
+
+    entries = Revision.objects.get(deliverable=of_kind(run, "content_calendar"), version=1).structured["entries"]
+    calendar = next(t for t in document.tables if t.rows[0].cells[0].text == "Date")
+    assert [c.text for c in calendar.rows[0].cells] == ["Date", "Platform", "Title", "Copy"]
+    assert len(calendar.rows) == len(entries) + 1
+    assert [c.text for c in calendar.rows[1].cells] == [entries[0]["date"], "LinkedIn", entries[0]["title"],
+                                                         entries[0]["text"]]
+    budget = next(t for t in document.tables if t.rows[0].cells[0].text == "Channel")  # a Markdown table
+    brief = Revision.objects.get(deliverable=of_kind(run, "campaign_brief"), version=1).content_markdown
+    first_row = next(line for line in brief.splitlines() if line.startswith("|") and "%" in line)
+    assert [c.text for c in budget.rows[0].cells] == ["Channel", "Share", "Amount"]
+    assert [c.text for c in budget.rows[1].cells] == [cell.strip() for cell in first_row.strip("|").split("|")]
+
+
+def test_docx_embeds_the_images(marketer, run_tasks_inline):
+    run = generate_creatives(marketer, run_tasks_inline, count=2)
+
+    document = docx.Document(io.BytesIO(export(run, "docx", marketer).content))
+
+    assert len(document.inline_shapes) == 2
+    numbered = [p.text for p in document.paragraphs if p.style.name == "List Number"]
+    assert len(numbered) >= 6  # both ads' image prompts (each list restarts its numbering)
+
+
+def test_csv_has_a_row_per_post_and_per_calendar_entry(run, marketer):
+    file = export(run, "csv", marketer)
+
+    assert file.content_type == "text/csv; charset=utf-8"
+    reader = csv.DictReader(io.StringIO(file.content.decode()))
+    rows = list(reader)
+    assert reader.fieldnames == ["date", "platform", "title", "text", "hashtags", "status"]
+    entries = Revision.objects.get(deliverable=of_kind(run, "content_calendar"), version=1).structured["entries"]
+    calendar_rows = [r for r in rows if r["date"]]
+    assert calendar_rows == [{"date": e["date"], "platform": e["platform"], "title": e["title"], "text": e["text"],
+                              "hashtags": "", "status": "draft"} for e in entries]
+    post_rows = [r for r in rows if not r["date"]]
+    assert [(r["platform"], r["title"], r["hashtags"]) for r in post_rows] == [
+        ("linkedin", of_kind(run, "linkedin_post").title, "#AcmeCoffeeRoasters #Q1Launch"),
+        ("instagram", of_kind(run, "instagram_post").title, "#AcmeCoffeeRoasters #Q1Launch")]
+    assert len(rows) == len(entries) + 2
+
+
+def test_csv_quotes_commas_quotes_and_newlines(run, marketer):
+    deliverable_amend(deliverable=of_kind(run, "linkedin_post"), actor=marketer, version=1,
+                      content_markdown='Line one, with "quotes"\nLine two')
+
+    rows = list(csv.DictReader(io.StringIO(export(run, "csv", marketer).content.decode())))
+
+    assert next(r for r in rows if r["platform"] == "linkedin" and not r["date"])["text"] == \
+        'Line one, with "quotes"\nLine two'
+
+
+def test_csv_cells_that_look_like_formulas_are_kept_as_text(run, marketer):
+    deliverable_amend(deliverable=of_kind(run, "linkedin_post"), actor=marketer, version=1,
+                      content_markdown='=HYPERLINK("http://evil.example","click")')
+
+    rows = list(csv.DictReader(io.StringIO(export(run, "csv", marketer).content.decode())))
+
+    post = next(r for r in rows if r["platform"] == "linkedin" and not r["date"])
+    assert post["text"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+
+
+def test_zip_holds_every_format_and_the_images(marketer, run_tasks_inline):
+    run = generate_creatives(marketer, run_tasks_inline, count=1)
+
+    file = export(run, "zip", marketer)
+
+    assert file.content_type == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(file.content))
+    names = archive.namelist()
+    stem = file.filename.removesuffix(".zip")
+    assert names[:4] == [f"{stem}.md", f"{stem}.json", f"{stem}.docx", f"{stem}.csv"]
+    images = [n for n in names if n.startswith("images/")]
+    assert len(images) == 1 and re.match(r"^images/001_ad_copy_[0-9a-f-]{36}\.png$", images[0])
+    assert archive.read(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert validate_envelope(json.loads(archive.read(f"{stem}.json"))) == []
+    assert stem.startswith("aicmo_acme_creatives_")  # no campaign: the module names the file
+
+
+def test_an_export_writes_one_audit_event(run, marketer):
+    export(run, "zip", marketer, approved_only=False)
+
+    assert list(AuditEvent.objects.values("run_id", "deliverable_id", "actor__username", "action", "data")) == [
+        {"run_id": run.pk, "deliverable_id": None, "actor__username": "marketer", "action": "export",
+         "data": {"format": "zip", "approved_only": False}}]
+
+
+def test_refused_exports_write_nothing(run, marketer, outsider):
+    with pytest.raises(Conflict):
+        export(run, "md", marketer, approved_only=True)
+    with pytest.raises(NotFound):
+        export(run, "md", outsider)
+    assert AuditEvent.objects.count() == 0
+
+
+def test_export_queries_do_not_grow_with_the_number_of_deliverables(marketer, run_tasks_inline):
+    small = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
+    large = generate_campaign(marketer, run_tasks_inline, campaign_name="Big",
+                              platforms=["linkedin", "instagram", "twitter", "facebook", "threads", "tiktok"])
+    assert Deliverable.objects.filter(run=large).count() > Deliverable.objects.filter(run=small).count() + 4
+
+    counts = {}
+    for fmt in ("md", "json", "docx", "csv", "zip"):
+        for name, run in (("small", small), ("large", large)):
+            with CaptureQueriesContext(connection) as queries:
+                export(run, fmt, marketer)
+            counts[(fmt, name)] = len(queries)
+        assert counts[(fmt, "small")] == counts[(fmt, "large")], fmt
+
+
+# --- the operator command ------------------------------------------------------------------------------------
+
+def test_export_run_writes_the_file_into_a_directory(run, tmp_path, capsys):
+    call_command("export_run", str(run.run_id), "--format", "docx", "--output", str(tmp_path))
+
+    written = list(tmp_path.iterdir())
+    assert len(written) == 1 and FILENAME.match(written[0].name)
+    document = docx.Document(str(written[0]))
+    assert document.paragraphs[0].text == "Q1 Launch — Acme Coffee Roasters"
+    assert f"Wrote {written[0]}" in capsys.readouterr().out
+    event = AuditEvent.objects.get(action="export")
+    assert (event.actor, event.data) == (None, {"format": "docx", "approved_only": False})
+
+
+def test_export_run_writes_to_a_named_file_with_approved_only(run, tmp_path):
+    set_status(of_kind(run, "email_copy"), "approved")
+    target = tmp_path / "out.json"
+
+    call_command("export_run", str(run.run_id), "--format", "json", "--approved-only", "--output", str(target))
+
+    assert [d["kind"] for d in json.loads(target.read_text())["deliverables"]] == ["email_copy"]
+
+
+@pytest.mark.parametrize("arguments, returncode, message", [
+    (["not-a-uuid", "--format", "md"], 2, "is not a run id"),
+    (["00000000-0000-0000-0000-000000000000", "--format", "md"], 3, "No run"),
+    (["{run}", "--format", "md", "--approved-only"], 4, "Nothing to export"),
+    (["{run}", "--format", "md", "--output", "/nonexistent-dir/x.md"], 5, "Cannot write"),
+])
+def test_export_run_fails_with_clear_exit_codes(run, arguments, returncode, message):
+    arguments = [a.format(run=run.run_id) for a in arguments]
+
+    with pytest.raises(CommandError) as failure:
+        call_command("export_run", *arguments)
+
+    assert failure.value.returncode == returncode
+    assert message in str(failure.value)
+
+
+def test_export_run_rejects_an_unknown_format(run):
+    with pytest.raises(CommandError, match="invalid choice: 'pdf'"):
+        call_command("export_run", str(run.run_id), "--format", "pdf")
