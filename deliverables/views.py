@@ -1,0 +1,300 @@
+"""Pages of runs, deliverables, approvals and assets (contract §6). Every read goes through the brand-scoped
+selectors (someone else's object is a 404), every write through a service; views only shape the answer."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from aicmo.core.errors import ApplicationError
+from campaigns.selectors import brands_for
+
+from .forms import AmendForm, TransitionForm
+from .models import Deliverable, Run
+from .platforms import platform_for_kind
+from .presentation import calendar_entries, calendar_months, calendar_platforms, char_meter, post_preview, side_by_side
+from .quality import evaluate
+from .selectors import approval_queue_for, assets_for, deliverables_for, revisions_of, run_slots, runs_for
+from .services import (
+    deliverable_actions,
+    deliverable_amend,
+    deliverable_approve,
+    deliverable_reject,
+    deliverable_submit,
+    run_export,
+)
+from .services.exports import FORMATS
+from .services.retry import run_retry_failed
+
+APPROVE_PERMISSION = "deliverables.approve_deliverable"
+EXPORT_LABELS = {"docx": "Word", "md": "Markdown", "csv": "CSV", "json": "JSON", "zip": "Zip"}
+EXPORT_FORMATS = [(fmt, EXPORT_LABELS.get(fmt, fmt.upper())) for fmt in sorted(FORMATS, key=lambda f: f != "docx")]
+TRANSITIONS = {"submit": deliverable_submit, "approve": deliverable_approve, "reject": deliverable_reject}
+DONE_MESSAGES = {"submit": "Submitted for review.", "approve": "Approved.", "reject": "Changes requested."}
+
+
+# --- runs ------------------------------------------------------------------------------------------------------
+
+def _run_context(run: Run) -> dict:
+    slots = run_slots(run)
+    counts = {status: 0 for status in Deliverable.Generation.values}
+    for slot in slots:
+        counts[slot.generation_status] += 1
+        revision = getattr(slot, "current_revision", None)
+        images = getattr(slot, "image_assets", [])
+        slot.image_url = images[0].url if images else None
+        slot.preview = revision and post_preview(
+            kind=slot.kind, content_markdown=revision.content_markdown, hashtags=revision.hashtags,
+            brand_name=run.brand.name, brand_slug=run.brand.slug, image_url=slot.image_url)
+        slot.blocking = len((revision.quality or {}).get("blocking") or []) if revision else 0
+        slot.calendar = calendar_entries(slot.metadata.get("entries")) if slot.kind == "content_calendar" else []
+    done = [s for s in slots if s.generation_status == Deliverable.Generation.DONE]
+    finished = counts["done"] + counts["failed"]
+    total = len(slots)
+    if run.is_terminal or not done:
+        tokens, cost, provider, model = run.tokens_used, run.cost_usd, run.provider, run.model
+    else:  # in flight: what the finished deliverables used so far
+        tokens = sum(d.metadata.get("tokens_used") or 0 for d in done)
+        costs = [d.metadata.get("cost_usd") for d in done]
+        cost = None if any(c is None for c in costs) else sum(costs)
+        provider, model = done[-1].metadata.get("provider"), done[-1].metadata.get("model")
+    return {
+        "run": run, "slots": slots, "counts": counts, "done": finished, "total": total,
+        "percent": round(100 * finished / total) if total else 0,
+        "meta": {"provider": provider or "none", "model": model or "", "tokens": tokens, "cost": cost},
+        "can_retry": run.is_terminal and counts["failed"] > 0,
+        "state": f"{run.status}-{counts['pending']}-{counts['running']}-{counts['done']}-{counts['failed']}",
+        "export_formats": EXPORT_FORMATS,
+    }
+
+
+@login_required
+@require_GET
+def run_detail(request, run_id):
+    run = get_object_or_404(runs_for(request.user).select_related("requested_by"), run_id=run_id)
+    return render(request, "deliverables/run_detail.html", _run_context(run))
+
+
+@login_required
+@require_GET
+def run_live(request, run_id):
+    """The live part of the run page, polled by htmx every second while the run is in flight. Answers 204
+    (htmx keeps what it shows) while nothing changed since `state`, and stops polling once the run ended."""
+    run = get_object_or_404(runs_for(request.user), run_id=run_id)
+    if not request.htmx:
+        return redirect("run-detail", run_id=run.run_id)
+    context = _run_context(run)
+    if request.GET.get("state") == context["state"]:
+        return HttpResponse(status=204)
+    return render(request, "deliverables/_run_live.html", context)
+
+
+@login_required
+@require_POST
+def run_retry(request, run_id):
+    run = get_object_or_404(runs_for(request.user), run_id=run_id)
+    try:
+        ids = run_retry_failed(run=run, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Retrying {len(ids)} failed deliverable{'s' if len(ids) != 1 else ''}.")
+    return redirect("run-detail", run_id=run.run_id)
+
+
+@login_required
+@require_GET
+def run_export_download(request, run_id):
+    run = get_object_or_404(runs_for(request.user), run_id=run_id)
+    fmt = request.GET.get("format", "docx")
+    approved_only = request.GET.get("approved_only") in ("1", "true", "on")
+    try:
+        export = run_export(run=run, fmt=fmt, approved_only=approved_only, actor=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        back = request.GET.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            back = reverse("run-detail", args=[run.run_id])
+        return redirect(back)
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = content_disposition_header(True, export.filename)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- deliverables -----------------------------------------------------------------------------------------------
+
+def _deliverable(request, pk) -> Deliverable:
+    return get_object_or_404(deliverables_for(request.user).select_related("run__campaign"), pk=pk)
+
+
+def _diff_versions(request, revisions) -> tuple[int | None, int | None]:
+    versions = [r.version for r in revisions]
+    try:
+        a, b = int(request.GET.get("a", "")), int(request.GET.get("b", ""))
+    except ValueError:
+        a, b = (versions[1], versions[0]) if len(versions) >= 2 else (None, None)
+    if a not in versions or b not in versions:
+        return None, None
+    return a, b
+
+
+def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
+    revisions = list(revisions_of(deliverable))
+    current = next((r for r in revisions if r.version == deliverable.version), None)
+    if current is not None:
+        deliverable.current_revision = current
+    images = list(deliverable.assets.order_by("created_at"))
+    actions = deliverable_actions(user=request.user, deliverable=deliverable)
+    run = deliverable.run
+    a, b = _diff_versions(request, revisions)
+    by_version = {r.version: r for r in revisions}
+    entries = calendar_entries(deliverable.metadata.get("entries")) if deliverable.kind == "content_calendar" else []
+    amend_form = extra.pop("amend_form", None)
+    if amend_form is None and current is not None:
+        amend_form = AmendForm(with_hashtags=platform_for_kind(deliverable.kind) is not None, initial={
+            "version": deliverable.version, "title": current.title, "content_markdown": current.content_markdown,
+            "hashtags": " ".join(current.hashtags)})
+    return {
+        "deliverable": deliverable, "run": run, "brand": run.brand, "current": current, "revisions": revisions,
+        "images": images, "actions": actions, "amend_form": amend_form,
+        "transition_form": extra.pop("transition_form", None) or TransitionForm(),
+        "quality": (current.quality if current else None) or {"blocking": [], "warnings": []},
+        "preview": current and post_preview(
+            kind=deliverable.kind, content_markdown=current.content_markdown, hashtags=current.hashtags,
+            brand_name=run.brand.name, brand_slug=run.brand.slug, image_url=images[0].url if images else None),
+        "calendar": {"months": calendar_months(entries), "entries": entries, "platforms": calendar_platforms(entries),
+                     "weekdays": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")},
+        "audit": list(deliverable.audit_events.select_related("actor").order_by("-created_at")[:50]),
+        "diff": {"a": a, "b": b, "rows": side_by_side(by_version[a].content_markdown, by_version[b].content_markdown)
+                 if a and b else []},
+        "export_formats": EXPORT_FORMATS,
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def deliverable_detail(request, pk):
+    deliverable = _deliverable(request, pk)
+    return render(request, "deliverables/deliverable_detail.html", _deliverable_context(request, deliverable))
+
+
+@login_required
+@require_POST
+def deliverable_amend_view(request, pk):
+    deliverable = _deliverable(request, pk)
+    form = AmendForm(request.POST, with_hashtags=platform_for_kind(deliverable.kind) is not None)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            revision = deliverable_amend(deliverable=deliverable, actor=request.user, version=data["version"],
+                                         content_markdown=data["content_markdown"], title=data["title"] or None,
+                                         hashtags=form.hashtag_list(), note=data["note"])
+        except ApplicationError as error:
+            form.add_service_error(error)
+            status = error.http_status
+        else:
+            messages.success(request, f"Saved as version {revision.version}.")
+            return redirect("deliverable-detail", pk=deliverable.pk)
+    deliverable.refresh_from_db()
+    context = _deliverable_context(request, deliverable, amend_form=form, amend_open=True)
+    return render(request, "deliverables/deliverable_detail.html", context, status=status)
+
+
+@login_required
+@require_POST
+def deliverable_transition(request, pk, action):
+    deliverable = _deliverable(request, pk)
+    form = TransitionForm(request.POST)
+    form.is_valid()
+    try:
+        TRANSITIONS[action](deliverable=deliverable, actor=request.user,
+                            comment=form.cleaned_data.get("comment", ""))
+    except ApplicationError as error:
+        details = error.details if isinstance(error.details, dict) else {}
+        if "comment" in details:
+            form.add_error("comment", details["comment"])
+        context = _deliverable_context(request, deliverable, transition_form=form, action_error=error.message,
+                                       action_error_details=error.details if isinstance(error.details, list)
+                                       else [])
+        return render(request, "deliverables/deliverable_detail.html", context, status=error.http_status)
+    messages.success(request, DONE_MESSAGES[action])
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                                require_https=request.is_secure()):
+        return redirect(back)
+    return redirect("deliverable-detail", pk=deliverable.pk)
+
+
+@login_required
+@require_POST
+def deliverable_preview(request, pk):
+    """Live preview of the amend editor (htmx): the sanitised rendering, the character meter against the
+    platform's limit, and the quality checks the text would get if saved. Writes nothing."""
+    deliverable = _deliverable(request, pk)
+    form = AmendForm(request.POST, with_hashtags=platform_for_kind(deliverable.kind) is not None)
+    form.is_valid()
+    content = request.POST.get("content_markdown", "")
+    title = request.POST.get("title", "")
+    hashtags = form.hashtag_list() if "hashtags" in form.cleaned_data else (deliverable.hashtags or [])
+    hashtags = [tag if tag.startswith("#") else f"#{tag}" for tag in hashtags or []]
+    quality = evaluate(kind=deliverable.kind, title=title, content_markdown=content, hashtags=hashtags,
+                       structured=deliverable.metadata, brand=deliverable.run.input_snapshot.get("brand") or {})
+    context = {
+        "deliverable": deliverable, "content": content, "hashtags": hashtags, "quality": quality,
+        "meter": char_meter(kind=deliverable.kind, content_markdown=content, hashtags=hashtags),
+        "preview": post_preview(kind=deliverable.kind, content_markdown=content, hashtags=hashtags,
+                                brand_name=deliverable.run.brand.name, brand_slug=deliverable.run.brand.slug),
+    }
+    return render(request, "deliverables/_amend_preview.html", context)
+
+
+@login_required
+@require_GET
+def deliverable_diff(request, pk):
+    deliverable = _deliverable(request, pk)
+    if not request.htmx:
+        query = request.GET.urlencode()
+        return redirect(f"{reverse('deliverable-detail', args=[deliverable.pk])}?{query}#history")
+    revisions = list(revisions_of(deliverable))
+    a, b = _diff_versions(request, revisions)
+    by_version = {r.version: r for r in revisions}
+    rows = side_by_side(by_version[a].content_markdown, by_version[b].content_markdown) if a and b else []
+    return render(request, "deliverables/_diff.html", {"diff": {"a": a, "b": b, "rows": rows}})
+
+
+# --- approvals and assets ------------------------------------------------------------------------------------
+
+@login_required
+@require_GET
+def approvals(request):
+    if not request.user.has_perm(APPROVE_PERMISSION):
+        raise DjangoPermissionDenied("Only managers review deliverables.")
+    queue = approval_queue_for(request.user)
+    for item in queue:
+        revision = getattr(item, "current_revision", None)
+        quality = (revision.quality if revision else None) or {}
+        item.blocking = quality.get("blocking") or []
+        item.quality_warnings = quality.get("warnings") or []
+    return render(request, "deliverables/approvals.html", {"queue": queue})
+
+
+@login_required
+@require_GET
+def asset_gallery(request):
+    brand_slug = request.GET.get("brand") or None
+    brands = list(brands_for(request.user).order_by("name"))
+    if brand_slug and brand_slug not in {b.slug for b in brands}:
+        # Rendered here: the error handlers answer JSON under /assets/ (the file URLs are API-like).
+        return render(request, "404.html", status=404)
+    page = Paginator(assets_for(request.user, brand_slug=brand_slug).order_by("-created_at"), 24).get_page(
+        request.GET.get("page"))
+    return render(request, "deliverables/assets.html", {"page": page, "brands": brands, "brand_slug": brand_slug})

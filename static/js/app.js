@@ -1,0 +1,46 @@
+/* AICMO pages: small progressive enhancements. Everything works without this file; with a strict CSP it is
+   the only script besides htmx (no inline scripts, no eval, no inline event handlers). */
+(function () {
+  "use strict";
+
+  var root = document.documentElement;
+
+  function effectiveTheme() {
+    var theme = root.getAttribute("data-theme");
+    if (theme === "light" || theme === "dark") {
+      return theme;
+    }
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+
+  // Theme toggle: switch at once, then remember it for the user (server-side, so every device agrees and
+  // the next page is rendered in the right theme without a flash). Without JS the form posts normally.
+  document.addEventListener("submit", function (event) {
+    var form = event.target.closest ? event.target.closest("[data-theme-form]") : null;
+    if (!form) {
+      return;
+    }
+    event.preventDefault();
+    var next = effectiveTheme() === "dark" ? "light" : "dark";
+    root.setAttribute("data-theme", next);
+    var body = new FormData(form);
+    body.set("theme", next);
+    fetch(form.action, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch" }
+    }).catch(function () { /* the theme still applies to this page */ });
+  });
+
+  // Popovers of the content calendar: close on Escape is native; move focus into the opened entry.
+  document.addEventListener("toggle", function (event) {
+    var target = event.target;
+    if (target && target.classList && target.classList.contains("cal-popover") && event.newState === "open") {
+      var close = target.querySelector("button");
+      if (close) {
+        close.focus();
+      }
+    }
+  }, true);
+})();
