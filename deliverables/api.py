@@ -3,22 +3,24 @@
 from django.conf import settings
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError, UnsupportedMediaType
+from rest_framework.exceptions import ParseError, Throttled, UnsupportedMediaType
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from aicmo.core.errors import ApplicationError
+from aicmo.core.throttling import CacheSafeScopedRateThrottle
 from aicmo.llm.exceptions import ErrorType
 
 from .envelope import build_envelope, failed_envelope
-from .models import Run
-from .selectors import assets_for, run_wait, runs_for
+from .models import Module, Run
+from .schema import ENVELOPE_FINAL, ENVELOPE_IN_FLIGHT, FIELD_ERRORS, NOT_FOUND, UNAUTHENTICATED, EnvelopeSerializer
+from .selectors import ad_assets_for, assets_for, run_wait, runs_for
 
 WAIT_PARAMETER = OpenApiParameter("wait", int, description="Seconds (≤ 120) to wait for the run to end.")
-ENVELOPE = OpenApiResponse(OpenApiTypes.OBJECT, description="The deliverables envelope (contract §4).")
+ENVELOPE = OpenApiResponse(EnvelopeSerializer, description="The deliverables envelope (contract §4).")
 
 
 def _wait_seconds(request) -> float:
@@ -48,7 +50,7 @@ class GenerateView(APIView):
 
     module: str = ""
     serializer_class: type[serializers.Serializer]
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [CacheSafeScopedRateThrottle]
     throttle_scope = "generate"
 
     def start(self, *, brief: dict, user, trace_id: str) -> Run:
@@ -58,6 +60,15 @@ class GenerateView(APIView):
         envelope = failed_envelope(module=self.module, error_type=ErrorType.VALIDATION_ERROR, message=message,
                                    trace_id=request.trace_id, details=details)
         return Response(envelope, status=400)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Throttled):  # a generate answer is always an envelope (contract §4)
+            wait = int(exc.wait) + 1 if exc.wait is not None else None
+            envelope = failed_envelope(module=self.module, error_type=ErrorType.RATE_LIMIT,
+                                       message=f"Too many generate requests: try again in {wait or 60} seconds.",
+                                       trace_id=self.request.trace_id)
+            return Response(envelope, status=429, headers={"Retry-After": str(wait)} if wait else None)
+        return super().handle_exception(exc)
 
     def post(self, request):
         try:
@@ -71,7 +82,10 @@ class GenerateView(APIView):
         if not serializer.is_valid():
             return self.invalid(request, serializer.errors)
         brief = dict(serializer.validated_data)
-        run = self.start(brief=brief, user=request.user, trace_id=request.trace_id)
+        try:
+            run = self.start(brief=brief, user=request.user, trace_id=request.trace_id)
+        except ApplicationError as error:  # e.g. nothing to generate for this brief
+            return self.invalid(request, error.details or {}, error.message)
         return envelope_response(run_wait(run, wait), created=True)
 
 
@@ -79,7 +93,7 @@ class RunListView(ListAPIView):
     class Summary(serializers.ModelSerializer):
         run_id = serializers.UUIDField(read_only=True)
         brand = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-        campaign = serializers.CharField(source="campaign.name", default=None, read_only=True)
+        campaign = serializers.CharField(source="campaign.name", default=None, read_only=True, allow_null=True)
         progress = serializers.SerializerMethodField()
 
         class Meta:
@@ -87,16 +101,19 @@ class RunListView(ListAPIView):
             fields = ["run_id", "status", "module", "brand", "campaign", "progress", "provider", "model",
                       "tokens_used", "cost_usd", "warnings", "error", "trace_id", "created_at", "finished_at"]
 
+        @extend_schema_field({"type": "object", "required": ["done", "total"],
+                              "properties": {"done": {"type": "integer"}, "total": {"type": "integer"}}})
         def get_progress(self, run) -> dict:
             return {"done": run.slots_done, "total": run.slots_total}
 
     serializer_class = Summary
 
     @extend_schema(parameters=[
-        OpenApiParameter("status", str, enum=list(Run.Status.values)),
-        OpenApiParameter("module", str, enum=["campaigns", "creatives", "studio"]),
+        OpenApiParameter("status", str, enum=[*Run.Status.values, *(v.lower() for v in Run.Status.values)]),
+        OpenApiParameter("module", str, enum=list(Module.values)),
         OpenApiParameter("brand", str, description="Brand slug."),
-    ])
+    ], responses={200: Summary(many=True), 400: FIELD_ERRORS, 401: UNAUTHENTICATED,
+                  404: OpenApiResponse(description="No such page.")})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -108,6 +125,13 @@ class RunListView(ListAPIView):
             slots_done=Count("deliverables", filter=Q(deliverables__generation_status__in=["done", "failed"])),
         )
         params = self.request.query_params
+        problems = {}
+        if "status" in params and params["status"].upper() not in Run.Status.values:
+            problems["status"] = [f"One of {', '.join(Run.Status.values)}."]
+        if "module" in params and params["module"] not in Module.values:
+            problems["module"] = [f"One of {', '.join(Module.values)}."]
+        if problems:  # an unknown filter value is a mistake to report, not an empty list
+            raise serializers.ValidationError(problems)
         if params.get("status"):
             runs = runs.filter(status=params["status"].upper())
         if params.get("module"):
@@ -118,7 +142,8 @@ class RunListView(ListAPIView):
 
 
 class RunDetailView(APIView):
-    @extend_schema(parameters=[WAIT_PARAMETER], responses={200: ENVELOPE, 202: ENVELOPE})
+    @extend_schema(parameters=[WAIT_PARAMETER], responses={200: ENVELOPE_FINAL, 202: ENVELOPE_IN_FLIGHT,
+                                                           400: FIELD_ERRORS, 401: UNAUTHENTICATED, 404: NOT_FOUND})
     def get(self, request, run_id):
         run = runs_for(request.user).filter(run_id=run_id).first()
         if run is None:
@@ -126,32 +151,97 @@ class RunDetailView(APIView):
         return envelope_response(run_wait(run, _wait_seconds(request)))
 
 
+class AdAssetSerializer(serializers.Serializer):
+    """One saved ad asset, in the seed's `/assets` shape: its current copy, image prompts and image URLs, its
+    review status, and where to open it."""
+
+    id = serializers.UUIDField(read_only=True)
+    brand = serializers.CharField(source="run.brand.slug", read_only=True)
+    module = serializers.CharField(source="run.module", read_only=True)
+    run_id = serializers.UUIDField(source="run.run_id", read_only=True)
+    studio_thread = serializers.SerializerMethodField()
+    product = serializers.SerializerMethodField()
+    style = serializers.SerializerMethodField()
+    tone = serializers.SerializerMethodField()
+    pitch = serializers.SerializerMethodField()
+    headline = serializers.SerializerMethodField()
+    primary_text = serializers.SerializerMethodField()
+    call_to_action = serializers.SerializerMethodField()
+    image_prompts = serializers.SerializerMethodField()
+    images = serializers.SerializerMethodField(help_text="URLs of the asset's images (served to brand members).")
+    status = serializers.CharField(read_only=True)
+    version = serializers.IntegerField(read_only=True)
+    url = serializers.SerializerMethodField(help_text="The deliverable's page.")
+    api_url = serializers.SerializerMethodField(help_text="The deliverable in the API.")
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+    def _current(self, deliverable, name: str):
+        # The current revision's fields (a later amend may have changed them); older rows: the metadata.
+        current = deliverable.current_structured or {}
+        return current.get(name, deliverable.metadata.get(name))
+
+    def get_studio_thread(self, deliverable) -> str | None:
+        return deliverable.metadata.get("studio_thread")
+
+    def get_product(self, deliverable) -> str:
+        return deliverable.metadata.get("product") or (deliverable.run.input_snapshot.get("brief") or {}).get(
+            "product") or ""
+
+    def get_style(self, deliverable) -> str:
+        return deliverable.metadata.get("style") or (deliverable.run.input_snapshot.get("brief") or {}).get(
+            "style") or ""
+
+    def get_tone(self, deliverable) -> str:
+        return deliverable.metadata.get("tone") or (deliverable.run.input_snapshot.get("brief") or {}).get(
+            "tone") or ""
+
+    def get_pitch(self, deliverable) -> str:
+        return deliverable.metadata.get("pitch") or (deliverable.run.input_snapshot.get("brief") or {}).get(
+            "pitch") or ""
+
+    def get_headline(self, deliverable) -> str:
+        return self._current(deliverable, "headline") or deliverable.title
+
+    def get_primary_text(self, deliverable) -> str:
+        return self._current(deliverable, "primary_text") or ""
+
+    def get_call_to_action(self, deliverable) -> str:
+        return self._current(deliverable, "call_to_action") or ""
+
+    def get_image_prompts(self, deliverable) -> list[str]:
+        return list(self._current(deliverable, "image_prompts") or [])
+
+    def get_images(self, deliverable) -> list[str]:
+        return [asset.url for asset in deliverable.image_assets]
+
+    def get_url(self, deliverable) -> str:
+        return f"/deliverables/{deliverable.pk}/"
+
+    def get_api_url(self, deliverable) -> str:
+        return f"/api/v1/deliverables/{deliverable.pk}"
+
+
 class AssetListView(ListAPIView):
-    class AssetSerializer(serializers.Serializer):
-        id = serializers.UUIDField()
-        brand = serializers.CharField(source="brand.slug")
-        deliverable = serializers.UUIDField(source="deliverable_id", allow_null=True)
-        image_url = serializers.CharField(source="url")
-        prompt = serializers.CharField()
-        size = serializers.CharField()
-        provider = serializers.CharField()
-        model = serializers.CharField()
-        created_at = serializers.DateTimeField()
+    """Saved ad assets (the seed's `/assets`): the `ad_copy` deliverables of the user's brands, from the studio and
+    from creatives runs, latest change first, with their current copy and image URLs."""
 
-    serializer_class = AssetSerializer
+    serializer_class = AdAssetSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("brand", str, description="Brand slug.")])
+    @extend_schema(parameters=[OpenApiParameter("brand", str, description="Brand slug.")],
+                   responses={200: AdAssetSerializer(many=True), 401: UNAUTHENTICATED,
+                              404: OpenApiResponse(description="No such page.")})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        return assets_for(self.request.user, brand_slug=self.request.query_params.get("brand"))
+        return ad_assets_for(self.request.user, brand_slug=self.request.query_params.get("brand"))
 
 
 class AssetFileView(APIView):
     """The file of an asset, only for members of its brand (others: 404)."""
 
-    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY, 401: UNAUTHENTICATED, 404: NOT_FOUND})
     def get(self, request, pk):
         asset = assets_for(request.user).filter(pk=pk).first()
         if asset is None or not asset.file:

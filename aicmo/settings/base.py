@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files from our own static files, not a CDN (CSP)
     "django_htmx",
     "aicmo.core",
     "campaigns",
@@ -35,6 +36,7 @@ MIDDLEWARE = [
     "aicmo.core.trace.TraceIdMiddleware",
     "aicmo.core.middleware.RequestLogMiddleware",  # one JSON line per request, with its trace id
     "aicmo.core.middleware.RequestSizeLimitMiddleware",  # 413 before anything reads an oversized body
+    "aicmo.core.middleware.HealthProbeMiddleware",  # /healthz before the host and HTTPS checks below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -184,7 +186,8 @@ else:
         "unacked_restore_throttle": 1,
     }
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stuck-runs": {"task": "deliverables.tasks.requeue_stuck_runs", "schedule": 60.0},
+    "requeue-stuck-runs": {"task": "deliverables.tasks.requeue_stuck_runs",
+                           "schedule": env.float("AICMO_SWEEP_INTERVAL_S", default=60.0)},
 }
 
 # --- DRF ----------------------------------------------------------------------------------------------
@@ -208,6 +211,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging --------------------------------------------------------------------------------------------

@@ -29,14 +29,20 @@ class OfflineProvider:
     def complete(self, request: CompletionRequest) -> Completion:
         started = time.monotonic()
         writer = _post if request.task.endswith("_post") else _WRITERS.get(request.task)
+        tool_calls: tuple = ()
         if writer is not None and request.json_schema is not None:
             data = writer(_Brief(request.context))
             text = json.dumps(data, ensure_ascii=False)
+        elif request.task == "studio":  # the creative studio's scripted assistant
+            from .offline_studio import studio_turn
+
+            data, (text, tool_calls) = None, studio_turn(request)
         else:
             data, text = None, _chat_reply(request)
         tokens_in = sum(_words(m.content) for m in request.messages) + _words(request.system)
         return Completion(text=text, provider=self.name, model=MODEL, usage=Usage(tokens_in, _words(text)),
-                          latency_ms=int((time.monotonic() - started) * 1000), cost_usd=Decimal("0"), data=data)
+                          latency_ms=int((time.monotonic() - started) * 1000), cost_usd=Decimal("0"), data=data,
+                          tool_calls=tool_calls)
 
     def stream(self, request: CompletionRequest) -> Iterator[StreamEvent]:
         completion = self.complete(request)

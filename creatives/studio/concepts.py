@@ -1,0 +1,247 @@
+"""Writes behind the studio's tools: saving an ad concept (a new asset, or a new version of the current one)
+and making an image for it.
+
+A saved concept is an `ad_copy` Deliverable of the thread's studio Run (module "studio", status SUCCESS, created
+with the first concept), so it enters the same review workflow as every other deliverable. Its text lives in
+immutable Revisions: revising never overwrites, it adds a version."""
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from aicmo.core.errors import ApplicationError, Conflict
+from aicmo.llm.base import IMAGE_SIZES, ImageRequest
+from aicmo.llm.chain import ProviderChain
+from aicmo.llm.exceptions import AllProvidersFailed, UnsupportedOperation
+from deliverables.kinds import render_ad
+from deliverables.models import Asset, AuditEvent, Deliverable, Module, ProviderCall, Revision, Run
+from deliverables.platforms import MIN_IMAGE_PROMPTS
+from deliverables.quality import evaluate
+from deliverables.services import run_totals
+
+from ..models import BRIEF_FIELDS, StudioMessage, StudioThread
+
+logger = logging.getLogger(__name__)
+
+HEADLINE_MAX = 120
+CALL_TO_ACTION_MAX = 60
+MAX_IMAGE_PROMPTS = 6
+IMAGE_ATTEMPTS = 3
+IMAGE_BACKOFF_S = 0.5  # then 1 s: exponential
+backoff_sleep: Callable[[float], None] = time.sleep  # tests record the waits instead
+
+
+@dataclass(frozen=True)
+class AdConcept:
+    headline: str
+    primary_text: str
+    call_to_action: str
+    image_prompts: tuple[str, ...]
+    product: str = ""
+    style: str = ""
+    tone: str = ""
+    pitch: str = ""
+
+    @property
+    def brief(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in BRIEF_FIELDS if getattr(self, name)}
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return {"headline": self.headline, "primary_text": self.primary_text, "call_to_action": self.call_to_action,
+                "image_prompts": list(self.image_prompts)}
+
+
+def ad_concept_from(arguments: Mapping[str, Any]) -> AdConcept:
+    """The `save_ad_asset` arguments as a concept, or an ApplicationError naming every bad field. The 45–80
+    word range of the primary text is a quality warning, not a refusal."""
+    errors: dict[str, list[str]] = {}
+
+    def text(name: str, limit: int | None = None, required: bool = True) -> str:
+        value = arguments.get(name)
+        value = " ".join(value.split()) if isinstance(value, str) else ""
+        if required and not value:
+            errors[name] = ["This field is required and may not be blank."]
+        elif limit and len(value) > limit:
+            errors[name] = [f"Ensure this field has no more than {limit} characters."]
+        return value
+
+    raw_prompts = arguments.get("image_prompts")
+    prompts = tuple(" ".join(p.split()) for p in raw_prompts if isinstance(p, str) and p.strip()) \
+        if isinstance(raw_prompts, list) else ()
+    if len(prompts) < MIN_IMAGE_PROMPTS:
+        errors["image_prompts"] = [f"Give at least {MIN_IMAGE_PROMPTS} non-empty image prompts."]
+    elif len(prompts) > MAX_IMAGE_PROMPTS:
+        errors["image_prompts"] = [f"Give at most {MAX_IMAGE_PROMPTS} image prompts."]
+    concept = AdConcept(
+        headline=text("headline", HEADLINE_MAX), primary_text=" ".join(str(arguments.get("primary_text") or "")
+                                                                      .split()),
+        call_to_action=text("call_to_action", CALL_TO_ACTION_MAX), image_prompts=prompts,
+        product=text("product", 200, required=False), style=text("style", 200, required=False),
+        tone=text("tone", 200, required=False), pitch=text("pitch", 500, required=False),
+    )
+    if not concept.primary_text:
+        errors["primary_text"] = ["This field is required and may not be blank."]
+    if errors:
+        raise ApplicationError("The concept is incomplete: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
+                               details=errors)
+    return concept
+
+
+@dataclass(frozen=True)
+class SavedConcept:
+    deliverable: Deliverable
+    revision: Revision
+    created: bool  # a new asset (True) or a new version of the current one
+
+
+def ad_asset_save(*, thread: StudioThread, concept: AdConcept, revise: bool, provider: str, model: str,
+                  trace_id: str, tokens_used: int = 0, cost_usd: Decimal | None = None,
+                  warnings: Sequence[str] = ()) -> SavedConcept:
+    """Save `concept` in the thread: as a new version of the thread's current asset when `revise` (and there is
+    one), else as a new asset. The thread's confirmed brief takes the concept's product, style, tone and pitch.
+    A revision of an asset in review is refused (the reviewer must see the text they approve)."""
+    kit = thread.brand.kit()
+    draft = render_ad(concept.fields)
+    quality = evaluate(kind="ad_copy", title=draft.title, content_markdown=draft.content_markdown, hashtags=[],
+                       structured=draft.structured, brand=kit)
+    brief = {**thread.brief, **concept.brief}
+    metadata = {**draft.structured, **brief, "provider": provider, "model": model, "tokens_used": tokens_used,
+                "cost_usd": float(cost_usd) if cost_usd is not None else None, "warnings": sorted(set(warnings)),
+                "studio_thread": str(thread.pk)}
+    now = timezone.now()
+    with transaction.atomic():
+        locked = StudioThread.objects.select_for_update().get(pk=thread.pk)
+        current = None
+        if revise and locked.latest_deliverable_id:
+            current = Deliverable.objects.select_for_update().filter(pk=locked.latest_deliverable_id).first()
+        if current is not None:
+            if current.status == Deliverable.Status.IN_REVIEW:
+                raise Conflict("The current asset is in review: a manager must approve or reject it before it can "
+                               "be changed. Ask for a new concept instead, or wait for the review.")
+            version = current.version + 1
+            Deliverable.objects.filter(pk=current.pk, version=current.version).update(
+                version=version, status=Deliverable.Status.DRAFT, title=draft.title[:240],
+                metadata={**current.metadata, **metadata}, updated_at=now)
+            revision = Revision.objects.create(
+                deliverable=current, version=version, title=draft.title[:240], content_markdown=draft.content_markdown,
+                structured=draft.structured, provider=provider, model=model, quality=quality,
+                note="Revised in the studio at the marketer's request")
+            AuditEvent.objects.create(deliverable=current, run_id=current.run_id, actor=locked.user, action="amend",
+                                      from_status=current.status, to_status=Deliverable.Status.DRAFT,
+                                      comment="Revised in the studio", revision=version,
+                                      data={"from_version": version - 1, "studio_thread": str(locked.pk)})
+            deliverable, created = current, False
+        else:
+            run = _studio_run(locked, kit, brief, trace_id, now)
+            deliverable = Deliverable.objects.create(
+                run=run, position=run.deliverables.count(), kind="ad_copy", title=draft.title[:240],
+                metadata=metadata, status=Deliverable.Status.DRAFT, version=1,
+                generation_status=Deliverable.Generation.DONE, deliveries=1)
+            revision = Revision.objects.create(
+                deliverable=deliverable, version=1, title=draft.title[:240], content_markdown=draft.content_markdown,
+                structured=draft.structured, provider=provider, model=model, quality=quality,
+                note="New concept from the studio")
+            created = True
+        locked.brief = brief
+        locked.latest_deliverable = deliverable
+        if (not locked.title or locked.title == _DEFAULT_TITLE) and concept.product:
+            locked.title = (concept.product[:1].upper() + concept.product[1:])[:120]
+        locked.save(update_fields=["brief", "latest_deliverable", "title", "run", "updated_at"])
+        studio_run_settle(locked.run_id, now)
+    thread.brief, thread.latest_deliverable, thread.run_id, thread.title = (
+        locked.brief, deliverable, locked.run_id, locked.title)
+    deliverable.refresh_from_db()
+    return SavedConcept(deliverable=deliverable, revision=revision, created=created)
+
+
+_DEFAULT_TITLE = "New conversation"
+
+
+def _studio_run(thread: StudioThread, kit: dict, brief: dict, trace_id: str, now) -> Run:
+    """The thread's studio Run, made with its first concept. Calls made before it existed (the questions that
+    led to the concept) are attached to it, so its totals count the whole conversation."""
+    if thread.run_id:
+        run = Run.objects.get(pk=thread.run_id)
+        run.input_snapshot = {**run.input_snapshot, "brief": brief}
+        run.save(update_fields=["input_snapshot", "updated_at"])
+        return run
+    run = Run.objects.create(
+        module=Module.STUDIO, brand_id=thread.brand_id, requested_by_id=thread.user_id, trace_id=trace_id,
+        status=Run.Status.SUCCESS, dispatched_at=now, started_at=now, finished_at=now,
+        input_snapshot={"module": Module.STUDIO, "brand": kit, "brief": brief, "studio_thread": str(thread.pk),
+                        "start_date": timezone.localdate().isoformat()})
+    thread.run = run
+    traces = StudioMessage.objects.filter(thread=thread).exclude(trace_id="").values("trace_id")
+    ProviderCall.objects.filter(run__isnull=True, brand_id=thread.brand_id, trace_id__in=traces).update(run=run)
+    return run
+
+
+def studio_run_settle(run_pk: int | None, now) -> None:
+    """Refresh the studio run's totals: the provider that made most of its concepts, and the tokens and cost of
+    every call of the conversation."""
+    if run_pk is None:
+        return
+    done = list(Deliverable.objects.filter(run_id=run_pk, generation_status=Deliverable.Generation.DONE)
+                .only("metadata"))
+    Run.objects.filter(pk=run_pk).update(finished_at=now, updated_at=now, **run_totals(run_pk, done))
+
+
+# --- images ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MadeImage:
+    asset: Asset
+    deliverable: Deliverable
+    shape: str
+    attempts: int
+
+
+def ad_image_generate(*, thread: StudioThread, prompt: str, shape: str, chain: ProviderChain,
+                      trace_id: str) -> MadeImage:
+    """Make an image for the thread's current asset and attach it. Up to three attempts with exponential
+    backoff; each attempt goes down the provider chain (the offline provider draws a PNG)."""
+    deliverable = Deliverable.objects.filter(pk=thread.latest_deliverable_id).first() \
+        if thread.latest_deliverable_id else None
+    if deliverable is None:
+        raise ApplicationError("There is no saved concept yet: images are attached to one, so save a concept first.")
+    shape = (shape or "square").strip().lower()
+    if shape not in IMAGE_SIZES:
+        shape = next((name for name, size in IMAGE_SIZES.items() if size == shape), "")
+    if not shape:
+        raise ApplicationError("The shape must be square, portrait or landscape.",
+                               details={"shape": list(IMAGE_SIZES)})
+    prompt = " ".join((prompt or "").split()) or (deliverable.metadata.get("image_prompts") or [""])[0]
+    if not prompt:
+        raise ApplicationError("An image needs a prompt.", details={"prompt": ["This field may not be blank."]})
+    request = ImageRequest(prompt=prompt[:4000], size=IMAGE_SIZES[shape], trace_id=trace_id,
+                           context={"brand_name": thread.brand.name})
+    for attempt in range(1, IMAGE_ATTEMPTS + 1):
+        try:
+            image = chain.generate_image(request)
+            break
+        except AllProvidersFailed as error:
+            if all(isinstance(e, UnsupportedOperation) for e in error.errors):
+                raise ApplicationError("No configured provider can make images.") from None
+            if attempt == IMAGE_ATTEMPTS:
+                raise ApplicationError(f"The image could not be made after {IMAGE_ATTEMPTS} attempts; try again "
+                                       "in a moment.") from None
+            delay = IMAGE_BACKOFF_S * 2 ** (attempt - 1)
+            logger.info("image attempt failed, retrying", extra={"attempt": attempt, "delay_s": delay})
+            backoff_sleep(delay)
+    now = timezone.now()
+    with transaction.atomic():
+        asset = Asset(brand_id=thread.brand_id, deliverable=deliverable, prompt=prompt, size=image.size,
+                      provider=image.provider, model=image.model)
+        asset.file.save(f"{asset.id}.png", ContentFile(image.png_bytes), save=False)
+        asset.save()
+        Deliverable.objects.filter(pk=deliverable.pk).update(updated_at=now)
+        studio_run_settle(deliverable.run_id, now)
+    return MadeImage(asset=asset, deliverable=deliverable, shape=shape, attempts=attempt)
