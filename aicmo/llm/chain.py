@@ -105,7 +105,7 @@ class ProviderChain:
             if provider.name in self.forced_failures:
                 error = ProviderError("forced to fail by AICMO_FORCE_LLM_PROVIDER_FAIL", provider=provider.name)
                 self._skipped(provider, use_case, trace_id, error, errors)
-            elif cooldown.is_cooling_down(provider.name):
+            elif cooldown.is_cooling_down(_breaker(provider, use_case)):
                 error = ProviderError("skipped: cooling down after repeated failures", provider=provider.name)
                 self._skipped(provider, use_case, trace_id, error, errors)
             else:
@@ -156,7 +156,7 @@ class ProviderChain:
     # --- bookkeeping ---------------------------------------------------------------------------------
 
     def _succeeded(self, provider: LLMProvider, use_case: str, trace_id: str, result, started: float) -> None:
-        cooldown.record_success(provider.name)
+        cooldown.record_success(_breaker(provider, use_case))
         latency_ms = int((time.monotonic() - started) * 1000)
         usage = getattr(result, "usage", None)
         record = CallRecord(provider=provider.name, model=result.model, use_case=use_case, outcome="ok",
@@ -170,7 +170,7 @@ class ProviderChain:
     def _failed(self, provider: LLMProvider, use_case: str, trace_id: str, error: ProviderError, started: float,
                 errors: list[ProviderError]) -> None:
         errors.append(error)
-        cooldown.record_failure(provider.name)
+        cooldown.record_failure(_breaker(provider, use_case))
         latency_ms = int((time.monotonic() - started) * 1000)
         logger.warning("llm call failed", extra={"provider": provider.name, "model": provider.model,
                                                  "use_case": use_case, "latency_ms": latency_ms,
@@ -187,6 +187,11 @@ class ProviderChain:
         self.recorder(CallRecord(provider=provider.name, model=provider.model, use_case=use_case,
                                  outcome="skipped", error_type=error.error_type, error_message=error.message,
                                  trace_id=trace_id))
+
+
+def _breaker(provider: LLMProvider, use_case: str) -> str:
+    """Images have their own circuit breaker: a failing image model must not switch off a provider's text."""
+    return f"{provider.name}:image" if use_case == "image" else provider.name
 
 
 def _parse_valid(completion: Completion, schema) -> tuple[dict | None, str | None]:

@@ -211,3 +211,18 @@ def test_a_stream_failing_midway_raises_and_is_recorded_as_an_error(fake: FakeLL
     assert received == ["Fresh ", "coffee "]  # no fallback once text has gone out: the caller discards it
     assert fake.requests_to("anthropic") == []
     assert outcomes(records) == [("openai", "error", ErrorType.PROVIDER_ERROR)]
+
+
+def test_failing_images_do_not_open_the_cooldown_of_the_providers_text(fake: FakeLLMServer, settings) -> None:
+    settings.AICMO_COOLDOWN_FAILURES = 2
+    records: list[CallRecord] = []
+    chain = make_chain(fake, records)
+    fake.enqueue("images", Reply(status=500), Reply(status=500))
+    for _ in range(2):
+        with pytest.raises(AllProvidersFailed):
+            chain.generate_image(ImageRequest(prompt="a cup of coffee on a table"))
+
+    completion = chain.complete(text_request())
+
+    assert completion.provider == "openai"
+    assert len(fake.requests_to("images")) == 2
