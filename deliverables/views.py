@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -19,7 +19,7 @@ from .models import Deliverable, Run
 from .platforms import platform_for_kind
 from .presentation import calendar_entries, calendar_months, calendar_platforms, char_meter, post_preview, side_by_side
 from .quality import evaluate
-from .selectors import approval_queue_for, assets_for, deliverables_for, revisions_of, run_slots, runs_for
+from .selectors import ad_assets_for, approval_queue_for, deliverables_for, revisions_of, run_slots, runs_for
 from .services import (
     deliverable_actions,
     deliverable_amend,
@@ -290,11 +290,10 @@ def approvals(request):
 @login_required
 @require_GET
 def asset_gallery(request):
+    """Saved ad assets (the seed's gallery): ad concepts from the studio and from creatives runs, with images."""
     brand_slug = request.GET.get("brand") or None
     brands = list(brands_for(request.user).order_by("name"))
     if brand_slug and brand_slug not in {b.slug for b in brands}:
-        # Rendered here: the error handlers answer JSON under /assets/ (the file URLs are API-like).
-        return render(request, "404.html", status=404)
-    page = Paginator(assets_for(request.user, brand_slug=brand_slug).order_by("-created_at"), 24).get_page(
-        request.GET.get("page"))
+        raise Http404
+    page = Paginator(ad_assets_for(request.user, brand_slug=brand_slug), 24).get_page(request.GET.get("page"))
     return render(request, "deliverables/assets.html", {"page": page, "brands": brands, "brand_slug": brand_slug})

@@ -516,18 +516,21 @@ def test_the_approval_queue_costs_the_same_queries_whatever_its_length(manager_c
 
 # --- assets ---------------------------------------------------------------------------------------------------------
 
-def test_the_gallery_shows_brand_images_linking_to_their_deliverables(marketer_client, outsider_client, marketer,
-                                                                     run_tasks_inline):
+def test_the_gallery_shows_saved_ad_concepts_with_images_linking_to_their_deliverables(
+        marketer_client, outsider_client, marketer, run_tasks_inline, django_assert_num_queries):
     run = generate_creatives(marketer, run_tasks_inline, count=2)
     ads = list(run.deliverables.filter(kind="ad_copy").order_by("position"))
 
-    html = marketer_client.get("/assets/").content.decode()
+    # session, user, brands, count, theme, 2 permission reads, page (with current revision), images
+    with django_assert_num_queries(9):
+        html = marketer_client.get("/assets/").content.decode()
 
     images = [attrs for tag, attrs in tags_of(html) if tag == "img"]
     assert len(images) == 2
     assert {img["src"] for img in images} == {asset.url for ad in ads for asset in ad.assets.all()}
     for ad in ads:
         assert f'href="/deliverables/{ad.pk}/"' in html
-    assert "No images yet" in outsider_client.get("/assets/").content.decode()
+        assert ad.revisions.get().structured["headline"] in html
+    assert "No saved assets yet" in outsider_client.get("/assets/").content.decode()
     foreign = outsider_client.get("/assets/?brand=acme")
     assert foreign.status_code == 404 and "<h1>Nothing here</h1>" in foreign.content.decode()
