@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aicmo.settings.dev")
 
@@ -22,3 +23,14 @@ def _prepare_file_broker() -> None:
 
 
 app.on_after_configure.connect(lambda sender, **kwargs: _prepare_file_broker(), weak=False)
+
+
+@setup_logging.connect(weak=False)
+def _use_django_logging(**kwargs) -> None:
+    """Workers and beat log through Django's LOGGING (JSON lines carrying trace_id and run_id) instead of
+    Celery replacing the root handler with its own plain format."""
+    from logging.config import dictConfig
+
+    from django.conf import settings
+
+    dictConfig(settings.LOGGING)

@@ -1,6 +1,7 @@
 from drf_spectacular.utils import extend_schema
 
-from deliverables.api import ENVELOPE, WAIT_PARAMETER, GenerateView
+from deliverables.api import WAIT_PARAMETER, GenerateView
+from deliverables.schema import GENERATE_RESPONSES
 
 from .serializers import CampaignBriefSerializer
 from .services import campaign_generate
@@ -10,8 +11,8 @@ class CampaignGenerateView(GenerateView):
     module = "campaigns"
     serializer_class = CampaignBriefSerializer
 
-    @extend_schema(request=CampaignBriefSerializer, parameters=[WAIT_PARAMETER],
-                   responses={200: ENVELOPE, 202: ENVELOPE, 400: ENVELOPE})
+    @extend_schema(request={"application/json": CampaignBriefSerializer}, parameters=[WAIT_PARAMETER],
+                   responses=GENERATE_RESPONSES)
     def post(self, request):
         return super().post(request)
 

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from aicmo.core.fields import AmountField, StrictCharField, StrictIntegerField, StrictSlugField
 from deliverables.platforms import EMAIL_CHANNEL, PLATFORMS, normalize_channel, post_kind
 
 from .selectors import brand_for
@@ -11,7 +12,7 @@ CHANNEL_NAMES = ", ".join([*PLATFORMS, EMAIL_CHANNEL])
 class ChannelListField(serializers.ListField):
     """Platform names as people write them ('LinkedIn', 'X', 'Email'), normalised, each once."""
 
-    child = serializers.CharField(max_length=40)
+    child = StrictCharField(max_length=40)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -36,7 +37,7 @@ class ChannelListField(serializers.ListField):
 class BrandedBriefSerializer(serializers.Serializer):
     """Resolves the optional `brand` slug to one of the user's brands (default: their only brand)."""
 
-    brand = serializers.SlugField(required=False, max_length=60,
+    brand = StrictSlugField(required=False, max_length=60,
                                   help_text="Brand slug; defaults to your only brand.")
 
     def validate(self, attrs):
@@ -51,14 +52,14 @@ class BrandedBriefSerializer(serializers.Serializer):
 
 
 class CampaignBriefSerializer(BrandedBriefSerializer):
-    campaign_name = serializers.CharField(max_length=200)
-    objectives = serializers.ListField(child=serializers.CharField(max_length=200), required=False, max_length=10,
+    campaign_name = StrictCharField(max_length=200)
+    objectives = serializers.ListField(child=StrictCharField(max_length=200), required=False, max_length=10,
                                        default=list)
     platforms = ChannelListField()
-    budget = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
-    timeline_days = serializers.IntegerField(min_value=1, max_value=365, required=False, default=30)
-    audience = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    key_message = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    budget = AmountField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
+    timeline_days = StrictIntegerField(min_value=1, max_value=365, required=False, default=30)
+    audience = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    key_message = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     deliverables = serializers.ListField(
         child=serializers.ChoiceField(choices=[*CAMPAIGN_KINDS, *(post_kind(p) for p in PLATFORMS)]),
         required=False, max_length=20, default=list,

@@ -6,6 +6,7 @@ from typing import Any
 from deliverables.models import Module, Run
 from deliverables.platforms import EMAIL_CHANNEL, PLATFORMS, post_kind
 from deliverables.services import Slot, run_create
+from deliverables.services.generation import nothing_to_generate
 
 from .models import Brand, Campaign
 
@@ -29,12 +30,14 @@ def campaign_plan(*, channels: list[str], wanted: list[str] | None) -> list[Slot
 
 def campaign_generate(*, brand: Brand, user, brief: Mapping[str, Any], trace_id: str) -> Run:
     channels = list(brief.get("platforms") or [])
+    slots = campaign_plan(channels=channels, wanted=brief.get("deliverables"))
+    if not slots:  # refused before the campaign is saved
+        raise nothing_to_generate()
     campaign = Campaign.objects.create(
         brand=brand, name=brief["campaign_name"], objectives=list(brief.get("objectives") or []),
         platforms=channels, budget=brief.get("budget"), timeline_days=brief.get("timeline_days") or 30,
         audience=brief.get("audience") or "", key_message=brief.get("key_message") or "", created_by=user,
     )
-    slots = campaign_plan(channels=channels, wanted=brief.get("deliverables"))
     snapshot = {**brief, "budget": str(brief["budget"]) if brief.get("budget") is not None else None,
                 "platforms": [c for c in channels if c != EMAIL_CHANNEL] or channels}
     return run_create(module=Module.CAMPAIGNS, brand=brand, campaign=campaign, requested_by=user, brief=snapshot,

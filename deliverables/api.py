@@ -16,16 +16,25 @@ from aicmo.llm.exceptions import ErrorType
 
 from .envelope import build_envelope, failed_envelope
 from .models import Module, Run
-from .schema import ENVELOPE_FINAL, ENVELOPE_IN_FLIGHT, FIELD_ERRORS, NOT_FOUND, UNAUTHENTICATED, EnvelopeSerializer
+from .schema import (
+    DETAIL_ERROR,
+    ENVELOPE_FINAL,
+    ENVELOPE_IN_FLIGHT,
+    FIELD_ERRORS,
+    NOT_FOUND,
+    UNAUTHENTICATED,
+    EnvelopeSerializer,
+)
 from .selectors import ad_assets_for, assets_for, run_wait, runs_for
 
-WAIT_PARAMETER = OpenApiParameter("wait", int, description="Seconds (≤ 120) to wait for the run to end.")
+WAIT_PARAMETER = OpenApiParameter("wait", {"type": "number", "minimum": 0, "maximum": 120},
+                                  description="Seconds (0 to 120, fractions allowed) to wait for the run to end.")
 ENVELOPE = OpenApiResponse(EnvelopeSerializer, description="The deliverables envelope (contract §4).")
 
 
 def _wait_seconds(request) -> float:
     raw = request.query_params.get("wait")
-    if raw in (None, ""):
+    if raw is None:
         return 0.0
     try:
         value = float(raw)
@@ -112,7 +121,9 @@ class RunListView(ListAPIView):
         OpenApiParameter("status", str, enum=[*Run.Status.values, *(v.lower() for v in Run.Status.values)]),
         OpenApiParameter("module", str, enum=list(Module.values)),
         OpenApiParameter("brand", str, description="Brand slug."),
-    ], responses={200: Summary(many=True), 400: FIELD_ERRORS, 401: UNAUTHENTICATED,
+    ], responses={200: Summary(many=True), 400: OpenApiResponse(OpenApiTypes.OBJECT, description=(
+                      "An unknown filter value (DRF's field errors), or a NUL character in the query ({detail, "
+                      "code}).")), 401: UNAUTHENTICATED,
                   404: OpenApiResponse(description="No such page.")})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -229,7 +240,7 @@ class AssetListView(ListAPIView):
     serializer_class = AdAssetSerializer
 
     @extend_schema(parameters=[OpenApiParameter("brand", str, description="Brand slug.")],
-                   responses={200: AdAssetSerializer(many=True), 401: UNAUTHENTICATED,
+                   responses={200: AdAssetSerializer(many=True), 400: DETAIL_ERROR, 401: UNAUTHENTICATED,
                               404: OpenApiResponse(description="No such page.")})
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

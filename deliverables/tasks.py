@@ -5,13 +5,16 @@ from celery import shared_task
 from .services import deliverable_generate
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def generate_deliverable(deliverable_id: str) -> None:
-    deliverable_generate(deliverable_id=deliverable_id)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def generate_deliverable(self, deliverable_id: str) -> None:
+    # Redis marks a message it hands back after a worker died; only such a delivery may take over a slot
+    # another delivery claimed (see deliverable_generate).
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    deliverable_generate(deliverable_id=deliverable_id, redelivered=redelivered)
 
 
 @shared_task(ignore_result=True)
-def requeue_stuck_runs() -> None:
+def requeue_stuck_runs() -> dict[str, int]:
     from .services.recovery import runs_requeue_stuck
 
-    runs_requeue_stuck()
+    return runs_requeue_stuck()

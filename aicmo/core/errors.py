@@ -38,7 +38,19 @@ class Conflict(ApplicationError):
     code = "conflict"
 
 
+NUL_MESSAGE = "The request contains a NUL character (%00)."
+
+
+def is_nul_error(exc: BaseException) -> bool:
+    """PostgreSQL cannot store or compare text holding NUL: a query parameter with %00 used as a filter."""
+    from django.db import DataError
+
+    return isinstance(exc, DataError) and "NUL (0x00)" in str(exc)
+
+
 def api_exception_handler(exc, context):
+    if is_nul_error(exc):
+        return Response({"detail": NUL_MESSAGE, "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ApplicationError):
         body = {"detail": exc.message, "code": exc.code}
         if exc.details is not None:
@@ -54,4 +66,7 @@ def api_exception_handler(exc, context):
                         status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(int(exc.wait) + 1)
+    detail = response.data.get("detail") if isinstance(response.data, dict) else None
+    if len(response.data or ()) == 1 and getattr(detail, "code", None):
+        response.data["code"] = detail.code  # 401/403/404/405/… answer {detail, code}, like ApplicationError
     return response

@@ -36,6 +36,7 @@ MIDDLEWARE = [
     "aicmo.core.trace.TraceIdMiddleware",
     "aicmo.core.middleware.RequestLogMiddleware",  # one JSON line per request, with its trace id
     "aicmo.core.middleware.RequestSizeLimitMiddleware",  # 413 before anything reads an oversized body
+    "aicmo.core.middleware.NullCharacterMiddleware",  # %00 in a filter: 400, not 500 (PostgreSQL refuses NUL)
     "aicmo.core.middleware.HealthProbeMiddleware",  # /healthz before the host and HTTPS checks below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -198,7 +199,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "aicmo.core.pagination.StrictPageNumberPagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "aicmo.core.errors.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
@@ -214,6 +215,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "aicmo.core.schema_hooks.document_body_limit"],
 }
 
 # --- Logging --------------------------------------------------------------------------------------------

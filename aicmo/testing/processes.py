@@ -48,6 +48,7 @@ class ManagedProcess:
     def __init__(self, args: list[str], *, env: dict[str, str], log_path: Path, name: str):
         self.args, self.env, self.log_path, self.name = args, env, log_path, name
         self.proc: subprocess.Popen | None = None
+        self.url = ""  # base URL, for processes that serve one (gunicorn, redis-server)
 
     def start(self, *, ready_text: str, timeout_s: float = 60) -> "ManagedProcess":
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,3 +104,68 @@ def flush_redis() -> None:
     import redis
 
     redis.Redis.from_url(settings.TEST_REDIS_URL).flushdb()
+
+
+# --- more processes: gunicorn, celery beat, a private Redis (drills) --------------------------------------------
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for a private server)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_http(url: str, *, timeout_s: float = 60, expect: int | None = 200) -> int:
+    """Poll `url` until it answers (with `expect`, when given); returns the status."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                last = response.status
+        except urllib.error.HTTPError as error:
+            last = error.code
+        except OSError as error:
+            last = error
+        if isinstance(last, int) and (expect is None or last == expect):
+            return last
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer {expect or 'at all'} in {timeout_s}s (last: {last!r})")
+
+
+def gunicorn(log_path: Path, *, port: int | None = None, workers: int = 2, threads: int = 4,
+             **env: str) -> ManagedProcess:
+    """The production web server. `process.url` is its base URL; `start(ready_text="Booting worker")`, then
+    `wait_http(process.url + "/healthz")` when the test needs a healthy answer."""
+    port = port or free_port()
+    args = [sys.executable, "-m", "gunicorn", "aicmo.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
+            str(workers), "--threads", str(threads), "--timeout", "150", "--graceful-timeout", "20",
+            "--access-logfile", "-"]
+    process = ManagedProcess(args, env=process_env(**env), log_path=log_path, name="gunicorn")
+    process.url = f"http://127.0.0.1:{port}"
+    return process
+
+
+def celery_beat(log_path: Path, **env: str) -> ManagedProcess:
+    """A separate `celery beat` (the scheduler of docker-compose's `beat` service)."""
+    args = [sys.executable, "-m", "celery", "-A", "aicmo", "beat", "--loglevel", "INFO", "--schedule",
+            str(log_path.with_suffix(".schedule"))]
+    return ManagedProcess(args, env=process_env(**env), log_path=log_path, name="celery beat")
+
+
+def redis_server(log_path: Path, *, port: int | None = None) -> ManagedProcess:
+    """A private, throwaway Redis for drills that stop and restart the broker (never the shared one).
+    `process.url` is its URL; `start(ready_text=REDIS_READY)`; stop and start it again on the same port."""
+    port = port or free_port()
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = ManagedProcess(args, env=dict(os.environ), log_path=log_path, name="redis-server")
+    process.url = f"redis://127.0.0.1:{port}/0"
+    return process
+
+
+REDIS_READY = "Ready to accept connections"

@@ -9,15 +9,18 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
+from aicmo.core.errors import ApplicationError
 from aicmo.core.trace import run_id_var, trace_id_var
 from aicmo.llm.base import IMAGE_SIZES, ImageRequest
 from aicmo.llm.chain import CallRecord
@@ -54,6 +57,8 @@ def run_create(*, module: str, brand: Brand, requested_by, brief: Mapping[str, A
                trace_id: str, campaign: Campaign | None = None) -> Run:
     """Save the run and its slots in one transaction; enqueue the work once that transaction commits."""
     slots = list(slots)
+    if not slots:  # a run without slots would never be settled (and a SUCCESS needs a deliverable)
+        raise nothing_to_generate()
     with transaction.atomic():
         run = Run.objects.create(
             module=module, brand=brand, campaign=campaign, requested_by=requested_by, trace_id=trace_id,
@@ -68,6 +73,13 @@ def run_create(*, module: str, brand: Brand, requested_by, brief: Mapping[str, A
         transaction.on_commit(lambda: run_dispatch(run_pk=run.pk))
     run.refresh_from_db()
     return run
+
+
+def nothing_to_generate() -> ApplicationError:
+    """The refusal of an empty plan (e.g. only `social_posts` asked for, and no social platform)."""
+    return ApplicationError("Nothing to generate: none of the requested deliverables applies to this brief.",
+                            details={"deliverables": ["None of these deliverables applies to this brief (a post "
+                                                      "needs its platform in `platforms`)."]})
 
 
 def run_dispatch(*, run_pk: int) -> bool:
@@ -102,11 +114,20 @@ def _add_run_warning(run_pk: int, warning: str) -> None:
 
 # --- generating one slot (the task body) --------------------------------------------------------------------
 
-def deliverable_generate(*, deliverable_id: str) -> None:
-    claimed = Deliverable.objects.filter(
-        pk=deliverable_id, generation_status__in=[Deliverable.Generation.PENDING, Deliverable.Generation.RUNNING],
-    ).update(generation_status=Deliverable.Generation.RUNNING, deliveries=F("deliveries") + 1,
-             updated_at=timezone.now())
+def deliverable_generate(*, deliverable_id: str, redelivered: bool = True) -> None:
+    """Fill one slot. A pending slot is claimed by any delivery. A running one is taken over only by a
+    `redelivered` task (the broker hands back the task of a worker that died: the same message again) or once
+    its claim is older than AICMO_RUN_STUCK_AFTER_S; an extra copy of the task (the sweeper re-dispatched a
+    run whose message was still queued) leaves a slot another worker is on alone, so it neither calls the
+    LLM twice nor uses up the slot's deliveries. Direct calls (tests, shell) count as redelivered."""
+    now = timezone.now()
+    claimable = Q(generation_status=Deliverable.Generation.PENDING) | Q(
+        generation_status=Deliverable.Generation.RUNNING,
+        updated_at__lt=now - timedelta(seconds=settings.AICMO_RUN_STUCK_AFTER_S))
+    if redelivered:
+        claimable |= Q(generation_status=Deliverable.Generation.RUNNING)
+    claimed = Deliverable.objects.filter(claimable, pk=deliverable_id).update(
+        generation_status=Deliverable.Generation.RUNNING, deliveries=F("deliveries") + 1, updated_at=now)
     deliverable = Deliverable.objects.select_related("run").filter(pk=deliverable_id).first()
     if deliverable is None:
         logger.warning("task for a deliverable that no longer exists", extra={"deliverable_id": deliverable_id})
@@ -129,6 +150,9 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
         return
     Run.objects.filter(pk=run.pk, status=Run.Status.PENDING).update(
         status=Run.Status.RUNNING, started_at=timezone.now())
+    if deliverable.deliveries > 1:
+        logger.warning("deliverable picked up again", extra={"deliverable_id": str(deliverable.pk),
+                                                              "deliveries": deliverable.deliveries})
 
     slot = deliverable.metadata.get("slot", {})
     platform = platform_for_kind(deliverable.kind)
@@ -151,6 +175,10 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
                                 "rewrite: shorten it before approval.")
     except AllProvidersFailed as error:
         _fail_slot(deliverable, error.error_type, str(error))
+        return
+    except SoftTimeLimitExceeded:
+        _fail_slot(deliverable, ErrorType.TIMEOUT,
+                   f"Timed out: generating took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} seconds.")
         return
     except Exception as error:  # a bug must end this slot, not loop the task
         logger.exception("deliverable generation crashed", extra={"deliverable_id": str(deliverable.pk)})

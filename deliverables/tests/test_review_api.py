@@ -239,7 +239,7 @@ def test_the_schema_documents_bodies_and_refusals(marketer_api):
     schema = marketer_api.get("/api/schema/?format=json").json()
 
     patch = schema["paths"]["/api/v1/deliverables/{id}"]["patch"]
-    assert set(patch["responses"]) == {"200", "400", "401", "403", "404", "409"}
+    assert set(patch["responses"]) == {"200", "400", "401", "403", "404", "409", "413"}  # 413: body limit
     body = patch["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert schema["components"]["schemas"][body]["required"] == ["content_markdown", "version"]
     reject = schema["paths"]["/api/v1/deliverables/{id}/reject"]["post"]

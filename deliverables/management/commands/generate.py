@@ -4,6 +4,7 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from aicmo.core.errors import ApplicationError
 from campaigns.serializers import CampaignBriefSerializer
 from campaigns.services import campaign_generate
 from creatives.serializers import CreativesBriefSerializer
@@ -29,13 +30,17 @@ def _csv(value: str | None) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = ("Generate a run from the command line and print its envelope, e.g. "
-            "`generate campaigns --brand acme --name \"Q1 Launch\" --platforms linkedin,instagram --wait`.")
+    help = ("Generate a run from the command line and print its envelope (JSON), e.g. "
+            "`generate campaigns --brand acme --name \"Q1 Launch\" --platforms linkedin,instagram --wait` or "
+            "`generate creatives --brand acme --product \"Cold brew\" --count 2 --with-images --wait 60`. "
+            "Exit 0: the run succeeded or is partial (or was started, without --wait); 1: invalid brief, user or "
+            "brand; 2: the run failed; 3: --wait elapsed with the run still in progress (is a worker running?).")
 
     def add_arguments(self, parser):
         parser.add_argument("module", choices=sorted(MODULES))
-        parser.add_argument("--brand", required=True, help="Brand slug.")
-        parser.add_argument("--user", default="", help="Requesting user (default: the first superuser or member).")
+        parser.add_argument("--brand", default="", help="Brand slug (default: the --user's only brand).")
+        parser.add_argument("--user", default="", help="Requesting user (default: the brand's first member, else "
+                                                        "the first superuser).")
         parser.add_argument("--name", help="Campaign name (campaigns).")
         parser.add_argument("--product", help="Product (creatives).")
         parser.add_argument("--platforms", default="", help="Comma list, e.g. linkedin,instagram,email.")
@@ -45,15 +50,20 @@ class Command(BaseCommand):
         parser.add_argument("--audience", default="")
         parser.add_argument("--message", default="", help="Key message (campaigns) or pitch (creatives).")
         parser.add_argument("--count", type=int, help="Number of ad creatives (creatives).")
-        parser.add_argument("--with-images", action="store_true")
+        parser.add_argument("--with-images", action="store_true", help="Also generate an image per ad (creatives).")
+        parser.add_argument("--tone", default="", help="Tone (creatives).")
+        parser.add_argument("--style", default="", help="Visual style (creatives).")
+        parser.add_argument("--campaign", type=int, help="Id of a campaign of the brand (creatives).")
         parser.add_argument("--deliverables", default="", help="Comma list of kinds to generate (subset).")
         parser.add_argument("--wait", nargs="?", const=120, type=float, default=0,
                             help="Wait up to N seconds (default 120) for the run to end.")
 
     def handle(self, *args, **options):
         module = options["module"]
+        if not options["user"] and not options["brand"]:
+            raise CommandError("Name the brand (--brand SLUG) or the user (--user NAME).")
         user = self._user(options["user"], options["brand"])
-        data = {"brand": options["brand"], "platforms": _csv(options["platforms"]),
+        data = {"brand": options["brand"] or None, "platforms": _csv(options["platforms"]),
                 "deliverables": _csv(options["deliverables"])}
         if module == "campaigns":
             data.update(campaign_name=options["name"] or "", objectives=_csv(options["objectives"]),
@@ -61,7 +71,8 @@ class Command(BaseCommand):
                         audience=options["audience"], key_message=options["message"])
         else:
             data.update(product=options["product"] or "", pitch=options["message"], count=options["count"] or 1,
-                        with_images=options["with_images"])
+                        with_images=options["with_images"], tone=options["tone"], style=options["style"],
+                        campaign=options["campaign"])
         serializer_class, start = MODULES[module]
         serializer = serializer_class(data={k: v for k, v in data.items() if v is not None},
                                       context={"request": _Request(user)})
@@ -71,11 +82,18 @@ class Command(BaseCommand):
         brand = brief.pop("brand")
         campaign = brief.pop("campaign", None) if module == "creatives" else None
         kwargs = {"campaign": campaign} if module == "creatives" else {}
-        run = start(brand=brand, user=user, brief=brief, trace_id=uuid.uuid4().hex, **kwargs)
+        try:
+            run = start(brand=brand, user=user, brief=brief, trace_id=uuid.uuid4().hex, **kwargs)
+        except ApplicationError as error:
+            raise CommandError(f"{error.message} {json.dumps(error.details)}" if error.details else error.message)
         run = run_wait(run, options["wait"])
         self.stdout.write(json.dumps(build_envelope(run), indent=2, default=str))
         if options["wait"] and not run.is_terminal:
-            self.stderr.write("The run is still in progress: is a worker running? (`make run` starts one.)")
+            raise CommandError(f"The run {run.run_id} is still in progress after {options['wait']:g} s: is a worker "
+                               "running? (`make run` starts one.)", returncode=3)
+        if run.status == run.Status.FAILED:
+            raise CommandError(f"The run {run.run_id} failed: {run.error['type']}: {run.error['message']}",
+                               returncode=2)
 
     def _user(self, username: str, brand_slug: str):
         User = get_user_model()

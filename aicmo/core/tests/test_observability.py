@@ -1,0 +1,171 @@
+"""Structured logs (JSON lines carrying trace_id and run_id, in the web and in a real worker), the verbosity
+switch, and /healthz (database and broker)."""
+
+import io
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+from django.db import OperationalError
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from aicmo.core.logging import ContextFilter
+from aicmo.testing.processes import ROOT, free_port
+from deliverables.models import Run
+
+
+@pytest.fixture
+def json_log():
+    """What the configured console handler (LOGGING's JSON formatter and context filter) writes, as dicts."""
+    handler = next(h for h in logging.getLogger().handlers if any(isinstance(f, ContextFilter) for f in h.filters))
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+    yield lines
+    handler.setStream(previous)
+
+
+@pytest.mark.django_db
+def test_a_web_request_logs_one_json_line_with_its_trace_id(marketer_api, marketer, json_log):
+    response = marketer_api.get("/api/v1/runs/?status=success", HTTP_X_TRACE_ID="trace-web-1")
+
+    assert response.status_code == 200
+    [line] = [entry for entry in json_log() if entry["logger"] == "aicmo.request"]
+    assert {key: line[key] for key in ("level", "message", "trace_id", "method", "path", "status", "user_id")} == {
+        "level": "INFO", "message": "request", "trace_id": "trace-web-1", "method": "GET", "path": "/api/v1/runs/",
+        "status": 200, "user_id": marketer.pk}
+    assert isinstance(line["duration_ms"], int) and line["time"]
+
+
+@pytest.mark.django_db
+def test_generation_logs_carry_the_run_id_and_the_trace_id(marketer_api, run_tasks_inline, json_log):
+    with run_tasks_inline():
+        response = marketer_api.post("/api/v1/campaigns/generate", {"campaign_name": "Logs", "platforms": ["email"]},
+                                     format="json", HTTP_X_TRACE_ID="trace-gen-1")
+    run_id = response.data["run_id"]
+
+    lines = json_log()
+    of_run = [entry for entry in lines if entry["run_id"] == run_id]
+    assert {entry["message"] for entry in of_run} >= {"llm call ok", "run settled"}
+    assert {entry["trace_id"] for entry in of_run} == {"trace-gen-1"}
+    assert [entry["trace_id"] for entry in lines if entry["logger"] == "aicmo.request"] == ["trace-gen-1"]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_a_real_workers_log_lines_for_a_run_carry_its_run_id_and_trace_id(marketer, celery_worker_process):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=marketer).key}")
+
+    response = client.post("/api/v1/campaigns/generate?wait=60", {"campaign_name": "Worker logs",
+                                                                  "platforms": ["email"]},
+                           format="json", HTTP_X_TRACE_ID="trace-worker-1")
+
+    assert response.status_code == 200, celery_worker_process.output()[-2000:]
+    run = Run.objects.get(run_id=response.json()["run_id"])
+    entries = [json.loads(line) for line in celery_worker_process.output().splitlines() if line.startswith("{")]
+    of_run = [entry for entry in entries if entry.get("run_id") == str(run.run_id)]
+    assert len([e for e in of_run if e["message"] == "llm call ok"]) == run.deliverables.count() == 3
+    assert [e["status"] for e in of_run if e["message"] == "run settled"] == ["SUCCESS"]
+    assert {entry["trace_id"] for entry in of_run} == {"trace-worker-1"}
+    assert any(e["logger"] == "celery.apps.worker" and e["message"].endswith("ready.") for e in entries)
+
+
+def _settings_values(**env) -> dict:
+    code = ("import json; from aicmo.settings import dev as s; "
+            "print(json.dumps({'level': s.LOG_LEVEL, 'loggers': {k: v['level'] for k, v in s.LOGGING['loggers']"
+            ".items()}}))")
+    environment = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT), **env}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                            env=environment, check=True)
+    return json.loads(result.stdout)
+
+
+def test_debug_logging_is_off_by_default_and_the_sdks_http_client_stays_quiet():
+    values = _settings_values()
+
+    assert values["level"] == "INFO"
+    assert {name: values["loggers"][name] for name in ("openai", "anthropic", "httpx2", "httpcore2")} == {
+        "openai": "WARNING", "anthropic": "WARNING", "httpx2": "WARNING", "httpcore2": "WARNING"}
+    assert not logging.getLogger("httpx2").isEnabledFor(logging.INFO)  # this process: the same configuration
+
+
+def test_aicmo_debug_logging_turns_on_verbose_logs():
+    values = _settings_values(AICMO_DEBUG_LOGGING="1")
+
+    assert values["level"] == "DEBUG"
+    assert {name: values["loggers"][name] for name in ("deliverables", "openai", "anthropic", "httpx2")} == {
+        "deliverables": "DEBUG", "openai": "DEBUG", "anthropic": "DEBUG", "httpx2": "INFO"}
+
+
+@pytest.mark.django_db
+def test_an_sdk_call_writes_no_http_client_lines_by_default(marketer_api, run_tasks_inline, sdk_providers, json_log):
+    with run_tasks_inline():
+        response = marketer_api.post("/api/v1/campaigns/generate", {"campaign_name": "Quiet", "platforms": ["email"],
+                                                                    "deliverables": ["email_copy"]}, format="json")
+
+    assert Run.objects.get(run_id=response.data["run_id"]).provider == "openai"
+    assert len(sdk_providers.requests_to("openai")) == 1
+    assert [e["logger"] for e in json_log() if e["logger"].startswith(("httpx", "httpcore", "openai"))] == []
+
+
+# --- /healthz ---------------------------------------------------------------------------------------------------
+
+@pytest.mark.integration
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/health"])
+def test_healthz_answers_200_when_database_and_broker_answer(client, path):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "db": "ok", "broker": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_naming_the_broker_when_it_is_down(client, settings):
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "db": "ok", "broker": "down"}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_naming_the_database_when_it_is_down(client, settings, monkeypatch):
+    from aicmo.core import health
+
+    class DeadConnection:
+        def cursor(self):
+            raise OperationalError("connection refused")
+
+    monkeypatch.setattr(health, "connection", DeadConnection())
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "db": "down", "broker": "down"}
+
+
+def test_healthz_only_answers_get(client):
+    assert client.post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+def test_a_plain_http_probe_by_ip_reaches_healthz_despite_https_redirect_and_allowed_hosts(client, settings):
+    settings.SECURE_SSL_REDIRECT, settings.ALLOWED_HOSTS = True, ["aicmo.example.com"]
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+
+    probe = client.get("/healthz", HTTP_HOST="127.0.0.1:8000")
+    page = client.get("/api/v1/runs/", HTTP_HOST="aicmo.example.com")
+
+    assert (probe.status_code, probe.json()) == (503, {"status": "degraded", "db": "ok", "broker": "down"})
+    assert page.status_code == 301 and page["Location"] == "https://aicmo.example.com/api/v1/runs/"
