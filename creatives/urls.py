@@ -1,22 +1,12 @@
 from django.urls import path
 
-from . import api
+from . import api, studio_views, views
 
 urlpatterns = [
     path("api/v1/creatives/generate", api.CreativesGenerateView.as_view(), name="api-creatives-generate"),
-]
-
-# Pages (the chat studio, /studio/, is its own page).
-from . import views  # noqa: E402
-
-urlpatterns += [
+    # pages
     path("creatives/new/", views.creatives_new, name="creatives-new"),
-]
-
-# The creative studio (/studio/): the chat, its messages, and the SSE stream of each reply.
-from . import studio_views  # noqa: E402
-
-urlpatterns += [
+    # the creative studio: the chat, its messages, and the SSE stream of each reply
     path("studio/", studio_views.studio, name="studio"),
     path("studio/threads/", studio_views.studio_thread_create, name="studio-thread-create"),
     path("studio/<uuid:thread_id>/", studio_views.studio, name="studio-thread"),

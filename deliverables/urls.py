@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api
+from . import api, api_review, views
 
 urlpatterns = [
     path("api/v1/runs/", api.RunListView.as_view(), name="api-runs"),
@@ -9,10 +9,7 @@ urlpatterns = [
     path("assets/<uuid:pk>/file", api.AssetFileView.as_view(), name="asset-file"),
 ]
 
-# The review workflow and exports (deliverables/api_review.py).
-from . import api_review  # noqa: E402
-
-urlpatterns += [
+urlpatterns += [  # the review workflow and exports
     path("api/v1/deliverables/<uuid:pk>", api_review.DeliverableDetailView.as_view(), name="api-deliverable"),
     path("api/v1/deliverables/<uuid:pk>/revisions", api_review.RevisionListView.as_view(),
          name="api-deliverable-revisions"),
@@ -22,10 +19,7 @@ urlpatterns += [
     path("api/v1/runs/<uuid:run_id>/export", api_review.RunExportView.as_view(), name="api-run-export"),
 ]
 
-# Pages: runs, deliverables, approvals, assets (deliverables/views.py).
-from . import views  # noqa: E402
-
-urlpatterns += [
+urlpatterns += [  # pages: runs, deliverables, approvals, assets
     path("runs/<uuid:run_id>/", views.run_detail, name="run-detail"),
     path("runs/<uuid:run_id>/live", views.run_live, name="run-live"),
     path("runs/<uuid:run_id>/retry", views.run_retry, name="run-retry"),

@@ -5,10 +5,7 @@ from . import views
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("health", views.healthz),
-]
-
-# Pages (the marketer dashboard).
-urlpatterns += [
+    # pages
     path("", views.home, name="home"),
     path("preferences/theme", views.theme_set, name="theme-set"),
     path("ui/platforms.css", views.platforms_css, name="platforms-css"),
