@@ -115,13 +115,14 @@ def celery_worker_process(transactional_db, tmp_path):
 def _fake_llm_session():
     from aicmo.llm.fake_server import FakeLLMServer
 
-    with FakeLLMServer() as fake:
-        yield fake
+    with FakeLLMServer() as server:
+        yield server
 
 
 @pytest.fixture
-def fake_llm(_fake_llm_session):
-    """The local fake OpenAI / Anthropic server (official SDKs talk to it; nothing reaches the internet)."""
+def fake(_fake_llm_session):
+    """The local fake OpenAI / Anthropic server (official SDKs talk to it; nothing reaches the internet),
+    one per session, its scripted replies and request log reset around every test."""
     _fake_llm_session.reset()
     yield _fake_llm_session
     _fake_llm_session.reset()
@@ -132,11 +133,35 @@ SECRET_ANTHROPIC_KEY = "sk-ant-test-SECRET-anthropic-0123456789"
 
 
 @pytest.fixture
-def sdk_providers(settings, fake_llm):
+def sdk_providers(settings, fake):
     """Chain = openai → anthropic (no offline), both pointed at the fake server with recognisable keys."""
-    settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = SECRET_OPENAI_KEY, fake_llm.openai_base_url
-    settings.ANTHROPIC_API_KEY, settings.ANTHROPIC_BASE_URL = SECRET_ANTHROPIC_KEY, fake_llm.anthropic_base_url
+    settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = SECRET_OPENAI_KEY, fake.openai_base_url
+    settings.ANTHROPIC_API_KEY, settings.ANTHROPIC_BASE_URL = SECRET_ANTHROPIC_KEY, fake.anthropic_base_url
     settings.AICMO_LLM_PRIMARY_PROVIDER = "openai"
     settings.AICMO_LLM_FALLBACK_PROVIDERS = ["anthropic"]
     settings.AICMO_ANTHROPIC_MODEL = "claude-haiku-4-5"
-    return fake_llm
+    return fake
+
+
+@pytest.fixture
+def browser(monkeypatch):
+    """Debian's chromium, headless. Missing chromium skips the test off CI and fails it on CI."""
+    from django.db import connections
+
+    from aicmo.testing.browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: run bin/ensure-chromium (it apt-installs Debian's chromium)."
+        if settings.CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop here
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        # Connections opened while Playwright's loop ran must not outlive the test (they block dropping the
+        # test database).
+        connections.close_all()

@@ -1,10 +1,9 @@
-"""Fixtures of the studio tests: a thread, replies run in-process, and the fake LLM server."""
+"""Fixtures of the studio tests: a thread, replies run in-process, providers on the fake LLM server."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from aicmo.llm.fake_server import FakeLLMServer
 from creatives.models import StudioMessage, StudioThread
 from creatives.studio.services import message_post
 
@@ -38,19 +37,6 @@ def say(replies_inline, django_capture_on_commit_callbacks) -> Callable[..., Stu
         thread.refresh_from_db()
         return reply
     return post
-
-
-@pytest.fixture(scope="session")
-def _fake_server() -> Iterator[FakeLLMServer]:
-    with FakeLLMServer() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fake(_fake_server: FakeLLMServer) -> Iterator[FakeLLMServer]:
-    _fake_server.reset()
-    yield _fake_server
-    _fake_server.reset()
 
 
 @pytest.fixture

@@ -4,41 +4,18 @@ studio's asset list (and the API), an image is made, and the dashboard switches 
 threads through the database transport (the `make run` shape, no Redis). Screenshots go to
 test-output/screenshots/studio-*.png."""
 
-import os
 import re
 import threading
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+from aicmo.testing.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(settings.BASE_DIR) / "test-output" / "screenshots"
 HEADLINE = "Cold brew concentrate: Cafe-strength coffee at home in ten seconds"
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: run bin/ensure-chromium (it apt-installs Debian's chromium)."
-        if settings.CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        connections.close_all()  # connections opened while Playwright's loop ran must not outlive the test
 
 
 @pytest.fixture
@@ -81,8 +58,7 @@ def replies_in_threads(monkeypatch, settings):
 
 
 def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"studio-{name}.png"))  # the viewport: the chat scrolls on its own
+    screenshot(page, f"studio-{name}", full_page=False)
 
 
 def ask(page, text: str):

@@ -14,10 +14,10 @@ KEY = "sk-test-SECRET-check-providers-0123456789"
 
 
 @pytest.fixture
-def openai_then_offline(settings, fake_llm):
-    settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = KEY, fake_llm.openai_base_url
+def openai_then_offline(settings, fake):
+    settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = KEY, fake.openai_base_url
     settings.AICMO_LLM_PRIMARY_PROVIDER = "openai"
-    return fake_llm
+    return fake
 
 
 def check(*args) -> tuple[int, str]:

@@ -261,12 +261,12 @@ def every_log_record():
 
 @pytest.mark.django_db
 def test_a_provider_key_appears_in_no_log_error_admin_page_envelope_or_row(
-        settings, fake_llm, marketer_api, run_tasks_inline, every_log_record, client):
-    settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = SECRET, fake_llm.openai_base_url
+        settings, fake, marketer_api, run_tasks_inline, every_log_record, client):
+    settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = SECRET, fake.openai_base_url
     settings.AICMO_LLM_PRIMARY_PROVIDER, settings.AICMO_LLM_FALLBACK_PROVIDERS = "openai", ["openai"]
     quoted = {"error": {"message": f"Incorrect API key provided: {SECRET}.", "type": "invalid_request_error",
                         "code": "invalid_api_key"}}
-    fake_llm.enqueue("openai", Reply(status=401, body=quoted), Reply(status=500, body=f"upstream said {SECRET}"),
+    fake.enqueue("openai", Reply(status=401, body=quoted), Reply(status=500, body=f"upstream said {SECRET}"),
                      Reply(garbage=True))
     body = {"campaign_name": "Leak check", "platforms": ["linkedin", "email"],
             "deliverables": ["campaign_brief", "linkedin_post", "email_copy"]}
@@ -276,7 +276,7 @@ def test_a_provider_key_appears_in_no_log_error_admin_page_envelope_or_row(
     envelope = marketer_api.get(f"/api/v1/runs/{response.data['run_id']}").json()
 
     assert envelope["status"] == "FAILED"
-    assert [r.headers["authorization"] for r in fake_llm.requests_to("openai")] == [f"Bearer {SECRET}"] * 3
+    assert [r.headers["authorization"] for r in fake.requests_to("openai")] == [f"Bearer {SECRET}"] * 3
     assert SECRET not in json.dumps(envelope) + json.dumps(response.data)
     assert len(every_log_record) > 10
     for record in every_log_record:

@@ -3,43 +3,18 @@ the offline provider and watches the progress bar fill, amends a post and submit
 downloads the Word export. Generation tasks really run, in threads, a little apart, so the bar is seen moving.
 Screenshots of each step go to test-output/screenshots/."""
 
-import os
 import re
 import threading
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+from aicmo.testing.browser import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SCREENSHOTS = Path(settings.BASE_DIR) / "test-output" / "screenshots"
 AMENDED = "Roasted on Monday, in your cup by Friday. Pre-order the Spring single-origin today."
-
-
-@pytest.fixture
-def browser():
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: run bin/ensure-chromium (it apt-installs Debian's chromium)."
-        if settings.CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        # Database connections opened while Playwright's loop ran belong to its context: close them here, or
-        # one outlives the test and blocks dropping the test database.
-        connections.close_all()
 
 
 @pytest.fixture
@@ -73,8 +48,7 @@ def tasks_in_threads(monkeypatch):
 
 
 def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"dashboard-{name}.png"), full_page=True)
+    screenshot(page, f"dashboard-{name}", full_page=True)
 
 
 def log_in(page, base: str, username: str) -> None:
