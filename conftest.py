@@ -3,6 +3,7 @@
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from campaigns.tests.factories import BrandFactory, UserFactory
@@ -68,25 +69,47 @@ def outsider(other_brand):
     return UserFactory(username="outsider", role="Marketers", brands=[other_brand])
 
 
-def _client_for(user) -> APIClient:
+def api_client_for(user) -> APIClient:
     client = APIClient()
     client.force_authenticate(user)
     return client
 
 
+def page_client_for(user) -> Client:
+    """A browser-like client with a logged-in session (pages, CSRF-exempt like Django's test client)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def marketer_api(marketer):
-    return _client_for(marketer)
+    return api_client_for(marketer)
 
 
 @pytest.fixture
 def manager_api(manager):
-    return _client_for(manager)
+    return api_client_for(manager)
 
 
 @pytest.fixture
 def outsider_api(outsider):
-    return _client_for(outsider)
+    return api_client_for(outsider)
+
+
+@pytest.fixture
+def marketer_client(marketer):
+    return page_client_for(marketer)
+
+
+@pytest.fixture
+def manager_client(manager):
+    return page_client_for(manager)
+
+
+@pytest.fixture
+def outsider_client(outsider):
+    return page_client_for(outsider)
 
 
 @pytest.fixture

@@ -3,26 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from campaigns.models import Campaign
 from deliverables.models import Run
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marketer_client(marketer):
-    client = Client()
-    client.force_login(marketer)
-    return client
-
-
-@pytest.fixture
-def outsider_client(outsider):
-    client = Client()
-    client.force_login(outsider)
-    return client
 
 
 def test_the_form_has_a_labelled_field_for_every_part_of_the_brief(marketer_client):

@@ -35,13 +35,6 @@ def streaming_reply(thread) -> StudioMessage:
     return StudioMessage.objects.create(thread=thread, role="assistant", status="streaming", attempt=1, deliveries=1)
 
 
-@pytest.fixture
-def marketer_client(marketer) -> Client:
-    client = Client()
-    client.force_login(marketer)
-    return client
-
-
 def finish(message: StudioMessage, content: str, actions=()) -> None:
     StudioMessage.objects.filter(pk=message.pk).update(status="complete", content=content, actions=list(actions))
 

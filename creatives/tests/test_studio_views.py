@@ -9,13 +9,6 @@ from deliverables.models import Deliverable
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def marketer_client(marketer) -> Client:
-    client = Client()
-    client.force_login(marketer)
-    return client
-
-
 def fetch_post(client: Client, url: str, data=None):
     return client.post(url, data or {}, HTTP_X_REQUESTED_WITH="fetch")
 

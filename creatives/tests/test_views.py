@@ -1,19 +1,11 @@
 """The ad-creatives brief page."""
 
 import pytest
-from django.test import Client
 
 from campaigns.tests.factories import CampaignFactory
 from deliverables.models import Asset, Run
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marketer_client(marketer):
-    client = Client()
-    client.force_login(marketer)
-    return client
 
 
 def test_the_form_offers_platforms_variants_images_and_the_brand_campaigns(marketer_client, brand, other_brand):

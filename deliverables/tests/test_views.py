@@ -4,7 +4,6 @@ actions a role may see and take, sanitised content, and a constant number of que
 from html.parser import HTMLParser
 
 import pytest
-from django.test import Client
 
 from deliverables.models import AuditEvent, Deliverable, Revision, Run
 from deliverables.tests.review_helpers import generate_campaign, generate_creatives, of_kind, set_status, snapshot
@@ -13,27 +12,6 @@ pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 ALL_PLATFORMS = ["linkedin", "instagram", "twitter", "facebook", "threads", "tiktok"]
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def marketer_client(marketer):
-    return client_for(marketer)
-
-
-@pytest.fixture
-def manager_client(manager):
-    return client_for(manager)
-
-
-@pytest.fixture
-def outsider_client(outsider):
-    return client_for(outsider)
 
 
 class Tags(HTMLParser):

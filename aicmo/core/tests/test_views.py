@@ -4,21 +4,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from aicmo.core.charts import line_chart, nice_ceiling
 from aicmo.core.models import UserPreference
+from conftest import page_client_for
 from deliverables.models import Deliverable, ProviderCall
 from deliverables.tests.review_helpers import generate_campaign, of_kind, set_status
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_login_page_and_login_then_logout_by_post(client, marketer):
@@ -50,7 +44,7 @@ def test_home_shows_recent_runs_spend_per_brand_and_the_chart(marketer, run_task
                                       tokens_in=1, tokens_out=1, cost_usd=Decimal("5"), outcome="ok")
     ProviderCall.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=70))
 
-    html = client_for(marketer).get("/").content.decode()
+    html = page_client_for(marketer).get("/").content.decode()
 
     assert f'href="/runs/{run.run_id}/">Q1 Launch</a>' in html
     assert '<progress max="6" value="6"' in html
@@ -66,20 +60,20 @@ def test_home_shows_a_manager_the_approval_queue(manager, marketer, run_tasks_in
     run = generate_campaign(marketer, run_tasks_inline)
     post = set_status(of_kind(run, "linkedin_post"), Deliverable.Status.IN_REVIEW)
 
-    html = client_for(manager).get("/").content.decode()
+    html = page_client_for(manager).get("/").content.decode()
 
     assert f'<a href="/deliverables/{post.pk}/">' in html
     assert 'href="/approvals/"' in html
 
 
 def test_home_without_runs_says_how_to_start(marketer):
-    html = client_for(marketer).get("/").content.decode()
+    html = page_client_for(marketer).get("/").content.decode()
     assert "No runs yet." in html and 'href="/campaigns/new/">Start your first campaign</a>' in html
     assert "No spend in the last 30 days." in html
 
 
 def test_the_theme_is_remembered_per_user_and_rendered_on_every_page(marketer, manager):
-    client = client_for(marketer)
+    client = page_client_for(marketer)
     assert '<html lang="en" data-theme="system">' in client.get("/").content.decode()
 
     response = client.post("/preferences/theme", {"theme": "dark", "next": "/assets/"})
@@ -87,11 +81,11 @@ def test_the_theme_is_remembered_per_user_and_rendered_on_every_page(marketer, m
     assert response.status_code == 302 and response["Location"] == "/assets/"
     assert UserPreference.objects.get(user=marketer).theme == "dark"
     assert '<html lang="en" data-theme="dark">' in client.get("/").content.decode()
-    assert '<html lang="en" data-theme="system">' in client_for(manager).get("/").content.decode()  # per user
+    assert '<html lang="en" data-theme="system">' in page_client_for(manager).get("/").content.decode()  # per user
 
 
 def test_the_toggle_script_gets_204_and_bad_values_change_nothing(marketer):
-    client = client_for(marketer)
+    client = page_client_for(marketer)
     assert client.post("/preferences/theme", {"theme": "light"}, HTTP_X_REQUESTED_WITH="fetch").status_code == 204
     assert UserPreference.objects.get(user=marketer).theme == "light"
 
@@ -104,7 +98,7 @@ def test_the_toggle_script_gets_204_and_bad_values_change_nothing(marketer):
 
 def test_the_theme_needs_a_login_and_a_post(client, marketer):
     assert client.post("/preferences/theme", {"theme": "dark"})["Location"].startswith("/accounts/login/")
-    assert client_for(marketer).get("/preferences/theme").status_code == 405
+    assert page_client_for(marketer).get("/preferences/theme").status_code == 405
     assert not UserPreference.objects.exists()
 
 
@@ -121,7 +115,7 @@ def test_pages_load_no_inline_script_or_style(marketer, run_tasks_inline):
     from deliverables.tests.test_views import tags_of
 
     run = generate_campaign(marketer, run_tasks_inline)
-    client = client_for(marketer)
+    client = page_client_for(marketer)
     calendar = of_kind(run, "content_calendar")
     for path in ["/", f"/runs/{run.run_id}/", f"/deliverables/{calendar.pk}/",
                  f"/deliverables/{of_kind(run, 'linkedin_post').pk}/", "/campaigns/new/", "/creatives/new/",
