@@ -34,8 +34,22 @@ format: $(VENV)/.dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(VENV)/.dev
-	$(PY) -m bench
+$(VENV)/.bench: requirements-bench.txt $(VENV)/.dev
+	$(PIP) install -r requirements-bench.txt 2> >(grep -v "is ignored: it is neither" >&2)
+	touch $@
+
+# LiteLLM (the benchmarks' comparison) pins an older openai SDK than the product, so it gets a virtualenv of its
+# own. If it cannot be installed, the benchmarks run without the comparison and docs/benchmarks.md says so.
+var/bench-litellm/.installed: bench/requirements-litellm.txt
+	python3 -m venv var/bench-litellm
+	var/bench-litellm/bin/pip --disable-pip-version-check -q install -r bench/requirements-litellm.txt \
+		2> >(grep -v "is ignored: it is neither" >&2) && touch $@ \
+		|| echo "LiteLLM could not be installed: the benchmarks leave its comparison out" >&2
+
+# `make bench` runs every benchmark and rewrites docs/benchmarks.md; `make bench BENCH="fanout chain"` runs some.
+bench: $(VENV)/.bench
+	@$(MAKE) --no-print-directory var/bench-litellm/.installed
+	$(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) var db.sqlite3 test-output

@@ -6,6 +6,7 @@ answers are validated against their JSON Schema, with one repair attempt on the 
 the only retry loop: the SDKs are built with `max_retries=0`.
 """
 
+import functools
 import json
 import logging
 import time
@@ -202,12 +203,22 @@ def _parse_valid(completion: Completion, schema) -> tuple[dict | None, str | Non
             data = json.loads(_strip_fences(completion.text))
         except ValueError as error:
             return None, f"not JSON ({error})"
-    try:
-        jsonschema.validate(data, schema)
-    except jsonschema.ValidationError as error:
+    validator = _validator(json.dumps(schema, sort_keys=True, default=dict))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "the answer"
         return None, f"{where}: {error.message[:200]}"
     return data, None
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str):
+    """What `jsonschema.validate` builds on every call (checking the schema itself first), built once per
+    schema: it cost about 1 ms a call, a third of the chain's overhead (docs/benchmarks.md)."""
+    schema = json.loads(schema_json)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
 
 
 def _strip_fences(text: str) -> str:

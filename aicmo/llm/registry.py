@@ -1,8 +1,10 @@
 """Which providers exist, which are configured, and in what order the chain tries them (contract §2)."""
 
+import importlib
 import logging
 from collections.abc import Callable
 
+from celery.signals import worker_init
 from django.conf import settings
 
 from .base import LLMProvider
@@ -79,6 +81,19 @@ def _cached_provider(name: str) -> LLMProvider:
     if key not in _cache:
         _cache[key] = build_provider(name)
     return _cache[key]
+
+
+_PROVIDER_MODULES = {"openai": ".providers.openai", "groq": ".providers.openai", "ollama": ".providers.openai",
+                     "anthropic": ".providers.anthropic", "offline": ".providers.offline"}
+
+
+@worker_init.connect(weak=False)
+def preload_providers(**kwargs) -> None:
+    """Import the configured providers' SDKs in a Celery worker's main process, before it forks its pool.
+    Imported lazily instead, every pool child paid about a second of CPU on its first task (the `openai` and
+    `anthropic` packages), so a fresh worker's first run took several times as long (docs/benchmarks.md)."""
+    for name in provider_order():
+        importlib.import_module(_PROVIDER_MODULES[name], __package__)
 
 
 def _openai() -> LLMProvider:

@@ -1,0 +1,310 @@
+"""What every benchmark shares: Django on `aicmo_bench`, the processes it starts, statistics and results."""
+
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var" / "bench"
+LOG_DIR = VAR / "logs"
+LITELLM_VENV = ROOT / "var" / "bench-litellm"
+LITELLM_PYTHON = LITELLM_VENV / "bin" / "python"
+
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/aicmo_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+FAKE_KEY = "sk-bench"
+
+
+# --- results -------------------------------------------------------------------------------------------------
+
+@dataclass
+class Figure:
+    """One number of the table in docs/benchmarks.md."""
+
+    key: str  # stable id, e.g. "fanout.6"
+    label: str
+    value: float | None
+    unit: str = ""  # appended after the value ("ms", "s", "req/s", "×", "MiB")
+    digits: int = 2
+    target: str = ""  # e.g. "≤ 1.5"; empty for an informative figure
+    met: bool | None = None  # None when there is no target or nothing was measured
+
+    def shown(self) -> str:
+        if self.value is None:
+            return "—"
+        value = self.value if round(self.value, self.digits) != 0 else 0.0  # no "-0.0"
+        return f"{value:.{self.digits}f}{(' ' + self.unit) if self.unit and self.unit != '×' else self.unit}"
+
+
+@dataclass
+class Result:
+    name: str
+    title: str
+    command: str
+    figures: list[Figure] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)  # Markdown lines: method, samples, observations
+    started: str = ""
+    duration_s: float = 0.0
+    error: str | None = None
+    machine: dict = field(default_factory=dict)  # cores, CPU, Python, load average when it ran
+
+    def figure(self, key: str, label: str, value: float | None, *, unit: str = "", digits: int = 2,
+               target: str = "", check: Callable[[float], bool] | None = None) -> Figure:
+        met = None if value is None or check is None else bool(check(value))
+        figure = Figure(key, label, value, unit, digits, target, met)
+        self.figures.append(figure)
+        return figure
+
+    def note(self, line: str) -> None:
+        self.details.append(line)
+        print(f"  {line}", flush=True)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Result":
+        figures = [Figure(**f) for f in data.get("figures", [])]
+        return cls(**{**data, "figures": figures})
+
+
+# --- statistics ----------------------------------------------------------------------------------------------
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (q in 0..100)."""
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    position = (len(ordered) - 1) * q / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+# --- the machine -----------------------------------------------------------------------------------------------
+
+def machine() -> dict:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    load = os.getloadavg()
+    return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(),
+            "platform": platform.platform(terse=True), "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"}
+
+
+# --- Django on aicmo_bench ------------------------------------------------------------------------------------
+
+_ready = False
+
+
+def setup_django() -> None:
+    """Create `aicmo_bench` if missing, configure Django for it, and migrate (once per process)."""
+    global _ready
+    if _ready:
+        return
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    _ensure_database()
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+    _ready = True
+
+
+def _ensure_database() -> None:
+    from urllib.parse import urlparse
+
+    import psycopg
+    from psycopg import sql
+
+    url = urlparse(DATABASE_URL)
+    name = url.path.lstrip("/")
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"  created database {name}", flush=True)
+
+
+def flush_redis() -> None:
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def bench_brand(slug: str = "bench"):
+    """A brand with a kit, as the prompts expect."""
+    from campaigns.models import Brand
+
+    brand, _ = Brand.objects.get_or_create(slug=slug, defaults={
+        "name": f"Bench Roasters ({slug})", "industry": "Specialty coffee", "audience": "Urban professionals",
+        "tone_of_voice": "Warm and knowledgeable", "languages": ["en"],
+        "voice_examples": ["Coffee worth waking up for."]})
+    return brand
+
+
+def bench_user(username: str, brand, *, role: str = "Marketers"):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from deliverables.roles import ensure_roles
+
+    ensure_roles()
+    user, created = get_user_model().objects.get_or_create(username=username,
+                                                           defaults={"email": f"{username}@example.com"})
+    if created:
+        user.set_password("bench-pass-123")
+        user.save()
+        user.groups.add(Group.objects.get(name=role))
+    brand.members.add(user)
+    return user
+
+
+# --- processes -----------------------------------------------------------------------------------------------
+
+def child_env(**overrides: str) -> dict[str, str]:
+    """Environment overrides of a worker or web process (on top of aicmo.testing.processes.process_env, which
+    points it at this process's database and Redis): the product's settings, configured like production."""
+    return {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench-insecure-secret-key",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "AICMO_DEV_STUBS": "0",
+            **overrides}
+
+
+def provider_env(openai_base_url: str, **overrides: str) -> dict[str, str]:
+    """Only the OpenAI provider, at the fake server; no fallback (offline is off with debug and stubs off)."""
+    return {"OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": openai_base_url, "AICMO_LLM_PRIMARY_PROVIDER": "openai",
+            "AICMO_LLM_FALLBACK_PROVIDERS": "", **overrides}
+
+
+@contextlib.contextmanager
+def fake_server(name: str, *, latency: float = 0.0, status: int = 200) -> Iterator:
+    """The product's fake OpenAI/Anthropic server, in its own process (its CLI). `latency` 3600 = a hung provider.
+    Yields the process; `.url` is the server's base URL (OpenAI base URL: `.url + "/v1"`)."""
+    from aicmo.testing.processes import ManagedProcess, free_port
+
+    port = free_port()
+    args = [sys.executable, "-m", "aicmo.llm.fake_server", "--port", str(port), "--latency", str(latency),
+            "--status", str(status)]
+    process = ManagedProcess(args, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                             log_path=LOG_DIR / f"fake-{name}.log", name=f"fake server {name}")
+    process.url = f"http://127.0.0.1:{port}"
+    try:
+        process.start(ready_text="fake LLM server on", timeout_s=30)
+        yield process
+    finally:
+        process.stop(timeout_s=5)
+
+
+@contextlib.contextmanager
+def celery_workers(count: int, *, concurrency: int, env: dict[str, str], tag: str) -> Iterator[list]:
+    """`count` real Celery worker processes (prefork, like docker-compose's worker), each with `concurrency`."""
+    from aicmo.testing.processes import celery_worker
+
+    workers = []
+    try:
+        for i in range(count):
+            worker = celery_worker(LOG_DIR / f"worker-{tag}-{i}.log", concurrency=concurrency, **child_env(**env))
+            worker.args[worker.args.index("--hostname") + 1] = f"bench-{tag}-{i}-{os.getpid()}@%h"  # unique names
+            workers.append(worker)
+            worker.start(ready_text="ready.", timeout_s=120)
+        yield workers
+    finally:
+        for worker in workers:
+            worker.stop(timeout_s=30)
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout_s: float, interval_s: float = 0.01) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval_s)
+    return predicate()
+
+
+def direct_call_latency(base_url: str, samples: int = 5) -> float:
+    """Median seconds of one plain SDK call to the fake server: the 'one call' of the fan-out ratios."""
+    import openai
+
+    client = openai.OpenAI(api_key=FAKE_KEY, base_url=base_url, max_retries=0, timeout=60)
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        client.chat.completions.create(model="gpt-4.1-mini", messages=[{"role": "user", "content": "ping"}])
+        times.append(time.perf_counter() - started)
+    client.close()
+    return median(times)
+
+
+# --- CPU accounting (Linux /proc) ---------------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_s(pgids: Sequence[int]) -> float:
+    """CPU seconds (user + system) used so far by every live process in these process groups."""
+    wanted = set(pgids)
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in wanted:  # field 5 of stat, the process group
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICK
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / _TICK, sum(values) / _TICK
+
+
+def named_cpu_s(names: Sequence[str]) -> float:
+    """CPU seconds used so far by every live process whose command name is one of `names` (e.g. postgres),
+    including the children they have reaped (PostgreSQL's ended backends count in the postmaster's)."""
+    wanted = set(names)
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.split("(", 1)[1] in wanted:
+            fields = tail.split()
+            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return total / _TICK
+
+
+def delete_runs(brand) -> None:
+    """Forget a benchmark brand's earlier runs and campaigns, so the database does not grow run after run."""
+    from campaigns.models import Campaign
+    from deliverables.models import Run
+
+    Run.objects.filter(brand=brand).delete()
+    Campaign.objects.filter(brand=brand).delete()
