@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import setup_logging, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aicmo.settings.dev")
 
@@ -34,3 +34,13 @@ def _use_django_logging(**kwargs) -> None:
     from django.conf import settings
 
     dictConfig(settings.LOGGING)
+
+
+@task_prerun.connect(weak=False)
+@task_postrun.connect(weak=False)
+def _recycle_old_connections(**kwargs) -> None:
+    """With CELERY_DB_REUSE_MAX, connections outlive tasks: drop those past CONN_MAX_AGE or broken, as Django
+    does around each web request."""
+    from django.db import close_old_connections
+
+    close_old_connections()
