@@ -5,8 +5,7 @@ The queue is filled with runs of 12 slots (created through the services faster t
 and the rate is read from the completion times of the ProviderCall rows in the steady part: the first and the
 last `total concurrency` completions (ramp-up and drain) are left out. CPU used per task is read from /proc:
 the worker process groups, PostgreSQL's processes, the fake server, and the whole machine (shared with other
-work). Each worker count is measured with the product's settings as they are and, for comparison, with the
-fix proposed in docs/benchmarks.md (`bench/worker_settings.py`: database connections reused across tasks).
+work).
 """
 
 import time
@@ -30,7 +29,6 @@ WORKER_COUNTS = (1, 2)
 LOAD_S = 15  # seconds of work queued at the ideal rate
 RUN_SLOTS = 12
 TARGET = 0.8
-VARIANTS = {"as is": {}, "with the proposed fix": {"DJANGO_SETTINGS_MODULE": "bench.worker_settings"}}
 
 
 @dataclass
@@ -53,29 +51,22 @@ def run(result: Result) -> None:
     delete_runs(brand)
     flush_redis()
     with fake_server("throughput", latency=LATENCY_S) as fake:
-        for variant, overrides in VARIANTS.items():
-            env = provider_env(fake.url + "/v1", **overrides)
-            for workers in WORKER_COUNTS:
-                phase = _phase(brand, user, fake, env, workers, tag=f"tp{workers}{'f' if overrides else ''}")
-                ideal = workers * CONCURRENCY / LATENCY_S
-                fraction = phase.rate / ideal
-                label = f"Throughput, {workers} worker(s) × concurrency {CONCURRENCY}: fraction of ideal"
-                if overrides:
-                    result.figure(f"throughput.{workers}.fixed", f"{label}, {variant} (bench/worker_settings.py, "
-                                  "not in the product)", fraction,
-                                  target=f"≥ {TARGET}", check=lambda f: f >= TARGET)
-                else:
-                    result.figure(f"throughput.{workers}", label, fraction, target=f"≥ {TARGET}",
-                                  check=lambda f: f >= TARGET)
-                per_task = workers * CONCURRENCY / phase.rate - LATENCY_S
-                cpu = ", ".join(f"{name} {value:.1f}" for name, value in phase.cpu_ms.items())
-                result.note(f"{variant}, {workers} worker(s) × {CONCURRENCY}: {phase.rate:.1f} calls/s vs ideal "
-                            f"{ideal:.0f} = {fraction:.2f} (steady window: {phase.window[1]} calls in "
-                            f"{phase.window[0]:.1f} s; {phase.tasks} tasks queued in {phase.enqueued_s:.1f} s); "
-                            f"time per task outside the LLM call {per_task * 1000:.0f} ms; CPU-ms per task: {cpu}; "
-                            f"machine {phase.busy:.0%} busy")
-                if phase.problems:
-                    result.error = "; ".join(phase.problems[:5])
+        env = provider_env(fake.url + "/v1")
+        for workers in WORKER_COUNTS:
+            phase = _phase(brand, user, fake, env, workers, tag=f"tp{workers}")
+            ideal = workers * CONCURRENCY / LATENCY_S
+            fraction = phase.rate / ideal
+            label = f"Throughput, {workers} worker(s) × concurrency {CONCURRENCY}: fraction of ideal"
+            result.figure(f"throughput.{workers}", label, fraction, target=f"≥ {TARGET}", check=lambda f: f >= TARGET)
+            per_task = workers * CONCURRENCY / phase.rate - LATENCY_S
+            cpu = ", ".join(f"{name} {value:.1f}" for name, value in phase.cpu_ms.items())
+            result.note(f"{workers} worker(s) × {CONCURRENCY}: {phase.rate:.1f} calls/s vs ideal "
+                        f"{ideal:.0f} = {fraction:.2f} (steady window: {phase.window[1]} calls in "
+                        f"{phase.window[0]:.1f} s; {phase.tasks} tasks queued in {phase.enqueued_s:.1f} s); "
+                        f"time per task outside the LLM call {per_task * 1000:.0f} ms; CPU-ms per task: {cpu}; "
+                        f"machine {phase.busy:.0%} busy")
+            if phase.problems:
+                result.error = "; ".join(phase.problems[:5])
     result.note(f"provider latency {LATENCY_S} s; prefork workers; runs of {RUN_SLOTS} slots, one LLM call each; "
                 "'machine' CPU includes everything running on the shared machine, other engineers' work too")
 

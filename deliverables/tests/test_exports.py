@@ -12,11 +12,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from docx.shared import Inches
 
 from aicmo.core.errors import Conflict, NotFound
+from aicmo.llm.providers.offline import draw_image
 from deliverables.envelope import validate_envelope
 from deliverables.models import AuditEvent, Deliverable, Revision
 from deliverables.services import deliverable_amend, run_export
+from deliverables.services.docx_render import DocxWriter
 
 from .review_helpers import generate_campaign, generate_creatives, of_kind, set_status
 
@@ -122,6 +125,39 @@ def test_docx_embeds_the_images(marketer, run_tasks_inline):
     assert len(numbered) >= 6  # both ads' image prompts (each list restarts its numbering)
 
 
+def test_docx_writer_writes_what_python_docx_itself_writes():
+    """The writer resolves each style once and numbers pictures itself: the XML must stay python-docx's own."""
+    cup, mug = draw_image("A cup", "256x256"), draw_image("A mug", "256x256")
+    by_python_docx, by_writer = docx.Document(), docx.Document()
+    for document in (by_python_docx, by_writer):  # a picture already there: the writer's ids follow its id
+        document.add_picture(io.BytesIO(mug), width=Inches(1))
+    writer = DocxWriter(by_writer)
+    for level in (0, 1, 3, 9):
+        by_python_docx.add_heading(f"Level {level}", level=level)
+        writer.heading(f"Level {level}", level=level)
+    for style in (None, "Normal", "List Bullet", "List Number 2", "Quote", "List Bullet"):
+        by_python_docx.add_paragraph(f"Styled {style}", style=style)
+        writer.paragraph(f"Styled {style}", style=style)
+    rows = [["2026-01-05", "LinkedIn", "Tab\tand\nnew line"], ["", "=SUM(A1)", " padded "]]
+    table = by_python_docx.add_table(rows=3, cols=3)
+    table.style = "Table Grid"
+    for column, text in enumerate(["Date", "Platform", "Copy"]):
+        table.rows[0].cells[column].text = ""
+        table.rows[0].cells[column].paragraphs[0].add_run(text).bold = True
+    for r, row in enumerate(rows, 1):
+        for column, text in enumerate(row):
+            table.rows[r].cells[column].text = text
+    writer.table(["Date", "Platform", "Copy"], rows)
+    for image in (cup, mug, cup):  # the same image twice: one image part, two pictures
+        by_python_docx.add_picture(io.BytesIO(image), width=Inches(4.5))
+        writer.picture(io.BytesIO(image), width=Inches(4.5))
+
+    assert by_writer.element.xml == by_python_docx.element.xml
+    assert [shape._inline.docPr.id for shape in by_writer.inline_shapes] == [1, 2, 3, 4]
+    with pytest.raises(KeyError):  # a style the template lacks is refused as python-docx refuses it
+        writer.paragraph("x", style="No Such Style")
+
+
 def test_csv_has_a_row_per_post_and_per_calendar_entry(run, marketer):
     file = export(run, "csv", marketer)
 
@@ -175,6 +211,16 @@ def test_zip_holds_every_format_and_the_images(marketer, run_tasks_inline):
     assert archive.read(images[0])[:8] == b"\x89PNG\r\n\x1a\n"
     assert validate_envelope(json.loads(archive.read(f"{stem}.json"))) == []
     assert stem.startswith("aicmo_acme_creatives_")  # no campaign: the module names the file
+
+
+def test_zip_stores_the_images_as_they_are_and_compresses_the_rest(marketer, run_tasks_inline):
+    run = generate_creatives(marketer, run_tasks_inline, count=2)
+
+    archive = zipfile.ZipFile(io.BytesIO(export(run, "zip", marketer).content))
+
+    methods = [(info.filename.rsplit(".", 1)[-1], info.compress_type) for info in archive.infolist()]
+    assert methods == [("md", zipfile.ZIP_DEFLATED), ("json", zipfile.ZIP_DEFLATED), ("docx", zipfile.ZIP_DEFLATED),
+                       ("csv", zipfile.ZIP_DEFLATED), ("png", zipfile.ZIP_STORED), ("png", zipfile.ZIP_STORED)]
 
 
 def test_an_export_writes_one_audit_event(run, marketer):

@@ -1,12 +1,14 @@
 """The run, deliverable, approvals and assets pages: brand scoping, the live progress partial, the review
 actions a role may see and take, sanitised content, and a constant number of queries."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
 
 from deliverables.models import AuditEvent, Deliverable, Revision, Run
 from deliverables.tests.review_helpers import generate_campaign, generate_creatives, of_kind, set_status, snapshot
+from deliverables.views import QUEUE_PAGE_SIZE, RUN_PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +31,11 @@ def tags_of(html: str) -> list[tuple[str, dict]]:
     parser = Tags()
     parser.feed(html)
     return parser.tags
+
+
+def slot_ids(html: str) -> list[str]:
+    """The deliverables a run page shows as cards, in order."""
+    return re.findall(r'<article class="slot card[^"]*" id="slot-([0-9a-f-]{36})"', html)
 
 
 def buttons(html: str) -> set[str]:
@@ -87,6 +94,9 @@ def test_an_in_flight_run_polls_its_live_partial_which_answers_204_until_somethi
     assert "<html" not in html
     assert "1 / 5 done · 20%" in html
     assert "state=RUNNING-4-0-1-0" in html and 'hx-trigger="every 1s"' in html
+    first.refresh_from_db()
+    assert "<dd data-run-provider>offline</dd>" in html  # what the generated slots used so far
+    assert f"<dt>Tokens</dt><dd>{first.metadata['tokens_used']:,}</dd>" in html
 
     for slot in run.deliverables.exclude(pk=first.pk):
         deliverable_generate(deliverable_id=str(slot.pk))
@@ -183,12 +193,96 @@ def test_the_run_page_costs_the_same_queries_whatever_the_number_of_deliverables
     run = generate_campaign(marketer, run_tasks_inline, platforms=platforms)
     assert run.deliverables.count() == 4 + len(platforms)
 
-    # session, user, run (with brand, campaign, requester), slots, revisions, images; theme; 2 permission reads
-    with django_assert_num_queries(9):
+    # session, user, run (with brand, campaign, requester), slot counts (all of them, one aggregate), the page
+    # of slots, their revisions, their images; theme; 2 permission reads
+    with django_assert_num_queries(10):
         response = marketer_client.get(f"/runs/{run.run_id}/")
     assert response.status_code == 200
-    with django_assert_num_queries(6):
+    state = re.search(r'data-run-state="([^"]+)"', response.content.decode()).group(1)
+    with django_assert_num_queries(7):
         assert marketer_client.get(f"/runs/{run.run_id}/live?state=x", **HTMX).status_code == 200
+    with django_assert_num_queries(4):  # unchanged: session, user, run, slot counts; no slot is loaded
+        assert marketer_client.get(f"/runs/{run.run_id}/live?state={state}", **HTMX).status_code == 204
+
+
+def test_page_two_of_a_long_run_shows_the_next_slots_and_the_progress_bar_still_counts_them_all(
+        marketer_client, marketer, run_tasks_inline, django_assert_num_queries):
+    run = generate_creatives(marketer, run_tasks_inline, count=RUN_PAGE_SIZE + 4, with_images=False)  # + 1 post
+    in_order = [str(pk) for pk in run.deliverables.order_by("position").values_list("pk", flat=True)]
+
+    first = marketer_client.get(f"/runs/{run.run_id}/").content.decode()
+    with django_assert_num_queries(10):  # the same queries as page 1
+        second = marketer_client.get(f"/runs/{run.run_id}/?page=2").content.decode()
+
+    assert slot_ids(first) == in_order[:RUN_PAGE_SIZE]
+    assert slot_ids(second) == in_order[RUN_PAGE_SIZE:]
+    for html in (first, second):
+        assert '<progress id="run-progress" class="progress-success" max="30" value="30"' in html
+        assert "30 / 30 done · 100%" in html
+    assert '<span class="section-count">1–25 of 30</span>' in first and "Page 1 of 2" in first
+    assert f'rel="next" href="/runs/{run.run_id}/?page=2">Next</a>' in first and 'rel="prev"' not in first
+    assert '<span class="section-count">26–30 of 30</span>' in second and "Page 2 of 2" in second
+    assert f'rel="prev" href="/runs/{run.run_id}/">Previous</a>' in second and 'rel="next"' not in second
+    assert f'name="next" value="/runs/{run.run_id}/?page=2"' in second  # an export comes back to page 2
+    beyond = marketer_client.get(f"/runs/{run.run_id}/?page=9").content.decode()
+    assert slot_ids(beyond) == in_order[RUN_PAGE_SIZE:]  # past the end: the last page
+    assert slot_ids(marketer_client.get(f"/runs/{run.run_id}/?page=x").content.decode()) == in_order[:RUN_PAGE_SIZE]
+
+
+def test_a_short_run_has_no_page_navigation(marketer_client, marketer, run_tasks_inline):
+    run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
+    html = marketer_client.get(f"/runs/{run.run_id}/").content.decode()
+    assert 'class="pagination"' not in html and "section-count" not in html
+    assert len(slot_ids(html)) == 5
+
+
+def test_the_live_partial_of_page_two_keeps_its_page_and_counts_every_slot(marketer_client, marketer, monkeypatch):
+    from creatives.services import creatives_generate
+    from deliverables import tasks
+    from deliverables.services import deliverable_generate
+
+    monkeypatch.setattr(tasks.generate_deliverable, "apply_async", lambda *a, **k: None)  # nothing runs yet
+    run = creatives_generate(brand=marketer.brands.get(), user=marketer, trace_id="trace-live-2",
+                             brief={"product": "Cold brew", "platforms": ["instagram"], "count": 29,
+                                    "with_images": False})  # 29 ads and an Instagram post
+    slots = list(run.deliverables.order_by("position"))
+    page = marketer_client.get(f"/runs/{run.run_id}/?page=2").content.decode()
+    assert f'hx-get="/runs/{run.run_id}/live?state=PENDING-30-0-0-0&amp;page=2"' in page
+    assert page.count("Waiting for a worker") == 5
+
+    on_page_two = slots[RUN_PAGE_SIZE + 1]
+    deliverable_generate(deliverable_id=str(on_page_two.pk))
+    partial = marketer_client.get(f"/runs/{run.run_id}/live?state=PENDING-30-0-0-0&page=2", **HTMX)
+
+    html = partial.content.decode()
+    assert partial.status_code == 200 and html.startswith('<div id="run-live"')
+    assert slot_ids(html) == [str(s.pk) for s in slots[RUN_PAGE_SIZE:]]  # still page 2
+    assert f'id="slot-{on_page_two.pk}" data-kind="ad_copy"' in html
+    assert html.count('class="slot card slot-done') == 1 and html.count("Waiting for a worker") == 4
+    assert "1 / 30 done · 3%" in html
+    assert f'hx-get="/runs/{run.run_id}/live?state=RUNNING-29-0-1-0&amp;page=2"' in html
+    assert marketer_client.get(f"/runs/{run.run_id}/live?state=RUNNING-29-0-1-0&page=2", **HTMX).status_code == 204
+
+
+def test_run_page_cards_show_a_plain_text_excerpt_and_the_deliverable_page_the_whole_text(
+        marketer_client, marketer, run_tasks_inline):
+    run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
+    brief = of_kind(run, "campaign_brief")
+    Revision.objects.filter(deliverable=brief).update(content_markdown=(
+        "## Objectives\n- Awareness\n- **Trial**, see [the plan](https://example.com/plan)\n\n"
+        "## Audience\nUrban professionals. " + "They want proof. " * 40))
+
+    run_page = marketer_client.get(f"/runs/{run.run_id}/").content.decode()
+    card = run_page[run_page.index(f'id="slot-{brief.pk}"'):]
+    card = card[:card.index("</article>")]
+    excerpt = re.search(r'<p class="slot-excerpt">([^<]*)</p>', card).group(1)
+
+    assert excerpt.startswith("Objectives: Awareness · Trial, see the plan · Audience: Urban professionals. They want")
+    assert excerpt.endswith("…") and len(excerpt) <= 241
+    assert "<h2>" not in card and "example.com" not in card
+    detail = marketer_client.get(f"/deliverables/{brief.pk}/").content.decode()
+    assert "<h2>Objectives</h2>" in detail and 'href="https://example.com/plan"' in detail
+    assert f"<p>Urban professionals. {'They want proof. ' * 39}They want proof.</p>" in detail
 
 
 # --- the deliverable page ----------------------------------------------------------------------------------------
@@ -486,10 +580,32 @@ def test_the_approval_queue_costs_the_same_queries_whatever_its_length(manager_c
     run = generate_campaign(marketer, run_tasks_inline, platforms=platforms)
     Deliverable.objects.filter(run=run).update(status=Deliverable.Status.IN_REVIEW)
 
-    # session, user, 2 permission reads, queue, revisions, images, theme
+    # session, user, 2 permission reads, queue length, the page of it, revisions, theme
     with django_assert_num_queries(8):
         response = manager_client.get("/approvals/")
     assert response.content.decode().count(">Review</a>") == 4 + len(platforms)
+
+
+def test_the_approval_queue_is_paginated_oldest_first_and_names_each_run(manager_client, marketer, run_tasks_inline,
+                                                                         django_assert_num_queries):
+    run = generate_creatives(marketer, run_tasks_inline, count=QUEUE_PAGE_SIZE + 4, with_images=False)  # + 1 post
+    Deliverable.objects.filter(run=run).update(status=Deliverable.Status.IN_REVIEW)
+    oldest_first = [str(pk) for pk in Deliverable.objects.filter(run=run).order_by("updated_at", "pk")
+                    .values_list("pk", flat=True)]
+
+    first = manager_client.get("/approvals/").content.decode()
+    with django_assert_num_queries(8):  # the same queries as page 1
+        second = manager_client.get("/approvals/?page=2").content.decode()
+
+    def reviewed(html):
+        return re.findall(r'class="button button-small button-primary" href="/deliverables/([0-9a-f-]{36})/"', html)
+
+    assert reviewed(first) == oldest_first[:QUEUE_PAGE_SIZE]
+    assert reviewed(second) == oldest_first[QUEUE_PAGE_SIZE:]
+    assert "30 waiting." in first and "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert 'rel="next" href="/approvals/?page=2">Next</a>' in first
+    assert 'rel="prev" href="/approvals/">Previous</a>' in second
+    assert second.count('<div class="small muted">Cold brew</div>') == 5  # the brief's product names the run
 
 
 # --- assets ---------------------------------------------------------------------------------------------------------
