@@ -118,8 +118,9 @@ def run_tasks_inline(monkeypatch, django_capture_on_commit_callbacks):
     integration tests use a real worker). Yields a context manager to wrap the request in."""
     from deliverables import tasks
 
-    monkeypatch.setattr(tasks.generate_deliverable, "apply_async",
-                        lambda args, **kwargs: tasks.generate_deliverable.run(*args))
+    monkeypatch.setattr(
+        tasks.generate_deliverable, "apply_async", lambda args, **kwargs: tasks.generate_deliverable.run(*args)
+    )
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 

@@ -33,9 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"a subset of: {' '.join(BENCHMARKS)}")
     parser.add_argument("--no-doc", action="store_true", help="print the results, leave docs/benchmarks.md as is")
-    parser.add_argument("--render-only", action="store_true",
-                        help="run nothing: rewrite docs/benchmarks.md from its own results (after editing "
-                             "bench/findings.md)")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="run nothing: rewrite docs/benchmarks.md from its own results (after editing bench/findings.md)",
+    )
     args = parser.parse_args(argv)
     if args.render_only:
         from . import report
@@ -56,8 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         module_name, title = BENCHMARKS[name]
         command = " ".join([".venv/bin/python -m bench", *args.names])  # as it was run (`make bench`: all)
-        result = Result(name=name, title=title, command=command, machine=machine(),
-                        started=datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
+        result = Result(
+            name=name,
+            title=title,
+            command=command,
+            machine=machine(),
+            started=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        )
         print(f"== {name}: {title}", flush=True)
         started = time.monotonic()
         try:

@@ -29,8 +29,13 @@ TARGET = 0.4
 GUNICORN = {"workers": 3, "threads": 4}
 BARE_PATH = "/api/v1/runs/?module=studio"
 GENERATE_PATH = "/api/v1/campaigns/generate"
-BRIEF = {"campaign_name": "Q1 Launch", "platforms": ["LinkedIn", "Email"], "budget": 5000,
-         "objectives": ["Awareness"], "audience": "Urban professionals"}
+BRIEF = {
+    "campaign_name": "Q1 Launch",
+    "platforms": ["LinkedIn", "Email"],
+    "budget": 5000,
+    "objectives": ["Awareness"],
+    "audience": "Urban professionals",
+}
 
 
 def run(result: Result) -> None:
@@ -42,8 +47,7 @@ def run(result: Result) -> None:
     tokens = _tokens()
     delete_runs(bench_brand("bench-api"))
     flush_redis()
-    web = gunicorn(LOG_DIR / "gunicorn-api.log", **GUNICORN,
-                   **child_env(AICMO_GENERATE_RATE="1000000/min"))
+    web = gunicorn(LOG_DIR / "gunicorn-api.log", **GUNICORN, **child_env(AICMO_GENERATE_RATE="1000000/min"))
     tool = "wrk" if shutil.which("wrk") else "python"
     rounds: list[dict] = []
     try:
@@ -68,32 +72,52 @@ def run(result: Result) -> None:
 
     ratios = [r["generate"]["rps"] / r["bare"]["rps"] for r in rounds]
     ratio = median(ratios)
-    result.figure("api.ratio", "API: generate throughput ÷ bare authenticated endpoint throughput", ratio,
-                  target=f"≥ {TARGET}", check=lambda v: v >= TARGET)
+    result.figure(
+        "api.ratio",
+        "API: generate throughput ÷ bare authenticated endpoint throughput",
+        ratio,
+        target=f"≥ {TARGET}",
+        check=lambda v: v >= TARGET,
+    )
     cpu_ratio = median([_cpu_per_request(r["bare"]) / _cpu_per_request(r["generate"]) for r in rounds])
-    result.figure("api.cpu_ratio", "API: gunicorn CPU per bare request ÷ per generate request (cross-check)", cpu_ratio,
-                  target="(informative)")
+    result.figure(
+        "api.cpu_ratio",
+        "API: gunicorn CPU per bare request ÷ per generate request (cross-check)",
+        cpu_ratio,
+        target="(informative)",
+    )
     for name, label in (("generate", "POST /api/v1/campaigns/generate"), ("bare", f"GET {BARE_PATH}")):
-        result.figure(f"api.{name}.rps", f"API: {label}, requests/s", median([r[name]["rps"] for r in rounds]),
-                      unit="req/s", digits=0)
-        result.figure(f"api.{name}.p50", f"API: {label}, p50", median([r[name]["p50_ms"] for r in rounds]),
-                      unit="ms", digits=1)
-        result.figure(f"api.{name}.p99", f"API: {label}, p99", median([r[name]["p99_ms"] for r in rounds]),
-                      unit="ms", digits=1)
+        result.figure(
+            f"api.{name}.rps",
+            f"API: {label}, requests/s",
+            median([r[name]["rps"] for r in rounds]),
+            unit="req/s",
+            digits=0,
+        )
+        result.figure(
+            f"api.{name}.p50", f"API: {label}, p50", median([r[name]["p50_ms"] for r in rounds]), unit="ms", digits=1
+        )
+        result.figure(
+            f"api.{name}.p99", f"API: {label}, p99", median([r[name]["p99_ms"] for r in rounds]), unit="ms", digits=1
+        )
     for i, r in enumerate(rounds, 1):
         b, g = r["bare"], r["generate"]
-        result.note(f"round {i}: bare {b['rps']:.0f} req/s (p50 {b['p50_ms']:.1f}, p99 {b['p99_ms']:.1f} ms, "
-                    f"{b['requests']} requests, {b['bad']} not 2xx); generate {g['rps']:.0f} req/s (p50 "
-                    f"{g['p50_ms']:.1f}, p99 {g['p99_ms']:.1f} ms, {g['requests']} requests, {g['bad']} not 2xx, "
-                    f"{g['runs_created']} runs created); ratio {ratios[i - 1]:.2f}; gunicorn CPU per request: bare "
-                    f"{b['cpu_ms'] / b['requests']:.1f} ms, generate {g['cpu_ms'] / g['requests']:.1f} ms")
-    result.note(f"{CLIENTS} concurrent keep-alive clients (each its own user and token), {PHASE_S} s per phase, "
-                f"{ROUNDS} rounds after {WARMUP_S} s warm-up of each; load generator: {tool}; gunicorn "
-                f"{GUNICORN['workers']} workers × {GUNICORN['threads']} threads (sync gthread), DJANGO_DEBUG off; "
-                f"a generate request is the README's brief (5 slots: 5 tasks published to Redis). The CPU cross-check "
-                "divides the gunicorn processes' CPU time by the requests served in each phase: it does not move with "
-                "the load other work puts on the shared machine, and the throughput ratio tends to it when the web "
-                "tier is CPU-bound")
+        result.note(
+            f"round {i}: bare {b['rps']:.0f} req/s (p50 {b['p50_ms']:.1f}, p99 {b['p99_ms']:.1f} ms, "
+            f"{b['requests']} requests, {b['bad']} not 2xx); generate {g['rps']:.0f} req/s (p50 "
+            f"{g['p50_ms']:.1f}, p99 {g['p99_ms']:.1f} ms, {g['requests']} requests, {g['bad']} not 2xx, "
+            f"{g['runs_created']} runs created); ratio {ratios[i - 1]:.2f}; gunicorn CPU per request: bare "
+            f"{b['cpu_ms'] / b['requests']:.1f} ms, generate {g['cpu_ms'] / g['requests']:.1f} ms"
+        )
+    result.note(
+        f"{CLIENTS} concurrent keep-alive clients (each its own user and token), {PHASE_S} s per phase, "
+        f"{ROUNDS} rounds after {WARMUP_S} s warm-up of each; load generator: {tool}; gunicorn "
+        f"{GUNICORN['workers']} workers × {GUNICORN['threads']} threads (sync gthread), DJANGO_DEBUG off; "
+        f"a generate request is the README's brief (5 slots: 5 tasks published to Redis). The CPU cross-check "
+        "divides the gunicorn processes' CPU time by the requests served in each phase: it does not move with "
+        "the load other work puts on the shared machine, and the throughput ratio tends to it when the web "
+        "tier is CPU-bound"
+    )
     bad = sum(r[n]["bad"] for r in rounds for n in ("bare", "generate"))
     if bad:
         result.error = f"{bad} responses were not 2xx (see {LOG_DIR / 'gunicorn-api.log'})"
@@ -143,19 +167,43 @@ end
 
 
 def _wrk(base_url: str, method: str, path: str, body: str | None, tokens: list[str], seconds: int) -> dict:
-    script = _WRK_SCRIPT % {"tokens": ", ".join(f'"{t}"' for t in tokens), "method": method,
-                            "body": f"wrk.body = {json.dumps(body)}" if body else ""}
+    script = _WRK_SCRIPT % {
+        "tokens": ", ".join(f'"{t}"' for t in tokens),
+        "method": method,
+        "body": f"wrk.body = {json.dumps(body)}" if body else "",
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(script)
     completed = subprocess.run(
-        ["wrk", "-t", str(len(tokens)), "-c", str(len(tokens)), "-d", f"{seconds}s", "--timeout", "30s", "-s",
-         lua.name, base_url + path], capture_output=True, text=True, timeout=seconds + 60)
+        [
+            "wrk",
+            "-t",
+            str(len(tokens)),
+            "-c",
+            str(len(tokens)),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "30s",
+            "-s",
+            lua.name,
+            base_url + path,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
     line = next((ln for ln in completed.stdout.splitlines() if ln.startswith("{")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no summary: {completed.stdout[-500:]} {completed.stderr[-500:]}")
     data = json.loads(line)
-    return {"rps": data["requests"] / (data["duration_us"] / 1e6), "p50_ms": data["p50_us"] / 1000,
-            "p99_ms": data["p99_us"] / 1000, "requests": data["requests"], "bad": data["bad"] + data["errors"]}
+    return {
+        "rps": data["requests"] / (data["duration_us"] / 1e6),
+        "p50_ms": data["p50_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "requests": data["requests"],
+        "bad": data["bad"] + data["errors"],
+    }
 
 
 def _python_load(base_url: str, method: str, path: str, body: str | None, tokens: list[str], seconds: int) -> dict:
@@ -194,5 +242,10 @@ def _python_load(base_url: str, method: str, path: str, body: str | None, tokens
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    return {"rps": len(latencies) / elapsed, "p50_ms": percentile(latencies, 50) * 1000,
-            "p99_ms": percentile(latencies, 99) * 1000, "requests": len(latencies), "bad": bad[0]}
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "requests": len(latencies),
+        "bad": bad[0],
+    }

@@ -28,11 +28,21 @@ def bench_request():
 
     from .common import bench_brand
 
-    context = {"module": "campaigns", "brand": bench_brand().kit(), "start_date": timezone.localdate().isoformat(),
-               "brief": {"campaign_name": "Autumn launch", "objectives": ["Awareness", "Trial"],
-                         "platforms": ["linkedin", "instagram"], "timeline_days": 30,
-                         "audience": "Urban professionals", "key_message": "Freshly roasted, delivered weekly"},
-               "platform": None, "variant": None}
+    context = {
+        "module": "campaigns",
+        "brand": bench_brand().kit(),
+        "start_date": timezone.localdate().isoformat(),
+        "brief": {
+            "campaign_name": "Autumn launch",
+            "objectives": ["Awareness", "Trial"],
+            "platforms": ["linkedin", "instagram"],
+            "timeline_days": 30,
+            "audience": "Urban professionals",
+            "key_message": "Freshly roasted, delivered weekly",
+        },
+        "platform": None,
+        "variant": None,
+    }
     return deliverable_request(kind="campaign_brief", context=context, trace_id="bench")
 
 
@@ -49,8 +59,13 @@ def run(result: Result) -> None:
     request = bench_request()
     with fake_server("chain", latency=0.0) as fake:
         base_url = fake.url + "/v1"
-        with override_settings(OPENAI_API_KEY=FAKE_KEY, OPENAI_BASE_URL=base_url, AICMO_LLM_PRIMARY_PROVIDER="openai",
-                               AICMO_LLM_FALLBACK_PROVIDERS=[], AICMO_FORCE_LLM_PROVIDER_FAIL=[]):
+        with override_settings(
+            OPENAI_API_KEY=FAKE_KEY,
+            OPENAI_BASE_URL=base_url,
+            AICMO_LLM_PRIMARY_PROVIDER="openai",
+            AICMO_LLM_FALLBACK_PROVIDERS=[],
+            AICMO_FORCE_LLM_PROVIDER_FAIL=[],
+        ):
             provider = get_chain().providers[0]
             params = provider._params(request)
             client = openai.OpenAI(api_key=FAKE_KEY, base_url=base_url, max_retries=0, timeout=60)
@@ -80,30 +95,55 @@ def run(result: Result) -> None:
     chain_ms = ms(median(samples["chain"]))
     recorded_ms = ms(median(samples["chain + ProviderCall row"]))
     paired = [ms(c - d) for c, d in zip(samples["chain"], samples["direct"], strict=True)]
-    result.figure("chain.overhead", "Chain overhead per call (median chain − median direct SDK)",
-                  chain_ms - direct_ms, unit="ms", target=f"≤ {TARGET_MS:g} ms", check=lambda v: v <= TARGET_MS)
-    result.figure("chain.overhead.recorded", "Chain overhead per call incl. its ProviderCall row, as in a worker",
-                  recorded_ms - direct_ms, unit="ms")
-    result.note(f"{SAMPLES} calls of each variant, interleaved (order rotated), after {WARMUP} warm-up calls; fake "
-                f"server latency 0, in its own process; request: a campaign brief with its JSON Schema")
-    result.note(f"medians: direct SDK {direct_ms:.2f} ms, chain {chain_ms:.2f} ms, chain + ProviderCall row "
-                f"{recorded_ms:.2f} ms; median of paired differences (chain − direct) {median(paired):.2f} ms")
+    result.figure(
+        "chain.overhead",
+        "Chain overhead per call (median chain − median direct SDK)",
+        chain_ms - direct_ms,
+        unit="ms",
+        target=f"≤ {TARGET_MS:g} ms",
+        check=lambda v: v <= TARGET_MS,
+    )
+    result.figure(
+        "chain.overhead.recorded",
+        "Chain overhead per call incl. its ProviderCall row, as in a worker",
+        recorded_ms - direct_ms,
+        unit="ms",
+    )
+    result.note(
+        f"{SAMPLES} calls of each variant, interleaved (order rotated), after {WARMUP} warm-up calls; fake "
+        f"server latency 0, in its own process; request: a campaign brief with its JSON Schema"
+    )
+    result.note(
+        f"medians: direct SDK {direct_ms:.2f} ms, chain {chain_ms:.2f} ms, chain + ProviderCall row "
+        f"{recorded_ms:.2f} ms; median of paired differences (chain − direct) {median(paired):.2f} ms"
+    )
     if litellm is None:
-        result.figure("chain.litellm", "LiteLLM Router overhead per call (median router − median direct SDK)", None,
-                      unit="ms")
-        result.note(f"LiteLLM not measured: {LITELLM_PYTHON} is missing (`make bench` installs it from "
-                    "bench/requirements-litellm.txt)")
+        result.figure(
+            "chain.litellm", "LiteLLM Router overhead per call (median router − median direct SDK)", None, unit="ms"
+        )
+        result.note(
+            f"LiteLLM not measured: {LITELLM_PYTHON} is missing (`make bench` installs it from "
+            "bench/requirements-litellm.txt)"
+        )
     elif "error" in litellm:
-        result.figure("chain.litellm", "LiteLLM Router overhead per call (median router − median direct SDK)", None,
-                      unit="ms")
+        result.figure(
+            "chain.litellm", "LiteLLM Router overhead per call (median router − median direct SDK)", None, unit="ms"
+        )
         result.note(f"LiteLLM not measured: {litellm['error']}")
     else:
         l_direct, l_router = ms(median(litellm["direct"])), ms(median(litellm["router"]))
-        result.figure("chain.litellm", "LiteLLM Router overhead per call (median router − median direct SDK)",
-                      l_router - l_direct, unit="ms", target="(comparison)")
-        result.note(f"LiteLLM {litellm['litellm']} (its own venv, openai {litellm['openai']}): direct SDK "
-                    f"{l_direct:.2f} ms, Router.completion {l_router:.2f} ms, {len(litellm['router'])} calls each, "
-                    "interleaved, same request and fake server")
+        result.figure(
+            "chain.litellm",
+            "LiteLLM Router overhead per call (median router − median direct SDK)",
+            l_router - l_direct,
+            unit="ms",
+            target="(comparison)",
+        )
+        result.note(
+            f"LiteLLM {litellm['litellm']} (its own venv, openai {litellm['openai']}): direct SDK "
+            f"{l_direct:.2f} ms, Router.completion {l_router:.2f} ms, {len(litellm['router'])} calls each, "
+            "interleaved, same request and fake server"
+        )
 
 
 def _interleaved(variants: dict) -> dict[str, list[float]]:
@@ -113,7 +153,7 @@ def _interleaved(variants: dict) -> dict[str, list[float]]:
             variants[name]()
     samples: dict[str, list[float]] = {name: [] for name in names}
     for i in range(SAMPLES):
-        rotation = names[i % len(names):] + names[:i % len(names)]
+        rotation = names[i % len(names) :] + names[: i % len(names)]
         for name in rotation:
             started = time.perf_counter()
             variants[name]()
@@ -125,9 +165,24 @@ def _litellm(base_url: str, request_file: str) -> dict | None:
     if not LITELLM_PYTHON.exists():
         return None
     completed = subprocess.run(
-        [str(LITELLM_PYTHON), str(ROOT / "bench" / "litellm_side.py"), "overhead", "--base-url", base_url,
-         "--request", request_file, "--samples", str(SAMPLES), "--warmup", str(WARMUP)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT)
+        [
+            str(LITELLM_PYTHON),
+            str(ROOT / "bench" / "litellm_side.py"),
+            "overhead",
+            "--base-url",
+            base_url,
+            "--request",
+            request_file,
+            "--samples",
+            str(SAMPLES),
+            "--warmup",
+            str(WARMUP),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
     if completed.returncode != 0:
         return {"error": completed.stderr.strip().splitlines()[-1] if completed.stderr.strip() else "failed"}
     return json.loads(completed.stdout.strip().splitlines()[0])

@@ -23,6 +23,7 @@ FAKE_KEY = "sk-bench"
 
 # --- results -------------------------------------------------------------------------------------------------
 
+
 @dataclass
 class Figure:
     """One number of the table in docs/benchmarks.md."""
@@ -54,8 +55,17 @@ class Result:
     error: str | None = None
     machine: dict = field(default_factory=dict)  # cores, CPU, Python, load average when it ran
 
-    def figure(self, key: str, label: str, value: float | None, *, unit: str = "", digits: int = 2,
-               target: str = "", check: Callable[[float], bool] | None = None) -> Figure:
+    def figure(
+        self,
+        key: str,
+        label: str,
+        value: float | None,
+        *,
+        unit: str = "",
+        digits: int = 2,
+        target: str = "",
+        check: Callable[[float], bool] | None = None,
+    ) -> Figure:
         met = None if value is None or check is None else bool(check(value))
         figure = Figure(key, label, value, unit, digits, target, met)
         self.figures.append(figure)
@@ -75,6 +85,7 @@ class Result:
 
 
 # --- statistics ----------------------------------------------------------------------------------------------
+
 
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
@@ -97,6 +108,7 @@ def ms(seconds: float) -> float:
 
 # --- the machine -----------------------------------------------------------------------------------------------
 
+
 def machine() -> dict:
     model = ""
     with contextlib.suppress(OSError):
@@ -105,8 +117,13 @@ def machine() -> dict:
                 model = line.split(":", 1)[1].strip()
                 break
     load = os.getloadavg()
-    return {"cores": os.cpu_count(), "cpu": model, "python": platform.python_version(),
-            "platform": platform.platform(terse=True), "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+    }
 
 
 # --- Django on aicmo_bench ------------------------------------------------------------------------------------
@@ -155,10 +172,17 @@ def bench_brand(slug: str = "bench"):
     """A brand with a kit, as the prompts expect."""
     from campaigns.models import Brand
 
-    brand, _ = Brand.objects.get_or_create(slug=slug, defaults={
-        "name": f"Bench Roasters ({slug})", "industry": "Specialty coffee", "audience": "Urban professionals",
-        "tone_of_voice": "Warm and knowledgeable", "languages": ["en"],
-        "voice_examples": ["Coffee worth waking up for."]})
+    brand, _ = Brand.objects.get_or_create(
+        slug=slug,
+        defaults={
+            "name": f"Bench Roasters ({slug})",
+            "industry": "Specialty coffee",
+            "audience": "Urban professionals",
+            "tone_of_voice": "Warm and knowledgeable",
+            "languages": ["en"],
+            "voice_examples": ["Coffee worth waking up for."],
+        },
+    )
     return brand
 
 
@@ -169,8 +193,9 @@ def bench_user(username: str, brand, *, role: str = "Marketers"):
     from deliverables.roles import ensure_roles
 
     ensure_roles()
-    user, created = get_user_model().objects.get_or_create(username=username,
-                                                           defaults={"email": f"{username}@example.com"})
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"email": f"{username}@example.com"}
+    )
     if created:
         user.set_password("bench-pass-123")
         user.save()
@@ -181,18 +206,28 @@ def bench_user(username: str, brand, *, role: str = "Marketers"):
 
 # --- processes -----------------------------------------------------------------------------------------------
 
+
 def child_env(**overrides: str) -> dict[str, str]:
     """Environment overrides of a worker or web process (on top of aicmo.testing.processes.process_env, which
     points it at this process's database and Redis): the product's settings, configured like production."""
-    return {"DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "bench-insecure-secret-key",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "AICMO_DEV_STUBS": "0",
-            **overrides}
+    return {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-insecure-secret-key",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "AICMO_DEV_STUBS": "0",
+        **overrides,
+    }
 
 
 def provider_env(openai_base_url: str, **overrides: str) -> dict[str, str]:
     """Only the OpenAI provider, at the fake server; no fallback (offline is off with debug and stubs off)."""
-    return {"OPENAI_API_KEY": FAKE_KEY, "OPENAI_BASE_URL": openai_base_url, "AICMO_LLM_PRIMARY_PROVIDER": "openai",
-            "AICMO_LLM_FALLBACK_PROVIDERS": "", **overrides}
+    return {
+        "OPENAI_API_KEY": FAKE_KEY,
+        "OPENAI_BASE_URL": openai_base_url,
+        "AICMO_LLM_PRIMARY_PROVIDER": "openai",
+        "AICMO_LLM_FALLBACK_PROVIDERS": "",
+        **overrides,
+    }
 
 
 @contextlib.contextmanager
@@ -202,10 +237,23 @@ def fake_server(name: str, *, latency: float = 0.0, status: int = 200) -> Iterat
     from aicmo.testing.processes import ManagedProcess, free_port
 
     port = free_port()
-    args = [sys.executable, "-m", "aicmo.llm.fake_server", "--port", str(port), "--latency", str(latency),
-            "--status", str(status)]
-    process = ManagedProcess(args, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                             log_path=LOG_DIR / f"fake-{name}.log", name=f"fake server {name}")
+    args = [
+        sys.executable,
+        "-m",
+        "aicmo.llm.fake_server",
+        "--port",
+        str(port),
+        "--latency",
+        str(latency),
+        "--status",
+        str(status),
+    ]
+    process = ManagedProcess(
+        args,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        log_path=LOG_DIR / f"fake-{name}.log",
+        name=f"fake server {name}",
+    )
     process.url = f"http://127.0.0.1:{port}"
     try:
         process.start(ready_text="fake LLM server on", timeout_s=30)

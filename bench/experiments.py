@@ -42,8 +42,11 @@ def dispatch() -> None:
     from .common import flush_redis
 
     client = Client(HTTP_AUTHORIZATION=f"Token {_tokens()[0]}")
-    original = {"dispatch": generation.run_dispatch, "refresh": Run.refresh_from_db,
-                "bulk_create": Deliverable.objects.bulk_create}
+    original = {
+        "dispatch": generation.run_dispatch,
+        "refresh": Run.refresh_from_db,
+        "bulk_create": Deliverable.objects.bulk_create,
+    }
     created: list = []
 
     def bulk_create(objs, *args, **kwargs):
@@ -52,8 +55,9 @@ def dispatch() -> None:
 
     def dispatch_known_slots(*, run_pk):  # the slot ids come from the create: no SELECT
         for deliverable in created:
-            tasks.generate_deliverable.apply_async(args=[str(deliverable.pk)], retry=True,
-                                                   retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)
+            tasks.generate_deliverable.apply_async(
+                args=[str(deliverable.pk)], retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY
+            )
         Run.objects.filter(pk=run_pk).update(dispatched_at=timezone.now())
         return True
 
@@ -68,10 +72,12 @@ def dispatch() -> None:
     variants = {
         "as is": {},
         "no SELECT in run_dispatch": {"dispatch": dispatch_known_slots, "bulk_create": bulk_create},
-        "... and no refresh_from_db": {"dispatch": dispatch_known_slots, "bulk_create": bulk_create,
-                                       "refresh": lambda self, *a, **k: None},
-        "one message per run, no refresh": {"dispatch": dispatch_one_message,
-                                            "refresh": lambda self, *a, **k: None},
+        "... and no refresh_from_db": {
+            "dispatch": dispatch_known_slots,
+            "bulk_create": bulk_create,
+            "refresh": lambda self, *a, **k: None,
+        },
+        "one message per run, no refresh": {"dispatch": dispatch_one_message, "refresh": lambda self, *a, **k: None},
     }
     drf = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"generate": "1000000/min"}}
     try:

@@ -37,11 +37,22 @@ def run(result: Result) -> None:
         peak = tracemalloc.get_traced_memory()[1] - baseline
         tracemalloc.stop()
         took = median(times)
-        result.figure(f"exports.{fmt}", f"Export {fmt.upper()} of a {SIZE}-deliverable run", took, unit="s",
-                      target=f"≤ {TARGET_S:g} s", check=lambda v: v <= TARGET_S)
-        result.figure(f"exports.{fmt}.peak", f"Export {fmt.upper()}: peak traced memory", peak / 2**20, unit="MiB",
-                      digits=1)
-        result.note(f"{fmt}: {', '.join(f'{t:.2f}' for t in times)} s (median {took:.2f} s); file "
-                    f"{size / 2**20:.1f} MiB; peak traced allocations {peak / 2**20:.1f} MiB")
-    result.note(f"{SIZE} deliverables (campaign brief, messaging framework, calendar, LinkedIn / Instagram / X "
-                f"posts, email, ad creative, in turn), {images} with an image; in-process, `approved_only=False`")
+        result.figure(
+            f"exports.{fmt}",
+            f"Export {fmt.upper()} of a {SIZE}-deliverable run",
+            took,
+            unit="s",
+            target=f"≤ {TARGET_S:g} s",
+            check=lambda v: v <= TARGET_S,
+        )
+        result.figure(
+            f"exports.{fmt}.peak", f"Export {fmt.upper()}: peak traced memory", peak / 2**20, unit="MiB", digits=1
+        )
+        result.note(
+            f"{fmt}: {', '.join(f'{t:.2f}' for t in times)} s (median {took:.2f} s); file "
+            f"{size / 2**20:.1f} MiB; peak traced allocations {peak / 2**20:.1f} MiB"
+        )
+    result.note(
+        f"{SIZE} deliverables (campaign brief, messaging framework, calendar, LinkedIn / Instagram / X "
+        f"posts, email, ad creative, in turn), {images} with an image; in-process, `approved_only=False`"
+    )

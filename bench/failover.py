@@ -38,9 +38,11 @@ def run(result: Result) -> None:
         result.note(f"LiteLLM not measured: {theirs}")
     else:
         _report(result, "litellm", f"LiteLLM {theirs.pop('version')} Router", theirs)
-    result.note(f"timeout {TIMEOUT_S:g} s; a 500 or a timeout is retryable and falls through to the fallback; the "
-                f"cooldown opens after {FAILURES_TO_COOL} failures in a row; 'first call' = the calls before it opens "
-                "(median), 'cooled down' = the calls after")
+    result.note(
+        f"timeout {TIMEOUT_S:g} s; a 500 or a timeout is retryable and falls through to the fallback; the "
+        f"cooldown opens after {FAILURES_TO_COOL} failures in a row; 'first call' = the calls before it opens "
+        "(median), 'cooled down' = the calls after"
+    )
 
 
 def _ours(request, healthy_url: str) -> dict:
@@ -53,10 +55,17 @@ def _ours(request, healthy_url: str) -> dict:
 
     def configured(primary_url: str, *, primary: str = "openai", fallbacks: tuple[str, ...] = ("groq",)):
         return override_settings(
-            OPENAI_API_KEY=FAKE_KEY, OPENAI_BASE_URL=primary_url, GROQ_API_KEY=FAKE_KEY, GROQ_BASE_URL=healthy_url,
-            AICMO_LLM_PRIMARY_PROVIDER=primary, AICMO_LLM_FALLBACK_PROVIDERS=list(fallbacks) or [primary],
-            AICMO_FORCE_LLM_PROVIDER_FAIL=[], AICMO_LLM_TIMEOUT_S=TIMEOUT_S,
-            AICMO_COOLDOWN_FAILURES=FAILURES_TO_COOL, AICMO_COOLDOWN_S=60.0)
+            OPENAI_API_KEY=FAKE_KEY,
+            OPENAI_BASE_URL=primary_url,
+            GROQ_API_KEY=FAKE_KEY,
+            GROQ_BASE_URL=healthy_url,
+            AICMO_LLM_PRIMARY_PROVIDER=primary,
+            AICMO_LLM_FALLBACK_PROVIDERS=list(fallbacks) or [primary],
+            AICMO_FORCE_LLM_PROVIDER_FAIL=[],
+            AICMO_LLM_TIMEOUT_S=TIMEOUT_S,
+            AICMO_COOLDOWN_FAILURES=FAILURES_TO_COOL,
+            AICMO_COOLDOWN_S=60.0,
+        )
 
     def timed(primary_url: str, **kwargs) -> tuple[float, str]:
         with configured(primary_url, **kwargs):
@@ -103,8 +112,21 @@ def _theirs(request_file: str, healthy_url: str) -> dict | str:
     out: dict = {"healthy": []}
     for name, (options, rounds, calls) in SCENARIOS.items():
         with fake_server(f"litellm-primary-{name}", **options) as primary:
-            data = _side(["--primary", primary.url + "/v1", "--fallback", healthy_url, "--rounds", str(rounds),
-                          "--calls", str(calls), "--allowed-fails", str(FAILURES_TO_COOL - 1)], request_file)
+            data = _side(
+                [
+                    "--primary",
+                    primary.url + "/v1",
+                    "--fallback",
+                    healthy_url,
+                    "--rounds",
+                    str(rounds),
+                    "--calls",
+                    str(calls),
+                    "--allowed-fails",
+                    str(FAILURES_TO_COOL - 1),
+                ],
+                request_file,
+            )
         if "error" in data:
             return data["error"]
         out["version"] = data["litellm"]
@@ -115,8 +137,21 @@ def _theirs(request_file: str, healthy_url: str) -> dict | str:
 
 def _side(args: list[str], request_file: str) -> dict:
     completed = subprocess.run(
-        [str(LITELLM_PYTHON), str(ROOT / "bench" / "litellm_side.py"), "failover", "--request", request_file,
-         "--timeout", str(TIMEOUT_S), *args], capture_output=True, text=True, timeout=600, cwd=ROOT)
+        [
+            str(LITELLM_PYTHON),
+            str(ROOT / "bench" / "litellm_side.py"),
+            "failover",
+            "--request",
+            request_file,
+            "--timeout",
+            str(TIMEOUT_S),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     if completed.returncode != 0:
         lines = completed.stderr.strip().splitlines()
         return {"error": lines[-1] if lines else f"exit {completed.returncode}"}
@@ -142,16 +177,29 @@ def _report(result: Result, key: str, who: str, data: dict) -> None:
                 return v <= TIMEOUT_S * 1000 + SLACK_MS
 
         ours = key == "ours"
-        result.figure(f"failover.{key}.{name}.first", f"{who}: primary {'returns 500' if name == '500' else 'hangs'}, "
-                      "first call, extra over a healthy call", None if first is None else ms(first), unit="ms",
-                      digits=1, target=first_target if ours else "(comparison)", check=first_check if ours else None)
-        result.figure(f"failover.{key}.{name}.cooled", f"{who}: primary {'returns 500' if name == '500' else 'hangs'}, "
-                      "cooled down, extra over a healthy call", None if cooled is None else ms(cooled), unit="ms",
-                      digits=1, target=f"≤ {SLACK_MS:g} ms" if ours else "(comparison)",
-                      check=(lambda v: v <= SLACK_MS) if ours else None)
+        result.figure(
+            f"failover.{key}.{name}.first",
+            f"{who}: primary {'returns 500' if name == '500' else 'hangs'}, first call, extra over a healthy call",
+            None if first is None else ms(first),
+            unit="ms",
+            digits=1,
+            target=first_target if ours else "(comparison)",
+            check=first_check if ours else None,
+        )
+        result.figure(
+            f"failover.{key}.{name}.cooled",
+            f"{who}: primary {'returns 500' if name == '500' else 'hangs'}, cooled down, extra over a healthy call",
+            None if cooled is None else ms(cooled),
+            unit="ms",
+            digits=1,
+            target=f"≤ {SLACK_MS:g} ms" if ours else "(comparison)",
+            check=(lambda v: v <= SLACK_MS) if ours else None,
+        )
         per_call = " | ".join(", ".join("failed" if t is None else f"{ms(t):.0f}" for t in r["times"]) for r in rounds)
         errors = {e for r in rounds for e in r.get("errors", [])}
         providers = {p for r in rounds for p in r.get("providers", [])}
-        result.note(f"{who}, primary {name}: call times in ms per round: {per_call}"
-                    + (f"; answered by {', '.join(sorted(providers))}" if providers else "")
-                    + (f"; {failed} calls failed: {'; '.join(sorted(errors))[:300]}" if failed else ""))
+        result.note(
+            f"{who}, primary {name}: call times in ms per round: {per_call}"
+            + (f"; answered by {', '.join(sorted(providers))}" if providers else "")
+            + (f"; {failed} calls failed: {'; '.join(sorted(errors))[:300]}" if failed else "")
+        )

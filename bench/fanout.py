@@ -52,22 +52,43 @@ def run(result: Result) -> None:
     for n in SIZES:
         ratio = median(walls[n]) / one_call
         samples = ", ".join(f"{w / one_call:.2f}" for w in walls[n])
-        result.figure(f"fanout.{n}", f"Fan-out, {n} deliverables: run wall time ÷ one call", ratio, unit="×",
-                      target=f"≤ {TARGET}" if n == 6 else "", check=(lambda r: r <= TARGET) if n == 6 else None)
-        result.note(f"{n} deliverables: ratio samples {samples} (median {ratio:.2f}); serial baseline "
-                    f"(1 worker, concurrency 1) {serial[n] / one_call:.2f}, ideal serial {n}")
-    result.figure("fanout.cold", f"Fan-out, {CONCURRENCY} deliverables, first run on a freshly started worker",
-                  cold / one_call, unit="×", target="(informative)")
-    result.note(f"first run of {CONCURRENCY} on a freshly started worker: {cold / one_call:.2f} (every pool child's "
-                "first task)")
+        result.figure(
+            f"fanout.{n}",
+            f"Fan-out, {n} deliverables: run wall time ÷ one call",
+            ratio,
+            unit="×",
+            target=f"≤ {TARGET}" if n == 6 else "",
+            check=(lambda r: r <= TARGET) if n == 6 else None,
+        )
+        result.note(
+            f"{n} deliverables: ratio samples {samples} (median {ratio:.2f}); serial baseline "
+            f"(1 worker, concurrency 1) {serial[n] / one_call:.2f}, ideal serial {n}"
+        )
+    result.figure(
+        "fanout.cold",
+        f"Fan-out, {CONCURRENCY} deliverables, first run on a freshly started worker",
+        cold / one_call,
+        unit="×",
+        target="(informative)",
+    )
+    result.note(
+        f"first run of {CONCURRENCY} on a freshly started worker: {cold / one_call:.2f} (every pool child's first task)"
+    )
     for n in SIZES:
-        result.figure(f"fanout.serial.{n}", f"Serial baseline, {n} deliverables (concurrency 1)",
-                      serial[n] / one_call, unit="×", target=f"= {n} (reference)")
+        result.figure(
+            f"fanout.serial.{n}",
+            f"Serial baseline, {n} deliverables (concurrency 1)",
+            serial[n] / one_call,
+            unit="×",
+            target=f"= {n} (reference)",
+        )
     if problems:
         result.error = "; ".join(problems[:5])
-    result.note(f"provider latency {LATENCY_S} s, 1 worker × concurrency {CONCURRENCY} (prefork), "
-                f"{REPEATS} runs of each size, interleaved; every run SUCCESS with one OpenAI call per slot: "
-                f"{'yes' if not problems else 'NO'}")
+    result.note(
+        f"provider latency {LATENCY_S} s, 1 worker × concurrency {CONCURRENCY} (prefork), "
+        f"{REPEATS} runs of each size, interleaved; every run SUCCESS with one OpenAI call per slot: "
+        f"{'yes' if not problems else 'NO'}"
+    )
 
 
 def _timed_run(brand, user, n: int, pks: list[int], *, timeout_s: float = 0) -> float:

@@ -35,8 +35,16 @@ def _router(model_list, **kwargs):
 
 
 def _deployment(name: str, base_url: str, model: str, timeout: float) -> dict:
-    return {"model_name": name, "litellm_params": {"model": f"openai/{model}", "api_base": base_url, "api_key": KEY,
-                                                   "timeout": timeout, "max_retries": 0}}
+    return {
+        "model_name": name,
+        "litellm_params": {
+            "model": f"openai/{model}",
+            "api_base": base_url,
+            "api_key": KEY,
+            "timeout": timeout,
+            "max_retries": 0,
+        },
+    }
 
 
 def _load(path: str) -> dict:
@@ -45,8 +53,11 @@ def _load(path: str) -> dict:
 
 
 def _call_kwargs(request: dict) -> dict:
-    return {key: request[key] for key in ("messages", "temperature", "response_format", "max_completion_tokens")
-            if key in request}
+    return {
+        key: request[key]
+        for key in ("messages", "temperature", "response_format", "max_completion_tokens")
+        if key in request
+    }
 
 
 def overhead(args) -> dict:
@@ -74,8 +85,7 @@ def overhead(args) -> dict:
             started = time.perf_counter()
             call()
             samples[name].append(time.perf_counter() - started)
-    return {"litellm": importlib.metadata.version("litellm"), "openai": importlib.metadata.version("openai"),
-            **samples}
+    return {"litellm": importlib.metadata.version("litellm"), "openai": importlib.metadata.version("openai"), **samples}
 
 
 def failover(args) -> dict:
@@ -85,10 +95,16 @@ def failover(args) -> dict:
     results: dict = {"litellm": importlib.metadata.version("litellm"), "rounds": []}
     for _ in range(args.rounds):
         router = _router(
-            [_deployment("primary", args.primary, request["model"], args.timeout),
-             _deployment("fallback", args.fallback, request["model"], args.timeout)],
-            fallbacks=[{"primary": ["fallback"]}], num_retries=0, timeout=args.timeout,
-            allowed_fails=args.allowed_fails, cooldown_time=60)
+            [
+                _deployment("primary", args.primary, request["model"], args.timeout),
+                _deployment("fallback", args.fallback, request["model"], args.timeout),
+            ],
+            fallbacks=[{"primary": ["fallback"]}],
+            num_retries=0,
+            timeout=args.timeout,
+            allowed_fails=args.allowed_fails,
+            cooldown_time=60,
+        )
         for _ in range(5):  # warm the fallback's client (a healthy call, as the reference)
             router.completion(model="fallback", **_call_kwargs(request))
         times, errors, healthy = [], [], []

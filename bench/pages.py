@@ -60,14 +60,24 @@ def run(result: Result) -> None:
     small, large = SIZES
     for page in pages:
         ratio = median(times[large, page]) / median(times[small, page])
-        result.figure(f"pages.{page.split()[0]}", f"Pages: {page}, render time at {large} ÷ at {small} deliverables",
-                      ratio, unit="×", target=f"≤ {TARGET:g}", check=lambda r: r <= TARGET)
-        result.note(f"{page}: median {ms(median(times[small, page])):.1f} ms at {small}, "
-                    f"{ms(median(times[large, page])):.1f} ms at {large} ({REPEATS} requests each, alternating); "
-                    f"SQL statements {statements[small, page]} at {small}, {statements[large, page]} at {large}; "
-                    f"HTML {sizes_kb[small, page]:.0f} KB at {small}, {sizes_kb[large, page]:.0f} KB at {large}")
-    result.note("in-process (Django test client, DEBUG off, PostgreSQL aicmo_bench); a manager of the brand, "
-                f"{WARMUP} warm-up requests per page and size")
+        result.figure(
+            f"pages.{page.split()[0]}",
+            f"Pages: {page}, render time at {large} ÷ at {small} deliverables",
+            ratio,
+            unit="×",
+            target=f"≤ {TARGET:g}",
+            check=lambda r: r <= TARGET,
+        )
+        result.note(
+            f"{page}: median {ms(median(times[small, page])):.1f} ms at {small}, "
+            f"{ms(median(times[large, page])):.1f} ms at {large} ({REPEATS} requests each, alternating); "
+            f"SQL statements {statements[small, page]} at {small}, {statements[large, page]} at {large}; "
+            f"HTML {sizes_kb[small, page]:.0f} KB at {small}, {sizes_kb[large, page]:.0f} KB at {large}"
+        )
+    result.note(
+        "in-process (Django test client, DEBUG off, PostgreSQL aicmo_bench); a manager of the brand, "
+        f"{WARMUP} warm-up requests per page and size"
+    )
 
 
 class _StatementCounter:

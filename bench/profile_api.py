@@ -41,8 +41,9 @@ def main() -> None:
         for _ in range(10):
             request()
         statements: list[str] = []
-        with connection.execute_wrapper(lambda execute, sql, params, many, context: (
-                statements.append(sql), execute(sql, params, many, context))[1]):
+        with connection.execute_wrapper(
+            lambda execute, sql, params, many, context: (statements.append(sql), execute(sql, params, many, context))[1]
+        ):
             request()
         profiler = None
         if not args.no_profile:
@@ -57,8 +58,10 @@ def main() -> None:
         if profiler is not None:
             profiler.stop()
     flush_redis()
-    print(f"{args.endpoint}: {wall / args.requests * 1000:.2f} ms wall, {cpu / args.requests * 1000:.2f} ms CPU per "
-          f"request; {len(statements)} SQL statements")
+    print(
+        f"{args.endpoint}: {wall / args.requests * 1000:.2f} ms wall, {cpu / args.requests * 1000:.2f} ms CPU per "
+        f"request; {len(statements)} SQL statements"
+    )
     for sql in statements:
         print("   ", sql[:160])
     if profiler is not None:

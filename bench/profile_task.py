@@ -28,9 +28,15 @@ def main() -> None:
 
     brand = bench_brand()
     user = bench_user("bench-marketer", brand)
-    with fake_server("profile", latency=0.0) as fake, override_settings(
-            OPENAI_API_KEY=FAKE_KEY, OPENAI_BASE_URL=fake.url + "/v1", AICMO_LLM_PRIMARY_PROVIDER="openai",
-            AICMO_LLM_FALLBACK_PROVIDERS=[]):
+    with (
+        fake_server("profile", latency=0.0) as fake,
+        override_settings(
+            OPENAI_API_KEY=FAKE_KEY,
+            OPENAI_BASE_URL=fake.url + "/v1",
+            AICMO_LLM_PRIMARY_PROVIDER="openai",
+            AICMO_LLM_FALLBACK_PROVIDERS=[],
+        ),
+    ):
         runs = [create_run(brand=brand, user=user, slots=12, label="Profile") for _ in range(max(1, args.slots // 12))]
         flush_redis()
         slots = [str(pk) for pk in Deliverable.objects.filter(run__in=runs).values_list("pk", flat=True)]
@@ -48,8 +54,10 @@ def main() -> None:
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         if profiler is not None:
             profiler.stop()
-    print(f"{len(slots)} slots: {wall / len(slots) * 1000:.1f} ms wall, {cpu / len(slots) * 1000:.1f} ms CPU "
-          "per slot (this process; the fake server runs in its own)")
+    print(
+        f"{len(slots)} slots: {wall / len(slots) * 1000:.1f} ms wall, {cpu / len(slots) * 1000:.1f} ms CPU "
+        "per slot (this process; the fake server runs in its own)"
+    )
     if profiler is not None:
         print(profiler.output_text(unicode=True, color=False, show_all=False))
         if args.html:

@@ -58,12 +58,15 @@ def render(results: list[Result]) -> str:
         when = result.started[:10]
         if not result.figures:
             reason = result.error or "not measured"
-            lines.append(f"| {number} | {result.title} | — | — | not measured: {_cell(reason)} | "
-                         f"`{result.command}` | {when} |")
+            lines.append(
+                f"| {number} | {result.title} | — | — | not measured: {_cell(reason)} | `{result.command}` | {when} |"
+            )
         for figure in result.figures:
             met = "" if figure.met is None else ("yes" if figure.met else "**no**")
-            lines.append(f"| {number} | {_cell(figure.label)} | {figure.shown()} | {_cell(figure.target)} | {met} | "
-                         f"`{result.command}` | {when} |")
+            lines.append(
+                f"| {number} | {_cell(figure.label)} | {figure.shown()} | {_cell(figure.target)} | {met} | "
+                f"`{result.command}` | {when} |"
+            )
     lines.append("")
     for result in results:
         lines += _section(result)
@@ -76,11 +79,15 @@ def render(results: list[Result]) -> str:
 
 def _section(result: Result) -> list[str]:
     machine = result.machine
-    lines = [f"## {result.title}", "",
-             f"Made by `{result.command}` (alone: `.venv/bin/python -m bench {result.name}`) — {result.started}, "
-             f"{result.duration_s:.0f} s; machine: {machine.get('cores')} "
-             f"cores ({machine.get('cpu', '?')}), Python {machine.get('python')}, load average at the start "
-             f"{machine.get('load', '?')}.", ""]
+    lines = [
+        f"## {result.title}",
+        "",
+        f"Made by `{result.command}` (alone: `.venv/bin/python -m bench {result.name}`) — {result.started}, "
+        f"{result.duration_s:.0f} s; machine: {machine.get('cores')} "
+        f"cores ({machine.get('cpu', '?')}), Python {machine.get('python')}, load average at the start "
+        f"{machine.get('load', '?')}.",
+        "",
+    ]
     if result.error:
         lines += [f"**Problem:** {result.error}", ""]
     if result.figures:

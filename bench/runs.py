@@ -21,23 +21,39 @@ def create_run(*, brand, user, slots: int, label: str):
         assert len(campaign_plan(channels=[], wanted=wanted)) == slots
         return campaign_generate(brand=brand, user=user, brief=brief, trace_id=trace_id)
     if slots <= 9:  # brief, messaging framework, email, and one post per platform
-        platforms = _CAMPAIGN_PLATFORMS[:slots - 3]
+        platforms = _CAMPAIGN_PLATFORMS[: slots - 3]
         wanted = ["campaign_brief", "messaging_framework", "email_copy", "social_posts"]
         assert len(campaign_plan(channels=platforms, wanted=wanted)) == slots
-        return campaign_generate(brand=brand, user=user, brief=_campaign_brief(label, platforms, wanted),
-                                 trace_id=trace_id)
+        return campaign_generate(
+            brand=brand, user=user, brief=_campaign_brief(label, platforms, wanted), trace_id=trace_id
+        )
     count = min(6, slots)
-    platforms = _CAMPAIGN_PLATFORMS[:slots - count]
-    brief = {"product": f"{label} cold brew", "platforms": platforms, "tone": "Warm", "style": "", "pitch": "",
-             "count": count, "with_images": False, "deliverables": []}
+    platforms = _CAMPAIGN_PLATFORMS[: slots - count]
+    brief = {
+        "product": f"{label} cold brew",
+        "platforms": platforms,
+        "tone": "Warm",
+        "style": "",
+        "pitch": "",
+        "count": count,
+        "with_images": False,
+        "deliverables": [],
+    }
     assert len(creatives_plan(channels=platforms, count=count, with_images=False, wanted=None)) == slots
     return creatives_generate(brand=brand, user=user, brief=brief, trace_id=trace_id)
 
 
 def _campaign_brief(label: str, platforms: list[str], wanted: list[str]) -> dict:
-    return {"campaign_name": label, "objectives": ["Awareness", "Trial"], "platforms": platforms, "budget": None,
-            "timeline_days": 30, "audience": "Urban professionals who love coffee",
-            "key_message": "Freshly roasted, delivered weekly", "deliverables": wanted}
+    return {
+        "campaign_name": label,
+        "objectives": ["Awareness", "Trial"],
+        "platforms": platforms,
+        "budget": None,
+        "timeline_days": 30,
+        "audience": "Urban professionals who love coffee",
+        "key_message": "Freshly roasted, delivered weekly",
+        "deliverables": wanted,
+    }
 
 
 def wait_terminal(run_pks: list[int], *, timeout_s: float, interval_s: float = 0.01) -> float | None:
@@ -48,8 +64,9 @@ def wait_terminal(run_pks: list[int], *, timeout_s: float, interval_s: float = 0
     pending = set(run_pks)
 
     def done() -> bool:
-        pending.difference_update(Run.objects.filter(pk__in=pending, status__in=Run.TERMINAL)
-                                  .values_list("pk", flat=True))
+        pending.difference_update(
+            Run.objects.filter(pk__in=pending, status__in=Run.TERMINAL).values_list("pk", flat=True)
+        )
         return not pending
 
     return time.perf_counter() - started if wait_until(done, timeout_s=timeout_s, interval_s=interval_s) else None
@@ -65,6 +82,8 @@ def check_runs(run_pks: list[int], *, provider: str = "openai") -> list[str]:
         calls = ProviderCall.objects.filter(run=run).count()
         others = Deliverable.objects.filter(run=run).exclude(metadata__provider=provider).count()
         if run.status != Run.Status.SUCCESS or others or calls != slots:
-            problems.append(f"run {run.run_id}: {run.status}, {slots} slots, {calls} calls, "
-                            f"{others} not by {provider}, error {run.error}")
+            problems.append(
+                f"run {run.run_id}: {run.status}, {slots} slots, {calls} calls, "
+                f"{others} not by {provider}, error {run.error}"
+            )
     return problems

@@ -10,8 +10,16 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-KINDS = ["campaign_brief", "messaging_framework", "content_calendar", "linkedin_post", "instagram_post",
-         "twitter_post", "email_copy", "ad_copy"]
+KINDS = [
+    "campaign_brief",
+    "messaging_framework",
+    "content_calendar",
+    "linkedin_post",
+    "instagram_post",
+    "twitter_post",
+    "email_copy",
+    "ad_copy",
+]
 
 
 def seeded_run(size: int, *, status: str = "in_review"):
@@ -41,23 +49,39 @@ def _drafts(brand) -> dict:
     from deliverables.quality import evaluate
 
     provider = OfflineProvider()
-    context = {"module": "campaigns", "brand": brand.kit(), "start_date": timezone.localdate().isoformat(),
-               "brief": {"campaign_name": "Autumn launch", "objectives": ["Awareness", "Trial"],
-                         "platforms": ["linkedin", "instagram", "twitter"], "timeline_days": 30,
-                         "audience": "Urban professionals", "key_message": "Freshly roasted, delivered weekly",
-                         "product": "Cold brew"}}
+    context = {
+        "module": "campaigns",
+        "brand": brand.kit(),
+        "start_date": timezone.localdate().isoformat(),
+        "brief": {
+            "campaign_name": "Autumn launch",
+            "objectives": ["Awareness", "Trial"],
+            "platforms": ["linkedin", "instagram", "twitter"],
+            "timeline_days": 30,
+            "audience": "Urban professionals",
+            "key_message": "Freshly roasted, delivered weekly",
+            "product": "Cold brew",
+        },
+    }
     drafts = {}
     for kind in KINDS:
         platform = kind.removesuffix("_post") if kind.endswith("_post") else None
         slot_context = {**context, "platform": platform, "variant": None}
         completion = provider.complete(deliverable_request(kind=kind, context=slot_context, trace_id="seed"))
         draft = spec_for(kind).render(completion.data, slot_context)
-        quality = evaluate(kind=kind, title=draft.title, content_markdown=draft.content_markdown,
-                           hashtags=draft.hashtags, structured=draft.structured, brand=brand.kit())
+        quality = evaluate(
+            kind=kind,
+            title=draft.title,
+            content_markdown=draft.content_markdown,
+            hashtags=draft.hashtags,
+            structured=draft.structured,
+            brand=brand.kit(),
+        )
         drafts[kind] = (platform, draft, quality)
     prompt = drafts["ad_copy"][1].structured.get("image_prompts", ["A cup of cold brew"])[0]
-    image = provider.generate_image(ImageRequest(prompt=prompt, size=IMAGE_SIZES["square"],
-                                                 context={"brand_name": brand.name}))
+    image = provider.generate_image(
+        ImageRequest(prompt=prompt, size=IMAGE_SIZES["square"], context={"brand_name": brand.name})
+    )
     drafts["_image"] = (prompt, image)
     return drafts
 
@@ -66,33 +90,80 @@ def _create(brand, manager, size: int, drafts: dict, status: str):
     from deliverables.models import Asset, Deliverable, Revision, Run
 
     now = timezone.now()
-    run = Run.objects.create(module="campaigns", brand=brand, requested_by=manager, trace_id="bench-seed",
-                             status=Run.Status.SUCCESS, provider="offline", model="offline-templates-v1",
-                             tokens_used=1000 * size, cost_usd=0, dispatched_at=now, started_at=now, finished_at=now,
-                             input_snapshot={"module": "campaigns", "brand": brand.kit(), "brief": {
-                                 "campaign_name": "Autumn launch"}, "start_date": now.date().isoformat()})
+    run = Run.objects.create(
+        module="campaigns",
+        brand=brand,
+        requested_by=manager,
+        trace_id="bench-seed",
+        status=Run.Status.SUCCESS,
+        provider="offline",
+        model="offline-templates-v1",
+        tokens_used=1000 * size,
+        cost_usd=0,
+        dispatched_at=now,
+        started_at=now,
+        finished_at=now,
+        input_snapshot={
+            "module": "campaigns",
+            "brand": brand.kit(),
+            "brief": {"campaign_name": "Autumn launch"},
+            "start_date": now.date().isoformat(),
+        },
+    )
     deliverables, revisions = [], []
     for position in range(size):
         kind = KINDS[position % len(KINDS)]
         platform, draft, quality = drafts[kind]
-        metadata = {"slot": {"variant": None, "with_image": kind == "ad_copy"}, **draft.structured,
-                    "provider": "offline", "model": "offline-templates-v1", "tokens_used": 1000, "cost_usd": 0.0,
-                    "warnings": []}
-        deliverable = Deliverable(run=run, position=position, kind=kind, platform=platform, title=draft.title[:240],
-                                  hashtags=draft.hashtags, metadata=metadata, status=status, version=1,
-                                  generation_status=Deliverable.Generation.DONE, deliveries=1)
+        metadata = {
+            "slot": {"variant": None, "with_image": kind == "ad_copy"},
+            **draft.structured,
+            "provider": "offline",
+            "model": "offline-templates-v1",
+            "tokens_used": 1000,
+            "cost_usd": 0.0,
+            "warnings": [],
+        }
+        deliverable = Deliverable(
+            run=run,
+            position=position,
+            kind=kind,
+            platform=platform,
+            title=draft.title[:240],
+            hashtags=draft.hashtags,
+            metadata=metadata,
+            status=status,
+            version=1,
+            generation_status=Deliverable.Generation.DONE,
+            deliveries=1,
+        )
         deliverables.append(deliverable)
-        revisions.append(Revision(deliverable=deliverable, version=1, title=draft.title[:240],
-                                  content_markdown=draft.content_markdown, hashtags=draft.hashtags,
-                                  structured=draft.structured, provider="offline", model="offline-templates-v1",
-                                  note="Generated", quality=quality))
+        revisions.append(
+            Revision(
+                deliverable=deliverable,
+                version=1,
+                title=draft.title[:240],
+                content_markdown=draft.content_markdown,
+                hashtags=draft.hashtags,
+                structured=draft.structured,
+                provider="offline",
+                model="offline-templates-v1",
+                note="Generated",
+                quality=quality,
+            )
+        )
     Deliverable.objects.bulk_create(deliverables)
     Revision.objects.bulk_create(revisions)
     prompt, image = drafts["_image"]
     for deliverable in deliverables:
         if deliverable.kind == "ad_copy":
-            asset = Asset(brand=brand, deliverable=deliverable, prompt=prompt, size=image.size,
-                          provider=image.provider, model=image.model)
+            asset = Asset(
+                brand=brand,
+                deliverable=deliverable,
+                prompt=prompt,
+                size=image.size,
+                provider=image.provider,
+                model=image.model,
+            )
             asset.file.save(f"{asset.id}.png", ContentFile(image.png_bytes), save=False)
             asset.save()
     return run

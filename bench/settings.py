@@ -7,7 +7,7 @@ The processes a benchmark starts (Celery workers, gunicorn) run the product's ow
 import warnings
 
 from aicmo.settings.base import *  # noqa: F403
-from aicmo.settings.base import VAR_DIR, env
+from aicmo.settings.base import LOGGING, VAR_DIR, env
 
 # WhiteNoise's note that collectstatic has not run (the pages are rendered in-process, static files unused).
 warnings.filterwarnings("ignore", "No directory at", UserWarning)
@@ -22,8 +22,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = 60
 # `TEST_REDIS_URL` is the name aicmo.testing.processes reads for the children's broker and cache.
 TEST_REDIS_URL = env("BENCH_REDIS_URL", default="redis://127.0.0.1:6379/9")
 REDIS_URL = CELERY_BROKER_URL = TEST_REDIS_URL
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": TEST_REDIS_URL,
-                      "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": TEST_REDIS_URL,
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+    }
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600, "socket_timeout": 5, "socket_connect_timeout": 3}
 
 MEDIA_ROOT = VAR_DIR / "bench" / "media"
@@ -41,6 +46,14 @@ AICMO_DEV_STUBS = False
 # part of what it costs, and the console stays readable.
 LOG_DIR = VAR_DIR / "bench" / "logs"
 LOG_DIR.mkdir(parents=True, exist_ok=True)
-LOGGING = {**LOGGING, "handlers": {"console": {  # noqa: F405
-    "class": "logging.FileHandler", "filename": str(LOG_DIR / "driver.log"), "formatter": "json",
-    "filters": ["context"]}}}
+LOGGING = {
+    **LOGGING,
+    "handlers": {
+        "console": {
+            "class": "logging.FileHandler",
+            "filename": str(LOG_DIR / "driver.log"),
+            "formatter": "json",
+            "filters": ["context"],
+        }
+    },
+}

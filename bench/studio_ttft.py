@@ -58,8 +58,9 @@ def _direct_ttft(sdk, text: str) -> float:
     reused as the app's is)."""
     started = time.perf_counter()
     first = None
-    stream = sdk.chat.completions.create(model="gpt-4.1-mini", messages=[{"role": "user", "content": text}],
-                                         stream=True)
+    stream = sdk.chat.completions.create(
+        model="gpt-4.1-mini", messages=[{"role": "user", "content": text}], stream=True
+    )
     for chunk in stream:
         if first is None and chunk.choices and chunk.choices[0].delta.content:
             first = time.perf_counter() - started
@@ -107,9 +108,12 @@ def _measure(transport: str, *, fake_url: str, user, runs: int, warmup: int) -> 
             web.start(ready_text="Booting worker", timeout_s=60)
             wait_http(web.url + "/healthz", timeout_s=60)
             csrf = secrets.token_hex(16)  # 32 characters: Django accepts an unmasked token equal to the cookie
-            client = httpx2.Client(base_url=web.url, timeout=60, cookies={
-                "sessionid": _session_cookie(user), "csrftoken": csrf},
-                headers={"X-CSRFToken": csrf, "X-Requested-With": "fetch"})
+            client = httpx2.Client(
+                base_url=web.url,
+                timeout=60,
+                cookies={"sessionid": _session_cookie(user), "csrftoken": csrf},
+                headers={"X-CSRFToken": csrf, "X-Requested-With": "fetch"},
+            )
             sdk = openai.OpenAI(api_key=FAKE_KEY, base_url=fake_url + "/v1", max_retries=0, timeout=60)
             thread = StudioThread.objects.create(user=user, brand=bench_brand(), title="Benchmark")
             direct, app = [], []
@@ -134,13 +138,21 @@ def run(result: Result, *, runs: int = RUNS, warmup: int = WARMUP, transports=TR
             direct, app = _measure(transport, fake_url=fake.url, user=user, runs=runs, warmup=warmup)
             overhead = [a - d for a, d in zip(app, direct, strict=True)]
             value = ms(median(overhead))
-            result.figure(f"studio.ttft_overhead.{transport}", f"Studio TTFT overhead ({transport} transport)",
-                          value, unit="ms", digits=1, target=f"≤ {TARGET_MS:.0f} ms",
-                          check=lambda v: v <= TARGET_MS)
-            result.note(f"{transport}: provider TTFT median {ms(median(direct)):.1f} ms; through the app median "
-                        f"{ms(median(app)):.1f} ms, p95 {ms(percentile(app, 95)):.1f} ms; overhead median "
-                        f"{value:.1f} ms, p95 {ms(percentile(overhead, 95)):.1f} ms ({runs} runs after {warmup} "
-                        "warm-up)")
+            result.figure(
+                f"studio.ttft_overhead.{transport}",
+                f"Studio TTFT overhead ({transport} transport)",
+                value,
+                unit="ms",
+                digits=1,
+                target=f"≤ {TARGET_MS:.0f} ms",
+                check=lambda v: v <= TARGET_MS,
+            )
+            result.note(
+                f"{transport}: provider TTFT median {ms(median(direct)):.1f} ms; through the app median "
+                f"{ms(median(app)):.1f} ms, p95 {ms(percentile(app, 95)):.1f} ms; overhead median "
+                f"{value:.1f} ms, p95 {ms(percentile(overhead, 95)):.1f} ms ({runs} runs after {warmup} "
+                "warm-up)"
+            )
 
 
 def _table(result: Result) -> str:

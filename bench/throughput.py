@@ -60,15 +60,19 @@ def run(result: Result) -> None:
             result.figure(f"throughput.{workers}", label, fraction, target=f"≥ {TARGET}", check=lambda f: f >= TARGET)
             per_task = workers * CONCURRENCY / phase.rate - LATENCY_S
             cpu = ", ".join(f"{name} {value:.1f}" for name, value in phase.cpu_ms.items())
-            result.note(f"{workers} worker(s) × {CONCURRENCY}: {phase.rate:.1f} calls/s vs ideal "
-                        f"{ideal:.0f} = {fraction:.2f} (steady window: {phase.window[1]} calls in "
-                        f"{phase.window[0]:.1f} s; {phase.tasks} tasks queued in {phase.enqueued_s:.1f} s); "
-                        f"time per task outside the LLM call {per_task * 1000:.0f} ms; CPU-ms per task: {cpu}; "
-                        f"machine {phase.busy:.0%} busy")
+            result.note(
+                f"{workers} worker(s) × {CONCURRENCY}: {phase.rate:.1f} calls/s vs ideal "
+                f"{ideal:.0f} = {fraction:.2f} (steady window: {phase.window[1]} calls in "
+                f"{phase.window[0]:.1f} s; {phase.tasks} tasks queued in {phase.enqueued_s:.1f} s); "
+                f"time per task outside the LLM call {per_task * 1000:.0f} ms; CPU-ms per task: {cpu}; "
+                f"machine {phase.busy:.0%} busy"
+            )
             if phase.problems:
                 result.error = "; ".join(phase.problems[:5])
-    result.note(f"provider latency {LATENCY_S} s; prefork workers; runs of {RUN_SLOTS} slots, one LLM call each; "
-                "'machine' CPU includes everything running on the shared machine, other engineers' work too")
+    result.note(
+        f"provider latency {LATENCY_S} s; prefork workers; runs of {RUN_SLOTS} slots, one LLM call each; "
+        "'machine' CPU includes everything running on the shared machine, other engineers' work too"
+    )
 
 
 def _phase(brand, user, fake, env: dict, workers: int, *, tag: str) -> Phase:
@@ -80,13 +84,17 @@ def _phase(brand, user, fake, env: dict, workers: int, *, tag: str) -> Phase:
         groups = [p.proc.pid for p in procs]
 
         def sample():
-            return (group_cpu_s(groups), named_cpu_s(["postgres"]), group_cpu_s([fake.proc.pid]),
-                    time.process_time(), machine_cpu())
+            return (
+                group_cpu_s(groups),
+                named_cpu_s(["postgres"]),
+                group_cpu_s([fake.proc.pid]),
+                time.process_time(),
+                machine_cpu(),
+            )
 
         before = sample()
         started = time.perf_counter()
-        pks = [create_run(brand=brand, user=user, slots=RUN_SLOTS, label="Throughput").pk
-               for _ in range(runs_needed)]
+        pks = [create_run(brand=brand, user=user, slots=RUN_SLOTS, label="Throughput").pk for _ in range(runs_needed)]
         enqueued_s = time.perf_counter() - started
         drained = wait_terminal(pks, timeout_s=LOAD_S * 6 + 60, interval_s=0.2)
         after = sample()
@@ -103,8 +111,11 @@ def _phase(brand, user, fake, env: dict, workers: int, *, tag: str) -> Phase:
 def _steady_rate(run_pks: list[int], *, skip: int) -> tuple[float, tuple[float, int]]:
     from deliverables.models import ProviderCall
 
-    times = sorted(ProviderCall.objects.filter(run_id__in=run_pks, outcome=ProviderCall.Outcome.OK)
-                   .values_list("created_at", flat=True))
-    steady = times[skip:len(times) - skip] if len(times) > 3 * skip else times
+    times = sorted(
+        ProviderCall.objects.filter(run_id__in=run_pks, outcome=ProviderCall.Outcome.OK).values_list(
+            "created_at", flat=True
+        )
+    )
+    steady = times[skip : len(times) - skip] if len(times) > 3 * skip else times
     span = (steady[-1] - steady[0]).total_seconds()
     return (len(steady) - 1) / span, (span, len(steady))

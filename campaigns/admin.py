@@ -15,8 +15,19 @@ class BrandAdmin(admin.ModelAdmin):
     filter_horizontal = ["members"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "industry", "members"]}),
-        ("Brand kit", {"fields": ["audience", "tone_of_voice", "voice_examples", "banned_words",
-                                  "required_disclaimers", "languages"]}),
+        (
+            "Brand kit",
+            {
+                "fields": [
+                    "audience",
+                    "tone_of_voice",
+                    "voice_examples",
+                    "banned_words",
+                    "required_disclaimers",
+                    "languages",
+                ]
+            },
+        ),
     ]
 
     def get_queryset(self, request):

@@ -11,8 +11,9 @@ class CampaignGenerateView(GenerateView):
     module = "campaigns"
     serializer_class = CampaignBriefSerializer
 
-    @extend_schema(request={"application/json": CampaignBriefSerializer}, parameters=[WAIT_PARAMETER],
-                   responses=GENERATE_RESPONSES)
+    @extend_schema(
+        request={"application/json": CampaignBriefSerializer}, parameters=[WAIT_PARAMETER], responses=GENERATE_RESPONSES
+    )
     def post(self, request):
         return super().post(request)
 

@@ -74,25 +74,55 @@ class SerializerBackedForm(forms.Form):
 class CampaignBriefForm(SerializerBackedForm):
     serializer_class = CampaignBriefSerializer
 
-    campaign_name = forms.CharField(label="Campaign name", max_length=200,
-                                    widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    objectives = forms.CharField(label="Objectives", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-                                 help_text="One per line, e.g. “Awareness” or “500 sign-ups”.")
-    platforms = forms.MultipleChoiceField(label="Channels", choices=CHANNEL_CHOICES, required=False,
-                                          widget=forms.CheckboxSelectMultiple,
-                                          help_text="One post is written for each social platform ticked.")
-    budget = forms.DecimalField(label="Budget (USD)", required=False, min_value=0, decimal_places=2,
-                                max_digits=12, widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}))
-    timeline_days = forms.IntegerField(label="Timeline (days)", required=False, initial=30, min_value=1,
-                                       max_value=365, widget=forms.NumberInput(attrs={"min": "1", "max": "365"}))
-    audience = forms.CharField(label="Audience", required=False, max_length=2000,
-                               widget=forms.Textarea(attrs={"rows": 2}),
-                               help_text="Leave empty to use the brand kit's audience.")
-    key_message = forms.CharField(label="Key message", required=False, max_length=2000,
-                                  widget=forms.Textarea(attrs={"rows": 2}))
-    deliverables = forms.MultipleChoiceField(label="Deliverables", choices=kind_choices(CAMPAIGN_KINDS),
-                                             required=False, widget=forms.CheckboxSelectMultiple,
-                                             help_text="Leave all unticked for the full set.")
+    campaign_name = forms.CharField(
+        label="Campaign name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    objectives = forms.CharField(
+        label="Objectives",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One per line, e.g. “Awareness” or “500 sign-ups”.",
+    )
+    platforms = forms.MultipleChoiceField(
+        label="Channels",
+        choices=CHANNEL_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="One post is written for each social platform ticked.",
+    )
+    budget = forms.DecimalField(
+        label="Budget (USD)",
+        required=False,
+        min_value=0,
+        decimal_places=2,
+        max_digits=12,
+        widget=forms.NumberInput(attrs={"step": "0.01", "min": "0"}),
+    )
+    timeline_days = forms.IntegerField(
+        label="Timeline (days)",
+        required=False,
+        initial=30,
+        min_value=1,
+        max_value=365,
+        widget=forms.NumberInput(attrs={"min": "1", "max": "365"}),
+    )
+    audience = forms.CharField(
+        label="Audience",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Leave empty to use the brand kit's audience.",
+    )
+    key_message = forms.CharField(
+        label="Key message", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    deliverables = forms.MultipleChoiceField(
+        label="Deliverables",
+        choices=kind_choices(CAMPAIGN_KINDS),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked for the full set.",
+    )
 
     def payload(self):
         payload = super().payload()

@@ -13,8 +13,9 @@ class Brand(models.Model):
     voice_examples = models.JSONField(default=list, blank=True, help_text="Short lines that sound like the brand.")
     banned_words = models.JSONField(default=list, blank=True)
     required_disclaimers = models.JSONField(default=list, blank=True)
-    languages = models.JSONField(default=list, blank=True,
-                                 help_text='Language codes, the first is the default, e.g. ["en"].')
+    languages = models.JSONField(
+        default=list, blank=True, help_text='Language codes, the first is the default, e.g. ["en"].'
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="brands", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -52,8 +53,9 @@ class Campaign(models.Model):
     timeline_days = models.PositiveIntegerField(default=30)
     audience = models.TextField(blank=True)
     key_message = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -37,15 +37,17 @@ class ChannelListField(serializers.ListField):
 class BrandedBriefSerializer(serializers.Serializer):
     """Resolves the optional `brand` slug to one of the user's brands (default: their only brand)."""
 
-    brand = StrictSlugField(required=False, max_length=60,
-                                  help_text="Brand slug; defaults to your only brand.")
+    brand = StrictSlugField(required=False, max_length=60, help_text="Brand slug; defaults to your only brand.")
 
     def validate(self, attrs):
         user = self.context["request"].user
         brand = brand_for(user, attrs.get("brand"))
         if brand is None:
-            message = ("No brand of yours has this slug." if attrs.get("brand")
-                       else "You belong to several brands (or none): name one with `brand`.")
+            message = (
+                "No brand of yours has this slug."
+                if attrs.get("brand")
+                else "You belong to several brands (or none): name one with `brand`."
+            )
             raise serializers.ValidationError({"brand": [message]})
         attrs["brand"] = brand
         return attrs
@@ -53,8 +55,9 @@ class BrandedBriefSerializer(serializers.Serializer):
 
 class CampaignBriefSerializer(BrandedBriefSerializer):
     campaign_name = StrictCharField(max_length=200)
-    objectives = serializers.ListField(child=StrictCharField(max_length=200), required=False, max_length=10,
-                                       default=list)
+    objectives = serializers.ListField(
+        child=StrictCharField(max_length=200), required=False, max_length=10, default=list
+    )
     platforms = ChannelListField()
     budget = AmountField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
     timeline_days = StrictIntegerField(min_value=1, max_value=365, required=False, default=30)
@@ -62,5 +65,8 @@ class CampaignBriefSerializer(BrandedBriefSerializer):
     key_message = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     deliverables = serializers.ListField(
         child=serializers.ChoiceField(choices=[*CAMPAIGN_KINDS, *(post_kind(p) for p in PLATFORMS)]),
-        required=False, max_length=20, default=list,
-        help_text="A subset of kinds to generate; all by default.")
+        required=False,
+        max_length=20,
+        default=list,
+        help_text="A subset of kinds to generate; all by default.",
+    )

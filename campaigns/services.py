@@ -34,11 +34,27 @@ def campaign_generate(*, brand: Brand, user, brief: Mapping[str, Any], trace_id:
     if not slots:  # refused before the campaign is saved
         raise nothing_to_generate()
     campaign = Campaign.objects.create(
-        brand=brand, name=brief["campaign_name"], objectives=list(brief.get("objectives") or []),
-        platforms=channels, budget=brief.get("budget"), timeline_days=brief.get("timeline_days") or 30,
-        audience=brief.get("audience") or "", key_message=brief.get("key_message") or "", created_by=user,
+        brand=brand,
+        name=brief["campaign_name"],
+        objectives=list(brief.get("objectives") or []),
+        platforms=channels,
+        budget=brief.get("budget"),
+        timeline_days=brief.get("timeline_days") or 30,
+        audience=brief.get("audience") or "",
+        key_message=brief.get("key_message") or "",
+        created_by=user,
     )
-    snapshot = {**brief, "budget": str(brief["budget"]) if brief.get("budget") is not None else None,
-                "platforms": [c for c in channels if c != EMAIL_CHANNEL] or channels}
-    return run_create(module=Module.CAMPAIGNS, brand=brand, campaign=campaign, requested_by=user, brief=snapshot,
-                      slots=slots, trace_id=trace_id)
+    snapshot = {
+        **brief,
+        "budget": str(brief["budget"]) if brief.get("budget") is not None else None,
+        "platforms": [c for c in channels if c != EMAIL_CHANNEL] or channels,
+    }
+    return run_create(
+        module=Module.CAMPAIGNS,
+        brand=brand,
+        campaign=campaign,
+        requested_by=user,
+        brief=snapshot,
+        slots=slots,
+        trace_id=trace_id,
+    )

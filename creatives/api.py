@@ -11,8 +11,11 @@ class CreativesGenerateView(GenerateView):
     module = "creatives"
     serializer_class = CreativesBriefSerializer
 
-    @extend_schema(request={"application/json": CreativesBriefSerializer}, parameters=[WAIT_PARAMETER],
-                   responses=GENERATE_RESPONSES)
+    @extend_schema(
+        request={"application/json": CreativesBriefSerializer},
+        parameters=[WAIT_PARAMETER],
+        responses=GENERATE_RESPONSES,
+    )
     def post(self, request):
         return super().post(request)
 

@@ -18,14 +18,28 @@ class StudioThread(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_threads")
     brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="studio_threads")
     title = models.CharField(max_length=120, blank=True)
-    brief = models.JSONField(default=dict, blank=True,
-                             help_text="The confirmed brief (product, style, tone, pitch): a running summary sent "
-                                       "to the model instead of the whole conversation.")
-    run = models.OneToOneField("deliverables.Run", on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="studio_thread", help_text="Created when the first concept is saved.")
-    latest_deliverable = models.ForeignKey("deliverables.Deliverable", on_delete=models.SET_NULL, null=True,
-                                           blank=True, related_name="+",
-                                           help_text="The concept that “change the headline” revises.")
+    brief = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The confirmed brief (product, style, tone, pitch): a running summary sent "
+        "to the model instead of the whole conversation.",
+    )
+    run = models.OneToOneField(
+        "deliverables.Run",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="studio_thread",
+        help_text="Created when the first concept is saved.",
+    )
+    latest_deliverable = models.ForeignKey(
+        "deliverables.Deliverable",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The concept that “change the headline” revises.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,9 +79,12 @@ class StudioMessage(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPLETE)
     content = models.TextField(blank=True)
-    steps = models.JSONField(default=list, blank=True,
-                             help_text='Model rounds: [{"text", "tool_calls": [{"id", "name", "arguments"}], '
-                                       '"results": [{"tool_call_id", "name", "content"}]}].')
+    steps = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Model rounds: [{"text", "tool_calls": [{"id", "name", "arguments"}], '
+        '"results": [{"tool_call_id", "name", "content"}]}].',
+    )
     actions = models.JSONField(default=list, blank=True, help_text="What the tools did, for the page.")
     error = models.JSONField(null=True, blank=True)
     provider = models.CharField(max_length=40, blank=True)
@@ -76,8 +93,9 @@ class StudioMessage(models.Model):
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
     trace_id = models.CharField(max_length=64, blank=True)
     attempt = models.PositiveSmallIntegerField(default=0, help_text="Workers that started this reply (any try).")
-    deliveries = models.PositiveSmallIntegerField(default=0, help_text="Workers that started it since the last "
-                                                                       "retry by the marketer.")
+    deliveries = models.PositiveSmallIntegerField(
+        default=0, help_text="Workers that started it since the last retry by the marketer."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

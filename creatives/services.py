@@ -20,10 +20,22 @@ def creatives_plan(*, channels: list[str], count: int, with_images: bool, wanted
     return slots
 
 
-def creatives_generate(*, brand: Brand, user, brief: Mapping[str, Any], trace_id: str,
-                       campaign: Campaign | None = None) -> Run:
-    slots = creatives_plan(channels=list(brief.get("platforms") or []), count=brief.get("count") or 1,
-                           with_images=bool(brief.get("with_images")), wanted=brief.get("deliverables"))
+def creatives_generate(
+    *, brand: Brand, user, brief: Mapping[str, Any], trace_id: str, campaign: Campaign | None = None
+) -> Run:
+    slots = creatives_plan(
+        channels=list(brief.get("platforms") or []),
+        count=brief.get("count") or 1,
+        with_images=bool(brief.get("with_images")),
+        wanted=brief.get("deliverables"),
+    )
     snapshot = {**brief, "campaign": campaign.name if campaign else brief.get("campaign")}
-    return run_create(module=Module.CREATIVES, brand=brand, campaign=campaign, requested_by=user, brief=snapshot,
-                      slots=slots, trace_id=trace_id)
+    return run_create(
+        module=Module.CREATIVES,
+        brand=brand,
+        campaign=campaign,
+        requested_by=user,
+        brief=snapshot,
+        slots=slots,
+        trace_id=trace_id,
+    )

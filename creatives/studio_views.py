@@ -27,9 +27,12 @@ def _wants_json(request) -> bool:
 
 
 def _reply_payload(message: StudioMessage) -> dict:
-    return {"id": message.pk, "status": message.status,
-            "stream_url": reverse("studio-message-stream", args=[message.pk]),
-            "retry_url": reverse("studio-message-retry", args=[message.pk])}
+    return {
+        "id": message.pk,
+        "status": message.status,
+        "stream_url": reverse("studio-message-stream", args=[message.pk]),
+        "retry_url": reverse("studio-message-retry", args=[message.pk]),
+    }
 
 
 def _refused(request, error: ApplicationError, back: str):
@@ -53,13 +56,17 @@ def studio(request, thread_id=None):
             raise Http404
     else:
         thread = threads[0] if threads else None
-    return render(request, "studio/studio.html", {
-        "threads": threads,
-        "thread": thread,
-        "messages": thread_messages(thread) if thread else [],
-        "assets": thread_assets(thread) if thread else [],
-        "brands": list(brands_for(request.user).order_by("name")),
-    })
+    return render(
+        request,
+        "studio/studio.html",
+        {
+            "threads": threads,
+            "thread": thread,
+            "messages": thread_messages(thread) if thread else [],
+            "assets": thread_assets(thread) if thread else [],
+            "brands": list(brands_for(request.user).order_by("name")),
+        },
+    )
 
 
 @login_required
@@ -86,13 +93,15 @@ def studio_message_post(request, thread_id):
         raise Http404
     back = reverse("studio-thread", args=[thread.pk])
     try:
-        question, reply = message_post(thread=thread, user=request.user, text=request.POST.get("text", ""),
-                                       trace_id=request.trace_id)
+        question, reply = message_post(
+            thread=thread, user=request.user, text=request.POST.get("text", ""), trace_id=request.trace_id
+        )
     except ApplicationError as error:
         return _refused(request, error, back)
     if _wants_json(request):
-        return JsonResponse({"question": {"id": question.pk, "content": question.content},
-                             "reply": _reply_payload(reply)}, status=201)
+        return JsonResponse(
+            {"question": {"id": question.pk, "content": question.content}, "reply": _reply_payload(reply)}, status=201
+        )
     return HttpResponseRedirect(back)
 
 
@@ -122,8 +131,10 @@ def studio_message_stream(request, pk):
     if message is None or message.role != StudioMessage.Role.ASSISTANT:
         raise Http404
     last_event_id = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id", "")
-    response = StreamingHttpResponse(reply_events(message_id=message.pk, last_event_id=last_event_id[:64]),
-                                     content_type="text/event-stream; charset=utf-8")
+    response = StreamingHttpResponse(
+        reply_events(message_id=message.pk, last_event_id=last_event_id[:64]),
+        content_type="text/event-stream; charset=utf-8",
+    )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx and friends: pass each event on at once
     return response

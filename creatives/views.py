@@ -15,8 +15,9 @@ def creatives_new(request):
             brief = dict(form.brief)
             brand = brief.pop("brand")
             campaign = brief.pop("campaign", None)
-            run = creatives_generate(brand=brand, user=request.user, brief=brief, trace_id=request.trace_id,
-                                     campaign=campaign)
+            run = creatives_generate(
+                brand=brand, user=request.user, brief=brief, trace_id=request.trace_id, campaign=campaign
+            )
             return redirect("run-detail", run_id=run.run_id)
         return render(request, "creatives/creatives_form.html", {"form": form}, status=400)
     return render(request, "creatives/creatives_form.html", {"form": form})

@@ -61,6 +61,7 @@ def _quality_html(report) -> str:
 
 # --- runs ----------------------------------------------------------------------------------------------------
 
+
 class DeliverableInline(ReadOnlyInline):
     model = Deliverable
     fields = ["position", "kind", "title", "platform", "status", "version", "generation_status"]
@@ -70,23 +71,60 @@ class DeliverableInline(ReadOnlyInline):
 
 class ProviderCallInline(ReadOnlyInline):
     model = ProviderCall
-    fields = ["created_at", "provider", "model", "use_case", "outcome", "latency_ms", "tokens_in", "tokens_out",
-              "cost_usd", "error_type"]
+    fields = [
+        "created_at",
+        "provider",
+        "model",
+        "use_case",
+        "outcome",
+        "latency_ms",
+        "tokens_in",
+        "tokens_out",
+        "cost_usd",
+        "error_type",
+    ]
     readonly_fields = fields
     ordering = ["created_at"]
 
 
 @admin.register(Run)
 class RunAdmin(ReadOnlyAdmin):
-    list_display = ["run_id", "module", "brand", "campaign", "status", "provider", "model", "tokens_used",
-                    "cost_usd", "created_at"]
+    list_display = [
+        "run_id",
+        "module",
+        "brand",
+        "campaign",
+        "status",
+        "provider",
+        "model",
+        "tokens_used",
+        "cost_usd",
+        "created_at",
+    ]
     list_filter = ["status", "module", ("brand", MY_BRANDS), "provider"]
     search_fields = ["run_id", "trace_id", "campaign__name"]
     date_hierarchy = "created_at"
     inlines = [DeliverableInline, ProviderCallInline]
-    readonly_fields = ["run_id", "module", "brand", "campaign", "status", "trace_id", "requested_by", "provider",
-                       "model", "tokens_used", "cost_usd", "warnings", "error", "input_snapshot", "created_at",
-                       "dispatched_at", "started_at", "finished_at"]
+    readonly_fields = [
+        "run_id",
+        "module",
+        "brand",
+        "campaign",
+        "status",
+        "trace_id",
+        "requested_by",
+        "provider",
+        "model",
+        "tokens_used",
+        "cost_usd",
+        "warnings",
+        "error",
+        "input_snapshot",
+        "created_at",
+        "dispatched_at",
+        "started_at",
+        "finished_at",
+    ]
     fields = readonly_fields
 
     def get_queryset(self, request):
@@ -97,6 +135,7 @@ class RunAdmin(ReadOnlyAdmin):
 
 
 # --- deliverables --------------------------------------------------------------------------------------------
+
 
 class RevisionInline(ReadOnlyInline):
     model = Revision
@@ -125,19 +164,47 @@ class TransitionForm(forms.Form):
 
 
 class RejectForm(TransitionForm):
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 80}), required=True, max_length=2000,
-                              help_text="What should change (the author sees this).")
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        required=True,
+        max_length=2000,
+        help_text="What should change (the author sees this).",
+    )
 
 
 @admin.register(Deliverable)
 class DeliverableAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "kind", "platform", "brand", "run_link", "status", "version", "generation_status",
-                    "updated_at"]
+    list_display = [
+        "__str__",
+        "kind",
+        "platform",
+        "brand",
+        "run_link",
+        "status",
+        "version",
+        "generation_status",
+        "updated_at",
+    ]
     list_filter = ["status", "generation_status", "kind", ("run__brand", MY_BRANDS)]
     search_fields = ["title", "run__run_id", "run__campaign__name"]
     inlines = [RevisionInline, AuditEventInline]
-    fields = ["id", "run_link", "kind", "platform", "status", "version", "generation_status", "title", "hashtags",
-              "quality_report", "rendered_content", "images", "error", "created_at", "updated_at"]
+    fields = [
+        "id",
+        "run_link",
+        "kind",
+        "platform",
+        "status",
+        "version",
+        "generation_status",
+        "title",
+        "hashtags",
+        "quality_report",
+        "rendered_content",
+        "images",
+        "error",
+        "created_at",
+        "updated_at",
+    ]
     readonly_fields = fields
     actions = ["approve_selected", "reject_selected", "submit_selected"]
 
@@ -150,8 +217,11 @@ class DeliverableAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Run")
     def run_link(self, deliverable):
-        return format_html('<a href="{}">{}</a>', reverse("admin:deliverables_run_change", args=[deliverable.run_id]),
-                           deliverable.run.run_id)
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:deliverables_run_change", args=[deliverable.run_id]),
+            deliverable.run.run_id,
+        )
 
     def _current_revision(self, deliverable):
         if not hasattr(deliverable, "_admin_revision"):
@@ -163,8 +233,9 @@ class DeliverableAdmin(ReadOnlyAdmin):
         revision = self._current_revision(deliverable)
         if revision is None:
             return "Not generated yet."
-        return format_html('<div class="aicmo-markdown" style="max-width: 60em">{}</div>',
-                           render_markdown(revision.content_markdown))
+        return format_html(
+            '<div class="aicmo-markdown" style="max-width: 60em">{}</div>', render_markdown(revision.content_markdown)
+        )
 
     @admin.display(description="Quality report")
     def quality_report(self, deliverable):
@@ -176,8 +247,9 @@ class DeliverableAdmin(ReadOnlyAdmin):
         assets = list(deliverable.assets.all())
         if not assets:
             return "—"
-        return format_html_join("", '<img src="{}" alt="" style="max-height: 200px; margin-right: 8px">',
-                                ((asset.url,) for asset in assets))
+        return format_html_join(
+            "", '<img src="{}" alt="" style="max-height: 200px; margin-right: 8px">', ((asset.url,) for asset in assets)
+        )
 
     # --- actions: each calls the workflow service and reports every refusal -------------------------------
 
@@ -189,18 +261,31 @@ class DeliverableAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Approve selected deliverables", permissions=["approve"])
     def approve_selected(self, request, queryset):
-        return self._transition(request, queryset, service=deliverable_approve, form_class=TransitionForm,
-                                verb="approve", done="approved")
+        return self._transition(
+            request, queryset, service=deliverable_approve, form_class=TransitionForm, verb="approve", done="approved"
+        )
 
     @admin.action(description="Reject selected deliverables (request changes)", permissions=["approve"])
     def reject_selected(self, request, queryset):
-        return self._transition(request, queryset, service=deliverable_reject, form_class=RejectForm,
-                                verb="reject", done="sent back for changes")
+        return self._transition(
+            request,
+            queryset,
+            service=deliverable_reject,
+            form_class=RejectForm,
+            verb="reject",
+            done="sent back for changes",
+        )
 
     @admin.action(description="Submit selected deliverables for review", permissions=["submit"])
     def submit_selected(self, request, queryset):
-        return self._transition(request, queryset, service=deliverable_submit, form_class=TransitionForm,
-                                verb="submit", done="submitted for review")
+        return self._transition(
+            request,
+            queryset,
+            service=deliverable_submit,
+            form_class=TransitionForm,
+            verb="submit",
+            done="submitted for review",
+        )
 
     def _transition(self, request, queryset: QuerySet, *, service, form_class, verb: str, done: str):
         """First POST (from the change list): a page asking for a comment. Second POST (`apply`): do it."""
@@ -216,8 +301,9 @@ class DeliverableAdmin(ReadOnlyAdmin):
                 else:
                     succeeded += 1
             if succeeded:
-                self.message_user(request, f"{succeeded} deliverable{'s' if succeeded != 1 else ''} {done}.",
-                                  messages.SUCCESS)
+                self.message_user(
+                    request, f"{succeeded} deliverable{'s' if succeeded != 1 else ''} {done}.", messages.SUCCESS
+                )
             return None  # back to the change list
         context = {
             **self.admin_site.each_context(request),
@@ -242,20 +328,36 @@ def _explain(refusal: ApplicationError) -> str:
 
 # --- the rest, read-only -----------------------------------------------------------------------------------
 
+
 @admin.register(Revision)
 class RevisionAdmin(ReadOnlyAdmin):
     list_display = ["deliverable", "version", "author", "provider", "note", "created_at"]
     list_filter = ["provider", ("deliverable__run__brand", MY_BRANDS)]
     search_fields = ["deliverable__title", "note", "deliverable__id"]
     list_select_related = ["deliverable", "author"]
-    fields = ["deliverable", "version", "title", "author", "provider", "model", "note", "hashtags", "structured",
-              "quality_report", "rendered_content", "created_at"]
+    fields = [
+        "deliverable",
+        "version",
+        "title",
+        "author",
+        "provider",
+        "model",
+        "note",
+        "hashtags",
+        "structured",
+        "quality_report",
+        "rendered_content",
+        "created_at",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):
         revisions = super().get_queryset(request)
-        return revisions if request.user.is_superuser else revisions.filter(
-            deliverable__run__brand__in=brands_for(request.user))
+        return (
+            revisions
+            if request.user.is_superuser
+            else revisions.filter(deliverable__run__brand__in=brands_for(request.user))
+        )
 
     @admin.display(description="Content")
     def rendered_content(self, revision):
@@ -272,8 +374,18 @@ class AssetAdmin(ReadOnlyAdmin):
     list_filter = [("brand", MY_BRANDS), "provider"]
     search_fields = ["prompt"]
     list_select_related = ["brand", "deliverable"]
-    fields = ["id", "brand", "deliverable", "preview", "prompt", "content_type", "size", "provider", "model",
-              "created_at"]
+    fields = [
+        "id",
+        "brand",
+        "deliverable",
+        "preview",
+        "prompt",
+        "content_type",
+        "size",
+        "provider",
+        "model",
+        "created_at",
+    ]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -291,8 +403,17 @@ class AssetAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor", "action", "deliverable", "run", "from_status", "to_status", "revision",
-                    "comment"]
+    list_display = [
+        "created_at",
+        "actor",
+        "action",
+        "deliverable",
+        "run",
+        "from_status",
+        "to_status",
+        "revision",
+        "comment",
+    ]
     list_filter = ["action", "to_status"]
     search_fields = ["comment", "actor__username", "deliverable__title"]
     list_select_related = ["actor", "deliverable", "run"]
@@ -308,8 +429,19 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ProviderCall)
 class ProviderCallAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "provider", "model", "use_case", "outcome", "latency_ms", "tokens_in",
-                    "tokens_out", "cost_usd", "error_type", "run"]
+    list_display = [
+        "created_at",
+        "provider",
+        "model",
+        "use_case",
+        "outcome",
+        "latency_ms",
+        "tokens_in",
+        "tokens_out",
+        "cost_usd",
+        "error_type",
+        "run",
+    ]
     list_filter = ["provider", "outcome", "use_case", "error_type"]
     search_fields = ["trace_id", "error_message", "model"]
     list_select_related = ["run"]

@@ -27,8 +27,11 @@ from .schema import (
 )
 from .selectors import ad_assets_for, assets_for, run_wait, runs_for
 
-WAIT_PARAMETER = OpenApiParameter("wait", {"type": "number", "minimum": 0, "maximum": 120},
-                                  description="Seconds (0 to 120, fractions allowed) to wait for the run to end.")
+WAIT_PARAMETER = OpenApiParameter(
+    "wait",
+    {"type": "number", "minimum": 0, "maximum": 120},
+    description="Seconds (0 to 120, fractions allowed) to wait for the run to end.",
+)
 ENVELOPE = OpenApiResponse(EnvelopeSerializer, description="The deliverables envelope (contract §4).")
 
 
@@ -66,16 +69,24 @@ class GenerateView(APIView):
         raise NotImplementedError
 
     def invalid(self, request, details, message="The brief is invalid.") -> Response:
-        envelope = failed_envelope(module=self.module, error_type=ErrorType.VALIDATION_ERROR, message=message,
-                                   trace_id=request.trace_id, details=details)
+        envelope = failed_envelope(
+            module=self.module,
+            error_type=ErrorType.VALIDATION_ERROR,
+            message=message,
+            trace_id=request.trace_id,
+            details=details,
+        )
         return Response(envelope, status=400)
 
     def handle_exception(self, exc):
         if isinstance(exc, Throttled):  # a generate answer is always an envelope (contract §4)
             wait = int(exc.wait) + 1 if exc.wait is not None else None
-            envelope = failed_envelope(module=self.module, error_type=ErrorType.RATE_LIMIT,
-                                       message=f"Too many generate requests: try again in {wait or 60} seconds.",
-                                       trace_id=self.request.trace_id)
+            envelope = failed_envelope(
+                module=self.module,
+                error_type=ErrorType.RATE_LIMIT,
+                message=f"Too many generate requests: try again in {wait or 60} seconds.",
+                trace_id=self.request.trace_id,
+            )
             return Response(envelope, status=429, headers={"Retry-After": str(wait)} if wait else None)
         return super().handle_exception(exc)
 
@@ -107,24 +118,54 @@ class RunListView(ListAPIView):
 
         class Meta:
             model = Run
-            fields = ["run_id", "status", "module", "brand", "campaign", "progress", "provider", "model",
-                      "tokens_used", "cost_usd", "warnings", "error", "trace_id", "created_at", "finished_at"]
+            fields = [
+                "run_id",
+                "status",
+                "module",
+                "brand",
+                "campaign",
+                "progress",
+                "provider",
+                "model",
+                "tokens_used",
+                "cost_usd",
+                "warnings",
+                "error",
+                "trace_id",
+                "created_at",
+                "finished_at",
+            ]
 
-        @extend_schema_field({"type": "object", "required": ["done", "total"],
-                              "properties": {"done": {"type": "integer"}, "total": {"type": "integer"}}})
+        @extend_schema_field(
+            {
+                "type": "object",
+                "required": ["done", "total"],
+                "properties": {"done": {"type": "integer"}, "total": {"type": "integer"}},
+            }
+        )
         def get_progress(self, run) -> dict:
             return {"done": run.slots_done, "total": run.slots_total}
 
     serializer_class = Summary
 
-    @extend_schema(parameters=[
-        OpenApiParameter("status", str, enum=[*Run.Status.values, *(v.lower() for v in Run.Status.values)]),
-        OpenApiParameter("module", str, enum=list(Module.values)),
-        OpenApiParameter("brand", str, description="Brand slug."),
-    ], responses={200: Summary(many=True), 400: OpenApiResponse(OpenApiTypes.OBJECT, description=(
-                      "An unknown filter value (DRF's field errors), or a NUL character in the query ({detail, "
-                      "code}).")), 401: UNAUTHENTICATED,
-                  404: OpenApiResponse(description="No such page.")})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=[*Run.Status.values, *(v.lower() for v in Run.Status.values)]),
+            OpenApiParameter("module", str, enum=list(Module.values)),
+            OpenApiParameter("brand", str, description="Brand slug."),
+        ],
+        responses={
+            200: Summary(many=True),
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description=(
+                    "An unknown filter value (DRF's field errors), or a NUL character in the query ({detail, code})."
+                ),
+            ),
+            401: UNAUTHENTICATED,
+            404: OpenApiResponse(description="No such page."),
+        },
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
@@ -153,8 +194,16 @@ class RunListView(ListAPIView):
 
 
 class RunDetailView(APIView):
-    @extend_schema(parameters=[WAIT_PARAMETER], responses={200: ENVELOPE_FINAL, 202: ENVELOPE_IN_FLIGHT,
-                                                           400: FIELD_ERRORS, 401: UNAUTHENTICATED, 404: NOT_FOUND})
+    @extend_schema(
+        parameters=[WAIT_PARAMETER],
+        responses={
+            200: ENVELOPE_FINAL,
+            202: ENVELOPE_IN_FLIGHT,
+            400: FIELD_ERRORS,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+        },
+    )
     def get(self, request, run_id):
         run = runs_for(request.user).filter(run_id=run_id).first()
         if run is None:
@@ -196,20 +245,24 @@ class AdAssetSerializer(serializers.Serializer):
         return deliverable.metadata.get("studio_thread")
 
     def get_product(self, deliverable) -> str:
-        return deliverable.metadata.get("product") or (deliverable.run.input_snapshot.get("brief") or {}).get(
-            "product") or ""
+        return (
+            deliverable.metadata.get("product")
+            or (deliverable.run.input_snapshot.get("brief") or {}).get("product")
+            or ""
+        )
 
     def get_style(self, deliverable) -> str:
-        return deliverable.metadata.get("style") or (deliverable.run.input_snapshot.get("brief") or {}).get(
-            "style") or ""
+        return (
+            deliverable.metadata.get("style") or (deliverable.run.input_snapshot.get("brief") or {}).get("style") or ""
+        )
 
     def get_tone(self, deliverable) -> str:
-        return deliverable.metadata.get("tone") or (deliverable.run.input_snapshot.get("brief") or {}).get(
-            "tone") or ""
+        return deliverable.metadata.get("tone") or (deliverable.run.input_snapshot.get("brief") or {}).get("tone") or ""
 
     def get_pitch(self, deliverable) -> str:
-        return deliverable.metadata.get("pitch") or (deliverable.run.input_snapshot.get("brief") or {}).get(
-            "pitch") or ""
+        return (
+            deliverable.metadata.get("pitch") or (deliverable.run.input_snapshot.get("brief") or {}).get("pitch") or ""
+        )
 
     def get_headline(self, deliverable) -> str:
         return self._current(deliverable, "headline") or deliverable.title
@@ -239,9 +292,15 @@ class AssetListView(ListAPIView):
 
     serializer_class = AdAssetSerializer
 
-    @extend_schema(parameters=[OpenApiParameter("brand", str, description="Brand slug.")],
-                   responses={200: AdAssetSerializer(many=True), 400: DETAIL_ERROR, 401: UNAUTHENTICATED,
-                              404: OpenApiResponse(description="No such page.")})
+    @extend_schema(
+        parameters=[OpenApiParameter("brand", str, description="Brand slug.")],
+        responses={
+            200: AdAssetSerializer(many=True),
+            400: DETAIL_ERROR,
+            401: UNAUTHENTICATED,
+            404: OpenApiResponse(description="No such page."),
+        },
+    )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 

@@ -28,8 +28,11 @@ from .services.exports import FORMATS
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid body: DRF's field errors, per field.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object among your brands' objects.")
 FORBIDDEN = OpenApiResponse(ErrorSerializer, description="You lack the permission (approving needs a manager).")
-CONFLICT = OpenApiResponse(ErrorSerializer, description="Illegal transition for the current status, a stale "
-                                                        "version, or blocking quality issues (listed in `details`).")
+CONFLICT = OpenApiResponse(
+    ErrorSerializer,
+    description="Illegal transition for the current status, a stale "
+    "version, or blocking quality issues (listed in `details`).",
+)
 UNAUTHENTICATED = OpenApiResponse(ErrorSerializer, description="No credentials.")
 
 
@@ -65,11 +68,18 @@ class DeliverableDetailView(APIView):
 
     @extend_schema(
         request=AmendSerializer,
-        responses={200: DeliverableSerializer, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 403: FORBIDDEN,
-                   404: NOT_FOUND, 409: CONFLICT},
+        responses={
+            200: DeliverableSerializer,
+            400: FIELD_ERRORS,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
         description="Amend: a new immutable revision becomes current and the deliverable returns to draft "
-                    "(an approved one then needs approval again). `version` must be the current version (409 if "
-                    "someone amended since). Refused (409) while it is in review: reject it first.")
+        "(an approved one then needs approval again). `version` must be the current version (409 if "
+        "someone amended since). Refused (409) while it is in review: reject it first.",
+    )
     def patch(self, request, pk):
         deliverable = _deliverable(request, pk)
         body = AmendSerializer(data=request.data)
@@ -88,13 +98,20 @@ class DeliverableTransitionView(APIView):
         deliverable = _deliverable(request, pk)
         body = (RejectSerializer if self.action_name == "reject" else CommentSerializer)(data=request.data)
         body.is_valid(raise_exception=True)
-        self.services[self.action_name](deliverable=deliverable, actor=request.user,
-                                        comment=body.validated_data["comment"])
+        self.services[self.action_name](
+            deliverable=deliverable, actor=request.user, comment=body.validated_data["comment"]
+        )
         return _answer(request, pk)
 
 
-_TRANSITION_RESPONSES = {200: DeliverableSerializer, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 403: FORBIDDEN,
-                         404: NOT_FOUND, 409: CONFLICT}
+_TRANSITION_RESPONSES = {
+    200: DeliverableSerializer,
+    400: FIELD_ERRORS,
+    401: UNAUTHENTICATED,
+    403: FORBIDDEN,
+    404: NOT_FOUND,
+    409: CONFLICT,
+}
 
 
 class SubmitView(DeliverableTransitionView):
@@ -108,9 +125,12 @@ class SubmitView(DeliverableTransitionView):
 class ApproveView(DeliverableTransitionView):
     action_name = "approve"
 
-    @extend_schema(request=CommentSerializer, responses=_TRANSITION_RESPONSES,
-                   description="in_review → approved. Needs `deliverables.approve_deliverable`; refused (409) while "
-                               "the current revision has blocking quality issues.")
+    @extend_schema(
+        request=CommentSerializer,
+        responses=_TRANSITION_RESPONSES,
+        description="in_review → approved. Needs `deliverables.approve_deliverable`; refused (409) while "
+        "the current revision has blocking quality issues.",
+    )
     def post(self, request, pk):
         return super().post(request, pk)
 
@@ -118,9 +138,11 @@ class ApproveView(DeliverableTransitionView):
 class RejectView(DeliverableTransitionView):
     action_name = "reject"
 
-    @extend_schema(request=RejectSerializer, responses=_TRANSITION_RESPONSES,
-                   description="in_review → changes_requested, with a required comment. Needs "
-                               "`deliverables.approve_deliverable`.")
+    @extend_schema(
+        request=RejectSerializer,
+        responses=_TRANSITION_RESPONSES,
+        description="in_review → changes_requested, with a required comment. Needs `deliverables.approve_deliverable`.",
+    )
     def post(self, request, pk):
         return super().post(request, pk)
 
@@ -152,21 +174,32 @@ class RunExportView(APIView):
     content_negotiation_class = IgnoreFormatParameter
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=list(FORMATS), required=True),
-                    OpenApiParameter("approved_only", bool, description="1: approved deliverables only.")],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 400: FIELD_ERRORS,
-                   401: UNAUTHENTICATED, 404: NOT_FOUND,
-                   409: OpenApiResponse(ErrorSerializer, description="Nothing (approved) to export.")},
+        parameters=[
+            OpenApiParameter("format", str, enum=list(FORMATS), required=True),
+            OpenApiParameter("approved_only", bool, description="1: approved deliverables only."),
+        ],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            400: FIELD_ERRORS,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: OpenApiResponse(ErrorSerializer, description="Nothing (approved) to export."),
+        },
         description="Download the run as md, json (the envelope), docx, csv (one row per post and calendar "
-                    "entry) or zip (all four and the images).")
+        "entry) or zip (all four and the images).",
+    )
     def get(self, request, run_id):
         run = runs_for(request.user).filter(run_id=run_id).first()
         if run is None:
             raise Http404
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        export = run_export(run=run, fmt=query.validated_data["format"],
-                            approved_only=query.validated_data["approved_only"], actor=request.user)
+        export = run_export(
+            run=run,
+            fmt=query.validated_data["format"],
+            approved_only=query.validated_data["approved_only"],
+            actor=request.user,
+        )
         response = HttpResponse(export.content, content_type=export.content_type)
         response["Content-Disposition"] = content_disposition_header(True, export.filename)
         return response

@@ -23,6 +23,7 @@ class EnvelopeError(ValueError):
 
 # --- building ----------------------------------------------------------------------------------------------
 
+
 def build_envelope(run, *, deliverables: Iterable | None = None) -> dict[str, Any]:
     """The envelope of a run. `deliverables` (generated ones, with `current_revision` and `image_assets`
     attached) can be passed in by selectors that loaded them in a constant number of queries."""
@@ -51,8 +52,9 @@ def _meta(run, items: list) -> dict[str, Any]:
     else:  # in flight: show what the finished deliverables used so far
         from collections import Counter
 
-        (provider, model), _ = Counter((d.metadata.get("provider"), d.metadata.get("model"))
-                                       for d in items).most_common(1)[0]
+        (provider, model), _ = Counter(
+            (d.metadata.get("provider"), d.metadata.get("model")) for d in items
+        ).most_common(1)[0]
         tokens = sum(d.metadata.get("tokens_used") or 0 for d in items)
         costs = [d.metadata.get("cost_usd") for d in items]
         cost = None if any(c is None for c in costs) else sum(costs)
@@ -81,14 +83,25 @@ def deliverable_payload(deliverable) -> dict[str, Any]:
         "hashtags": list(revision.hashtags),
         "status": deliverable.status,
         "version": deliverable.version,
-        "assets": {"image_url": images[0].url if images else None, "image_base64": None, "file_url": None,
-                   "slides": None},
+        "assets": {
+            "image_url": images[0].url if images else None,
+            "image_base64": None,
+            "file_url": None,
+            "slides": None,
+        },
         "metadata": metadata,
     }
 
 
-def failed_envelope(*, module: str, error_type: str, message: str, trace_id: str,
-                    details: Mapping[str, Any] | None = None, run_id: str | None = None) -> dict[str, Any]:
+def failed_envelope(
+    *,
+    module: str,
+    error_type: str,
+    message: str,
+    trace_id: str,
+    details: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+) -> dict[str, Any]:
     """An envelope for a request that never became a run (bad input, queue down before saving)."""
     error: dict[str, Any] = {"type": error_type, "message": message, "trace_id": trace_id}
     if details:
@@ -98,8 +111,15 @@ def failed_envelope(*, module: str, error_type: str, message: str, trace_id: str
         "module": module,
         "run_id": run_id or str(uuid.uuid4()),
         "progress": {"done": 0, "total": 0},
-        "meta": {"timestamp": timezone.now().isoformat(), "provider": "none", "model": "", "cost_usd": None,
-                 "tokens_used": 0, "warnings": [], "trace_id": trace_id},
+        "meta": {
+            "timestamp": timezone.now().isoformat(),
+            "provider": "none",
+            "model": "",
+            "cost_usd": None,
+            "tokens_used": 0,
+            "warnings": [],
+            "trace_id": trace_id,
+        },
         "deliverables": [],
         "raw": {},
         "error": error,
@@ -109,6 +129,7 @@ def failed_envelope(*, module: str, error_type: str, message: str, trace_id: str
 
 
 # --- validating --------------------------------------------------------------------------------------------
+
 
 def validate_envelope(data: Any) -> list[str]:
     """Every problem with an envelope, in plain words; an empty list means it keeps the contract."""

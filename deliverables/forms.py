@@ -10,12 +10,21 @@ from aicmo.core.errors import ApplicationError
 class AmendForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     title = forms.CharField(label="Title", max_length=240, required=False)
-    content_markdown = forms.CharField(label="Content (Markdown)", strip=False,
-                                       widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "true"}))
-    hashtags = forms.CharField(label="Hashtags", required=False, max_length=1000,
-                               help_text="Separated by spaces or commas, e.g. #coffee #coldbrew")
-    note = forms.CharField(label="What changed, and why", required=False, max_length=500,
-                           widget=forms.TextInput(attrs={"placeholder": "e.g. Shorter hook, added the offer"}))
+    content_markdown = forms.CharField(
+        label="Content (Markdown)", strip=False, widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "true"})
+    )
+    hashtags = forms.CharField(
+        label="Hashtags",
+        required=False,
+        max_length=1000,
+        help_text="Separated by spaces or commas, e.g. #coffee #coldbrew",
+    )
+    note = forms.CharField(
+        label="What changed, and why",
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Shorter hook, added the offer"}),
+    )
 
     def __init__(self, *args, with_hashtags: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,8 +40,11 @@ class AmendForm(forms.Form):
     def add_service_error(self, error: ApplicationError) -> None:
         """Put a refusal's per-field details beside the fields; the rest above the form."""
         details = error.details if isinstance(error.details, dict) else {}
-        fields = {name: messages for name, messages in details.items()
-                  if name in self.fields and not self.fields[name].widget.is_hidden and isinstance(messages, list)}
+        fields = {
+            name: messages
+            for name, messages in details.items()
+            if name in self.fields and not self.fields[name].widget.is_hidden and isinstance(messages, list)
+        }
         for name, messages in fields.items():
             self.add_error(name, [str(message) for message in messages])
         if not fields:  # conflicts (stale version, in review) and anything not about one visible field
@@ -40,5 +52,6 @@ class AmendForm(forms.Form):
 
 
 class TransitionForm(forms.Form):
-    comment = forms.CharField(label="Comment", required=False, max_length=2000,
-                              widget=forms.Textarea(attrs={"rows": 2}))
+    comment = forms.CharField(
+        label="Comment", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -48,24 +48,31 @@ def _object(**properties: dict) -> dict:
 
 # --- long-form documents --------------------------------------------------------------------------------
 
+
 def _document_schema(context: Mapping[str, Any]) -> dict:
     return _object(title=_string(max_length=200), content_markdown=_string(min_length=200))
 
 
 def _render_document(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Draft:
-    return Draft(title=answer["title"].strip(), content_markdown=answer["content_markdown"].strip(),
-                 hashtags=[], structured={})
+    return Draft(
+        title=answer["title"].strip(), content_markdown=answer["content_markdown"].strip(), hashtags=[], structured={}
+    )
 
 
 # --- content calendar -----------------------------------------------------------------------------------
 
+
 def _calendar_schema(context: Mapping[str, Any]) -> dict:
     platforms = context.get("platforms") or list(PLATFORMS)
-    entry = _object(date={"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
-                    platform={"type": "string", "enum": list(platforms)},
-                    title=_string(max_length=120), text=_string())
-    return _object(title=_string(max_length=200),
-                   entries={"type": "array", "items": entry, "minItems": 1, "maxItems": 120})
+    entry = _object(
+        date={"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
+        platform={"type": "string", "enum": list(platforms)},
+        title=_string(max_length=120),
+        text=_string(),
+    )
+    return _object(
+        title=_string(max_length=200), entries={"type": "array", "items": entry, "minItems": 1, "maxItems": 120}
+    )
 
 
 def _render_calendar(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Draft:
@@ -76,25 +83,34 @@ def _render_calendar(answer: Mapping[str, Any], context: Mapping[str, Any]) -> D
         cells = [entry["date"], label, entry["title"], entry["text"]]
         rows.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
     markdown = f"## {answer['title'].strip()}\n\n" + "\n".join(rows)
-    return Draft(title=answer["title"].strip(), content_markdown=markdown, hashtags=[],
-                 structured={"entries": [dict(e) for e in entries]})
+    return Draft(
+        title=answer["title"].strip(),
+        content_markdown=markdown,
+        hashtags=[],
+        structured={"entries": [dict(e) for e in entries]},
+    )
 
 
 # --- social posts ---------------------------------------------------------------------------------------
 
+
 def _post_schema(platform: Platform) -> Callable[[Mapping[str, Any]], dict]:
     def schema(context: Mapping[str, Any]) -> dict:
-        hashtags: dict[str, Any] = {"type": "array", "items": {"type": "string", "pattern": r"^#\w+$"},
-                                    "maxItems": platform.max_hashtags or 30}
-        return _object(title=_string(max_length=120), text=_string(max_length=platform.max_chars),
-                       hashtags=hashtags)
+        hashtags: dict[str, Any] = {
+            "type": "array",
+            "items": {"type": "string", "pattern": r"^#\w+$"},
+            "maxItems": platform.max_hashtags or 30,
+        }
+        return _object(title=_string(max_length=120), text=_string(max_length=platform.max_chars), hashtags=hashtags)
+
     return schema
 
 
 def _render_post(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Draft:
     hashtags = [tag if tag.startswith("#") else f"#{tag}" for tag in answer["hashtags"]]
-    return Draft(title=answer["title"].strip(), content_markdown=answer["text"].strip(), hashtags=hashtags,
-                 structured={})
+    return Draft(
+        title=answer["title"].strip(), content_markdown=answer["text"].strip(), hashtags=hashtags, structured={}
+    )
 
 
 def _post_spec(platform: Platform) -> KindSpec:
@@ -114,34 +130,53 @@ def _post_spec(platform: Platform) -> KindSpec:
 
 # --- email ------------------------------------------------------------------------------------------------
 
+
 def _email_schema(context: Mapping[str, Any]) -> dict:
-    return _object(subject=_string(max_length=EMAIL_SUBJECT_MAX), preheader=_string(max_length=140),
-                   body_markdown=_string(min_length=100))
+    return _object(
+        subject=_string(max_length=EMAIL_SUBJECT_MAX),
+        preheader=_string(max_length=140),
+        body_markdown=_string(min_length=100),
+    )
 
 
 def _render_email(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Draft:
-    markdown = (f"**Subject:** {answer['subject'].strip()}\n\n**Preheader:** {answer['preheader'].strip()}\n\n"
-                f"---\n\n{answer['body_markdown'].strip()}")
-    return Draft(title=f"Email: {answer['subject'].strip()}", content_markdown=markdown, hashtags=[],
-                 structured={"subject": answer["subject"].strip(), "preheader": answer["preheader"].strip()})
+    markdown = (
+        f"**Subject:** {answer['subject'].strip()}\n\n**Preheader:** {answer['preheader'].strip()}\n\n"
+        f"---\n\n{answer['body_markdown'].strip()}"
+    )
+    return Draft(
+        title=f"Email: {answer['subject'].strip()}",
+        content_markdown=markdown,
+        hashtags=[],
+        structured={"subject": answer["subject"].strip(), "preheader": answer["preheader"].strip()},
+    )
 
 
 # --- ad creative ------------------------------------------------------------------------------------------
 
+
 def _ad_schema(context: Mapping[str, Any]) -> dict:
-    return _object(headline=_string(max_length=120), primary_text=_string(min_length=100),
-                   call_to_action=_string(max_length=60),
-                   image_prompts={"type": "array", "items": _string(min_length=10), "minItems": MIN_IMAGE_PROMPTS,
-                                  "maxItems": 6})
+    return _object(
+        headline=_string(max_length=120),
+        primary_text=_string(min_length=100),
+        call_to_action=_string(max_length=60),
+        image_prompts={"type": "array", "items": _string(min_length=10), "minItems": MIN_IMAGE_PROMPTS, "maxItems": 6},
+    )
 
 
 def render_ad(answer: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> Draft:
     prompts = [p.strip() for p in answer["image_prompts"]]
-    markdown = (f"## {answer['headline'].strip()}\n\n{answer['primary_text'].strip()}\n\n"
-                f"**Call to action:** {answer['call_to_action'].strip()}\n\n### Image prompts\n\n"
-                + "\n".join(f"{i}. {p}" for i, p in enumerate(prompts, 1)))
-    structured = {"headline": answer["headline"].strip(), "primary_text": answer["primary_text"].strip(),
-                  "call_to_action": answer["call_to_action"].strip(), "image_prompts": prompts}
+    markdown = (
+        f"## {answer['headline'].strip()}\n\n{answer['primary_text'].strip()}\n\n"
+        f"**Call to action:** {answer['call_to_action'].strip()}\n\n### Image prompts\n\n"
+        + "\n".join(f"{i}. {p}" for i, p in enumerate(prompts, 1))
+    )
+    structured = {
+        "headline": answer["headline"].strip(),
+        "primary_text": answer["primary_text"].strip(),
+        "call_to_action": answer["call_to_action"].strip(),
+        "image_prompts": prompts,
+    }
     return Draft(title=answer["headline"].strip(), content_markdown=markdown, hashtags=[], structured=structured)
 
 
@@ -151,48 +186,58 @@ KINDS: dict[str, KindSpec] = {
     spec.kind: spec
     for spec in (
         KindSpec(
-            kind="campaign_brief", label="Campaign brief & strategy",
+            kind="campaign_brief",
+            label="Campaign brief & strategy",
             instructions=(
                 "Write the campaign brief and strategy in Markdown with these sections (## headings): Objectives, "
                 "Audience, Positioning, Channel plan (one line per platform), KPIs (measurable, with targets), "
                 "Budget split (a table of channel, share and amount that adds up to the budget), and Timeline "
                 "(phases across the campaign's days)."
             ),
-            schema=_document_schema, render=_render_document,
+            schema=_document_schema,
+            render=_render_document,
         ),
         KindSpec(
-            kind="messaging_framework", label="Messaging framework",
+            kind="messaging_framework",
+            label="Messaging framework",
             instructions=(
                 "Write the messaging framework in Markdown: the core message, a value proposition, three message "
                 "pillars each with proof points, tone guidance with do / don't examples, and sample taglines."
             ),
-            schema=_document_schema, render=_render_document,
+            schema=_document_schema,
+            render=_render_document,
         ),
         KindSpec(
-            kind="content_calendar", label="Content calendar",
+            kind="content_calendar",
+            label="Content calendar",
             instructions=(
                 "Plan a content calendar across the campaign's timeline starting on the start date: dated entries "
                 "(YYYY-MM-DD) for each requested platform, about two a week per platform, each with a short title "
                 "and the post copy."
             ),
-            schema=_calendar_schema, render=_render_calendar,
+            schema=_calendar_schema,
+            render=_render_calendar,
         ),
         KindSpec(
-            kind="email_copy", label="Email copy",
+            kind="email_copy",
+            label="Email copy",
             instructions=(
                 f"Write one campaign email: a subject line under {EMAIL_SUBJECT_MAX} characters, a preheader, and a "
                 "Markdown body with a greeting, the key message, benefits as a short list, and one call to action."
             ),
-            schema=_email_schema, render=_render_email,
+            schema=_email_schema,
+            render=_render_email,
         ),
         KindSpec(
-            kind="ad_copy", label="Ad creative",
+            kind="ad_copy",
+            label="Ad creative",
             instructions=(
                 f"Write one ad creative: a headline, primary text of {_low}–{_high} words, a call to action of a "
                 f"few words, and at least {MIN_IMAGE_PROMPTS} detailed image prompts (subject, setting, light, "
                 "style) an image model can render."
             ),
-            schema=_ad_schema, render=render_ad,
+            schema=_ad_schema,
+            render=render_ad,
         ),
         *(_post_spec(platform) for platform in PLATFORMS.values()),
     )

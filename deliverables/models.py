@@ -26,12 +26,14 @@ class Run(models.Model):
     run_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     module = models.CharField(max_length=20, choices=Module.choices)
     brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="runs")
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="runs")
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     trace_id = models.CharField(max_length=64)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     input_snapshot = models.JSONField(default=dict, help_text="The brief and brand kit as they were at request time.")
     provider = models.CharField(max_length=40, default="none")
     model = models.CharField(max_length=120, blank=True)
@@ -105,8 +107,9 @@ class Revision(models.Model):
     content_markdown = models.TextField()
     hashtags = models.JSONField(default=list, blank=True)
     structured = models.JSONField(default=dict, blank=True, help_text="Kind-specific fields (headline, entries…).")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     provider = models.CharField(max_length=40, blank=True)
     model = models.CharField(max_length=120, blank=True)
     note = models.CharField(max_length=500, blank=True)
@@ -122,7 +125,7 @@ class Revision(models.Model):
 
 
 def asset_upload_to(asset: "Asset", filename: str) -> str:
-    return f"assets/{asset.brand_id}/{asset.id}{filename[filename.rfind('.'):] if '.' in filename else '.png'}"
+    return f"assets/{asset.brand_id}/{asset.id}{filename[filename.rfind('.') :] if '.' in filename else '.png'}"
 
 
 class Asset(models.Model):
@@ -130,8 +133,9 @@ class Asset(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="assets")
-    deliverable = models.ForeignKey(Deliverable, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="assets")
+    deliverable = models.ForeignKey(
+        Deliverable, on_delete=models.SET_NULL, null=True, blank=True, related_name="assets"
+    )
     file = models.FileField(upload_to=asset_upload_to)
     content_type = models.CharField(max_length=60, default="image/png")
     prompt = models.TextField(blank=True)
@@ -156,11 +160,13 @@ class Asset(models.Model):
 class AuditEvent(models.Model):
     """Who did what to which deliverable, and when. Written by every transition and export."""
 
-    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, null=True, blank=True,
-                                    related_name="audit_events")
+    deliverable = models.ForeignKey(
+        Deliverable, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
+    )
     run = models.ForeignKey(Run, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     action = models.CharField(max_length=40)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
@@ -171,8 +177,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(deliverable__isnull=False) | Q(run__isnull=False),
-                                              name="audit_event_has_subject")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deliverable__isnull=False) | Q(run__isnull=False), name="audit_event_has_subject"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} {self.from_status}→{self.to_status}"
@@ -187,8 +196,9 @@ class ProviderCall(models.Model):
         SKIPPED = "skipped"  # cooling down or forced to fail by a drill
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, null=True, blank=True, related_name="provider_calls")
-    deliverable = models.ForeignKey(Deliverable, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="provider_calls")
+    deliverable = models.ForeignKey(
+        Deliverable, on_delete=models.SET_NULL, null=True, blank=True, related_name="provider_calls"
+    )
     brand = models.ForeignKey("campaigns.Brand", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     provider = models.CharField(max_length=40)
     model = models.CharField(max_length=120, blank=True)

@@ -60,17 +60,31 @@ class PostPreview:
     image_url: str | None
 
 
-def post_preview(*, kind: str, content_markdown: str, hashtags: Sequence[str], brand_name: str, brand_slug: str,
-                 image_url: str | None = None) -> PostPreview | None:
+def post_preview(
+    *,
+    kind: str,
+    content_markdown: str,
+    hashtags: Sequence[str],
+    brand_name: str,
+    brand_slug: str,
+    image_url: str | None = None,
+) -> PostPreview | None:
     platform = platform_for_kind(kind)
     if platform is None:
         return None
-    return PostPreview(platform=platform, text=content_markdown or "", hashtags=list(hashtags or []),
-                       meter=CharMeter(length=post_length(content_markdown, hashtags), limit=platform.max_chars),
-                       brand_name=brand_name, handle=brand_slug.replace("-", "_"), image_url=image_url)
+    return PostPreview(
+        platform=platform,
+        text=content_markdown or "",
+        hashtags=list(hashtags or []),
+        meter=CharMeter(length=post_length(content_markdown, hashtags), limit=platform.max_chars),
+        brand_name=brand_name,
+        handle=brand_slug.replace("-", "_"),
+        image_url=image_url,
+    )
 
 
 # --- the content calendar -------------------------------------------------------------------------------------
+
 
 @dataclass
 class CalendarEntry:
@@ -117,10 +131,17 @@ def calendar_entries(raw: Any) -> list[CalendarEntry]:
         key = str(item.get("platform") or "")
         platform = PLATFORMS.get(key)
         text = str(item.get("text") or "")
-        entries.append(CalendarEntry(
-            index=0, day=day, platform=key, platform_label=platform.label if platform else key,
-            title=str(item.get("title") or ""), text=text,
-            meter=CharMeter(length=len(text), limit=platform.max_chars) if platform else None))
+        entries.append(
+            CalendarEntry(
+                index=0,
+                day=day,
+                platform=key,
+                platform_label=platform.label if platform else key,
+                title=str(item.get("title") or ""),
+                text=text,
+                meter=CharMeter(length=len(text), limit=platform.max_chars) if platform else None,
+            )
+        )
     entries.sort(key=lambda e: (e.day, e.platform))
     for i, entry in enumerate(entries):
         entry.index = i
@@ -137,11 +158,17 @@ def calendar_months(entries: Sequence[CalendarEntry], *, max_months: int = 12) -
     months = sorted({(e.day.year, e.day.month) for e in entries})[:max_months]
     grid = calendar.Calendar(firstweekday=calendar.MONDAY)
     return [
-        CalendarMonth(year=year, month=month, weeks=[
-            [CalendarDay(day=d, in_month=d.month == month, entries=by_day.get(d, []) if d.month == month else [])
-             for d in week]
-            for week in grid.monthdatescalendar(year, month)
-        ])
+        CalendarMonth(
+            year=year,
+            month=month,
+            weeks=[
+                [
+                    CalendarDay(day=d, in_month=d.month == month, entries=by_day.get(d, []) if d.month == month else [])
+                    for d in week
+                ]
+                for week in grid.monthdatescalendar(year, month)
+            ],
+        )
         for year, month in months
     ]
 
@@ -155,6 +182,7 @@ def calendar_platforms(entries: Sequence[CalendarEntry]) -> list[tuple[str, str]
 
 
 # --- side-by-side diffs --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -195,8 +223,10 @@ def side_by_side(old: str, new: str) -> list[DiffRow]:
     rows: list[DiffRow] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if tag == "equal":
-            rows += [DiffRow("equal", i1 + k + 1, [Segment(a[i1 + k], False)], j1 + k + 1,
-                             [Segment(b[j1 + k], False)]) for k in range(i2 - i1)]
+            rows += [
+                DiffRow("equal", i1 + k + 1, [Segment(a[i1 + k], False)], j1 + k + 1, [Segment(b[j1 + k], False)])
+                for k in range(i2 - i1)
+            ]
             continue
         for k in range(max(i2 - i1, j2 - j1)):
             left = a[i1 + k] if i1 + k < i2 else None

@@ -58,13 +58,23 @@ def deliverable_request(*, kind: str, context: Mapping[str, Any], trace_id: str)
     )
 
 
-def shorten_request(*, kind: str, context: Mapping[str, Any], text: str, limit: int,
-                    trace_id: str) -> CompletionRequest:
+def shorten_request(
+    *, kind: str, context: Mapping[str, Any], text: str, limit: int, trace_id: str
+) -> CompletionRequest:
     """One bounded rewrite for a draft over its platform's hard limit."""
     base = deliverable_request(kind=kind, context=context, trace_id=trace_id)
     target = int(limit * 0.95)
-    ask = (f"This draft is {len(text)} characters, over the {limit}-character limit. Shorten it to at most "
-           f"{target} characters, hashtags included, keeping the message and the call to action.\n\n{text}")
-    return CompletionRequest(system=base.system, messages=(*base.messages, Message("user", ask)),
-                             use_case=f"{kind}:shorten", task=kind, context={**context, "shorten_to": target},
-                             json_schema=base.json_schema, max_tokens=base.max_tokens, trace_id=trace_id)
+    ask = (
+        f"This draft is {len(text)} characters, over the {limit}-character limit. Shorten it to at most "
+        f"{target} characters, hashtags included, keeping the message and the call to action.\n\n{text}"
+    )
+    return CompletionRequest(
+        system=base.system,
+        messages=(*base.messages, Message("user", ask)),
+        use_case=f"{kind}:shorten",
+        task=kind,
+        context={**context, "shorten_to": target},
+        json_schema=base.json_schema,
+        max_tokens=base.max_tokens,
+        trace_id=trace_id,
+    )

@@ -20,8 +20,10 @@ PLACEHOLDERS = [
     (re.compile(r"lorem ipsum", re.I), "Lorem ipsum"),
     (re.compile(r"\{\{[^}]*\}\}"), "a {{…}} template variable"),
     # "[Brand Name]" but not a Markdown link such as "[link](https://…)"
-    (re.compile(r"\[\s*(brand|company|product|client|your|name|date|link|url|city|cta)[^\]]{0,30}\](?!\()", re.I),
-     "a [Brand Name]-style placeholder"),
+    (
+        re.compile(r"\[\s*(brand|company|product|client|your|name|date|link|url|city|cta)[^\]]{0,30}\](?!\()", re.I),
+        "a [Brand Name]-style placeholder",
+    ),
     (re.compile(r"\bXX+\b|\$X+\b"), "an XX placeholder"),
 ]
 
@@ -30,8 +32,15 @@ def _issue(code: str, message: str) -> dict[str, str]:
     return {"code": code, "message": message}
 
 
-def evaluate(*, kind: str, title: str, content_markdown: str, hashtags: Sequence[str],
-             structured: Mapping[str, Any], brand: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
+def evaluate(
+    *,
+    kind: str,
+    title: str,
+    content_markdown: str,
+    hashtags: Sequence[str],
+    structured: Mapping[str, Any],
+    brand: Mapping[str, Any],
+) -> dict[str, list[dict[str, str]]]:
     blocking: list[dict[str, str]] = []
     warnings: list[dict[str, str]] = []
     text = content_markdown or ""
@@ -54,15 +63,25 @@ def evaluate(*, kind: str, title: str, content_markdown: str, hashtags: Sequence
     if platform:
         length = len(text) + sum(len(tag) + 1 for tag in hashtags)
         if length > platform.max_chars:
-            blocking.append(_issue("over_limit", f"{length} characters: over {platform.label}'s limit of "
-                                                 f"{platform.max_chars}."))
+            blocking.append(
+                _issue("over_limit", f"{length} characters: over {platform.label}'s limit of {platform.max_chars}.")
+            )
         if platform.max_hashtags is not None and len(hashtags) > platform.max_hashtags:
-            blocking.append(_issue("too_many_hashtags", f"{len(hashtags)} hashtags: {platform.label} allows at most "
-                                                        f"{platform.max_hashtags}."))
+            blocking.append(
+                _issue(
+                    "too_many_hashtags",
+                    f"{len(hashtags)} hashtags: {platform.label} allows at most {platform.max_hashtags}.",
+                )
+            )
         elif len(hashtags) > platform.recommended_hashtags:
-            warnings.append(_issue("many_hashtags", f"{len(hashtags)} hashtags: more than the "
-                                                    f"{platform.recommended_hashtags} that work best on "
-                                                    f"{platform.label}."))
+            warnings.append(
+                _issue(
+                    "many_hashtags",
+                    f"{len(hashtags)} hashtags: more than the "
+                    f"{platform.recommended_hashtags} that work best on "
+                    f"{platform.label}.",
+                )
+            )
 
     if kind == "ad_copy":
         low, high = AD_PRIMARY_TEXT_WORDS
@@ -71,8 +90,9 @@ def evaluate(*, kind: str, title: str, content_markdown: str, hashtags: Sequence
             warnings.append(_issue("ad_length", f"Primary text has {words} words; ads work best with {low}–{high}."))
         prompts = structured.get("image_prompts")
         if prompts is not None and len(prompts) < MIN_IMAGE_PROMPTS:
-            warnings.append(_issue("few_image_prompts", f"{len(prompts)} image prompts; give at least "
-                                                        f"{MIN_IMAGE_PROMPTS}."))
+            warnings.append(
+                _issue("few_image_prompts", f"{len(prompts)} image prompts; give at least {MIN_IMAGE_PROMPTS}.")
+            )
     if kind == "email_copy" and len(str(structured.get("subject", ""))) > EMAIL_SUBJECT_MAX:
         blocking.append(_issue("over_limit", f"Subject line over {EMAIL_SUBJECT_MAX} characters."))
     return {"blocking": blocking, "warnings": warnings}

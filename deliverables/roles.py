@@ -2,13 +2,22 @@
 that flush the database call it, and so may operators)."""
 
 MARKETER_PERMISSIONS = [
-    ("campaigns", "view_brand"), ("campaigns", "view_campaign"), ("campaigns", "add_campaign"),
-    ("deliverables", "view_run"), ("deliverables", "add_run"),
-    ("deliverables", "view_deliverable"), ("deliverables", "change_deliverable"),
-    ("deliverables", "view_revision"), ("deliverables", "view_asset"), ("deliverables", "view_auditevent"),
+    ("campaigns", "view_brand"),
+    ("campaigns", "view_campaign"),
+    ("campaigns", "add_campaign"),
+    ("deliverables", "view_run"),
+    ("deliverables", "add_run"),
+    ("deliverables", "view_deliverable"),
+    ("deliverables", "change_deliverable"),
+    ("deliverables", "view_revision"),
+    ("deliverables", "view_asset"),
+    ("deliverables", "view_auditevent"),
 ]
-MANAGER_PERMISSIONS = [*MARKETER_PERMISSIONS, ("deliverables", "approve_deliverable"),
-                       ("deliverables", "view_providercall")]
+MANAGER_PERMISSIONS = [
+    *MARKETER_PERMISSIONS,
+    ("deliverables", "approve_deliverable"),
+    ("deliverables", "view_providercall"),
+]
 ROLES = {"Marketers": MARKETER_PERMISSIONS, "Managers": MANAGER_PERMISSIONS}
 
 
@@ -19,6 +28,6 @@ def ensure_roles(group_model=None, permission_model=None) -> None:
         from django.contrib.auth.models import Permission as permission_model
     for name, pairs in ROLES.items():
         group, _ = group_model.objects.get_or_create(name=name)
-        group.permissions.add(*[
-            permission_model.objects.get(content_type__app_label=app, codename=codename) for app, codename in pairs
-        ])
+        group.permissions.add(
+            *[permission_model.objects.get(content_type__app_label=app, codename=codename) for app, codename in pairs]
+        )

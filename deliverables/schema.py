@@ -71,17 +71,27 @@ class DetailErrorSerializer(serializers.Serializer):
 
 ENVELOPE_FINAL = OpenApiResponse(EnvelopeSerializer, description="The run has ended: SUCCESS, PARTIAL or FAILED.")
 ENVELOPE_IN_FLIGHT = OpenApiResponse(EnvelopeSerializer, description="The run is PENDING or RUNNING.")
-ENVELOPE_INVALID = OpenApiResponse(EnvelopeSerializer, description="A FAILED envelope: VALIDATION_ERROR, with "
-                                                                   "`error.details` per field.")
-ENVELOPE_TOO_LARGE = OpenApiResponse(EnvelopeSerializer, description="A FAILED envelope: the body is over "
-                                                                     "AICMO_MAX_REQUEST_BYTES.")
-ENVELOPE_THROTTLED = OpenApiResponse(EnvelopeSerializer, description="A FAILED envelope (RATE_LIMIT); see the "
-                                                                     "Retry-After header.")
+ENVELOPE_INVALID = OpenApiResponse(
+    EnvelopeSerializer, description="A FAILED envelope: VALIDATION_ERROR, with `error.details` per field."
+)
+ENVELOPE_TOO_LARGE = OpenApiResponse(
+    EnvelopeSerializer, description="A FAILED envelope: the body is over AICMO_MAX_REQUEST_BYTES."
+)
+ENVELOPE_THROTTLED = OpenApiResponse(
+    EnvelopeSerializer, description="A FAILED envelope (RATE_LIMIT); see the Retry-After header."
+)
 UNAUTHENTICATED = OpenApiResponse(DetailErrorSerializer, description="No or bad credentials.")
 NOT_FOUND = OpenApiResponse(DetailErrorSerializer, description="No such object among your brands' objects.")
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid query: DRF's field errors, per field.")
-DETAIL_ERROR = OpenApiResponse(DetailErrorSerializer, description="A refused request, e.g. a NUL character (%00) in "
-                                                                  "the query.")
+DETAIL_ERROR = OpenApiResponse(
+    DetailErrorSerializer, description="A refused request, e.g. a NUL character (%00) in the query."
+)
 
-GENERATE_RESPONSES = {200: ENVELOPE_FINAL, 202: ENVELOPE_IN_FLIGHT, 400: ENVELOPE_INVALID, 401: UNAUTHENTICATED,
-                      413: ENVELOPE_TOO_LARGE, 429: ENVELOPE_THROTTLED}
+GENERATE_RESPONSES = {
+    200: ENVELOPE_FINAL,
+    202: ENVELOPE_IN_FLIGHT,
+    400: ENVELOPE_INVALID,
+    401: UNAUTHENTICATED,
+    413: ENVELOPE_TOO_LARGE,
+    429: ENVELOPE_THROTTLED,
+}

@@ -69,8 +69,7 @@ def run_deliverables(run: Run) -> list[Deliverable]:
 def run_progress(run: Run) -> dict[str, int]:
     counts = run.deliverables.aggregate(
         total=Count("pk"),
-        done=Count("pk", filter=Q(generation_status__in=[Deliverable.Generation.DONE,
-                                                          Deliverable.Generation.FAILED])),
+        done=Count("pk", filter=Q(generation_status__in=[Deliverable.Generation.DONE, Deliverable.Generation.FAILED])),
     )
     return {"done": counts["done"], "total": counts["total"]}
 
@@ -88,7 +87,6 @@ def assets_for(user, *, brand_slug: str | None = None) -> QuerySet[Asset]:
     return assets
 
 
-
 def run_wait(run: Run, seconds: float) -> Run:
     """Long-poll: re-read the run until it ends or `seconds` have passed."""
     deadline = time.monotonic() + seconds
@@ -99,6 +97,7 @@ def run_wait(run: Run, seconds: float) -> Run:
 
 
 # --- pages (dashboard) ---------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SlotCounts:
@@ -130,17 +129,26 @@ def run_slot_counts(run: Run) -> SlotCounts:
         cost=Sum(Cast(KT("metadata__cost_usd"), FloatField()), filter=generated),
         priced=Count(KT("metadata__cost_usd"), filter=generated),
     )
-    return SlotCounts(pending=row["pending"], running=row["running"], done=row["done"], failed=row["failed"],
-                      tokens=round(row["tokens"] or 0),
-                      cost=(row["cost"] or 0.0) if row["priced"] == row["done"] else None)
+    return SlotCounts(
+        pending=row["pending"],
+        running=row["running"],
+        done=row["done"],
+        failed=row["failed"],
+        tokens=round(row["tokens"] or 0),
+        cost=(row["cost"] or 0.0) if row["priced"] == row["done"] else None,
+    )
 
 
 def run_leading_provider(run: Run) -> tuple[str | None, str | None]:
     """The provider and model that made most of a run's generated slots so far (as `run_totals` will settle
     them when the run ends): one query; (None, None) before any slot is generated."""
-    leading = (run.deliverables.filter(generation_status=Deliverable.Generation.DONE)
-               .values(provider=KT("metadata__provider"), model=KT("metadata__model"))
-               .annotate(slots=Count("pk")).order_by("-slots", "provider", "model").first())
+    leading = (
+        run.deliverables.filter(generation_status=Deliverable.Generation.DONE)
+        .values(provider=KT("metadata__provider"), model=KT("metadata__model"))
+        .annotate(slots=Count("pk"))
+        .order_by("-slots", "provider", "model")
+        .first()
+    )
     return (leading["provider"], leading["model"]) if leading else (None, None)
 
 
@@ -160,11 +168,17 @@ def recent_runs_for(user, *, limit: int = 10, brand=None) -> list[Run]:
     """The user's latest runs (of one brand, if given) with `slots_done` / `slots_total` counted in the
     same query."""
     runs = runs_for(user) if brand is None else runs_for(user).filter(brand=brand)
-    return list(runs.annotate(
-        slots_total=Count("deliverables"),
-        slots_done=Count("deliverables", filter=Q(deliverables__generation_status__in=[
-            Deliverable.Generation.DONE, Deliverable.Generation.FAILED])),
-    ).order_by("-created_at")[:limit])
+    return list(
+        runs.annotate(
+            slots_total=Count("deliverables"),
+            slots_done=Count(
+                "deliverables",
+                filter=Q(
+                    deliverables__generation_status__in=[Deliverable.Generation.DONE, Deliverable.Generation.FAILED]
+                ),
+            ),
+        ).order_by("-created_at")[:limit]
+    )
 
 
 def _approval_queue(user) -> QuerySet[Deliverable]:
@@ -173,11 +187,17 @@ def _approval_queue(user) -> QuerySet[Deliverable]:
     brief's product or campaign name (`run_brief_title`), is read in SQL."""
     brief = KeyTransform("brief", "run__input_snapshot")  # (KT() cannot follow a relation)
     empty = Value("", output_field=TextField())
-    brief_title = Coalesce(NullIf(KeyTextTransform("product", brief), empty),
-                           NullIf(KeyTextTransform("campaign_name", brief), empty))
-    return (deliverables_for(user).select_related("run__campaign").defer("run__input_snapshot")
-            .annotate(run_brief_title=brief_title)
-            .filter(status=Deliverable.Status.IN_REVIEW).order_by("updated_at", "pk"))
+    brief_title = Coalesce(
+        NullIf(KeyTextTransform("product", brief), empty), NullIf(KeyTextTransform("campaign_name", brief), empty)
+    )
+    return (
+        deliverables_for(user)
+        .select_related("run__campaign")
+        .defer("run__input_snapshot")
+        .annotate(run_brief_title=brief_title)
+        .filter(status=Deliverable.Status.IN_REVIEW)
+        .order_by("updated_at", "pk")
+    )
 
 
 def approval_queue_for(user, *, limit: int | None = None) -> list[Deliverable]:
@@ -196,6 +216,7 @@ def approval_queue_page(user, *, number, per_page: int) -> Page:
 
 
 # --- operations: usage by brand, provider and month (manage.py usage_report) ---------------------------------
+
 
 @dataclass(frozen=True)
 class UsageRow:
@@ -222,19 +243,37 @@ def provider_usage(*, since: date | None = None, brand_slug: str | None = None) 
     if brand_slug:
         calls = calls.filter(brand__slug=brand_slug)
     ok = Q(outcome=ProviderCall.Outcome.OK)
-    rows = (calls.annotate(month=TruncMonth("created_at", tzinfo=UTC))
-            .values("month", "brand__slug", "provider")
-            .annotate(calls=Count("pk", filter=ok), errors=Count("pk", filter=~ok), tokens_in=Sum("tokens_in"),
-                      tokens_out=Sum("tokens_out"), cost=Sum("cost_usd"),
-                      unpriced=Count("pk", filter=ok & Q(cost_usd__isnull=True)))
-            .order_by("month", "brand__slug", "provider"))
-    return [UsageRow(month=row["month"].date(), brand=row["brand__slug"] or "", provider=row["provider"],
-                     calls=row["calls"], errors=row["errors"], tokens_in=row["tokens_in"] or 0,
-                     tokens_out=row["tokens_out"] or 0, cost_usd=row["cost"] or Decimal("0"),
-                     unpriced=row["unpriced"]) for row in rows]
+    rows = (
+        calls.annotate(month=TruncMonth("created_at", tzinfo=UTC))
+        .values("month", "brand__slug", "provider")
+        .annotate(
+            calls=Count("pk", filter=ok),
+            errors=Count("pk", filter=~ok),
+            tokens_in=Sum("tokens_in"),
+            tokens_out=Sum("tokens_out"),
+            cost=Sum("cost_usd"),
+            unpriced=Count("pk", filter=ok & Q(cost_usd__isnull=True)),
+        )
+        .order_by("month", "brand__slug", "provider")
+    )
+    return [
+        UsageRow(
+            month=row["month"].date(),
+            brand=row["brand__slug"] or "",
+            provider=row["provider"],
+            calls=row["calls"],
+            errors=row["errors"],
+            tokens_in=row["tokens_in"] or 0,
+            tokens_out=row["tokens_out"] or 0,
+            cost_usd=row["cost"] or Decimal("0"),
+            unpriced=row["unpriced"],
+        )
+        for row in rows
+    ]
 
 
 # --- saved ad assets (GET /api/v1/assets) ---------------------------------------------------------------------
+
 
 def ad_assets_for(user, *, brand_slug: str | None = None) -> QuerySet[Deliverable]:
     """The saved ad assets a user may see: generated `ad_copy` deliverables of their brands (from the studio and
@@ -242,12 +281,13 @@ def ad_assets_for(user, *, brand_slug: str | None = None) -> QuerySet[Deliverabl
     headline, primary text, call to action and image prompts) and `image_assets` (its images, oldest first).
     Three queries per page whatever its length: the count, the page, the images."""
     current = Revision.objects.filter(deliverable=OuterRef("pk"), version=OuterRef("version"))
-    assets = (deliverables_for(user)
-              .filter(kind="ad_copy", generation_status=Deliverable.Generation.DONE)
-              .annotate(current_structured=Subquery(current.values("structured")[:1], output_field=JSONField()))
-              .prefetch_related(Prefetch("assets", queryset=Asset.objects.order_by("created_at"),
-                                         to_attr="image_assets"))
-              .order_by("-updated_at", "pk"))
+    assets = (
+        deliverables_for(user)
+        .filter(kind="ad_copy", generation_status=Deliverable.Generation.DONE)
+        .annotate(current_structured=Subquery(current.values("structured")[:1], output_field=JSONField()))
+        .prefetch_related(Prefetch("assets", queryset=Asset.objects.order_by("created_at"), to_attr="image_assets"))
+        .order_by("-updated_at", "pk")
+    )
     if brand_slug:
         assets = assets.filter(run__brand__slug=brand_slug)
     return assets

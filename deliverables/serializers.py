@@ -29,8 +29,19 @@ class RevisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Revision
-        fields = ["version", "title", "content_markdown", "hashtags", "structured", "author", "provider", "model",
-                  "note", "quality", "created_at"]
+        fields = [
+            "version",
+            "title",
+            "content_markdown",
+            "hashtags",
+            "structured",
+            "author",
+            "provider",
+            "model",
+            "note",
+            "quality",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_author(self, revision) -> str | None:
@@ -50,9 +61,26 @@ class DeliverableSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deliverable
-        fields = ["id", "run_id", "brand", "kind", "title", "platform", "hashtags", "status", "version",
-                  "generation_status", "error", "metadata", "assets", "current_revision", "quality", "actions",
-                  "created_at", "updated_at"]
+        fields = [
+            "id",
+            "run_id",
+            "brand",
+            "kind",
+            "title",
+            "platform",
+            "hashtags",
+            "status",
+            "version",
+            "generation_status",
+            "error",
+            "metadata",
+            "assets",
+            "current_revision",
+            "quality",
+            "actions",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
     def _revision(self, deliverable):
@@ -62,9 +90,15 @@ class DeliverableSerializer(serializers.ModelSerializer):
     def get_metadata(self, deliverable) -> dict:
         return {key: value for key, value in deliverable.metadata.items() if key != "slot"}
 
-    @extend_schema_field({"type": "object", "properties": {
-        "image_url": {"type": "string", "nullable": True},
-        "image_urls": {"type": "array", "items": {"type": "string"}}}})
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "image_url": {"type": "string", "nullable": True},
+                "image_urls": {"type": "array", "items": {"type": "string"}},
+            },
+        }
+    )
     def get_assets(self, deliverable) -> dict:
         images = getattr(deliverable, "image_assets", [])
         return {"image_url": images[0].url if images else None, "image_urls": [a.url for a in images]}
@@ -88,14 +122,21 @@ class DeliverableSerializer(serializers.ModelSerializer):
 
 class AmendSerializer(serializers.Serializer):
     content_markdown = serializers.CharField(max_length=CONTENT_MAX, trim_whitespace=True)
-    title = serializers.CharField(max_length=TITLE_MAX, required=False,
-                                  help_text="Defaults to the current revision's title.")
-    hashtags = serializers.ListField(child=serializers.CharField(max_length=100), max_length=60, required=False,
-                                     help_text="Defaults to the current revision's hashtags.")
-    version = serializers.IntegerField(min_value=1, max_value=PG_INT_MAX,
-                                       help_text="The version you amended (the deliverable's current version).")
-    note = serializers.CharField(max_length=NOTE_MAX, required=False, allow_blank=True, default="",
-                                 help_text="What changed and why.")
+    title = serializers.CharField(
+        max_length=TITLE_MAX, required=False, help_text="Defaults to the current revision's title."
+    )
+    hashtags = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        max_length=60,
+        required=False,
+        help_text="Defaults to the current revision's hashtags.",
+    )
+    version = serializers.IntegerField(
+        min_value=1, max_value=PG_INT_MAX, help_text="The version you amended (the deliverable's current version)."
+    )
+    note = serializers.CharField(
+        max_length=NOTE_MAX, required=False, allow_blank=True, default="", help_text="What changed and why."
+    )
 
 
 class CommentSerializer(serializers.Serializer):

@@ -11,8 +11,11 @@ urlpatterns = [
 
 urlpatterns += [  # the review workflow and exports
     path("api/v1/deliverables/<uuid:pk>", api_review.DeliverableDetailView.as_view(), name="api-deliverable"),
-    path("api/v1/deliverables/<uuid:pk>/revisions", api_review.RevisionListView.as_view(),
-         name="api-deliverable-revisions"),
+    path(
+        "api/v1/deliverables/<uuid:pk>/revisions",
+        api_review.RevisionListView.as_view(),
+        name="api-deliverable-revisions",
+    ),
     path("api/v1/deliverables/<uuid:pk>/submit", api_review.SubmitView.as_view(), name="api-deliverable-submit"),
     path("api/v1/deliverables/<uuid:pk>/approve", api_review.ApproveView.as_view(), name="api-deliverable-approve"),
     path("api/v1/deliverables/<uuid:pk>/reject", api_review.RejectView.as_view(), name="api-deliverable-reject"),
@@ -28,8 +31,15 @@ urlpatterns += [  # pages: runs, deliverables, approvals, assets
     path("deliverables/<uuid:pk>/amend", views.deliverable_amend_view, name="deliverable-amend"),
     path("deliverables/<uuid:pk>/preview", views.deliverable_preview, name="deliverable-preview"),
     path("deliverables/<uuid:pk>/diff", views.deliverable_diff, name="deliverable-diff"),
-    *(path(f"deliverables/<uuid:pk>/{action}", views.deliverable_transition, {"action": action},
-           name=f"deliverable-{action}") for action in ("submit", "approve", "reject")),
+    *(
+        path(
+            f"deliverables/<uuid:pk>/{action}",
+            views.deliverable_transition,
+            {"action": action},
+            name=f"deliverable-{action}",
+        )
+        for action in ("submit", "approve", "reject")
+    ),
     path("approvals/", views.approvals, name="approvals"),
     path("assets/", views.asset_gallery, name="assets"),
 ]

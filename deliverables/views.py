@@ -99,8 +99,13 @@ def _run_context(run: Run, counts: SlotCounts, *, page_number) -> dict:
         images = getattr(slot, "image_assets", [])
         slot.image_url = images[0].url if images else None
         slot.preview = revision and post_preview(
-            kind=slot.kind, content_markdown=revision.content_markdown, hashtags=revision.hashtags,
-            brand_name=run.brand.name, brand_slug=run.brand.slug, image_url=slot.image_url)
+            kind=slot.kind,
+            content_markdown=revision.content_markdown,
+            hashtags=revision.hashtags,
+            brand_name=run.brand.name,
+            brand_slug=run.brand.slug,
+            image_url=slot.image_url,
+        )
         slot.blocking = len((revision.quality or {}).get("blocking") or []) if revision else 0
         slot.calendar = calendar_entries(slot.metadata.get("entries")) if slot.kind == "content_calendar" else []
         shows_text = revision and not (slot.preview or slot.calendar)  # else the preview or agenda stands for it
@@ -113,9 +118,12 @@ def _run_context(run: Run, counts: SlotCounts, *, page_number) -> dict:
     state = _run_state(run, counts)
     on_page = {"page": page.number} if page.number > 1 else {}
     return {
-        "run": run, "page": page, "slots": page.object_list, "total": counts.total, "done": counts.finished,
-        "counts": {"pending": counts.pending, "running": counts.running, "done": counts.done,
-                   "failed": counts.failed},
+        "run": run,
+        "page": page,
+        "slots": page.object_list,
+        "total": counts.total,
+        "done": counts.finished,
+        "counts": {"pending": counts.pending, "running": counts.running, "done": counts.done, "failed": counts.failed},
         "percent": round(100 * counts.finished / counts.total) if counts.total else 0,
         "meta": {"provider": provider or "none", "model": model or "", "tokens": tokens, "cost": cost},
         "can_retry": run.is_terminal and counts.failed > 0,
@@ -175,8 +183,9 @@ def run_export_download(request, run_id):
     except ApplicationError as error:
         messages.error(request, error.message)
         back = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             back = reverse("run-detail", args=[run.run_id])
         return redirect(back)
     response = HttpResponse(export.content, content_type=export.content_type)
@@ -186,6 +195,7 @@ def run_export_download(request, run_id):
 
 
 # --- deliverables -----------------------------------------------------------------------------------------------
+
 
 def _deliverable(request, pk) -> Deliverable:
     return get_object_or_404(deliverables_for(request.user).select_related("run__campaign"), pk=pk)
@@ -215,22 +225,47 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
     entries = calendar_entries(deliverable.metadata.get("entries")) if deliverable.kind == "content_calendar" else []
     amend_form = extra.pop("amend_form", None)
     if amend_form is None and current is not None:
-        amend_form = AmendForm(with_hashtags=platform_for_kind(deliverable.kind) is not None, initial={
-            "version": deliverable.version, "title": current.title, "content_markdown": current.content_markdown,
-            "hashtags": " ".join(current.hashtags)})
+        amend_form = AmendForm(
+            with_hashtags=platform_for_kind(deliverable.kind) is not None,
+            initial={
+                "version": deliverable.version,
+                "title": current.title,
+                "content_markdown": current.content_markdown,
+                "hashtags": " ".join(current.hashtags),
+            },
+        )
     return {
-        "deliverable": deliverable, "run": run, "brand": run.brand, "current": current, "revisions": revisions,
-        "images": images, "actions": actions, "amend_form": amend_form,
+        "deliverable": deliverable,
+        "run": run,
+        "brand": run.brand,
+        "current": current,
+        "revisions": revisions,
+        "images": images,
+        "actions": actions,
+        "amend_form": amend_form,
         "transition_form": extra.pop("transition_form", None) or TransitionForm(),
         "quality": (current.quality if current else None) or {"blocking": [], "warnings": []},
-        "preview": current and post_preview(
-            kind=deliverable.kind, content_markdown=current.content_markdown, hashtags=current.hashtags,
-            brand_name=run.brand.name, brand_slug=run.brand.slug, image_url=images[0].url if images else None),
-        "calendar": {"months": calendar_months(entries), "entries": entries, "platforms": calendar_platforms(entries),
-                     "weekdays": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")},
+        "preview": current
+        and post_preview(
+            kind=deliverable.kind,
+            content_markdown=current.content_markdown,
+            hashtags=current.hashtags,
+            brand_name=run.brand.name,
+            brand_slug=run.brand.slug,
+            image_url=images[0].url if images else None,
+        ),
+        "calendar": {
+            "months": calendar_months(entries),
+            "entries": entries,
+            "platforms": calendar_platforms(entries),
+            "weekdays": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+        },
         "audit": list(deliverable.audit_events.select_related("actor").order_by("-created_at")[:50]),
-        "diff": {"a": a, "b": b, "rows": side_by_side(by_version[a].content_markdown, by_version[b].content_markdown)
-                 if a and b else []},
+        "diff": {
+            "a": a,
+            "b": b,
+            "rows": side_by_side(by_version[a].content_markdown, by_version[b].content_markdown) if a and b else [],
+        },
         "export_formats": EXPORT_FORMATS,
         **extra,
     }
@@ -252,9 +287,15 @@ def deliverable_amend_view(request, pk):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            revision = deliverable_amend(deliverable=deliverable, actor=request.user, version=data["version"],
-                                         content_markdown=data["content_markdown"], title=data["title"] or None,
-                                         hashtags=form.hashtag_list(), note=data["note"])
+            revision = deliverable_amend(
+                deliverable=deliverable,
+                actor=request.user,
+                version=data["version"],
+                content_markdown=data["content_markdown"],
+                title=data["title"] or None,
+                hashtags=form.hashtag_list(),
+                note=data["note"],
+            )
         except ApplicationError as error:
             form.add_service_error(error)
             status = error.http_status
@@ -273,20 +314,24 @@ def deliverable_transition(request, pk, action):
     form = TransitionForm(request.POST)
     form.is_valid()
     try:
-        TRANSITIONS[action](deliverable=deliverable, actor=request.user,
-                            comment=form.cleaned_data.get("comment", ""))
+        TRANSITIONS[action](deliverable=deliverable, actor=request.user, comment=form.cleaned_data.get("comment", ""))
     except ApplicationError as error:
         details = error.details if isinstance(error.details, dict) else {}
         if "comment" in details:
             form.add_error("comment", details["comment"])
-        context = _deliverable_context(request, deliverable, transition_form=form, action_error=error.message,
-                                       action_error_details=error.details if isinstance(error.details, list)
-                                       else [])
+        context = _deliverable_context(
+            request,
+            deliverable,
+            transition_form=form,
+            action_error=error.message,
+            action_error_details=error.details if isinstance(error.details, list) else [],
+        )
         return render(request, "deliverables/deliverable_detail.html", context, status=error.http_status)
     messages.success(request, DONE_MESSAGES[action])
     back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                                require_https=request.is_secure()):
+    if back and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(back)
     return redirect("deliverable-detail", pk=deliverable.pk)
 
@@ -303,13 +348,27 @@ def deliverable_preview(request, pk):
     title = request.POST.get("title", "")
     hashtags = form.hashtag_list() if "hashtags" in form.cleaned_data else (deliverable.hashtags or [])
     hashtags = [tag if tag.startswith("#") else f"#{tag}" for tag in hashtags or []]
-    quality = evaluate(kind=deliverable.kind, title=title, content_markdown=content, hashtags=hashtags,
-                       structured=deliverable.metadata, brand=deliverable.run.input_snapshot.get("brand") or {})
+    quality = evaluate(
+        kind=deliverable.kind,
+        title=title,
+        content_markdown=content,
+        hashtags=hashtags,
+        structured=deliverable.metadata,
+        brand=deliverable.run.input_snapshot.get("brand") or {},
+    )
     context = {
-        "deliverable": deliverable, "content": content, "hashtags": hashtags, "quality": quality,
+        "deliverable": deliverable,
+        "content": content,
+        "hashtags": hashtags,
+        "quality": quality,
         "meter": char_meter(kind=deliverable.kind, content_markdown=content, hashtags=hashtags),
-        "preview": post_preview(kind=deliverable.kind, content_markdown=content, hashtags=hashtags,
-                                brand_name=deliverable.run.brand.name, brand_slug=deliverable.run.brand.slug),
+        "preview": post_preview(
+            kind=deliverable.kind,
+            content_markdown=content,
+            hashtags=hashtags,
+            brand_name=deliverable.run.brand.name,
+            brand_slug=deliverable.run.brand.slug,
+        ),
     }
     return render(request, "deliverables/_amend_preview.html", context)
 
@@ -330,6 +389,7 @@ def deliverable_diff(request, pk):
 
 # --- approvals and assets ------------------------------------------------------------------------------------
 
+
 @login_required
 @require_GET
 def approvals(request):
@@ -343,8 +403,11 @@ def approvals(request):
         item.quality_warnings = quality.get("warnings") or []
         # as the run_title filter names a run, from what the selector read (the run's input_snapshot is not loaded)
         run = item.run
-        item.run_label = (run.campaign.name if run.campaign_id and run.campaign else
-                          item.run_brief_title or f"{run.module.capitalize()} run")
+        item.run_label = (
+            run.campaign.name
+            if run.campaign_id and run.campaign
+            else item.run_brief_title or f"{run.module.capitalize()} run"
+        )
     return render(request, "deliverables/approvals.html", {"page": page, "queue": page.object_list})
 
 

@@ -69,8 +69,15 @@ def nice_ceiling(value: float) -> float:
     return 10 * magnitude
 
 
-def line_chart(*, days: Sequence[date], series: Mapping[str, Mapping[date, float | Decimal]], title: str,
-               format_value, width: int = 960, height: int = 280) -> LineChart:
+def line_chart(
+    *,
+    days: Sequence[date],
+    series: Mapping[str, Mapping[date, float | Decimal]],
+    title: str,
+    format_value,
+    width: int = 960,
+    height: int = 280,
+) -> LineChart:
     """One line per series over `days` (missing days count as zero)."""
     left, right, top, bottom = 64, 12, 12, 28
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -84,16 +91,41 @@ def line_chart(*, days: Sequence[date], series: Mapping[str, Mapping[date, float
     lines = []
     for i, (name, points) in enumerate(sorted(series.items())):
         total = sum((Decimal(str(v)) for v in points.values()), Decimal("0"))
-        lines.append(Series(
-            name=name, color=PALETTE[i % len(PALETTE)], total=format_value(total),
-            points=[Point(x=round(left + d * step_x, 1), y=round(y_of(float(points.get(day, 0))), 1),
-                          label=f"{day.isoformat()} · {name}: {format_value(points.get(day, 0))}")
-                    for d, day in enumerate(days)]))
-    y_ticks = [Tick(position=round(y_of(top_value * k / 4), 1), label=format_value(top_value * k / 4))
-               for k in range(5)]
+        lines.append(
+            Series(
+                name=name,
+                color=PALETTE[i % len(PALETTE)],
+                total=format_value(total),
+                points=[
+                    Point(
+                        x=round(left + d * step_x, 1),
+                        y=round(y_of(float(points.get(day, 0))), 1),
+                        label=f"{day.isoformat()} · {name}: {format_value(points.get(day, 0))}",
+                    )
+                    for d, day in enumerate(days)
+                ],
+            )
+        )
+    y_ticks = [
+        Tick(position=round(y_of(top_value * k / 4), 1), label=format_value(top_value * k / 4)) for k in range(5)
+    ]
     every = max(len(days) // 6, 1)
     last = len(days) - 1
-    x_ticks = [Tick(position=round(left + d * step_x, 1), label=day.strftime("%b %d"))
-               for d, day in enumerate(days) if (d % every == 0 and last - d >= every // 2) or d == last]
-    return LineChart(width=width, height=height, left=left, top=top, right=right, bottom=bottom, series=lines,
-                     y_ticks=y_ticks, x_ticks=x_ticks, title=title, empty=not any(values))
+    x_ticks = [
+        Tick(position=round(left + d * step_x, 1), label=day.strftime("%b %d"))
+        for d, day in enumerate(days)
+        if (d % every == 0 and last - d >= every // 2) or d == last
+    ]
+    return LineChart(
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        right=right,
+        bottom=bottom,
+        series=lines,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+        title=title,
+        empty=not any(values),
+    )

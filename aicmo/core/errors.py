@@ -62,8 +62,10 @@ def api_exception_handler(exc, context):
         request = context.get("request")
         trace_id = getattr(request, "trace_id", "")
         logger.exception("unhandled API error", extra={"trace_id": trace_id})
-        return Response({"detail": "Internal error.", "code": "internal_error", "trace_id": trace_id},
-                        status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+        return Response(
+            {"detail": "Internal error.", "code": "internal_error", "trace_id": trace_id},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         response["Retry-After"] = str(int(exc.wait) + 1)
     detail = response.data.get("detail") if isinstance(response.data, dict) else None

@@ -38,9 +38,15 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-@extend_schema_field({"oneOf": [{"type": "number", "minimum": 0, "maximum": 9999999999.99},
-                                {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"}],
-                      "description": "An amount: a JSON number or a decimal string, at most two decimals."})
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "number", "minimum": 0, "maximum": 9999999999.99},
+            {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"},
+        ],
+        "description": "An amount: a JSON number or a decimal string, at most two decimals.",
+    }
+)
 class AmountField(serializers.DecimalField):
     """A money amount; JSON numbers (as the contract's examples send) and decimal strings are both documented."""
 

@@ -17,8 +17,11 @@ def broker_ok(timeout_s: float = 2.0) -> bool:
     from kombu import Connection
 
     try:
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=timeout_s,
-                        transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS) as conn:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            connect_timeout=timeout_s,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        ) as conn:
             conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout_s)
             if settings.CELERY_BROKER_URL.startswith("filesystem://"):
                 conn.default_channel  # creates and checks the queue folders  # noqa: B018

@@ -54,16 +54,20 @@ def client_ip(request) -> str:
 class LoginThrottleMixin:
     """For Django's AuthenticationForm and the admin's: refuse while blocked, count failures, reset on success."""
 
-    throttled_message = ("Too many failed log-ins for this account from your address. Wait %(minutes)s minutes "
-                         "and try again.")
+    throttled_message = (
+        "Too many failed log-ins for this account from your address. Wait %(minutes)s minutes and try again."
+    )
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
         ip = client_ip(self.request) if self.request is not None else "unknown"
         if username and login_blocked(username=username, ip=ip):
             logger.warning("log-in refused: too many failures", extra={"ip": ip})
-            raise ValidationError(self.throttled_message, code="throttled",
-                                  params={"minutes": max(1, settings.AICMO_LOGIN_WINDOW_S // 60)})
+            raise ValidationError(
+                self.throttled_message,
+                code="throttled",
+                params={"minutes": max(1, settings.AICMO_LOGIN_WINDOW_S // 60)},
+            )
         try:
             cleaned = super().clean()
         except ValidationError:

@@ -9,17 +9,53 @@ from markdown_it import MarkdownIt
 _MARKDOWN = MarkdownIt("js-default")  # CommonMark + tables + strikethrough, html disabled
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "s", "del", "code", "pre", "blockquote",
-    "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td",
+    "p",
+    "br",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "s",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "img",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"},
-                      "th": {"style"}, "td": {"style"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "th": {"style"},
+    "td": {"style"},
+}
 URL_SCHEMES = {"http", "https", "mailto"}
 
 
 def render_markdown(text: str | None) -> SafeString:
     """Sanitised HTML of `text`; links get rel="noopener noreferrer"."""
     html = _MARKDOWN.render(text or "")
-    cleaned = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes=URL_SCHEMES,
-                        link_rel="noopener noreferrer", filter_style_properties={"text-align"})
+    cleaned = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        filter_style_properties={"text-align"},
+    )
     return mark_safe(cleaned)  # sanitised by nh3 just above

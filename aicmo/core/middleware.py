@@ -25,11 +25,17 @@ class RequestLogMiddleware:
         level = logging.DEBUG if request.path.startswith(QUIET_PATHS) else logging.INFO
         if logger.isEnabledFor(level):
             user = getattr(request, "user", None)
-            logger.log(level, "request", extra={
-                "method": request.method, "path": request.path, "status": response.status_code,
-                "duration_ms": int((time.monotonic() - started) * 1000),
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
-            })
+            logger.log(
+                level,
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": int((time.monotonic() - started) * 1000),
+                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                },
+            )
         return response
 
 
@@ -95,8 +101,9 @@ class NullCharacterMiddleware:
 
 
 def too_large(request, limit: int) -> JsonResponse:
-    return refusal(request, 413, f"The request body is larger than the limit of {limit} bytes.", code="too_large",
-                   field="body")
+    return refusal(
+        request, 413, f"The request body is larger than the limit of {limit} bytes.", code="too_large", field="body"
+    )
 
 
 def refusal(request, status: int, message: str, *, code: str, field: str) -> JsonResponse:
@@ -106,9 +113,13 @@ def refusal(request, status: int, message: str, *, code: str, field: str) -> Jso
         from aicmo.llm.exceptions import ErrorType
         from deliverables.envelope import failed_envelope
 
-        body = failed_envelope(module=parts[2], error_type=ErrorType.VALIDATION_ERROR, message=message,
-                               trace_id=getattr(request, "trace_id", "") or "-",
-                               details={field: [message]})
+        body = failed_envelope(
+            module=parts[2],
+            error_type=ErrorType.VALIDATION_ERROR,
+            message=message,
+            trace_id=getattr(request, "trace_id", "") or "-",
+            details={field: [message]},
+        )
     else:
         body = {"detail": message, "code": code}
     return JsonResponse(body, status=status)

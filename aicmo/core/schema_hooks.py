@@ -3,7 +3,7 @@ apply to, so the schema says what the server really answers (schemathesis checks
 
 TOO_LARGE = {
     "description": "The body is over AICMO_MAX_REQUEST_BYTES (multipart: AICMO_MAX_UPLOAD_BYTES); refused before "
-                   "it is read.",
+    "it is read.",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DetailError"}}},
 }
 

@@ -41,18 +41,32 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
     from deliverables.models import ProviderCall
 
     brands = list(brands_for(user).order_by("name"))
-    rows = (ProviderCall.objects.filter(brand__in=brands, created_at__gte=month_start(today),
-                                        outcome=ProviderCall.Outcome.OK)
-            .values("brand_id")
-            .annotate(cost=Sum("cost_usd"), tokens=Sum(F("tokens_in") + F("tokens_out")), calls=Count("pk"),
-                      unpriced=Count("pk", filter=Q(cost_usd__isnull=True))))
+    rows = (
+        ProviderCall.objects.filter(
+            brand__in=brands, created_at__gte=month_start(today), outcome=ProviderCall.Outcome.OK
+        )
+        .values("brand_id")
+        .annotate(
+            cost=Sum("cost_usd"),
+            tokens=Sum(F("tokens_in") + F("tokens_out")),
+            calls=Count("pk"),
+            unpriced=Count("pk", filter=Q(cost_usd__isnull=True)),
+        )
+    )
     by_brand = {row["brand_id"]: row for row in rows}
     spend = []
     for brand in brands:
         row = by_brand.get(brand.pk, {})
-        spend.append(BrandSpend(name=brand.name, slug=brand.slug, cost_usd=row.get("cost") or Decimal("0"),
-                                tokens=row.get("tokens") or 0, calls=row.get("calls") or 0,
-                                unpriced_calls=row.get("unpriced") or 0))
+        spend.append(
+            BrandSpend(
+                name=brand.name,
+                slug=brand.slug,
+                cost_usd=row.get("cost") or Decimal("0"),
+                tokens=row.get("tokens") or 0,
+                calls=row.get("calls") or 0,
+                unpriced_calls=row.get("unpriced") or 0,
+            )
+        )
     return spend
 
 
@@ -64,14 +78,17 @@ def spend_series(user, *, days: int = 30, today: date | None = None) -> dict:
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
     since = timezone.make_aware(datetime.combine(first, time.min))
-    rows = (ProviderCall.objects.filter(brand__in=brands_for(user), created_at__gte=since,
-                                        outcome=ProviderCall.Outcome.OK)
-            .annotate(day=TruncDate("created_at"))
-            .values("day", "brand__name", "provider")
-            .annotate(cost=Sum("cost_usd"), tokens=Sum(F("tokens_in") + F("tokens_out")))
-            .order_by("brand__name", "provider", "day"))
+    rows = (
+        ProviderCall.objects.filter(brand__in=brands_for(user), created_at__gte=since, outcome=ProviderCall.Outcome.OK)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "brand__name", "provider")
+        .annotate(cost=Sum("cost_usd"), tokens=Sum(F("tokens_in") + F("tokens_out")))
+        .order_by("brand__name", "provider", "day")
+    )
     series: dict[tuple[str, str], dict[date, tuple[Decimal, int]]] = {}
     for row in rows:
         series.setdefault((row["brand__name"], row["provider"]), {})[row["day"]] = (
-            row["cost"] or Decimal("0"), row["tokens"] or 0)
+            row["cost"] or Decimal("0"),
+            row["tokens"] or 0,
+        )
     return {"days": [first + timedelta(days=i) for i in range(days)], "series": series}

@@ -38,23 +38,33 @@ def home(request):
     metric = "tokens" if request.GET.get("metric") == "tokens" else "cost"
     data = spend_series(user, days=30)
     index = 0 if metric == "cost" else 1
-    series = {f"{brand} · {provider}": {day: values[index] for day, values in points.items()}
-              for (brand, provider), points in data["series"].items()}
-    chart = line_chart(days=data["days"], series=series, format_value=usd if metric == "cost" else count,
-                       title="Spend per day" if metric == "cost" else "Tokens per day")
+    series = {
+        f"{brand} · {provider}": {day: values[index] for day, values in points.items()}
+        for (brand, provider), points in data["series"].items()
+    }
+    chart = line_chart(
+        days=data["days"],
+        series=series,
+        format_value=usd if metric == "cost" else count,
+        title="Spend per day" if metric == "cost" else "Tokens per day",
+    )
     spend = spend_this_month(user)
     can_approve = user.has_perm(APPROVE_PERMISSION)
-    return render(request, "core/home.html", {
-        "runs": recent_runs_for(user, limit=10),
-        "queue": approval_queue_for(user, limit=6) if can_approve else [],
-        "can_approve": can_approve,
-        "spend": spend,
-        "spend_total": sum((row.cost_usd for row in spend), Decimal("0")),
-        "tokens_total": sum(row.tokens for row in spend),
-        "chart": chart,
-        "metric": metric,
-        "brands": list(brands_for(user).order_by("name")),
-    })
+    return render(
+        request,
+        "core/home.html",
+        {
+            "runs": recent_runs_for(user, limit=10),
+            "queue": approval_queue_for(user, limit=6) if can_approve else [],
+            "can_approve": can_approve,
+            "spend": spend,
+            "spend_total": sum((row.cost_usd for row in spend), Decimal("0")),
+            "tokens_total": sum(row.tokens for row in spend),
+            "chart": chart,
+            "metric": metric,
+            "brands": list(brands_for(user).order_by("name")),
+        },
+    )
 
 
 @login_required
@@ -68,8 +78,7 @@ def theme_set(request):
     if request.headers.get("X-Requested-With") == "fetch":
         return HttpResponse(status=204)
     back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
-                                           require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         back = "/"
     return redirect(back)
 

@@ -47,8 +47,9 @@ def _no_record(record: CallRecord) -> None:
 
 
 class ProviderChain:
-    def __init__(self, providers: Sequence[LLMProvider], *, forced_failures: Sequence[str] = (),
-                 recorder: Recorder = _no_record):
+    def __init__(
+        self, providers: Sequence[LLMProvider], *, forced_failures: Sequence[str] = (), recorder: Recorder = _no_record
+    ):
         self.providers = list(providers)
         self.forced_failures = set(forced_failures)
         self.recorder = recorder
@@ -63,8 +64,9 @@ class ProviderChain:
     # --- public calls --------------------------------------------------------------------------------
 
     def complete(self, request: CompletionRequest) -> Completion:
-        return self._first_success(request.use_case, request.trace_id,
-                                   lambda provider: self._complete_valid(provider, request))
+        return self._first_success(
+            request.use_case, request.trace_id, lambda provider: self._complete_valid(provider, request)
+        )
 
     def generate_image(self, request: ImageRequest) -> ImageResult:
         return self._first_success("image", request.trace_id, lambda provider: provider.generate_image(request))
@@ -139,20 +141,36 @@ class ProviderChain:
             return replace(completion, data=data)
         # One repair attempt: show the model its answer and what is wrong with it.
         logger.info("repairing structured answer", extra={"provider": provider.name, "problem": problem})
-        repair = replace(request, messages=(*request.messages, Message("assistant", completion.text),
-                                            Message("user", f"That answer is invalid: {problem}. Reply again "
-                                                            "with only JSON that matches the schema.")))
+        repair = replace(
+            request,
+            messages=(
+                *request.messages,
+                Message("assistant", completion.text),
+                Message(
+                    "user", f"That answer is invalid: {problem}. Reply again with only JSON that matches the schema."
+                ),
+            ),
+        )
         repaired = provider.complete(repair)
         data, problem = _parse_valid(repaired, request.json_schema)
         if problem is not None:
-            raise ProviderError(f"answer does not match the schema after one repair: {problem}",
-                                provider=provider.name, error_type=ErrorType.VALIDATION_ERROR)
-        usage = type(completion.usage)(completion.usage.tokens_in + repaired.usage.tokens_in,
-                                       completion.usage.tokens_out + repaired.usage.tokens_out)
-        cost = None if completion.cost_usd is None or repaired.cost_usd is None \
+            raise ProviderError(
+                f"answer does not match the schema after one repair: {problem}",
+                provider=provider.name,
+                error_type=ErrorType.VALIDATION_ERROR,
+            )
+        usage = type(completion.usage)(
+            completion.usage.tokens_in + repaired.usage.tokens_in,
+            completion.usage.tokens_out + repaired.usage.tokens_out,
+        )
+        cost = (
+            None
+            if completion.cost_usd is None or repaired.cost_usd is None
             else completion.cost_usd + repaired.cost_usd
-        return replace(repaired, data=data, usage=usage, cost_usd=cost,
-                       latency_ms=completion.latency_ms + repaired.latency_ms)
+        )
+        return replace(
+            repaired, data=data, usage=usage, cost_usd=cost, latency_ms=completion.latency_ms + repaired.latency_ms
+        )
 
     # --- bookkeeping ---------------------------------------------------------------------------------
 
@@ -160,34 +178,83 @@ class ProviderChain:
         cooldown.record_success(_breaker(provider, use_case))
         latency_ms = int((time.monotonic() - started) * 1000)
         usage = getattr(result, "usage", None)
-        record = CallRecord(provider=provider.name, model=result.model, use_case=use_case, outcome="ok",
-                            latency_ms=latency_ms, tokens_in=getattr(usage, "tokens_in", 0),
-                            tokens_out=getattr(usage, "tokens_out", 0), cost_usd=result.cost_usd,
-                            trace_id=trace_id)
-        logger.info("llm call ok", extra={"provider": provider.name, "model": result.model, "use_case": use_case,
-                                          "latency_ms": latency_ms, "trace_id": trace_id})
+        record = CallRecord(
+            provider=provider.name,
+            model=result.model,
+            use_case=use_case,
+            outcome="ok",
+            latency_ms=latency_ms,
+            tokens_in=getattr(usage, "tokens_in", 0),
+            tokens_out=getattr(usage, "tokens_out", 0),
+            cost_usd=result.cost_usd,
+            trace_id=trace_id,
+        )
+        logger.info(
+            "llm call ok",
+            extra={
+                "provider": provider.name,
+                "model": result.model,
+                "use_case": use_case,
+                "latency_ms": latency_ms,
+                "trace_id": trace_id,
+            },
+        )
         self.recorder(record)
 
-    def _failed(self, provider: LLMProvider, use_case: str, trace_id: str, error: ProviderError, started: float,
-                errors: list[ProviderError]) -> None:
+    def _failed(
+        self,
+        provider: LLMProvider,
+        use_case: str,
+        trace_id: str,
+        error: ProviderError,
+        started: float,
+        errors: list[ProviderError],
+    ) -> None:
         errors.append(error)
         cooldown.record_failure(_breaker(provider, use_case))
         latency_ms = int((time.monotonic() - started) * 1000)
-        logger.warning("llm call failed", extra={"provider": provider.name, "model": provider.model,
-                                                 "use_case": use_case, "latency_ms": latency_ms,
-                                                 "error_type": error.error_type, "trace_id": trace_id})
-        self.recorder(CallRecord(provider=provider.name, model=provider.model, use_case=use_case, outcome="error",
-                                 latency_ms=latency_ms, error_type=error.error_type,
-                                 error_message=error.message[:500], trace_id=trace_id))
+        logger.warning(
+            "llm call failed",
+            extra={
+                "provider": provider.name,
+                "model": provider.model,
+                "use_case": use_case,
+                "latency_ms": latency_ms,
+                "error_type": error.error_type,
+                "trace_id": trace_id,
+            },
+        )
+        self.recorder(
+            CallRecord(
+                provider=provider.name,
+                model=provider.model,
+                use_case=use_case,
+                outcome="error",
+                latency_ms=latency_ms,
+                error_type=error.error_type,
+                error_message=error.message[:500],
+                trace_id=trace_id,
+            )
+        )
 
-    def _skipped(self, provider: LLMProvider, use_case: str, trace_id: str, error: ProviderError,
-                 errors: list[ProviderError]) -> None:
+    def _skipped(
+        self, provider: LLMProvider, use_case: str, trace_id: str, error: ProviderError, errors: list[ProviderError]
+    ) -> None:
         errors.append(error)
-        logger.info("llm provider skipped", extra={"provider": provider.name, "reason": error.message,
-                                                   "trace_id": trace_id})
-        self.recorder(CallRecord(provider=provider.name, model=provider.model, use_case=use_case,
-                                 outcome="skipped", error_type=error.error_type, error_message=error.message,
-                                 trace_id=trace_id))
+        logger.info(
+            "llm provider skipped", extra={"provider": provider.name, "reason": error.message, "trace_id": trace_id}
+        )
+        self.recorder(
+            CallRecord(
+                provider=provider.name,
+                model=provider.model,
+                use_case=use_case,
+                outcome="skipped",
+                error_type=error.error_type,
+                error_message=error.message,
+                trace_id=trace_id,
+            )
+        )
 
 
 def _breaker(provider: LLMProvider, use_case: str) -> str:

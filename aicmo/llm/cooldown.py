@@ -44,8 +44,9 @@ def record_failure(provider: str) -> bool:
         if failures >= settings.AICMO_COOLDOWN_FAILURES:
             cache.set(_open_key(provider), True, timeout=settings.AICMO_COOLDOWN_S)
             cache.delete(key)
-            logger.warning("provider cooling down", extra={"provider": provider,
-                                                           "cooldown_s": settings.AICMO_COOLDOWN_S})
+            logger.warning(
+                "provider cooling down", extra={"provider": provider, "cooldown_s": settings.AICMO_COOLDOWN_S}
+            )
             return True
     except Exception:
         logger.warning("cooldown cache unavailable", extra={"provider": provider})

@@ -14,8 +14,15 @@ class ProviderError(Exception):
     """One provider failed one call. `retryable` errors (timeouts, 429, 5xx, bad output) may succeed later;
     terminal ones (400, 401) will not, but the chain still tries the next provider."""
 
-    def __init__(self, message: str, *, provider: str, error_type: str = ErrorType.PROVIDER_ERROR,
-                 retryable: bool = True, status_code: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        error_type: str = ErrorType.PROVIDER_ERROR,
+        retryable: bool = True,
+        status_code: int | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.provider = provider

@@ -65,8 +65,11 @@ def build_provider(name: str) -> LLMProvider:
 def get_chain(recorder: Recorder = _no_record) -> ProviderChain:
     """A chain built from the current settings (cheap: SDK clients are created lazily and cached)."""
     providers = [_cached_provider(name) for name in provider_order()]
-    return ProviderChain(providers, forced_failures=[n.strip().lower() for n in
-                                                     settings.AICMO_FORCE_LLM_PROVIDER_FAIL], recorder=recorder)
+    return ProviderChain(
+        providers,
+        forced_failures=[n.strip().lower() for n in settings.AICMO_FORCE_LLM_PROVIDER_FAIL],
+        recorder=recorder,
+    )
 
 
 _cache: dict[tuple, LLMProvider] = {}
@@ -74,17 +77,34 @@ _cache: dict[tuple, LLMProvider] = {}
 
 def _cached_provider(name: str) -> LLMProvider:
     # Keyed by the settings that shape the client, so tests that change settings get a new one.
-    key = (name, settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL, settings.ANTHROPIC_API_KEY,
-           settings.ANTHROPIC_BASE_URL, settings.GROQ_API_KEY, settings.GROQ_BASE_URL, settings.OLLAMA_BASE_URL,
-           settings.AICMO_LLM_TIMEOUT_S, settings.AICMO_OPENAI_MODEL, settings.AICMO_ANTHROPIC_MODEL,
-           settings.AICMO_GROQ_MODEL, settings.AICMO_OLLAMA_MODEL, settings.AICMO_IMAGE_MODEL)
+    key = (
+        name,
+        settings.OPENAI_API_KEY,
+        settings.OPENAI_BASE_URL,
+        settings.ANTHROPIC_API_KEY,
+        settings.ANTHROPIC_BASE_URL,
+        settings.GROQ_API_KEY,
+        settings.GROQ_BASE_URL,
+        settings.OLLAMA_BASE_URL,
+        settings.AICMO_LLM_TIMEOUT_S,
+        settings.AICMO_OPENAI_MODEL,
+        settings.AICMO_ANTHROPIC_MODEL,
+        settings.AICMO_GROQ_MODEL,
+        settings.AICMO_OLLAMA_MODEL,
+        settings.AICMO_IMAGE_MODEL,
+    )
     if key not in _cache:
         _cache[key] = build_provider(name)
     return _cache[key]
 
 
-_PROVIDER_MODULES = {"openai": ".providers.openai", "groq": ".providers.openai", "ollama": ".providers.openai",
-                     "anthropic": ".providers.anthropic", "offline": ".providers.offline"}
+_PROVIDER_MODULES = {
+    "openai": ".providers.openai",
+    "groq": ".providers.openai",
+    "ollama": ".providers.openai",
+    "anthropic": ".providers.anthropic",
+    "offline": ".providers.offline",
+}
 
 
 @worker_init.connect(weak=False)
@@ -99,31 +119,52 @@ def preload_providers(**kwargs) -> None:
 def _openai() -> LLMProvider:
     from .providers.openai import OpenAIProvider
 
-    return OpenAIProvider(name="openai", api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL or None,
-                          model=settings.AICMO_OPENAI_MODEL, image_model=settings.AICMO_IMAGE_MODEL,
-                          timeout_s=settings.AICMO_LLM_TIMEOUT_S)
+    return OpenAIProvider(
+        name="openai",
+        api_key=settings.OPENAI_API_KEY,
+        base_url=settings.OPENAI_BASE_URL or None,
+        model=settings.AICMO_OPENAI_MODEL,
+        image_model=settings.AICMO_IMAGE_MODEL,
+        timeout_s=settings.AICMO_LLM_TIMEOUT_S,
+    )
 
 
 def _groq() -> LLMProvider:
     from .providers.openai import OpenAIProvider
 
-    return OpenAIProvider(name="groq", api_key=settings.GROQ_API_KEY, base_url=settings.GROQ_BASE_URL,
-                          model=settings.AICMO_GROQ_MODEL, image_model=None, timeout_s=settings.AICMO_LLM_TIMEOUT_S)
+    return OpenAIProvider(
+        name="groq",
+        api_key=settings.GROQ_API_KEY,
+        base_url=settings.GROQ_BASE_URL,
+        model=settings.AICMO_GROQ_MODEL,
+        image_model=None,
+        timeout_s=settings.AICMO_LLM_TIMEOUT_S,
+    )
 
 
 def _ollama() -> LLMProvider:
     from .providers.openai import OpenAIProvider
 
     # Local servers ignore the key, but the SDK insists on one.
-    return OpenAIProvider(name="ollama", api_key="ollama", base_url=settings.OLLAMA_BASE_URL,
-                          model=settings.AICMO_OLLAMA_MODEL, image_model=None, timeout_s=settings.AICMO_LLM_TIMEOUT_S)
+    return OpenAIProvider(
+        name="ollama",
+        api_key="ollama",
+        base_url=settings.OLLAMA_BASE_URL,
+        model=settings.AICMO_OLLAMA_MODEL,
+        image_model=None,
+        timeout_s=settings.AICMO_LLM_TIMEOUT_S,
+    )
 
 
 def _anthropic() -> LLMProvider:
     from .providers.anthropic import AnthropicProvider
 
-    return AnthropicProvider(api_key=settings.ANTHROPIC_API_KEY, base_url=settings.ANTHROPIC_BASE_URL or None,
-                             model=settings.AICMO_ANTHROPIC_MODEL, timeout_s=settings.AICMO_LLM_TIMEOUT_S)
+    return AnthropicProvider(
+        api_key=settings.ANTHROPIC_API_KEY,
+        base_url=settings.ANTHROPIC_BASE_URL or None,
+        model=settings.AICMO_ANTHROPIC_MODEL,
+        timeout_s=settings.AICMO_LLM_TIMEOUT_S,
+    )
 
 
 def _offline() -> LLMProvider:

@@ -116,12 +116,21 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://
 BROKER_DIR = VAR_DIR / "broker"
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
+        }
+    }
 else:
     # Shared by web and worker processes on one machine (cooldowns, throttles) without a server.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(VAR_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
 
 # --- LLM providers ------------------------------------------------------------------------------------
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
@@ -192,8 +201,10 @@ else:
         "unacked_restore_throttle": 1,
     }
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stuck-runs": {"task": "deliverables.tasks.requeue_stuck_runs",
-                           "schedule": env.float("AICMO_SWEEP_INTERVAL_S", default=60.0)},
+    "requeue-stuck-runs": {
+        "task": "deliverables.tasks.requeue_stuck_runs",
+        "schedule": env.float("AICMO_SWEEP_INTERVAL_S", default=60.0),
+    },
 }
 
 # --- DRF ----------------------------------------------------------------------------------------------
@@ -220,8 +231,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
-                             "aicmo.core.schema_hooks.document_body_limit"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "aicmo.core.schema_hooks.document_body_limit",
+    ],
 }
 
 # --- Logging --------------------------------------------------------------------------------------------

@@ -50,7 +50,9 @@ def _reachable(url: str) -> bool:
 _wants_postgres = _pg_url.startswith("postgres")  # else TEST_DATABASE_URL names another database on purpose
 # On CI, never fall back: a missing PostgreSQL must fail the run.
 POSTGRES_AVAILABLE = _wants_postgres and (CI or _reachable(_pg_url))
-DATABASES = {"default": env.db_url_config(_pg_url if POSTGRES_AVAILABLE or not _wants_postgres else "sqlite://:memory:")}
+DATABASES = {
+    "default": env.db_url_config(_pg_url if POSTGRES_AVAILABLE or not _wants_postgres else "sqlite://:memory:")
+}
 
 # Unit tests run tasks inline (the `run_tasks_inline` fixture); integration tests start real workers that
 # consume from this Redis database. Timeouts keep a test from hanging on a stopped Redis.

@@ -54,8 +54,9 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
-        self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         log.close()
         self.wait_for(ready_text, timeout_s=timeout_s)
         return self
@@ -93,8 +94,22 @@ class ManagedProcess:
 
 
 def celery_worker(log_path: Path, *, concurrency: int = 4, beat: bool = False, **env: str) -> ManagedProcess:
-    args = [sys.executable, "-m", "celery", "-A", "aicmo", "worker", "--loglevel", "INFO", "--concurrency",
-            str(concurrency), "--without-gossip", "--without-mingle", "--hostname", f"test-{os.getpid()}@%h"]
+    args = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "aicmo",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--concurrency",
+        str(concurrency),
+        "--without-gossip",
+        "--without-mingle",
+        "--hostname",
+        f"test-{os.getpid()}@%h",
+    ]
     if beat:
         args += ["--beat", "--schedule", str(log_path.with_suffix(".beat"))]
     return ManagedProcess(args, env=process_env(**env), log_path=log_path, name="celery worker")
@@ -107,6 +122,7 @@ def flush_redis() -> None:
 
 
 # --- more processes: gunicorn, celery beat, a private Redis (drills) --------------------------------------------
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now (for a private server)."""
@@ -138,14 +154,30 @@ def wait_http(url: str, *, timeout_s: float = 60, expect: int | None = 200) -> i
     raise TimeoutError(f"{url} did not answer {expect or 'at all'} in {timeout_s}s (last: {last!r})")
 
 
-def gunicorn(log_path: Path, *, port: int | None = None, workers: int = 2, threads: int = 4,
-             **env: str) -> ManagedProcess:
+def gunicorn(
+    log_path: Path, *, port: int | None = None, workers: int = 2, threads: int = 4, **env: str
+) -> ManagedProcess:
     """The production web server. `process.url` is its base URL; `start(ready_text="Booting worker")`, then
     `wait_http(process.url + "/healthz")` when the test needs a healthy answer."""
     port = port or free_port()
-    args = [sys.executable, "-m", "gunicorn", "aicmo.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
-            str(workers), "--threads", str(threads), "--timeout", "150", "--graceful-timeout", "20",
-            "--access-logfile", "-"]
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "aicmo.wsgi",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--timeout",
+        "150",
+        "--graceful-timeout",
+        "20",
+        "--access-logfile",
+        "-",
+    ]
     process = ManagedProcess(args, env=process_env(**env), log_path=log_path, name="gunicorn")
     process.url = f"http://127.0.0.1:{port}"
     return process
@@ -153,8 +185,18 @@ def gunicorn(log_path: Path, *, port: int | None = None, workers: int = 2, threa
 
 def celery_beat(log_path: Path, **env: str) -> ManagedProcess:
     """A separate `celery beat` (the scheduler of docker-compose's `beat` service)."""
-    args = [sys.executable, "-m", "celery", "-A", "aicmo", "beat", "--loglevel", "INFO", "--schedule",
-            str(log_path.with_suffix(".schedule"))]
+    args = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "aicmo",
+        "beat",
+        "--loglevel",
+        "INFO",
+        "--schedule",
+        str(log_path.with_suffix(".schedule")),
+    ]
     return ManagedProcess(args, env=process_env(**env), log_path=log_path, name="celery beat")
 
 

@@ -28,14 +28,18 @@ def test_a_manager_adds_a_campaign_only_for_their_brand(client, manager, brand, 
     form = client.get("/admin/campaigns/campaign/add/")
     assert [b.slug for b in form.context["adminform"].form.fields["brand"].queryset] == ["acme"]
 
-    refused = client.post("/admin/campaigns/campaign/add/", {"brand": other_brand.pk, "name": "Sneaky",
-                                                             "timeline_days": 30, "objectives": "[]",
-                                                             "platforms": "[]"})
+    refused = client.post(
+        "/admin/campaigns/campaign/add/",
+        {"brand": other_brand.pk, "name": "Sneaky", "timeline_days": 30, "objectives": "[]", "platforms": "[]"},
+    )
     assert refused.status_code == 200 and "brand" in refused.context["adminform"].form.errors
-    client.post("/admin/campaigns/campaign/add/", {"brand": brand.pk, "name": "Autumn", "timeline_days": 30,
-                                                   "objectives": "[]", "platforms": "[]"})
+    client.post(
+        "/admin/campaigns/campaign/add/",
+        {"brand": brand.pk, "name": "Autumn", "timeline_days": 30, "objectives": "[]", "platforms": "[]"},
+    )
     assert list(Campaign.objects.values_list("name", "brand__slug", "created_by__username")) == [
-        ("Autumn", "acme", "manager")]
+        ("Autumn", "acme", "manager")
+    ]
 
 
 def test_a_superuser_edits_members_side_by_side(client, brand, other_brand, marketer):

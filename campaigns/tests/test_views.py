@@ -13,9 +13,15 @@ pytestmark = pytest.mark.django_db
 def test_the_form_has_a_labelled_field_for_every_part_of_the_brief(marketer_client):
     html = marketer_client.get("/campaigns/new/").content.decode()
 
-    for name, label in [("campaign_name", "Campaign name"), ("objectives", "Objectives"), ("budget", "Budget (USD)"),
-                        ("timeline_days", "Timeline (days)"), ("audience", "Audience"),
-                        ("key_message", "Key message"), ("brand", "Brand")]:
+    for name, label in [
+        ("campaign_name", "Campaign name"),
+        ("objectives", "Objectives"),
+        ("budget", "Budget (USD)"),
+        ("timeline_days", "Timeline (days)"),
+        ("audience", "Audience"),
+        ("key_message", "Key message"),
+        ("brand", "Brand"),
+    ]:
         assert f'<label for="id_{name}">{label}' in html, name
     assert html.count('type="checkbox" name="platforms"') == 7  # six platforms and email
     assert html.count('type="checkbox" name="deliverables"') == 5
@@ -23,8 +29,10 @@ def test_the_form_has_a_labelled_field_for_every_part_of_the_brief(marketer_clie
 
 
 def test_a_bad_brief_shows_each_error_beside_its_field_and_starts_nothing(marketer_client):
-    response = marketer_client.post("/campaigns/new/", {"brand": "acme", "campaign_name": "", "budget": "-5",
-                                                        "timeline_days": "0", "platforms": ["linkedin"]})
+    response = marketer_client.post(
+        "/campaigns/new/",
+        {"brand": "acme", "campaign_name": "", "budget": "-5", "timeline_days": "0", "platforms": ["linkedin"]},
+    )
 
     html = response.content.decode()
     assert response.status_code == 400
@@ -41,8 +49,9 @@ def test_the_api_serializer_rules_reach_the_form(marketer_client):
     """Objectives are one text box on the page but a list of at most 10 for the API's serializer, which
     decides: its message lands beside the box."""
     objectives = "\n".join(f"Objective {i}" for i in range(11))
-    response = marketer_client.post("/campaigns/new/", {"brand": "acme", "campaign_name": "Many goals",
-                                                        "objectives": objectives})
+    response = marketer_client.post(
+        "/campaigns/new/", {"brand": "acme", "campaign_name": "Many goals", "objectives": objectives}
+    )
 
     html = response.content.decode()
     assert response.status_code == 400
@@ -59,22 +68,47 @@ def test_a_brand_of_someone_else_is_refused(marketer_client, other_brand):
     assert Run.objects.count() == 0
 
 
-def test_a_good_brief_starts_the_run_through_the_api_service_and_opens_its_page(marketer_client, marketer,
-                                                                             run_tasks_inline):
+def test_a_good_brief_starts_the_run_through_the_api_service_and_opens_its_page(
+    marketer_client, marketer, run_tasks_inline
+):
     with run_tasks_inline():
-        response = marketer_client.post("/campaigns/new/", {
-            "brand": "acme", "campaign_name": "Spring Roast", "objectives": "Awareness\n\n500 sign-ups\n",
-            "platforms": ["linkedin", "email"], "budget": "2500.50", "timeline_days": "21",
-            "audience": "Home baristas", "key_message": "Roasted this week", "deliverables": ["campaign_brief",
-                                                                                            "social_posts"]})
+        response = marketer_client.post(
+            "/campaigns/new/",
+            {
+                "brand": "acme",
+                "campaign_name": "Spring Roast",
+                "objectives": "Awareness\n\n500 sign-ups\n",
+                "platforms": ["linkedin", "email"],
+                "budget": "2500.50",
+                "timeline_days": "21",
+                "audience": "Home baristas",
+                "key_message": "Roasted this week",
+                "deliverables": ["campaign_brief", "social_posts"],
+            },
+        )
 
     run = Run.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/runs/{run.run_id}/"
     campaign = run.campaign
-    assert (campaign.name, campaign.objectives, campaign.platforms, campaign.budget, campaign.timeline_days,
-            campaign.audience, campaign.key_message, campaign.created_by) == (
-        "Spring Roast", ["Awareness", "500 sign-ups"], ["linkedin", "email"], Decimal("2500.50"), 21,
-        "Home baristas", "Roasted this week", marketer)
+    assert (
+        campaign.name,
+        campaign.objectives,
+        campaign.platforms,
+        campaign.budget,
+        campaign.timeline_days,
+        campaign.audience,
+        campaign.key_message,
+        campaign.created_by,
+    ) == (
+        "Spring Roast",
+        ["Awareness", "500 sign-ups"],
+        ["linkedin", "email"],
+        Decimal("2500.50"),
+        21,
+        "Home baristas",
+        "Roasted this week",
+        marketer,
+    )
     assert sorted(run.deliverables.values_list("kind", flat=True)) == ["campaign_brief", "linkedin_post"]
     assert run.status == Run.Status.SUCCESS
     assert run.trace_id == response["X-Trace-ID"]

@@ -55,8 +55,12 @@ class AdConcept:
 
     @property
     def fields(self) -> dict[str, Any]:
-        return {"headline": self.headline, "primary_text": self.primary_text, "call_to_action": self.call_to_action,
-                "image_prompts": list(self.image_prompts)}
+        return {
+            "headline": self.headline,
+            "primary_text": self.primary_text,
+            "call_to_action": self.call_to_action,
+            "image_prompts": list(self.image_prompts),
+        }
 
 
 def ad_concept_from(arguments: Mapping[str, Any]) -> AdConcept:
@@ -74,24 +78,31 @@ def ad_concept_from(arguments: Mapping[str, Any]) -> AdConcept:
         return value
 
     raw_prompts = arguments.get("image_prompts")
-    prompts = tuple(" ".join(p.split()) for p in raw_prompts if isinstance(p, str) and p.strip()) \
-        if isinstance(raw_prompts, list) else ()
+    prompts = (
+        tuple(" ".join(p.split()) for p in raw_prompts if isinstance(p, str) and p.strip())
+        if isinstance(raw_prompts, list)
+        else ()
+    )
     if len(prompts) < MIN_IMAGE_PROMPTS:
         errors["image_prompts"] = [f"Give at least {MIN_IMAGE_PROMPTS} non-empty image prompts."]
     elif len(prompts) > MAX_IMAGE_PROMPTS:
         errors["image_prompts"] = [f"Give at most {MAX_IMAGE_PROMPTS} image prompts."]
     concept = AdConcept(
-        headline=text("headline", HEADLINE_MAX), primary_text=" ".join(str(arguments.get("primary_text") or "")
-                                                                      .split()),
-        call_to_action=text("call_to_action", CALL_TO_ACTION_MAX), image_prompts=prompts,
-        product=text("product", 200, required=False), style=text("style", 200, required=False),
-        tone=text("tone", 200, required=False), pitch=text("pitch", 500, required=False),
+        headline=text("headline", HEADLINE_MAX),
+        primary_text=" ".join(str(arguments.get("primary_text") or "").split()),
+        call_to_action=text("call_to_action", CALL_TO_ACTION_MAX),
+        image_prompts=prompts,
+        product=text("product", 200, required=False),
+        style=text("style", 200, required=False),
+        tone=text("tone", 200, required=False),
+        pitch=text("pitch", 500, required=False),
     )
     if not concept.primary_text:
         errors["primary_text"] = ["This field is required and may not be blank."]
     if errors:
-        raise ApplicationError("The concept is incomplete: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()),
-                               details=errors)
+        raise ApplicationError(
+            "The concept is incomplete: " + "; ".join(f"{k}: {v[0]}" for k, v in errors.items()), details=errors
+        )
     return concept
 
 
@@ -102,20 +113,42 @@ class SavedConcept:
     created: bool  # a new asset (True) or a new version of the current one
 
 
-def ad_asset_save(*, thread: StudioThread, concept: AdConcept, revise: bool, provider: str, model: str,
-                  trace_id: str, tokens_used: int = 0, cost_usd: Decimal | None = None,
-                  warnings: Sequence[str] = ()) -> SavedConcept:
+def ad_asset_save(
+    *,
+    thread: StudioThread,
+    concept: AdConcept,
+    revise: bool,
+    provider: str,
+    model: str,
+    trace_id: str,
+    tokens_used: int = 0,
+    cost_usd: Decimal | None = None,
+    warnings: Sequence[str] = (),
+) -> SavedConcept:
     """Save `concept` in the thread: as a new version of the thread's current asset when `revise` (and there is
     one), else as a new asset. The thread's confirmed brief takes the concept's product, style, tone and pitch.
     A revision of an asset in review is refused (the reviewer must see the text they approve)."""
     kit = thread.brand.kit()
     draft = render_ad(concept.fields)
-    quality = evaluate(kind="ad_copy", title=draft.title, content_markdown=draft.content_markdown, hashtags=[],
-                       structured=draft.structured, brand=kit)
+    quality = evaluate(
+        kind="ad_copy",
+        title=draft.title,
+        content_markdown=draft.content_markdown,
+        hashtags=[],
+        structured=draft.structured,
+        brand=kit,
+    )
     brief = {**thread.brief, **concept.brief}
-    metadata = {**draft.structured, **brief, "provider": provider, "model": model, "tokens_used": tokens_used,
-                "cost_usd": float(cost_usd) if cost_usd is not None else None, "warnings": sorted(set(warnings)),
-                "studio_thread": str(thread.pk)}
+    metadata = {
+        **draft.structured,
+        **brief,
+        "provider": provider,
+        "model": model,
+        "tokens_used": tokens_used,
+        "cost_usd": float(cost_usd) if cost_usd is not None else None,
+        "warnings": sorted(set(warnings)),
+        "studio_thread": str(thread.pk),
+    }
     now = timezone.now()
     with transaction.atomic():
         locked = StudioThread.objects.select_for_update().get(pk=thread.pk)
@@ -124,31 +157,65 @@ def ad_asset_save(*, thread: StudioThread, concept: AdConcept, revise: bool, pro
             current = Deliverable.objects.select_for_update().filter(pk=locked.latest_deliverable_id).first()
         if current is not None:
             if current.status == Deliverable.Status.IN_REVIEW:
-                raise Conflict("The current asset is in review: a manager must approve or reject it before it can "
-                               "be changed. Ask for a new concept instead, or wait for the review.")
+                raise Conflict(
+                    "The current asset is in review: a manager must approve or reject it before it can "
+                    "be changed. Ask for a new concept instead, or wait for the review."
+                )
             version = current.version + 1
             Deliverable.objects.filter(pk=current.pk, version=current.version).update(
-                version=version, status=Deliverable.Status.DRAFT, title=draft.title[:240],
-                metadata={**current.metadata, **metadata}, updated_at=now)
+                version=version,
+                status=Deliverable.Status.DRAFT,
+                title=draft.title[:240],
+                metadata={**current.metadata, **metadata},
+                updated_at=now,
+            )
             revision = Revision.objects.create(
-                deliverable=current, version=version, title=draft.title[:240], content_markdown=draft.content_markdown,
-                structured=draft.structured, provider=provider, model=model, quality=quality,
-                note="Revised in the studio at the marketer's request")
-            AuditEvent.objects.create(deliverable=current, run_id=current.run_id, actor=locked.user, action="amend",
-                                      from_status=current.status, to_status=Deliverable.Status.DRAFT,
-                                      comment="Revised in the studio", revision=version,
-                                      data={"from_version": version - 1, "studio_thread": str(locked.pk)})
+                deliverable=current,
+                version=version,
+                title=draft.title[:240],
+                content_markdown=draft.content_markdown,
+                structured=draft.structured,
+                provider=provider,
+                model=model,
+                quality=quality,
+                note="Revised in the studio at the marketer's request",
+            )
+            AuditEvent.objects.create(
+                deliverable=current,
+                run_id=current.run_id,
+                actor=locked.user,
+                action="amend",
+                from_status=current.status,
+                to_status=Deliverable.Status.DRAFT,
+                comment="Revised in the studio",
+                revision=version,
+                data={"from_version": version - 1, "studio_thread": str(locked.pk)},
+            )
             deliverable, created = current, False
         else:
             run = _studio_run(locked, kit, brief, trace_id, now)
             deliverable = Deliverable.objects.create(
-                run=run, position=run.deliverables.count(), kind="ad_copy", title=draft.title[:240],
-                metadata=metadata, status=Deliverable.Status.DRAFT, version=1,
-                generation_status=Deliverable.Generation.DONE, deliveries=1)
+                run=run,
+                position=run.deliverables.count(),
+                kind="ad_copy",
+                title=draft.title[:240],
+                metadata=metadata,
+                status=Deliverable.Status.DRAFT,
+                version=1,
+                generation_status=Deliverable.Generation.DONE,
+                deliveries=1,
+            )
             revision = Revision.objects.create(
-                deliverable=deliverable, version=1, title=draft.title[:240], content_markdown=draft.content_markdown,
-                structured=draft.structured, provider=provider, model=model, quality=quality,
-                note="New concept from the studio")
+                deliverable=deliverable,
+                version=1,
+                title=draft.title[:240],
+                content_markdown=draft.content_markdown,
+                structured=draft.structured,
+                provider=provider,
+                model=model,
+                quality=quality,
+                note="New concept from the studio",
+            )
             created = True
         locked.brief = brief
         locked.latest_deliverable = deliverable
@@ -157,7 +224,11 @@ def ad_asset_save(*, thread: StudioThread, concept: AdConcept, revise: bool, pro
         locked.save(update_fields=["brief", "latest_deliverable", "title", "run", "updated_at"])
         studio_run_settle(locked.run_id, now)
     thread.brief, thread.latest_deliverable, thread.run_id, thread.title = (
-        locked.brief, deliverable, locked.run_id, locked.title)
+        locked.brief,
+        deliverable,
+        locked.run_id,
+        locked.title,
+    )
     deliverable.refresh_from_db()
     return SavedConcept(deliverable=deliverable, revision=revision, created=created)
 
@@ -174,10 +245,22 @@ def _studio_run(thread: StudioThread, kit: dict, brief: dict, trace_id: str, now
         run.save(update_fields=["input_snapshot", "updated_at"])
         return run
     run = Run.objects.create(
-        module=Module.STUDIO, brand_id=thread.brand_id, requested_by_id=thread.user_id, trace_id=trace_id,
-        status=Run.Status.SUCCESS, dispatched_at=now, started_at=now, finished_at=now,
-        input_snapshot={"module": Module.STUDIO, "brand": kit, "brief": brief, "studio_thread": str(thread.pk),
-                        "start_date": timezone.localdate().isoformat()})
+        module=Module.STUDIO,
+        brand_id=thread.brand_id,
+        requested_by_id=thread.user_id,
+        trace_id=trace_id,
+        status=Run.Status.SUCCESS,
+        dispatched_at=now,
+        started_at=now,
+        finished_at=now,
+        input_snapshot={
+            "module": Module.STUDIO,
+            "brand": kit,
+            "brief": brief,
+            "studio_thread": str(thread.pk),
+            "start_date": timezone.localdate().isoformat(),
+        },
+    )
     thread.run = run
     traces = StudioMessage.objects.filter(thread=thread).exclude(trace_id="").values("trace_id")
     ProviderCall.objects.filter(run__isnull=True, brand_id=thread.brand_id, trace_id__in=traces).update(run=run)
@@ -189,12 +272,14 @@ def studio_run_settle(run_pk: int | None, now) -> None:
     every call of the conversation."""
     if run_pk is None:
         return
-    done = list(Deliverable.objects.filter(run_id=run_pk, generation_status=Deliverable.Generation.DONE)
-                .only("metadata"))
+    done = list(
+        Deliverable.objects.filter(run_id=run_pk, generation_status=Deliverable.Generation.DONE).only("metadata")
+    )
     Run.objects.filter(pk=run_pk).update(finished_at=now, updated_at=now, **run_totals(run_pk, done))
 
 
 # --- images ---------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MadeImage:
@@ -204,25 +289,27 @@ class MadeImage:
     attempts: int
 
 
-def ad_image_generate(*, thread: StudioThread, prompt: str, shape: str, chain: ProviderChain,
-                      trace_id: str) -> MadeImage:
+def ad_image_generate(
+    *, thread: StudioThread, prompt: str, shape: str, chain: ProviderChain, trace_id: str
+) -> MadeImage:
     """Make an image for the thread's current asset and attach it. Up to three attempts with exponential
     backoff; each attempt goes down the provider chain (the offline provider draws a PNG)."""
-    deliverable = Deliverable.objects.filter(pk=thread.latest_deliverable_id).first() \
-        if thread.latest_deliverable_id else None
+    deliverable = (
+        Deliverable.objects.filter(pk=thread.latest_deliverable_id).first() if thread.latest_deliverable_id else None
+    )
     if deliverable is None:
         raise ApplicationError("There is no saved concept yet: images are attached to one, so save a concept first.")
     shape = (shape or "square").strip().lower()
     if shape not in IMAGE_SIZES:
         shape = next((name for name, size in IMAGE_SIZES.items() if size == shape), "")
     if not shape:
-        raise ApplicationError("The shape must be square, portrait or landscape.",
-                               details={"shape": list(IMAGE_SIZES)})
+        raise ApplicationError("The shape must be square, portrait or landscape.", details={"shape": list(IMAGE_SIZES)})
     prompt = " ".join((prompt or "").split()) or (deliverable.metadata.get("image_prompts") or [""])[0]
     if not prompt:
         raise ApplicationError("An image needs a prompt.", details={"prompt": ["This field may not be blank."]})
-    request = ImageRequest(prompt=prompt[:4000], size=IMAGE_SIZES[shape], trace_id=trace_id,
-                           context={"brand_name": thread.brand.name})
+    request = ImageRequest(
+        prompt=prompt[:4000], size=IMAGE_SIZES[shape], trace_id=trace_id, context={"brand_name": thread.brand.name}
+    )
     for attempt in range(1, IMAGE_ATTEMPTS + 1):
         try:
             image = chain.generate_image(request)
@@ -231,15 +318,22 @@ def ad_image_generate(*, thread: StudioThread, prompt: str, shape: str, chain: P
             if all(isinstance(e, UnsupportedOperation) for e in error.errors):
                 raise ApplicationError("No configured provider can make images.") from None
             if attempt == IMAGE_ATTEMPTS:
-                raise ApplicationError(f"The image could not be made after {IMAGE_ATTEMPTS} attempts; try again "
-                                       "in a moment.") from None
+                raise ApplicationError(
+                    f"The image could not be made after {IMAGE_ATTEMPTS} attempts; try again in a moment."
+                ) from None
             delay = IMAGE_BACKOFF_S * 2 ** (attempt - 1)
             logger.info("image attempt failed, retrying", extra={"attempt": attempt, "delay_s": delay})
             backoff_sleep(delay)
     now = timezone.now()
     with transaction.atomic():
-        asset = Asset(brand_id=thread.brand_id, deliverable=deliverable, prompt=prompt, size=image.size,
-                      provider=image.provider, model=image.model)
+        asset = Asset(
+            brand_id=thread.brand_id,
+            deliverable=deliverable,
+            prompt=prompt,
+            size=image.size,
+            provider=image.provider,
+            model=image.model,
+        )
         asset.file.save(f"{asset.id}.png", ContentFile(image.png_bytes), save=False)
         asset.save()
         Deliverable.objects.filter(pk=deliverable.pk).update(updated_at=now)

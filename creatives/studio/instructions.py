@@ -38,13 +38,13 @@ Write finished copy: never placeholders such as [Insert …], TBD or Lorem ipsum
 Use Markdown sparingly (bold labels, short lists). Keep replies short."""
 
 
-def studio_system_prompt(*, brand: Mapping[str, Any], brief: Mapping[str, str],
-                         asset: Mapping[str, Any] | None) -> str:
+def studio_system_prompt(*, brand: Mapping[str, Any], brief: Mapping[str, str], asset: Mapping[str, Any] | None) -> str:
     """The system prompt of one model call: the instructions, the brand kit, and the state the conversation
     has reached (so old messages can leave the window without the assistant forgetting the brief)."""
     parts = [INSTRUCTIONS, "## Brand\n" + brand_instructions(brand)]
-    confirmed = "\n".join(f"- {name}: {brief[name]}" for name in ("product", "style", "tone", "pitch")
-                          if brief.get(name))
+    confirmed = "\n".join(
+        f"- {name}: {brief[name]}" for name in ("product", "style", "tone", "pitch") if brief.get(name)
+    )
     if confirmed:
         parts.append("## Confirmed brief (from earlier in this conversation)\n" + confirmed)
     if asset:

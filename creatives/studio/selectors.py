@@ -25,8 +25,11 @@ def thread_for(user, thread_id) -> StudioThread | None:
 def studio_message_for(user, message_id: int) -> StudioMessage | None:
     if not getattr(user, "is_authenticated", False):
         return None
-    return (StudioMessage.objects.select_related("thread")
-            .filter(pk=message_id, thread__user=user, thread__brand__in=brands_for(user)).first())
+    return (
+        StudioMessage.objects.select_related("thread")
+        .filter(pk=message_id, thread__user=user, thread__brand__in=brands_for(user))
+        .first()
+    )
 
 
 def thread_messages(thread: StudioThread, *, limit: int = PAGE_MESSAGES) -> list[StudioMessage]:
@@ -38,7 +41,9 @@ def thread_assets(thread: StudioThread) -> list[Deliverable]:
     (three queries whatever their number)."""
     if not thread.run_id:
         return []
-    concepts = list(Deliverable.objects.filter(run_id=thread.run_id, kind="ad_copy",
-                                               generation_status=Deliverable.Generation.DONE)
-                    .order_by("-updated_at"))
+    concepts = list(
+        Deliverable.objects.filter(
+            run_id=thread.run_id, kind="ad_copy", generation_status=Deliverable.Generation.DONE
+        ).order_by("-updated_at")
+    )
     return with_current_revision(concepts)

@@ -43,6 +43,7 @@ Role = StudioMessage.Role
 
 # --- threads and messages (web side) ---------------------------------------------------------------------------
 
+
 def thread_create(*, user, brand: Brand) -> StudioThread:
     if not brands_for(user).filter(pk=brand.pk).exists():
         raise ApplicationError("You are not a member of this brand.")
@@ -57,17 +58,19 @@ def message_post(*, thread: StudioThread, user, text: str, trace_id: str) -> tup
     if not text:
         raise ApplicationError("Write a message first.", details={"text": ["This field may not be blank."]})
     if len(text) > MESSAGE_MAX_CHARS:
-        raise ApplicationError(f"The message is too long (at most {MESSAGE_MAX_CHARS} characters).",
-                               details={"text": [f"Ensure this field has no more than {MESSAGE_MAX_CHARS} "
-                                                 "characters."]})
+        raise ApplicationError(
+            f"The message is too long (at most {MESSAGE_MAX_CHARS} characters).",
+            details={"text": [f"Ensure this field has no more than {MESSAGE_MAX_CHARS} characters."]},
+        )
     if thread.user_id != user.pk:
         raise ApplicationError("This conversation is someone else's.")
     with transaction.atomic():
         locked = StudioThread.objects.select_for_update().get(pk=thread.pk)
         _refuse_while_answering(locked)
         question = StudioMessage.objects.create(thread=locked, role=Role.USER, content=text, trace_id=trace_id)
-        reply = StudioMessage.objects.create(thread=locked, role=Role.ASSISTANT, status=Status.PENDING,
-                                             trace_id=trace_id)
+        reply = StudioMessage.objects.create(
+            thread=locked, role=Role.ASSISTANT, status=Status.PENDING, trace_id=trace_id
+        )
         locked.save(update_fields=["updated_at"])
         transaction.on_commit(lambda: reply_dispatch(message_id=reply.pk))
     return question, reply
@@ -82,7 +85,8 @@ def message_retry(*, message: StudioMessage, user) -> StudioMessage:
         raise Conflict("Only the latest reply can be retried.")
     with transaction.atomic():
         retried = StudioMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(
-            status=Status.PENDING, error=None, deliveries=0, updated_at=timezone.now())
+            status=Status.PENDING, error=None, deliveries=0, updated_at=timezone.now()
+        )
         if not retried:
             raise Conflict("Only a failed reply can be retried.", details={"status": message.status})
         transaction.on_commit(lambda: _redispatch(message.pk))
@@ -100,8 +104,12 @@ def _refuse_while_answering(thread: StudioThread) -> None:
     in_flight = StudioMessage.objects.filter(thread=thread, role=Role.ASSISTANT, status__in=StudioMessage.IN_FLIGHT)
     # A reply nobody has touched for this long lost its worker: end it so the conversation can go on.
     for stale in in_flight.filter(updated_at__lt=stuck_before):
-        _end_failed(stale.pk, stale.attempt, ErrorType.INTERNAL_ERROR,
-                    "The reply took too long and was abandoned. Retry to ask again.")
+        _end_failed(
+            stale.pk,
+            stale.attempt,
+            ErrorType.INTERNAL_ERROR,
+            "The reply took too long and was abandoned. Retry to ask again.",
+        )
     if in_flight.filter(updated_at__gte=stuck_before).exists():
         raise Conflict("The assistant is still answering: wait for the reply (or retry it if it failed).")
 
@@ -115,17 +123,23 @@ def reply_dispatch(*, message_id: int) -> bool:
     try:
         studio_reply.apply_async(args=[message_id], retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)
     except (OperationalError, ConnectionError, OSError) as error:
-        logger.error("broker unavailable, studio reply not queued",
-                     extra={"message_id": message_id, "error": str(error)[:200]})
+        logger.error(
+            "broker unavailable, studio reply not queued", extra={"message_id": message_id, "error": str(error)[:200]}
+        )
         message = StudioMessage.objects.filter(pk=message_id).first()
         if message is not None:
-            _end_failed(message_id, message.attempt, ErrorType.QUEUE_UNAVAILABLE,
-                        "The queue is unavailable right now, so the assistant could not start. Retry in a moment.")
+            _end_failed(
+                message_id,
+                message.attempt,
+                ErrorType.QUEUE_UNAVAILABLE,
+                "The queue is unavailable right now, so the assistant could not start. Retry in a moment.",
+            )
         return False
     return True
 
 
 # --- the reply (worker side) -----------------------------------------------------------------------------------
+
 
 def reply_generate(*, message_id: int) -> None:
     """The task body: write one reply, streaming it, running tools, saving the result. Idempotent: a reply is
@@ -139,23 +153,37 @@ def reply_generate(*, message_id: int) -> None:
         if message.attempt > 1:  # a redelivery or a retry: the browser may hold text this attempt will not repeat
             publisher.reset(message.content)
         if message.deliveries > settings.AICMO_MAX_TASK_DELIVERIES:
-            _fail(message, list(message.steps), list(message.actions), ErrorType.INTERNAL_ERROR,
-                  f"Gave up after {message.deliveries - 1} attempts: the worker stopped each time. Retry to ask "
-                  "again.", publisher)
+            _fail(
+                message,
+                list(message.steps),
+                list(message.actions),
+                ErrorType.INTERNAL_ERROR,
+                f"Gave up after {message.deliveries - 1} attempts: the worker stopped each time. Retry to ask again.",
+                publisher,
+            )
             return
         _reply_loop(message, publisher)
     except Exception as error:  # a bug must end the reply visibly, not loop the task
         logger.exception("studio reply crashed", extra={"message_id": message_id})
-        _fail(message, list(message.steps), list(message.actions), ErrorType.INTERNAL_ERROR,
-              f"Internal error ({type(error).__name__}). Retry to ask again.", publisher)
+        _fail(
+            message,
+            list(message.steps),
+            list(message.actions),
+            ErrorType.INTERNAL_ERROR,
+            f"Internal error ({type(error).__name__}). Retry to ask again.",
+            publisher,
+        )
     finally:
         trace_id_var.reset(token)
 
 
 def _claim(message_id: int) -> StudioMessage | None:
     with transaction.atomic():
-        message = (StudioMessage.objects.select_for_update()
-                   .filter(pk=message_id, role=Role.ASSISTANT, status__in=StudioMessage.IN_FLIGHT).first())
+        message = (
+            StudioMessage.objects.select_for_update()
+            .filter(pk=message_id, role=Role.ASSISTANT, status__in=StudioMessage.IN_FLIGHT)
+            .first()
+        )
         if message is None:
             return None
         message.status = Status.STREAMING
@@ -186,16 +214,38 @@ def _reply_loop(message: StudioMessage, publisher: ReplyPublisher) -> None:
                 if event.completion is not None:
                     completion = event.completion
         except AllProvidersFailed as error:
-            _fail(message, steps, actions, error.error_type, "No provider could answer right now. Retry in a "
-                  "moment.", publisher, completions)
+            _fail(
+                message,
+                steps,
+                actions,
+                error.error_type,
+                "No provider could answer right now. Retry in a moment.",
+                publisher,
+                completions,
+            )
             return
         except ProviderError as error:  # mid-stream: the partial text of this round is discarded
-            _fail(message, steps, actions, error.error_type, f"The answer from {error.provider} was interrupted, "
-                  "so its partial text was discarded. Retry to ask again.", publisher, completions)
+            _fail(
+                message,
+                steps,
+                actions,
+                error.error_type,
+                f"The answer from {error.provider} was interrupted, "
+                "so its partial text was discarded. Retry to ask again.",
+                publisher,
+                completions,
+            )
             return
         if completion is None:
-            _fail(message, steps, actions, ErrorType.PROVIDER_ERROR, "The answer ended before it was complete. "
-                  "Retry to ask again.", publisher, completions)
+            _fail(
+                message,
+                steps,
+                actions,
+                ErrorType.PROVIDER_ERROR,
+                "The answer ended before it was complete. Retry to ask again.",
+                publisher,
+                completions,
+            )
             return
         completions.append(completion)
         last_round = round_number == MAX_ROUNDS - 1
@@ -206,9 +256,11 @@ def _reply_loop(message: StudioMessage, publisher: ReplyPublisher) -> None:
                 publisher.token(("\n\n" if completion.text or steps_text(steps) else "") + STOPPED_NOTE)
             steps.append({"text": text, "tool_calls": [], "results": []})
             break
-        step: dict[str, Any] = {"text": completion.text, "results": [],
-                                "tool_calls": [{"id": c.id, "name": c.name, "arguments": dict(c.arguments)}
-                                               for c in completion.tool_calls]}
+        step: dict[str, Any] = {
+            "text": completion.text,
+            "results": [],
+            "tool_calls": [{"id": c.id, "name": c.name, "arguments": dict(c.arguments)} for c in completion.tool_calls],
+        }
         context = ToolContext(thread=thread, chain=chain, trace_id=message.trace_id, completion=completion)
         for call in completion.tool_calls:
             outcome = tool_run(context=context, call=call)
@@ -228,7 +280,8 @@ def steps_text(steps: list[dict[str, Any]]) -> str:
 
 def _save_progress(message: StudioMessage, steps: list, actions: list) -> None:
     StudioMessage.objects.filter(pk=message.pk, attempt=message.attempt).update(
-        steps=steps, actions=actions, content=steps_text(steps), updated_at=timezone.now())
+        steps=steps, actions=actions, content=steps_text(steps), updated_at=timezone.now()
+    )
 
 
 def _usage(message: StudioMessage, completions: list[Completion]) -> dict[str, Any]:
@@ -236,16 +289,27 @@ def _usage(message: StudioMessage, completions: list[Completion]) -> dict[str, A
     costs = [c.cost_usd for c in completions]
     cost = None if any(c is None for c in costs) else (message.cost_usd or Decimal("0")) + sum(costs, Decimal("0"))
     last = completions[-1] if completions else None
-    return {"tokens_used": tokens, "cost_usd": cost, "provider": last.provider if last else message.provider,
-            "model": last.model if last else message.model}
+    return {
+        "tokens_used": tokens,
+        "cost_usd": cost,
+        "provider": last.provider if last else message.provider,
+        "model": last.model if last else message.model,
+    }
 
 
-def _finish(message: StudioMessage, steps: list, actions: list, completions: list[Completion],
-            publisher: ReplyPublisher) -> None:
+def _finish(
+    message: StudioMessage, steps: list, actions: list, completions: list[Completion], publisher: ReplyPublisher
+) -> None:
     with transaction.atomic():
         saved = StudioMessage.objects.filter(pk=message.pk, status=Status.STREAMING, attempt=message.attempt).update(
-            status=Status.COMPLETE, content=steps_text(steps), steps=steps, actions=actions, error=None,
-            updated_at=timezone.now(), **_usage(message, completions))
+            status=Status.COMPLETE,
+            content=steps_text(steps),
+            steps=steps,
+            actions=actions,
+            error=None,
+            updated_at=timezone.now(),
+            **_usage(message, completions),
+        )
         StudioThread.objects.filter(pk=message.thread_id).update(updated_at=timezone.now())
         studio_run_settle(message.thread.run_id, timezone.now())  # this reply's calls count for the run
     if saved:  # else a later attempt holds the reply and will announce its own end
@@ -253,21 +317,47 @@ def _finish(message: StudioMessage, steps: list, actions: list, completions: lis
         publisher.close(message)
 
 
-def _fail(message: StudioMessage, steps: list, actions: list, error_type: str, text: str,
-          publisher: ReplyPublisher, completions: list[Completion] | None = None) -> None:
+def _fail(
+    message: StudioMessage,
+    steps: list,
+    actions: list,
+    error_type: str,
+    text: str,
+    publisher: ReplyPublisher,
+    completions: list[Completion] | None = None,
+) -> None:
     logger.warning("studio reply failed", extra={"message_id": message.pk, "error_type": error_type})
-    saved = _end_failed(message.pk, message.attempt, error_type, text, steps=steps, actions=actions,
-                        usage=_usage(message, completions or []))
+    saved = _end_failed(
+        message.pk,
+        message.attempt,
+        error_type,
+        text,
+        steps=steps,
+        actions=actions,
+        usage=_usage(message, completions or []),
+    )
     studio_run_settle(message.thread.run_id, timezone.now())
     if saved:
         message.refresh_from_db()
         publisher.close(message)
 
 
-def _end_failed(message_id: int, attempt: int, error_type: str, text: str, *, steps: list | None = None,
-                actions: list | None = None, usage: dict | None = None) -> bool:
-    fields: dict[str, Any] = {"status": Status.FAILED, "error": {"type": error_type, "message": text},
-                              "updated_at": timezone.now(), **(usage or {})}
+def _end_failed(
+    message_id: int,
+    attempt: int,
+    error_type: str,
+    text: str,
+    *,
+    steps: list | None = None,
+    actions: list | None = None,
+    usage: dict | None = None,
+) -> bool:
+    fields: dict[str, Any] = {
+        "status": Status.FAILED,
+        "error": {"type": error_type, "message": text},
+        "updated_at": timezone.now(),
+        **(usage or {}),
+    }
     if steps is not None:
         fields.update(steps=steps, content=steps_text(steps))
     if actions is not None:
@@ -277,6 +367,7 @@ def _end_failed(message_id: int, attempt: int, error_type: str, text: str, *, st
 
 
 # --- what the model is sent --------------------------------------------------------------------------------------
+
 
 def _request(thread: StudioThread, message: StudioMessage, steps: list[dict[str, Any]]) -> CompletionRequest:
     kit = thread.brand.kit()
@@ -297,9 +388,11 @@ def history_messages(thread: StudioThread, *, before: StudioMessage) -> list[Mes
     """The last `AICMO_STUDIO_HISTORY_MESSAGES` messages before `before`, as the model sees them: a reply brings
     its tool calls and their results along (a call is never separated from its result), and the window starts
     with a marketer's message. Older context lives in the confirmed brief of the system prompt."""
-    rows = list(StudioMessage.objects.filter(thread=thread, pk__lt=before.pk)
-                .exclude(role=Role.ASSISTANT, status__in=StudioMessage.IN_FLIGHT)
-                .order_by("-pk")[:settings.AICMO_STUDIO_HISTORY_MESSAGES])[::-1]
+    rows = list(
+        StudioMessage.objects.filter(thread=thread, pk__lt=before.pk)
+        .exclude(role=Role.ASSISTANT, status__in=StudioMessage.IN_FLIGHT)
+        .order_by("-pk")[: settings.AICMO_STUDIO_HISTORY_MESSAGES]
+    )[::-1]
     while rows and rows[0].role != Role.USER:
         rows.pop(0)
     messages: list[Message] = []
@@ -334,18 +427,34 @@ def _current_asset(thread: StudioThread) -> tuple[dict[str, Any] | None, int]:
         return None, concepts
     revision = Revision.objects.filter(deliverable=deliverable, version=deliverable.version).first()
     fields = revision.structured if revision is not None else {}
-    return {"id": str(deliverable.pk), "version": deliverable.version, "status": deliverable.status,
-            **{name: fields.get(name) for name in ("headline", "primary_text", "call_to_action", "image_prompts")}}, \
-        concepts
+    return {
+        "id": str(deliverable.pk),
+        "version": deliverable.version,
+        "status": deliverable.status,
+        **{name: fields.get(name) for name in ("headline", "primary_text", "call_to_action", "image_prompts")},
+    }, concepts
 
 
 def _recorder(thread: StudioThread, message: StudioMessage):
     """Every call of the reply becomes a ProviderCall row, attached to the thread's run and current asset (read
     at call time: the first concept creates the run mid-reply)."""
+
     def record(call: CallRecord) -> None:
         ProviderCall.objects.create(
-            run_id=thread.run_id, deliverable_id=thread.latest_deliverable_id, brand_id=thread.brand_id,
-            provider=call.provider, model=call.model, use_case=call.use_case, latency_ms=call.latency_ms,
-            tokens_in=call.tokens_in, tokens_out=call.tokens_out, cost_usd=call.cost_usd, outcome=call.outcome,
-            error_type=call.error_type, error_message=call.error_message, trace_id=call.trace_id or message.trace_id)
+            run_id=thread.run_id,
+            deliverable_id=thread.latest_deliverable_id,
+            brand_id=thread.brand_id,
+            provider=call.provider,
+            model=call.model,
+            use_case=call.use_case,
+            latency_ms=call.latency_ms,
+            tokens_in=call.tokens_in,
+            tokens_out=call.tokens_out,
+            cost_usd=call.cost_usd,
+            outcome=call.outcome,
+            error_type=call.error_type,
+            error_message=call.error_message,
+            trace_id=call.trace_id or message.trace_id,
+        )
+
     return record

@@ -68,9 +68,14 @@ def redis_client() -> redis.Redis:
 
 def final_payload(message: StudioMessage) -> tuple[str, dict[str, Any]]:
     """The `done` or `failed` event of a finished reply, from its saved row."""
-    data: dict[str, Any] = {"id": message.pk, "status": message.status, "content": message.content,
-                            "html": str(render_markdown(message.content)), "actions": list(message.actions),
-                            "error": message.error}
+    data: dict[str, Any] = {
+        "id": message.pk,
+        "status": message.status,
+        "content": message.content,
+        "html": str(render_markdown(message.content)),
+        "actions": list(message.actions),
+        "error": message.error,
+    }
     if message.status == StudioMessage.Status.FAILED:
         data["retry_url"] = reverse("studio-message-retry", args=[message.pk])
     return ("done" if message.status == StudioMessage.Status.COMPLETE else "failed"), data
@@ -83,6 +88,7 @@ def frame(event: str, data: Any, event_id: str | None = None) -> str:
 
 
 # --- the worker's side ------------------------------------------------------------------------------------------
+
 
 class ReplyPublisher(Protocol):
     def reset(self, content: str) -> None: ...  # a new attempt: the text so far is exactly `content`
@@ -114,8 +120,10 @@ class RedisReplyPublisher:
             pipe.execute()
         except redis.RedisError as error:
             self.broken = True
-            logger.warning("studio stream unavailable, the reply continues unstreamed",
-                           extra={"key": self.key, "error": type(error).__name__})
+            logger.warning(
+                "studio stream unavailable, the reply continues unstreamed",
+                extra={"key": self.key, "error": type(error).__name__},
+            )
 
     def reset(self, content: str) -> None:
         self._add("reset", {"content": content})
@@ -140,7 +148,8 @@ class DatabaseReplyPublisher:
     def _flush(self) -> None:
         if self.buffer:
             StudioMessage.objects.filter(pk=self.pk).update(
-                content=Concat(F("content"), Value("".join(self.buffer)), output_field=TextField()))
+                content=Concat(F("content"), Value("".join(self.buffer)), output_field=TextField())
+            )
             self.buffer.clear()
         self.flushed_at = time.monotonic()
 
@@ -173,6 +182,7 @@ def stream_discard(message_id: int) -> None:
 
 # --- the web side -----------------------------------------------------------------------------------------------
 
+
 def reply_events(*, message_id: int, last_event_id: str = "") -> Iterator[str]:
     """The SSE body for one reply: from just after `last_event_id` to its `done` or `failed` event."""
     yield f"retry: {RECONNECT_MS}\n\n"
@@ -181,8 +191,10 @@ def reply_events(*, message_id: int, last_event_id: str = "") -> Iterator[str]:
             yield from _redis_events(message_id, last_event_id)
             return
         except redis.RedisError as error:
-            logger.warning("studio stream unreadable, waiting for the saved reply",
-                           extra={"message_id": message_id, "error": type(error).__name__})
+            logger.warning(
+                "studio stream unreadable, waiting for the saved reply",
+                extra={"message_id": message_id, "error": type(error).__name__},
+            )
         yield from _saved_reply_events(message_id)
     else:
         yield from _database_events(message_id, last_event_id)

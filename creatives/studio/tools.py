@@ -25,9 +25,11 @@ THEMES = ("light", "dark")
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         name="save_ad_asset",
-        description=("Save a finished ad concept to the marketer's assets (as a draft for review). Call it right after "
-                     "presenting a concept. revise=true saves a new version of the asset saved last in this "
-                     "conversation (the marketer asked to change it); revise=false saves a new concept."),
+        description=(
+            "Save a finished ad concept to the marketer's assets (as a draft for review). Call it right after "
+            "presenting a concept. revise=true saves a new version of the asset saved last in this "
+            "conversation (the marketer asked to change it); revise=false saves a new concept."
+        ),
         parameters={
             "type": "object",
             "properties": {
@@ -38,18 +40,27 @@ TOOLS: tuple[ToolSpec, ...] = (
                 "headline": {"type": "string", "description": "The headline, at most 120 characters."},
                 "primary_text": {"type": "string", "description": "The body copy: 45 to 80 words."},
                 "call_to_action": {"type": "string", "description": "A few words, e.g. 'Shop now'."},
-                "image_prompts": {"type": "array", "items": {"type": "string"}, "minItems": 3, "maxItems": 6,
-                                  "description": "At least 3 detailed prompts: subject, setting, light, style."},
-                "revise": {"type": "boolean", "description": "true: new version of the current asset; "
-                                                             "false: a new concept."},
+                "image_prompts": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "minItems": 3,
+                    "maxItems": 6,
+                    "description": "At least 3 detailed prompts: subject, setting, light, style.",
+                },
+                "revise": {
+                    "type": "boolean",
+                    "description": "true: new version of the current asset; false: a new concept.",
+                },
             },
             "required": ["product", "headline", "primary_text", "call_to_action", "image_prompts", "revise"],
         },
     ),
     ToolSpec(
         name="generate_ad_image",
-        description=("Make an image for the asset saved last in this conversation and attach it. Only when the "
-                     "marketer asks for an image."),
+        description=(
+            "Make an image for the asset saved last in this conversation and attach it. Only when the "
+            "marketer asks for an image."
+        ),
         parameters={
             "type": "object",
             "properties": {
@@ -100,8 +111,7 @@ def tool_run(*, context: ToolContext, call: ToolCall) -> ToolOutcome:
     try:
         return handler(context, call.arguments)
     except ApplicationError as error:
-        return ToolOutcome({"error": error.message, **({"details": error.details} if error.details else {})},
-                           ok=False)
+        return ToolOutcome({"error": error.message, **({"details": error.details} if error.details else {})}, ok=False)
     except Exception:  # a bug in a tool must not lose the reply: the model hears of it and the log has it
         logger.exception("studio tool crashed", extra={"tool": call.name, "trace_id": context.trace_id})
         return ToolOutcome({"error": "Internal error while running the tool."}, ok=False)
@@ -110,32 +120,64 @@ def tool_run(*, context: ToolContext, call: ToolCall) -> ToolOutcome:
 def _save_ad_asset(context: ToolContext, arguments: Mapping[str, Any]) -> ToolOutcome:
     concept = ad_concept_from(arguments)
     completion = context.completion
-    saved = ad_asset_save(thread=context.thread, concept=concept, revise=bool(arguments.get("revise")),
-                          provider=completion.provider, model=completion.model, trace_id=context.trace_id,
-                          tokens_used=completion.usage.total, cost_usd=completion.cost_usd,
-                          warnings=completion.warnings)
+    saved = ad_asset_save(
+        thread=context.thread,
+        concept=concept,
+        revise=bool(arguments.get("revise")),
+        provider=completion.provider,
+        model=completion.model,
+        trace_id=context.trace_id,
+        tokens_used=completion.usage.total,
+        cost_usd=completion.cost_usd,
+        warnings=completion.warnings,
+    )
     deliverable, revision = saved.deliverable, saved.revision
     quality = revision.quality or {}
     result = {
-        "status": "saved", "asset_id": str(deliverable.pk), "version": revision.version, "created": saved.created,
+        "status": "saved",
+        "asset_id": str(deliverable.pk),
+        "version": revision.version,
+        "created": saved.created,
         "headline": concept.headline,
         "quality_warnings": [issue["message"] for issue in quality.get("warnings", [])],
         "blocking_issues": [issue["message"] for issue in quality.get("blocking", [])],
     }
-    action = {"type": "asset", "deliverable_id": str(deliverable.pk), "headline": concept.headline,
-              "version": revision.version, "created": saved.created, "url": f"/deliverables/{deliverable.pk}/"}
+    action = {
+        "type": "asset",
+        "deliverable_id": str(deliverable.pk),
+        "headline": concept.headline,
+        "version": revision.version,
+        "created": saved.created,
+        "url": f"/deliverables/{deliverable.pk}/",
+    }
     return ToolOutcome(result, action)
 
 
 def _generate_ad_image(context: ToolContext, arguments: Mapping[str, Any]) -> ToolOutcome:
-    made = ad_image_generate(thread=context.thread, prompt=str(arguments.get("prompt") or ""),
-                             shape=str(arguments.get("shape") or "square"), chain=context.chain,
-                             trace_id=context.trace_id)
+    made = ad_image_generate(
+        thread=context.thread,
+        prompt=str(arguments.get("prompt") or ""),
+        shape=str(arguments.get("shape") or "square"),
+        chain=context.chain,
+        trace_id=context.trace_id,
+    )
     asset = made.asset
-    result = {"status": "created", "image_url": asset.url, "shape": made.shape, "size": asset.size,
-              "asset_id": str(made.deliverable.pk), "headline": made.deliverable.title}
-    action = {"type": "image", "deliverable_id": str(made.deliverable.pk), "url": asset.url, "shape": made.shape,
-              "size": asset.size, "prompt": asset.prompt}
+    result = {
+        "status": "created",
+        "image_url": asset.url,
+        "shape": made.shape,
+        "size": asset.size,
+        "asset_id": str(made.deliverable.pk),
+        "headline": made.deliverable.title,
+    }
+    action = {
+        "type": "image",
+        "deliverable_id": str(made.deliverable.pk),
+        "url": asset.url,
+        "shape": made.shape,
+        "size": asset.size,
+        "prompt": asset.prompt,
+    }
     return ToolOutcome(result, action)
 
 

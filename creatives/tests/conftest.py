@@ -29,13 +29,19 @@ def replies_inline(monkeypatch):
 @pytest.fixture
 def say(replies_inline, django_capture_on_commit_callbacks) -> Callable[..., StudioMessage]:
     """`say(thread, "hi")` posts a marketer's message, runs the reply, and returns it as saved."""
+
     def post(thread: StudioThread, text: str, *, trace_id: str = "") -> StudioMessage:
         with django_capture_on_commit_callbacks(execute=True):
-            _, reply = message_post(thread=thread, user=thread.user, text=text,
-                                    trace_id=trace_id or f"trace-{StudioMessage.objects.count() + 1}")
+            _, reply = message_post(
+                thread=thread,
+                user=thread.user,
+                text=text,
+                trace_id=trace_id or f"trace-{StudioMessage.objects.count() + 1}",
+            )
         reply.refresh_from_db()
         thread.refresh_from_db()
         return reply
+
     return post
 
 

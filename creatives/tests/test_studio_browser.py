@@ -75,8 +75,9 @@ def ask(page, text: str):
     return reply
 
 
-def test_a_studio_conversation_streams_and_ends_with_a_saved_asset(browser, live_server, marketer, brand,
-                                                                   replies_in_threads):
+def test_a_studio_conversation_streams_and_ends_with_a_saved_asset(
+    browser, live_server, marketer, brand, replies_in_threads
+):
     from playwright.sync_api import expect
 
     from aicmo.core.models import UserPreference
@@ -103,8 +104,7 @@ def test_a_studio_conversation_streams_and_ends_with_a_saved_asset(browser, live
 
     # --- the assistant asks one question at a time, and declines what is not marketing ------------------------
     expect(ask(page, "hi")).to_contain_text("What would you like to promote?")
-    expect(ask(page, "What will the weather be tomorrow?")).to_contain_text(
-        "Sorry, I can only help with marketing")
+    expect(ask(page, "What will the weather be tomorrow?")).to_contain_text("Sorry, I can only help with marketing")
     shot(page, "02-declined")
     expect(ask(page, "Our cold brew concentrate")).to_contain_text("What visual style")
     expect(ask(page, "bold and bright")).to_contain_text("Which tone of voice")
@@ -151,7 +151,8 @@ def test_a_studio_conversation_streams_and_ends_with_a_saved_asset(browser, live
     listed = page.evaluate("fetch('/api/v1/assets').then(r => r.json())")
     deliverable = Deliverable.objects.get()
     assert [(a["id"], a["headline"], a["images"], a["status"]) for a in listed["results"]] == [
-        (str(deliverable.pk), HEADLINE, [image.url], "draft")]
+        (str(deliverable.pk), HEADLINE, [image.url], "draft")
+    ]
     page.reload()
     expect(page.locator(".studio-message-assistant")).to_have_count(9)
     expect(page.locator("[data-assets] .studio-asset-headline")).to_have_text(HEADLINE)

@@ -41,6 +41,7 @@ def finish(message: StudioMessage, content: str, actions=()) -> None:
 
 # --- the database transport (no Redis) ------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_database_transport_sends_each_chunk_as_it_is_written(marketer_client, streaming_reply, settings):
     settings.REDIS_URL = ""
@@ -62,9 +63,20 @@ def test_database_transport_sends_each_chunk_as_it_is_written(marketer_client, s
     assert next(frames) == sse("1:11:1", "tool", {"type": "theme", "theme": "dark"})
     finish(streaming_reply, "Hello world", [{"type": "theme", "theme": "dark"}])
     done = next(frames)
-    assert parse(done) == [("1:11:1", "done", {
-        "id": streaming_reply.pk, "status": "complete", "content": "Hello world", "html": "<p>Hello world</p>\n",
-        "actions": [{"type": "theme", "theme": "dark"}], "error": None})]
+    assert parse(done) == [
+        (
+            "1:11:1",
+            "done",
+            {
+                "id": streaming_reply.pk,
+                "status": "complete",
+                "content": "Hello world",
+                "html": "<p>Hello world</p>\n",
+                "actions": [{"type": "theme", "theme": "dark"}],
+                "error": None,
+            },
+        )
+    ]
     assert list(frames) == []  # the response ends with the reply
 
 
@@ -79,9 +91,17 @@ def test_database_transport_resumes_after_last_event_id(marketer_client, streami
     assert next(frames) == RETRY
     assert next(frames) == sse("1:11:0", "token", {"text": "world"})  # exactly what the browser missed
     finish(streaming_reply, "Hello world!")
-    assert parse(next(frames))[0][1:] == ("done", {"id": streaming_reply.pk, "status": "complete",
-                                                   "content": "Hello world!", "html": "<p>Hello world!</p>\n",
-                                                   "actions": [], "error": None})
+    assert parse(next(frames))[0][1:] == (
+        "done",
+        {
+            "id": streaming_reply.pk,
+            "status": "complete",
+            "content": "Hello world!",
+            "html": "<p>Hello world!</p>\n",
+            "actions": [],
+            "error": None,
+        },
+    )
 
 
 @pytest.mark.django_db
@@ -100,14 +120,26 @@ def test_database_transport_resets_when_a_new_attempt_started(marketer_client, s
 def test_a_finished_reply_is_sent_whole_and_a_failed_one_with_its_retry(marketer_client, streaming_reply, settings):
     settings.REDIS_URL = ""
     StudioMessage.objects.filter(pk=streaming_reply.pk).update(
-        status="failed", error={"type": "PROVIDER_ERROR", "message": "No provider could answer right now."})
+        status="failed", error={"type": "PROVIDER_ERROR", "message": "No provider could answer right now."}
+    )
 
     body = b"".join(marketer_client.get(f"/studio/messages/{streaming_reply.pk}/stream").streaming_content)
 
-    assert parse(body) == [("1:0:0", "failed", {
-        "id": streaming_reply.pk, "status": "failed", "content": "", "html": "", "actions": [],
-        "error": {"type": "PROVIDER_ERROR", "message": "No provider could answer right now."},
-        "retry_url": f"/studio/messages/{streaming_reply.pk}/retry"})]
+    assert parse(body) == [
+        (
+            "1:0:0",
+            "failed",
+            {
+                "id": streaming_reply.pk,
+                "status": "failed",
+                "content": "",
+                "html": "",
+                "actions": [],
+                "error": {"type": "PROVIDER_ERROR", "message": "No provider could answer right now."},
+                "retry_url": f"/studio/messages/{streaming_reply.pk}/retry",
+            },
+        )
+    ]
 
 
 @pytest.mark.django_db
@@ -121,6 +153,7 @@ def test_only_the_author_can_read_a_reply_stream(client, outsider, manager, stre
 
 # --- Redis Streams --------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def redis_streams(settings):
     settings.REDIS_URL = settings.TEST_REDIS_URL
@@ -133,7 +166,8 @@ def redis_streams(settings):
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)  # dropping a connection ends the request, which closes the DB connection
 def test_redis_transport_streams_entries_and_resumes_exactly_after_last_event_id(
-        marketer_client, streaming_reply, redis_streams):
+    marketer_client, streaming_reply, redis_streams
+):
     publisher = RedisReplyPublisher(streaming_reply.pk)
     key = stream_key(streaming_reply.pk)
     publisher.token("Hello ")
@@ -159,25 +193,41 @@ def test_redis_transport_streams_entries_and_resumes_exactly_after_last_event_id
     streaming_reply.refresh_from_db()
     publisher.close(streaming_reply)
     done_id = redis_streams.xrange(key)[2][0].decode()
-    assert parse(next(frames)) == [(done_id, "done", {"id": streaming_reply.pk, "status": "complete",
-                                                      "content": "Hello world", "html": "<p>Hello world</p>\n",
-                                                      "actions": [], "error": None})]
+    assert parse(next(frames)) == [
+        (
+            done_id,
+            "done",
+            {
+                "id": streaming_reply.pk,
+                "status": "complete",
+                "content": "Hello world",
+                "html": "<p>Hello world</p>\n",
+                "actions": [],
+                "error": None,
+            },
+        )
+    ]
     assert list(frames) == []
 
 
 @pytest.mark.integration
 @pytest.mark.django_db
 def test_redis_transport_falls_back_to_the_saved_reply_when_the_stream_is_gone(
-        marketer_client, streaming_reply, redis_streams):
+    marketer_client, streaming_reply, redis_streams
+):
     finish(streaming_reply, "Saved while nobody watched")  # e.g. the stream expired, or Redis lost it
 
-    body = b"".join(marketer_client.get(f"/studio/messages/{streaming_reply.pk}/stream",
-                                        HTTP_LAST_EVENT_ID="1700000000000-0").streaming_content)
+    body = b"".join(
+        marketer_client.get(
+            f"/studio/messages/{streaming_reply.pk}/stream", HTTP_LAST_EVENT_ID="1700000000000-0"
+        ).streaming_content
+    )
 
     assert [(e, d["content"]) for _, e, d in parse(body)] == [("done", "Saved while nobody watched")]
 
 
 # --- end to end through a real worker -----------------------------------------------------------------------------
+
 
 def converse_through_worker(client: Client, thread: StudioThread) -> tuple[StudioMessage, list, list]:
     """Post "hi", read a few events of the reply, drop the connection, reconnect with Last-Event-ID."""
@@ -199,8 +249,9 @@ def converse_through_worker(client: Client, thread: StudioThread) -> tuple[Studi
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("transport", ["redis", "database"])
-def test_a_reply_streams_from_a_real_worker_and_a_reconnect_loses_nothing(transport, marketer, brand, tmp_path,
-                                                                          settings):
+def test_a_reply_streams_from_a_real_worker_and_a_reconnect_loses_nothing(
+    transport, marketer, brand, tmp_path, settings
+):
     from aicmo.llm.fake_server import FakeLLMServer
     from aicmo.testing.processes import celery_worker, flush_redis
 
@@ -209,8 +260,13 @@ def test_a_reply_streams_from_a_real_worker_and_a_reconnect_loses_nothing(transp
     # The worker talks to OpenAI (the fake, answering word by word every 50 ms) so the reply is still being
     # written when the page connects.
     with FakeLLMServer(chunk_delay_s=0.05) as fake:
-        worker = celery_worker(tmp_path / "worker.log", concurrency=1, REDIS_URL=settings.REDIS_URL,
-                               OPENAI_API_KEY="sk-test-worker", OPENAI_BASE_URL=fake.openai_base_url)
+        worker = celery_worker(
+            tmp_path / "worker.log",
+            concurrency=1,
+            REDIS_URL=settings.REDIS_URL,
+            OPENAI_API_KEY="sk-test-worker",
+            OPENAI_BASE_URL=fake.openai_base_url,
+        )
         worker.start(ready_text="ready.")
         try:
             thread = StudioThread.objects.create(user=marketer, brand=brand, title="New conversation")

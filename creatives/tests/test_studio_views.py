@@ -23,8 +23,10 @@ def test_the_studio_page_shows_the_latest_thread_with_its_messages_and_assets(ma
     page = response.content.decode()
     assert response.context["thread"] == thread
     assert [m.content for m in response.context["messages"]][:2] == [
-        "hi", "Hi! I'm your ad-concept assistant for Acme Coffee Roasters. What would you like to promote? Tell me "
-              "about the product or service."]
+        "hi",
+        "Hi! I'm your ad-concept assistant for Acme Coffee Roasters. What would you like to promote? Tell me "
+        "about the product or service.",
+    ]
     [asset] = response.context["assets"]
     assert asset == Deliverable.objects.get()
     assert f'href="/deliverables/{asset.pk}/">Cold brew: fast</a>' in page
@@ -50,8 +52,9 @@ def test_new_conversation_for_a_brand_of_the_user(marketer_client, marketer, bra
     assert StudioThread.objects.count() == 1
 
 
-def test_posting_a_message_answers_the_reply_to_stream(marketer_client, thread, replies_inline,
-                                                       django_capture_on_commit_callbacks):
+def test_posting_a_message_answers_the_reply_to_stream(
+    marketer_client, thread, replies_inline, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = fetch_post(marketer_client, f"/studio/{thread.pk}/messages", {"text": "  hi  "})
 
@@ -59,8 +62,13 @@ def test_posting_a_message_answers_the_reply_to_stream(marketer_client, thread, 
     question, reply = StudioMessage.objects.order_by("pk")
     assert response.json() == {
         "question": {"id": question.pk, "content": "hi"},
-        "reply": {"id": reply.pk, "status": "pending", "stream_url": f"/studio/messages/{reply.pk}/stream",
-                  "retry_url": f"/studio/messages/{reply.pk}/retry"}}
+        "reply": {
+            "id": reply.pk,
+            "status": "pending",
+            "stream_url": f"/studio/messages/{reply.pk}/stream",
+            "retry_url": f"/studio/messages/{reply.pk}/retry",
+        },
+    }
     reply.refresh_from_db()
     assert reply.status == "complete"  # the task ran after the commit
 
@@ -68,15 +76,17 @@ def test_posting_a_message_answers_the_reply_to_stream(marketer_client, thread, 
 def test_blank_and_concurrent_messages_are_refused_without_changes(marketer_client, thread):
     blank = fetch_post(marketer_client, f"/studio/{thread.pk}/messages", {"text": "   "})
     assert blank.status_code == 400
-    assert blank.json() == {"detail": "Write a message first.", "code": "invalid",
-                            "details": {"text": ["This field may not be blank."]}}
+    assert blank.json() == {
+        "detail": "Write a message first.",
+        "code": "invalid",
+        "details": {"text": ["This field may not be blank."]},
+    }
     StudioMessage.objects.create(thread=thread, role="assistant", status="streaming")
 
     busy = fetch_post(marketer_client, f"/studio/{thread.pk}/messages", {"text": "hello?"})
 
     assert busy.status_code == 409
-    assert busy.json()["detail"] == ("The assistant is still answering: wait for the reply (or retry it if it "
-                                     "failed).")
+    assert busy.json()["detail"] == ("The assistant is still answering: wait for the reply (or retry it if it failed).")
     assert StudioMessage.objects.filter(role="user").count() == 0
 
 
@@ -105,16 +115,18 @@ def test_anonymous_visitors_are_sent_to_log_in(client, thread):
     assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/studio/")
 
 
-def test_only_a_failed_reply_can_be_retried(marketer_client, thread, replies_inline,
-                                            django_capture_on_commit_callbacks):
+def test_only_a_failed_reply_can_be_retried(
+    marketer_client, thread, replies_inline, django_capture_on_commit_callbacks
+):
     StudioMessage.objects.create(thread=thread, role="user", content="hi")
     done = StudioMessage.objects.create(thread=thread, role="assistant", status="complete", content="Hello")
 
     refused = fetch_post(marketer_client, f"/studio/messages/{done.pk}/retry")
 
     assert refused.status_code == 409
-    StudioMessage.objects.filter(pk=done.pk).update(status="failed", content="",
-                                                    error={"type": "TIMEOUT", "message": "Timed out."})
+    StudioMessage.objects.filter(pk=done.pk).update(
+        status="failed", content="", error={"type": "TIMEOUT", "message": "Timed out."}
+    )
     with django_capture_on_commit_callbacks(execute=True):
         retried = fetch_post(marketer_client, f"/studio/messages/{done.pk}/retry")
     assert retried.status_code == 200

@@ -35,9 +35,18 @@ def test_a_bad_brief_shows_the_errors_beside_the_fields(marketer_client):
 def test_a_good_brief_with_images_starts_the_run_and_opens_its_page(marketer_client, brand, run_tasks_inline):
     campaign = CampaignFactory(brand=brand, name="Spring Roast")
     with run_tasks_inline():
-        response = marketer_client.post("/creatives/new/", {
-            "brand": "acme", "product": "Cold brew", "platforms": ["instagram"], "count": "2", "with_images": "on",
-            "tone": "playful", "campaign": str(campaign.pk)})
+        response = marketer_client.post(
+            "/creatives/new/",
+            {
+                "brand": "acme",
+                "product": "Cold brew",
+                "platforms": ["instagram"],
+                "count": "2",
+                "with_images": "on",
+                "tone": "playful",
+                "campaign": str(campaign.pk),
+            },
+        )
 
     run = Run.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/runs/{run.run_id}/"

@@ -10,6 +10,18 @@ from .workflow import (
     deliverable_submit,
 )
 
-__all__ = ["ExportFile", "Slot", "deliverable_actions", "deliverable_amend", "deliverable_approve",
-           "deliverable_generate", "deliverable_reject", "deliverable_submit", "run_create", "run_dispatch",
-           "run_export", "run_finalize", "run_totals"]
+__all__ = [
+    "ExportFile",
+    "Slot",
+    "deliverable_actions",
+    "deliverable_amend",
+    "deliverable_approve",
+    "deliverable_generate",
+    "deliverable_reject",
+    "deliverable_submit",
+    "run_create",
+    "run_dispatch",
+    "run_export",
+    "run_finalize",
+    "run_totals",
+]

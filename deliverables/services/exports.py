@@ -50,20 +50,26 @@ def run_export(*, run: Run, fmt: str, approved_only: bool, actor) -> ExportFile:
     """Export `run` as `fmt` (md, json, docx, csv, zip). `approved_only` keeps approved deliverables only.
     `actor` must belong to the run's brand (None: an operator at the command line)."""
     if fmt not in CONTENT_TYPES:
-        raise ApplicationError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.",
-                               details={"format": [f"Choose one of {', '.join(FORMATS)}."]})
+        raise ApplicationError(
+            f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.",
+            details={"format": [f"Choose one of {', '.join(FORMATS)}."]},
+        )
     if actor is not None and not brands_for(actor).filter(pk=run.brand_id).exists():
         raise NotFound("No such run.")
     deliverables = _deliverables(run, approved_only=approved_only)
     if not deliverables:
-        raise Conflict("Nothing to export: no deliverable of this run is approved yet." if approved_only
-                       else "Nothing to export: this run has no generated deliverables.",
-                       details={"status": run.status, "approved_only": approved_only})
+        raise Conflict(
+            "Nothing to export: no deliverable of this run is approved yet."
+            if approved_only
+            else "Nothing to export: this run has no generated deliverables.",
+            details={"status": run.status, "approved_only": approved_only},
+        )
     export = _Export(run=run, deliverables=deliverables, stamp=timezone.localtime())
     content = export.render(fmt)
     with transaction.atomic():
-        AuditEvent.objects.create(run=run, actor=actor, action="export",
-                                  data={"format": fmt, "approved_only": approved_only})
+        AuditEvent.objects.create(
+            run=run, actor=actor, action="export", data={"format": fmt, "approved_only": approved_only}
+        )
     return ExportFile(filename=export.filename(fmt), content_type=CONTENT_TYPES[fmt], content=content)
 
 
@@ -97,16 +103,22 @@ class _Export:
     # --- md -------------------------------------------------------------------------------------------------
 
     def _md(self) -> bytes:
-        blocks = [f"# {self.heading}\n\nRun `{self.run.run_id}` · {self.run.module} · {self.run.status} · "
-                  f"exported {self.stamp:%Y-%m-%d %H:%M %Z}"]
+        blocks = [
+            f"# {self.heading}\n\nRun `{self.run.run_id}` · {self.run.module} · {self.run.status} · "
+            f"exported {self.stamp:%Y-%m-%d %H:%M %Z}"
+        ]
         for deliverable in self.deliverables:
             revision = deliverable.current_revision
-            parts = [f"## {revision.title or deliverable.title}", f"*{_describe(deliverable)}*",
-                     _demote_headings(revision.content_markdown)]
+            parts = [
+                f"## {revision.title or deliverable.title}",
+                f"*{_describe(deliverable)}*",
+                _demote_headings(revision.content_markdown),
+            ]
             if revision.hashtags:
                 parts.append(" ".join(revision.hashtags))
-            parts += [f"![Image for {revision.title or deliverable.kind}]({asset.url})"
-                      for asset in deliverable.image_assets]
+            parts += [
+                f"![Image for {revision.title or deliverable.kind}]({asset.url})" for asset in deliverable.image_assets
+            ]
             blocks.append("\n\n".join(parts))
         return ("\n\n---\n\n".join(blocks) + "\n").encode()
 
@@ -124,17 +136,22 @@ class _Export:
         document.core_properties.author = "AICMO"
         writer = DocxWriter(document)
         writer.heading(self.heading, level=0)
-        writer.paragraph(f"Run {self.run.run_id} · {self.run.module} · {self.run.status} · exported "
-                         f"{self.stamp:%Y-%m-%d %H:%M %Z}")
+        writer.paragraph(
+            f"Run {self.run.run_id} · {self.run.module} · {self.run.status} · exported {self.stamp:%Y-%m-%d %H:%M %Z}"
+        )
         for deliverable in self.deliverables:
             revision = deliverable.current_revision
             writer.heading(revision.title or deliverable.title, level=1)
             writer.paragraph(_describe(deliverable)).runs[0].italic = True
             entries = revision.structured.get("entries") if deliverable.kind == "content_calendar" else None
             if entries:
-                writer.table(["Date", "Platform", "Title", "Copy"],
-                             [[e.get("date", ""), _platform_label(e.get("platform")), e.get("title", ""),
-                               e.get("text", "")] for e in entries])
+                writer.table(
+                    ["Date", "Platform", "Title", "Copy"],
+                    [
+                        [e.get("date", ""), _platform_label(e.get("platform")), e.get("title", ""), e.get("text", "")]
+                        for e in entries
+                    ],
+                )
             else:
                 writer.markdown(revision.content_markdown, heading_offset=1)
             if revision.hashtags:
@@ -165,14 +182,31 @@ class _Export:
             revision = deliverable.current_revision
             if deliverable.kind == "content_calendar":
                 for entry in revision.structured.get("entries") or []:
-                    writer.writerow(_csv_safe({"date": entry.get("date", ""), "platform": entry.get("platform", ""),
-                                               "title": entry.get("title", ""), "text": entry.get("text", ""),
-                                               "hashtags": "", "status": deliverable.status}))
+                    writer.writerow(
+                        _csv_safe(
+                            {
+                                "date": entry.get("date", ""),
+                                "platform": entry.get("platform", ""),
+                                "title": entry.get("title", ""),
+                                "text": entry.get("text", ""),
+                                "hashtags": "",
+                                "status": deliverable.status,
+                            }
+                        )
+                    )
             elif deliverable.platform:
-                writer.writerow(_csv_safe({"date": "", "platform": deliverable.platform,
-                                           "title": revision.title or deliverable.title,
-                                           "text": revision.content_markdown,
-                                           "hashtags": " ".join(revision.hashtags), "status": deliverable.status}))
+                writer.writerow(
+                    _csv_safe(
+                        {
+                            "date": "",
+                            "platform": deliverable.platform,
+                            "title": revision.title or deliverable.title,
+                            "text": revision.content_markdown,
+                            "hashtags": " ".join(revision.hashtags),
+                            "status": deliverable.status,
+                        }
+                    )
+                )
         return buffer.getvalue().encode()
 
     # --- zip ------------------------------------------------------------------------------------------------
@@ -188,14 +222,18 @@ class _Export:
                         with asset.file.open("rb") as file:
                             data = file.read()
                     except Exception as error:
-                        logger.warning("image left out of an export", extra={"asset_id": str(asset.pk),
-                                                                             "error": str(error)})
+                        logger.warning(
+                            "image left out of an export", extra={"asset_id": str(asset.pk), "error": str(error)}
+                        )
                         continue
                     extension = asset.file.name.rsplit(".", 1)[-1] if "." in asset.file.name else "png"
                     # stored as they are: image formats are compressed already, deflating them again cost
                     # a tenth of a 500-deliverable export and saved 6 % of their size
-                    archive.writestr(f"images/{deliverable.position + 1:03d}_{deliverable.kind}_{asset.pk}."
-                                     f"{extension}", data, compress_type=zipfile.ZIP_STORED)
+                    archive.writestr(
+                        f"images/{deliverable.position + 1:03d}_{deliverable.kind}_{asset.pk}.{extension}",
+                        data,
+                        compress_type=zipfile.ZIP_STORED,
+                    )
         return buffer.getvalue()
 
 
@@ -232,5 +270,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _csv_safe(row: dict[str, str]) -> dict[str, str]:
     """LLM text is untrusted: a cell starting like a formula is quoted so spreadsheets show it as text."""
-    return {key: f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
-            for key, value in row.items()}
+    return {
+        key: f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+        for key, value in row.items()
+    }

@@ -53,23 +53,48 @@ class Slot:
 
 # --- creating and dispatching runs ----------------------------------------------------------------------
 
-def run_create(*, module: str, brand: Brand, requested_by, brief: Mapping[str, Any], slots: Iterable[Slot],
-               trace_id: str, campaign: Campaign | None = None) -> Run:
+
+def run_create(
+    *,
+    module: str,
+    brand: Brand,
+    requested_by,
+    brief: Mapping[str, Any],
+    slots: Iterable[Slot],
+    trace_id: str,
+    campaign: Campaign | None = None,
+) -> Run:
     """Save the run and its slots in one transaction; enqueue the work once that transaction commits."""
     slots = list(slots)
     if not slots:  # a run without slots would never be settled (and a SUCCESS needs a deliverable)
         raise nothing_to_generate()
     with transaction.atomic():
         run = Run.objects.create(
-            module=module, brand=brand, campaign=campaign, requested_by=requested_by, trace_id=trace_id,
-            input_snapshot={"module": module, "brand": brand.kit(), "brief": dict(brief),
-                            "start_date": timezone.localdate().isoformat()},
+            module=module,
+            brand=brand,
+            campaign=campaign,
+            requested_by=requested_by,
+            trace_id=trace_id,
+            input_snapshot={
+                "module": module,
+                "brand": brand.kit(),
+                "brief": dict(brief),
+                "start_date": timezone.localdate().isoformat(),
+            },
         )
-        Deliverable.objects.bulk_create([
-            Deliverable(run=run, position=i, kind=slot.kind, platform=slot.platform, title=spec_for(slot.kind).label,
-                        metadata={"slot": {"variant": slot.variant, "with_image": slot.with_image, **slot.extra}})
-            for i, slot in enumerate(slots)
-        ])
+        Deliverable.objects.bulk_create(
+            [
+                Deliverable(
+                    run=run,
+                    position=i,
+                    kind=slot.kind,
+                    platform=slot.platform,
+                    title=spec_for(slot.kind).label,
+                    metadata={"slot": {"variant": slot.variant, "with_image": slot.with_image, **slot.extra}},
+                )
+                for i, slot in enumerate(slots)
+            ]
+        )
         transaction.on_commit(lambda: run_dispatch(run_pk=run.pk))
     run.refresh_from_db()
     return run
@@ -77,9 +102,14 @@ def run_create(*, module: str, brand: Brand, requested_by, brief: Mapping[str, A
 
 def nothing_to_generate() -> ApplicationError:
     """The refusal of an empty plan (e.g. only `social_posts` asked for, and no social platform)."""
-    return ApplicationError("Nothing to generate: none of the requested deliverables applies to this brief.",
-                            details={"deliverables": ["None of these deliverables applies to this brief (a post "
-                                                      "needs its platform in `platforms`)."]})
+    return ApplicationError(
+        "Nothing to generate: none of the requested deliverables applies to this brief.",
+        details={
+            "deliverables": [
+                "None of these deliverables applies to this brief (a post needs its platform in `platforms`)."
+            ]
+        },
+    )
 
 
 def run_dispatch(*, run_pk: int) -> bool:
@@ -89,13 +119,17 @@ def run_dispatch(*, run_pk: int) -> bool:
 
     from ..tasks import generate_deliverable
 
-    pending = list(Deliverable.objects.filter(
-        run_id=run_pk, generation_status__in=[Deliverable.Generation.PENDING, Deliverable.Generation.RUNNING],
-    ).values_list("pk", flat=True))
+    pending = list(
+        Deliverable.objects.filter(
+            run_id=run_pk,
+            generation_status__in=[Deliverable.Generation.PENDING, Deliverable.Generation.RUNNING],
+        ).values_list("pk", flat=True)
+    )
     try:
         for pk in pending:
-            generate_deliverable.apply_async(args=[str(pk)], retry=True,
-                                             retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)
+            generate_deliverable.apply_async(
+                args=[str(pk)], retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY
+            )
     except (OperationalError, ConnectionError, OSError) as error:
         logger.error("broker unavailable, run left pending", extra={"run_pk": run_pk, "error": str(error)[:200]})
         _add_run_warning(run_pk, "The queue was unavailable; the run will start as soon as it is back.")
@@ -114,6 +148,7 @@ def _add_run_warning(run_pk: int, warning: str) -> None:
 
 # --- generating one slot (the task body) --------------------------------------------------------------------
 
+
 def deliverable_generate(*, deliverable_id: str, redelivered: bool = True) -> None:
     """Fill one slot. A pending slot is claimed by any delivery. A running one is taken over only by a
     `redelivered` task (the broker hands back the task of a worker that died: the same message again) or once
@@ -123,11 +158,13 @@ def deliverable_generate(*, deliverable_id: str, redelivered: bool = True) -> No
     now = timezone.now()
     claimable = Q(generation_status=Deliverable.Generation.PENDING) | Q(
         generation_status=Deliverable.Generation.RUNNING,
-        updated_at__lt=now - timedelta(seconds=settings.AICMO_RUN_STUCK_AFTER_S))
+        updated_at__lt=now - timedelta(seconds=settings.AICMO_RUN_STUCK_AFTER_S),
+    )
     if redelivered:
         claimable |= Q(generation_status=Deliverable.Generation.RUNNING)
     claimed = Deliverable.objects.filter(claimable, pk=deliverable_id).update(
-        generation_status=Deliverable.Generation.RUNNING, deliveries=F("deliveries") + 1, updated_at=now)
+        generation_status=Deliverable.Generation.RUNNING, deliveries=F("deliveries") + 1, updated_at=now
+    )
     deliverable = Deliverable.objects.select_related("run").filter(pk=deliverable_id).first()
     if deliverable is None:
         logger.warning("task for a deliverable that no longer exists", extra={"deliverable_id": deliverable_id})
@@ -145,40 +182,61 @@ def deliverable_generate(*, deliverable_id: str, redelivered: bool = True) -> No
 
 def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
     if deliverable.deliveries > settings.AICMO_MAX_TASK_DELIVERIES:
-        _fail_slot(deliverable, ErrorType.INTERNAL_ERROR,
-                   f"Gave up after {deliverable.deliveries - 1} attempts: the worker stopped each time.")
+        _fail_slot(
+            deliverable,
+            ErrorType.INTERNAL_ERROR,
+            f"Gave up after {deliverable.deliveries - 1} attempts: the worker stopped each time.",
+        )
         return
     Run.objects.filter(pk=run.pk, status=Run.Status.PENDING).update(
-        status=Run.Status.RUNNING, started_at=timezone.now())
+        status=Run.Status.RUNNING, started_at=timezone.now()
+    )
     if deliverable.deliveries > 1:
-        logger.warning("deliverable picked up again", extra={"deliverable_id": str(deliverable.pk),
-                                                              "deliveries": deliverable.deliveries})
+        logger.warning(
+            "deliverable picked up again",
+            extra={"deliverable_id": str(deliverable.pk), "deliveries": deliverable.deliveries},
+        )
 
     slot = deliverable.metadata.get("slot", {})
     platform = platform_for_kind(deliverable.kind)
-    context = {**run.input_snapshot, "platform": deliverable.platform, "variant": slot.get("variant"),
-               "platform_label": platform.label if platform else None}
+    context = {
+        **run.input_snapshot,
+        "platform": deliverable.platform,
+        "variant": slot.get("variant"),
+        "platform_label": platform.label if platform else None,
+    }
     chain = get_chain(recorder=_recorder(run, deliverable))
     try:
-        completion = chain.complete(deliverable_request(kind=deliverable.kind, context=context,
-                                                        trace_id=run.trace_id))
+        completion = chain.complete(deliverable_request(kind=deliverable.kind, context=context, trace_id=run.trace_id))
         draft = spec_for(deliverable.kind).render(completion.data, context)
         warnings = list(completion.warnings)
         calls = [completion]
         if platform and _post_length(draft) > platform.max_chars:
-            shorter = chain.complete(shorten_request(kind=deliverable.kind, context=context, trace_id=run.trace_id,
-                                                     text=draft.content_markdown, limit=platform.max_chars))
+            shorter = chain.complete(
+                shorten_request(
+                    kind=deliverable.kind,
+                    context=context,
+                    trace_id=run.trace_id,
+                    text=draft.content_markdown,
+                    limit=platform.max_chars,
+                )
+            )
             draft = spec_for(deliverable.kind).render(shorter.data, context)
             calls.append(shorter)
             if _post_length(draft) > platform.max_chars:
-                warnings.append(f"Still over {platform.label}'s {platform.max_chars}-character limit after one "
-                                "rewrite: shorten it before approval.")
+                warnings.append(
+                    f"Still over {platform.label}'s {platform.max_chars}-character limit after one "
+                    "rewrite: shorten it before approval."
+                )
     except AllProvidersFailed as error:
         _fail_slot(deliverable, error.error_type, str(error))
         return
     except SoftTimeLimitExceeded:
-        _fail_slot(deliverable, ErrorType.TIMEOUT,
-                   f"Timed out: generating took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} seconds.")
+        _fail_slot(
+            deliverable,
+            ErrorType.TIMEOUT,
+            f"Timed out: generating took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} seconds.",
+        )
         return
     except Exception as error:  # a bug must end this slot, not loop the task
         logger.exception("deliverable generation crashed", extra={"deliverable_id": str(deliverable.pk)})
@@ -199,62 +257,117 @@ def _post_length(draft: Draft) -> int:
 
 def _generate_image(chain, run: Run, prompt: str):
     try:
-        return chain.generate_image(ImageRequest(prompt=prompt, size=IMAGE_SIZES["square"], trace_id=run.trace_id,
-                                                 context={"brand_name": run.input_snapshot["brand"]["name"]})), None
+        return chain.generate_image(
+            ImageRequest(
+                prompt=prompt,
+                size=IMAGE_SIZES["square"],
+                trace_id=run.trace_id,
+                context={"brand_name": run.input_snapshot["brand"]["name"]},
+            )
+        ), None
     except AllProvidersFailed as error:
         logger.warning("image generation failed", extra={"error": str(error)[:200]})
         return None, "The image could not be generated; the copy is saved without it."
 
 
-def _save_first_revision(deliverable: Deliverable, run: Run, draft: Draft, calls, warnings: list[str],
-                         image) -> None:
+def _save_first_revision(deliverable: Deliverable, run: Run, draft: Draft, calls, warnings: list[str], image) -> None:
     main = calls[0]
     tokens = sum(c.usage.total for c in calls)
     costs = [c.cost_usd for c in calls]
     cost = None if any(c is None for c in costs) else sum(costs, Decimal("0"))
     if cost is None:
         warnings.append(unknown_price_warning(main.provider, main.model))
-    metadata = {**deliverable.metadata, **draft.structured, "provider": main.provider, "model": main.model,
-                "tokens_used": tokens, "cost_usd": float(cost) if cost is not None else None,
-                "warnings": sorted(set(warnings))}
-    quality = evaluate(kind=deliverable.kind, title=draft.title, content_markdown=draft.content_markdown,
-                       hashtags=draft.hashtags, structured=draft.structured, brand=run.input_snapshot["brand"])
+    metadata = {
+        **deliverable.metadata,
+        **draft.structured,
+        "provider": main.provider,
+        "model": main.model,
+        "tokens_used": tokens,
+        "cost_usd": float(cost) if cost is not None else None,
+        "warnings": sorted(set(warnings)),
+    }
+    quality = evaluate(
+        kind=deliverable.kind,
+        title=draft.title,
+        content_markdown=draft.content_markdown,
+        hashtags=draft.hashtags,
+        structured=draft.structured,
+        brand=run.input_snapshot["brand"],
+    )
     with transaction.atomic():
         won = Deliverable.objects.filter(
-            pk=deliverable.pk, generation_status=Deliverable.Generation.RUNNING, version=0,
-        ).update(generation_status=Deliverable.Generation.DONE, version=1, title=draft.title[:240],
-                 hashtags=draft.hashtags, metadata=metadata, error=None, updated_at=timezone.now())
+            pk=deliverable.pk,
+            generation_status=Deliverable.Generation.RUNNING,
+            version=0,
+        ).update(
+            generation_status=Deliverable.Generation.DONE,
+            version=1,
+            title=draft.title[:240],
+            hashtags=draft.hashtags,
+            metadata=metadata,
+            error=None,
+            updated_at=timezone.now(),
+        )
         if not won:  # another delivery of this task finished first
             return
-        Revision.objects.create(deliverable=deliverable, version=1, title=draft.title[:240],
-                                content_markdown=draft.content_markdown, hashtags=draft.hashtags,
-                                structured=draft.structured, provider=main.provider, model=main.model,
-                                note="Generated", quality=quality)
+        Revision.objects.create(
+            deliverable=deliverable,
+            version=1,
+            title=draft.title[:240],
+            content_markdown=draft.content_markdown,
+            hashtags=draft.hashtags,
+            structured=draft.structured,
+            provider=main.provider,
+            model=main.model,
+            note="Generated",
+            quality=quality,
+        )
         if image is not None:
-            asset = Asset(brand_id=run.brand_id, deliverable=deliverable, prompt=draft.structured["image_prompts"][0],
-                          size=image.size, provider=image.provider, model=image.model)
+            asset = Asset(
+                brand_id=run.brand_id,
+                deliverable=deliverable,
+                prompt=draft.structured["image_prompts"][0],
+                size=image.size,
+                provider=image.provider,
+                model=image.model,
+            )
             asset.file.save(f"{asset.id}.png", ContentFile(image.png_bytes), save=False)
             asset.save()
 
 
 def _fail_slot(deliverable: Deliverable, error_type: str, message: str) -> None:
     Deliverable.objects.filter(pk=deliverable.pk, generation_status=Deliverable.Generation.RUNNING).update(
-        generation_status=Deliverable.Generation.FAILED, error={"type": error_type, "message": message[:1000]},
-        updated_at=timezone.now())
+        generation_status=Deliverable.Generation.FAILED,
+        error={"type": error_type, "message": message[:1000]},
+        updated_at=timezone.now(),
+    )
     logger.warning("deliverable failed", extra={"deliverable_id": str(deliverable.pk), "error_type": error_type})
 
 
 def _recorder(run: Run, deliverable: Deliverable):
     def record(call: CallRecord) -> None:
         ProviderCall.objects.create(
-            run=run, deliverable=deliverable, brand_id=run.brand_id, provider=call.provider, model=call.model,
-            use_case=call.use_case, latency_ms=call.latency_ms, tokens_in=call.tokens_in,
-            tokens_out=call.tokens_out, cost_usd=call.cost_usd, outcome=call.outcome, error_type=call.error_type,
-            error_message=call.error_message, trace_id=call.trace_id)
+            run=run,
+            deliverable=deliverable,
+            brand_id=run.brand_id,
+            provider=call.provider,
+            model=call.model,
+            use_case=call.use_case,
+            latency_ms=call.latency_ms,
+            tokens_in=call.tokens_in,
+            tokens_out=call.tokens_out,
+            cost_usd=call.cost_usd,
+            outcome=call.outcome,
+            error_type=call.error_type,
+            error_message=call.error_message,
+            trace_id=call.trace_id,
+        )
+
     return record
 
 
 # --- settling the run -----------------------------------------------------------------------------------------
+
 
 def run_finalize(*, run_pk: int) -> bool:
     """When every slot has ended, settle the run as SUCCESS, PARTIAL or FAILED (once: a conditional update)."""
@@ -265,8 +378,9 @@ def run_finalize(*, run_pk: int) -> bool:
     )
     if counts["done"] + counts["failed"] < counts["total"]:
         return False
-    slots = list(Deliverable.objects.filter(run_id=run_pk).only("kind", "title", "metadata", "error",
-                                                                 "generation_status"))
+    slots = list(
+        Deliverable.objects.filter(run_id=run_pk).only("kind", "title", "metadata", "error", "generation_status")
+    )
     done = [d for d in slots if d.generation_status == Deliverable.Generation.DONE]
     failed = [d for d in slots if d.generation_status == Deliverable.Generation.FAILED]
     status = Run.Status.SUCCESS if not failed else Run.Status.PARTIAL if done else Run.Status.FAILED
@@ -279,12 +393,14 @@ def run_finalize(*, run_pk: int) -> bool:
     error = None
     if status == Run.Status.FAILED:
         types = {d.error["type"] for d in failed if d.error}
-        error = {"type": types.pop() if len(types) == 1 else ErrorType.PROVIDER_ERROR,
-                 "message": failed[0].error["message"] if failed and failed[0].error else "Every deliverable failed.",
-                 "trace_id": run.trace_id}
+        error = {
+            "type": types.pop() if len(types) == 1 else ErrorType.PROVIDER_ERROR,
+            "message": failed[0].error["message"] if failed and failed[0].error else "Every deliverable failed.",
+            "trace_id": run.trace_id,
+        }
     settled = Run.objects.filter(pk=run_pk, status__in=IN_FLIGHT).update(
-        status=status, warnings=warnings, error=error, finished_at=timezone.now(), updated_at=timezone.now(),
-        **totals)
+        status=status, warnings=warnings, error=error, finished_at=timezone.now(), updated_at=timezone.now(), **totals
+    )
     if settled:
         logger.info("run settled", extra={"run_id": str(run.run_id), "status": status})
     return bool(settled)
@@ -295,8 +411,9 @@ def run_totals(run_pk: int, done: list[Deliverable]) -> dict[str, Any]:
     providers = Counter((d.metadata.get("provider"), d.metadata.get("model")) for d in done)
     (provider, model), _ = providers.most_common(1)[0] if providers else (("none", ""), 0)
     sums = ProviderCall.objects.filter(run_id=run_pk, outcome=ProviderCall.Outcome.OK).aggregate(
-        tokens=Sum(F("tokens_in") + F("tokens_out")), cost=Sum("cost_usd"),
-        unpriced=Count("pk", filter=Q(cost_usd__isnull=True)))
+        tokens=Sum(F("tokens_in") + F("tokens_out")),
+        cost=Sum("cost_usd"),
+        unpriced=Count("pk", filter=Q(cost_usd__isnull=True)),
+    )
     cost = None if sums["unpriced"] else (sums["cost"] or Decimal("0"))
-    return {"provider": provider or "none", "model": model or "", "tokens_used": sums["tokens"] or 0,
-            "cost_usd": cost}
+    return {"provider": provider or "none", "model": model or "", "tokens_used": sums["tokens"] or 0, "cost_usd": cost}

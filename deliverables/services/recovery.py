@@ -35,9 +35,11 @@ def runs_requeue_stuck(*, now=None) -> dict[str, int]:
             counts["dispatched"] += 1
             logger.info("pending run dispatched", extra={"run_id": str(run.run_id), "trace_id": run.trace_id})
 
-    stale = (in_flight.filter(dispatched_at__lt=stuck_before)
-             .annotate(last_progress=Max("deliverables__updated_at"))
-             .filter(Q(last_progress__lt=stuck_before) | Q(last_progress__isnull=True)))
+    stale = (
+        in_flight.filter(dispatched_at__lt=stuck_before)
+        .annotate(last_progress=Max("deliverables__updated_at"))
+        .filter(Q(last_progress__lt=stuck_before) | Q(last_progress__isnull=True))
+    )
     for run in stale:
         counts["gave_up"] += _give_up_exhausted_slots(run, now=now, stuck_before=stuck_before)
         if run_finalize(run_pk=run.pk):
@@ -56,16 +58,31 @@ def _give_up_exhausted_slots(run: Run, *, now, stuck_before) -> int:
     worker that finishes the slot at this very moment wins."""
     limit = settings.AICMO_MAX_TASK_DELIVERIES
     failed = 0
-    exhausted = Deliverable.objects.filter(run=run, generation_status__in=IN_FLIGHT_SLOTS, deliveries__gte=limit,
-                                           updated_at__lt=stuck_before)
+    exhausted = Deliverable.objects.filter(
+        run=run, generation_status__in=IN_FLIGHT_SLOTS, deliveries__gte=limit, updated_at__lt=stuck_before
+    )
     for slot in exhausted.only("pk", "deliveries", "kind"):
-        message = (f"Gave up after {slot.deliveries} attempts: no worker finished this deliverable within "
-                   f"{settings.AICMO_RUN_STUCK_AFTER_S} seconds.")
+        message = (
+            f"Gave up after {slot.deliveries} attempts: no worker finished this deliverable within "
+            f"{settings.AICMO_RUN_STUCK_AFTER_S} seconds."
+        )
         failed += Deliverable.objects.filter(
-            pk=slot.pk, generation_status__in=IN_FLIGHT_SLOTS, deliveries=slot.deliveries,
+            pk=slot.pk,
+            generation_status__in=IN_FLIGHT_SLOTS,
+            deliveries=slot.deliveries,
             updated_at__lt=stuck_before,
-        ).update(generation_status=Deliverable.Generation.FAILED, updated_at=now,
-                 error={"type": ErrorType.INTERNAL_ERROR, "message": message})
-        logger.warning("deliverable given up", extra={"run_id": str(run.run_id), "trace_id": run.trace_id,
-                                                      "deliverable_id": str(slot.pk), "deliveries": slot.deliveries})
+        ).update(
+            generation_status=Deliverable.Generation.FAILED,
+            updated_at=now,
+            error={"type": ErrorType.INTERNAL_ERROR, "message": message},
+        )
+        logger.warning(
+            "deliverable given up",
+            extra={
+                "run_id": str(run.run_id),
+                "trace_id": run.trace_id,
+                "deliverable_id": str(slot.pk),
+                "deliveries": slot.deliveries,
+            },
+        )
     return failed

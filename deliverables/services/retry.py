@@ -26,21 +26,36 @@ def run_retry_failed(*, run: Run, actor) -> list[str]:
     now = timezone.now()
     with transaction.atomic():
         locked = Run.objects.select_for_update().get(pk=run.pk)
-        failed = list(Deliverable.objects.filter(run_id=run.pk, generation_status=Deliverable.Generation.FAILED)
-                      .order_by("position").only("pk", "kind", "error"))
+        failed = list(
+            Deliverable.objects.filter(run_id=run.pk, generation_status=Deliverable.Generation.FAILED)
+            .order_by("position")
+            .only("pk", "kind", "error")
+        )
         if locked.status not in RETRYABLE or not failed:
-            raise Conflict("Only a finished run with failed deliverables can be retried.",
-                           details={"status": locked.status, "failed": len(failed)})
+            raise Conflict(
+                "Only a finished run with failed deliverables can be retried.",
+                details={"status": locked.status, "failed": len(failed)},
+            )
         stale = {f"{d.kind} failed: {d.error['message'] if d.error else 'unknown error'}" for d in failed}
         Run.objects.filter(pk=run.pk, status=locked.status).update(
-            status=Run.Status.RUNNING, error=None, finished_at=None, updated_at=now,
-            warnings=[w for w in locked.warnings if w not in stale])
+            status=Run.Status.RUNNING,
+            error=None,
+            finished_at=None,
+            updated_at=now,
+            warnings=[w for w in locked.warnings if w not in stale],
+        )
         ids = [d.pk for d in failed]
         Deliverable.objects.filter(pk__in=ids, generation_status=Deliverable.Generation.FAILED).update(
-            generation_status=Deliverable.Generation.PENDING, error=None, deliveries=0, updated_at=now)
-        AuditEvent.objects.create(run_id=run.pk, actor=actor, action="retry_failed", from_status=locked.status,
-                                  to_status=Run.Status.RUNNING,
-                                  data={"deliverables": [str(pk) for pk in ids], "kinds": [d.kind for d in failed]})
+            generation_status=Deliverable.Generation.PENDING, error=None, deliveries=0, updated_at=now
+        )
+        AuditEvent.objects.create(
+            run_id=run.pk,
+            actor=actor,
+            action="retry_failed",
+            from_status=locked.status,
+            to_status=Run.Status.RUNNING,
+            data={"deliverables": [str(pk) for pk in ids], "kinds": [d.kind for d in failed]},
+        )
         transaction.on_commit(lambda: run_dispatch(run_pk=run.pk))
     logger.info("failed deliverables sent back", extra={"run_id": str(locked.run_id), "count": len(ids)})
     run.refresh_from_db()

@@ -36,8 +36,17 @@ HASHTAG = re.compile(r"^#?\w{1,99}$")
 
 # --- amending ------------------------------------------------------------------------------------------------
 
-def deliverable_amend(*, deliverable: Deliverable, actor, version: int, content_markdown: str,
-                      title: str | None = None, hashtags: list[str] | None = None, note: str = "") -> Revision:
+
+def deliverable_amend(
+    *,
+    deliverable: Deliverable,
+    actor,
+    version: int,
+    content_markdown: str,
+    title: str | None = None,
+    hashtags: list[str] | None = None,
+    note: str = "",
+) -> Revision:
     """Save a new revision (version + 1, by `actor`, with its quality report) and make it current.
 
     `version` is the version the actor edited: a stale one is a Conflict (someone else amended first).
@@ -46,14 +55,19 @@ def deliverable_amend(*, deliverable: Deliverable, actor, version: int, content_
     current = _load(deliverable, actor)
     content = (content_markdown or "").strip()
     if not content:
-        raise ApplicationError("The content must not be blank.",
-                               details={"content_markdown": ["This field may not be blank."]})
+        raise ApplicationError(
+            "The content must not be blank.", details={"content_markdown": ["This field may not be blank."]}
+        )
     if len(note) > NOTE_MAX:
-        raise ApplicationError(f"The note is too long (at most {NOTE_MAX} characters).",
-                               details={"note": [f"Ensure this field has no more than {NOTE_MAX} characters."]})
+        raise ApplicationError(
+            f"The note is too long (at most {NOTE_MAX} characters).",
+            details={"note": [f"Ensure this field has no more than {NOTE_MAX} characters."]},
+        )
     if current.status == Status.IN_REVIEW:
-        raise Conflict("It is in review: a manager must approve or reject it before it can be amended.",
-                       details={"status": current.status})
+        raise Conflict(
+            "It is in review: a manager must approve or reject it before it can be amended.",
+            details={"status": current.status},
+        )
     if version != current.version:
         raise _stale(current.version, version)
 
@@ -61,23 +75,53 @@ def deliverable_amend(*, deliverable: Deliverable, actor, version: int, content_
     new_title = previous.title if title is None else _clean_title(title)
     tags = list(previous.hashtags) if hashtags is None else _clean_hashtags(hashtags)
     structured = _structured_after_amend(current.kind, previous.structured, content)
-    quality = evaluate(kind=current.kind, title=new_title, content_markdown=content, hashtags=tags,
-                       structured=structured, brand=current.run.input_snapshot.get("brand") or {})
+    quality = evaluate(
+        kind=current.kind,
+        title=new_title,
+        content_markdown=content,
+        hashtags=tags,
+        structured=structured,
+        brand=current.run.input_snapshot.get("brand") or {},
+    )
 
     with transaction.atomic():
         updated = Deliverable.objects.filter(
-            pk=current.pk, version=version, status=current.status, generation_status=Deliverable.Generation.DONE,
-        ).update(version=version + 1, status=Status.DRAFT, title=new_title, hashtags=tags,
-                 metadata={**current.metadata, **structured}, updated_at=timezone.now())
+            pk=current.pk,
+            version=version,
+            status=current.status,
+            generation_status=Deliverable.Generation.DONE,
+        ).update(
+            version=version + 1,
+            status=Status.DRAFT,
+            title=new_title,
+            hashtags=tags,
+            metadata={**current.metadata, **structured},
+            updated_at=timezone.now(),
+        )
         if not updated:
             raise _amend_refusal(current.pk, version)
         revision = Revision.objects.create(
-            deliverable_id=current.pk, version=version + 1, title=new_title, content_markdown=content,
-            hashtags=tags, structured=structured, author=actor, note=note, quality=quality)
+            deliverable_id=current.pk,
+            version=version + 1,
+            title=new_title,
+            content_markdown=content,
+            hashtags=tags,
+            structured=structured,
+            author=actor,
+            note=note,
+            quality=quality,
+        )
         AuditEvent.objects.create(
-            deliverable_id=current.pk, run_id=current.run_id, actor=actor, action="amend",
-            from_status=current.status, to_status=Status.DRAFT, comment=note, revision=version + 1,
-            data={"from_version": version})
+            deliverable_id=current.pk,
+            run_id=current.run_id,
+            actor=actor,
+            action="amend",
+            from_status=current.status,
+            to_status=Status.DRAFT,
+            comment=note,
+            revision=version + 1,
+            data={"from_version": version},
+        )
     deliverable.refresh_from_db()
     return revision
 
@@ -87,8 +131,10 @@ def _clean_title(title: str) -> str:
     if not cleaned:
         raise ApplicationError("The title must not be blank.", details={"title": ["This field may not be blank."]})
     if len(cleaned) > TITLE_MAX:
-        raise ApplicationError(f"The title is too long (at most {TITLE_MAX} characters).",
-                               details={"title": [f"Ensure this field has no more than {TITLE_MAX} characters."]})
+        raise ApplicationError(
+            f"The title is too long (at most {TITLE_MAX} characters).",
+            details={"title": [f"Ensure this field has no more than {TITLE_MAX} characters."]},
+        )
     return cleaned
 
 
@@ -97,8 +143,10 @@ def _clean_hashtags(hashtags: Sequence[str]) -> list[str]:
     tags: list[str] = []
     bad = [tag for tag in hashtags if not isinstance(tag, str) or not HASHTAG.match(tag.strip())]
     if bad:
-        raise ApplicationError("Hashtags are single words, optionally starting with #.",
-                               details={"hashtags": [f"Not a hashtag: {tag!r}" for tag in bad]})
+        raise ApplicationError(
+            "Hashtags are single words, optionally starting with #.",
+            details={"hashtags": [f"Not a hashtag: {tag!r}" for tag in bad]},
+        )
     for tag in hashtags:
         tag = tag.strip()
         tag = tag if tag.startswith("#") else f"#{tag}"
@@ -144,32 +192,55 @@ def calendar_entries(markdown: str) -> list[dict[str, str]]:
 
 # --- transitions ---------------------------------------------------------------------------------------------
 
+
 def deliverable_submit(*, deliverable: Deliverable, actor, comment: str = "") -> Deliverable:
     """draft → in_review."""
     _require(actor, EDIT_PERMISSION, "You may not submit deliverables for review.")
-    return _transition(deliverable=deliverable, actor=actor, action="submit", source=Status.DRAFT,
-                       target=Status.IN_REVIEW, comment=comment)
+    return _transition(
+        deliverable=deliverable,
+        actor=actor,
+        action="submit",
+        source=Status.DRAFT,
+        target=Status.IN_REVIEW,
+        comment=comment,
+    )
 
 
 def deliverable_approve(*, deliverable: Deliverable, actor, comment: str = "") -> Deliverable:
     """in_review → approved; refused while the current revision has blocking quality issues."""
     _require(actor, APPROVE_PERMISSION, "Only managers may approve deliverables.")
-    return _transition(deliverable=deliverable, actor=actor, action="approve", source=Status.IN_REVIEW,
-                       target=Status.APPROVED, comment=comment, check=_no_blocking_issues)
+    return _transition(
+        deliverable=deliverable,
+        actor=actor,
+        action="approve",
+        source=Status.IN_REVIEW,
+        target=Status.APPROVED,
+        comment=comment,
+        check=_no_blocking_issues,
+    )
 
 
 def deliverable_reject(*, deliverable: Deliverable, actor, comment: str) -> Deliverable:
     """in_review → changes_requested, with a comment saying what to change."""
     _require(actor, APPROVE_PERMISSION, "Only managers may reject deliverables.")
     if not (comment or "").strip():
-        raise ApplicationError("Say what should change: a comment is required to reject.",
-                               details={"comment": ["This field is required to reject."]})
-    return _transition(deliverable=deliverable, actor=actor, action="reject", source=Status.IN_REVIEW,
-                       target=Status.CHANGES_REQUESTED, comment=comment)
+        raise ApplicationError(
+            "Say what should change: a comment is required to reject.",
+            details={"comment": ["This field is required to reject."]},
+        )
+    return _transition(
+        deliverable=deliverable,
+        actor=actor,
+        action="reject",
+        source=Status.IN_REVIEW,
+        target=Status.CHANGES_REQUESTED,
+        comment=comment,
+    )
 
 
-def _transition(*, deliverable: Deliverable, actor, action: str, source: str, target: str, comment: str,
-                check=None) -> Deliverable:
+def _transition(
+    *, deliverable: Deliverable, actor, action: str, source: str, target: str, comment: str, check=None
+) -> Deliverable:
     current = _load(deliverable, actor)
     if current.status != source:
         raise _illegal(current.status, action)
@@ -177,13 +248,21 @@ def _transition(*, deliverable: Deliverable, actor, action: str, source: str, ta
         check(current)
     with transaction.atomic():
         moved = Deliverable.objects.filter(pk=current.pk, status=source, version=current.version).update(
-            status=target, updated_at=timezone.now())
+            status=target, updated_at=timezone.now()
+        )
         if not moved:  # someone else moved it between our read and this update
             status = Deliverable.objects.filter(pk=current.pk).values_list("status", flat=True).first()
             raise _illegal(status, action)
-        AuditEvent.objects.create(deliverable_id=current.pk, run_id=current.run_id, actor=actor, action=action,
-                                  from_status=source, to_status=target, comment=comment or "",
-                                  revision=current.version)
+        AuditEvent.objects.create(
+            deliverable_id=current.pk,
+            run_id=current.run_id,
+            actor=actor,
+            action=action,
+            from_status=source,
+            to_status=target,
+            comment=comment or "",
+            revision=current.version,
+        )
     deliverable.refresh_from_db()
     return deliverable
 
@@ -191,18 +270,24 @@ def _transition(*, deliverable: Deliverable, actor, action: str, source: str, ta
 def _no_blocking_issues(deliverable: Deliverable) -> None:
     blocking = _current_quality(deliverable).get("blocking") or []
     if blocking:
-        raise Conflict("Approval refused: the current revision has blocking quality issues. Amend it first.",
-                       details=list(blocking))
+        raise Conflict(
+            "Approval refused: the current revision has blocking quality issues. Amend it first.",
+            details=list(blocking),
+        )
 
 
 # --- what a user may do now ------------------------------------------------------------------------------------
+
 
 def deliverable_actions(*, user, deliverable: Deliverable) -> list[str]:
     """Which of "amend", "submit", "approve", "reject" `user` may do to `deliverable` now (for buttons).
     Uses `current_revision` when a selector attached it, else reads the quality report (one query, and only
     when approval is in question)."""
-    if (not getattr(user, "is_authenticated", False) or deliverable.generation_status != Deliverable.Generation.DONE
-            or deliverable.run.brand_id not in _brand_ids(user)):
+    if (
+        not getattr(user, "is_authenticated", False)
+        or deliverable.generation_status != Deliverable.Generation.DONE
+        or deliverable.run.brand_id not in _brand_ids(user)
+    ):
         return []
     allowed = []
     if user.has_perm(EDIT_PERMISSION):
@@ -226,6 +311,7 @@ def _brand_ids(user) -> set[int]:
 
 # --- shared helpers ------------------------------------------------------------------------------------------
 
+
 def _require(actor, permission: str, message: str) -> None:
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.has_perm(permission):
         raise PermissionDenied(message)
@@ -237,8 +323,10 @@ def _load(deliverable: Deliverable, actor) -> Deliverable:
     if current is None or not brands_for(actor).filter(pk=current.run.brand_id).exists():
         raise NotFound("No such deliverable.")
     if current.generation_status != Deliverable.Generation.DONE:
-        raise Conflict(f"It has not been generated (generation is {current.generation_status}): there is nothing "
-                       "to review yet.", details={"generation_status": current.generation_status})
+        raise Conflict(
+            f"It has not been generated (generation is {current.generation_status}): there is nothing to review yet.",
+            details={"generation_status": current.generation_status},
+        )
     return current
 
 
@@ -246,22 +334,33 @@ def _current_quality(deliverable: Deliverable) -> Mapping[str, Any]:
     revision = getattr(deliverable, "current_revision", None)
     if revision is not None and revision.version == deliverable.version:
         return revision.quality or {}
-    quality = Revision.objects.filter(deliverable_id=deliverable.pk, version=deliverable.version).values_list(
-        "quality", flat=True).first()
+    quality = (
+        Revision.objects.filter(deliverable_id=deliverable.pk, version=deliverable.version)
+        .values_list("quality", flat=True)
+        .first()
+    )
     return quality or {}
 
 
 def _illegal(status: str | None, action: str) -> Conflict:
-    allowed_from = {"submit": [Status.DRAFT], "approve": [Status.IN_REVIEW], "reject": [Status.IN_REVIEW],
-                    "amend": list(AMENDABLE)}[action]
-    return Conflict(f"illegal transition: it is {status}", details={"status": status, "action": action,
-                                                                    "allowed_from": [str(s) for s in allowed_from]})
+    allowed_from = {
+        "submit": [Status.DRAFT],
+        "approve": [Status.IN_REVIEW],
+        "reject": [Status.IN_REVIEW],
+        "amend": list(AMENDABLE),
+    }[action]
+    return Conflict(
+        f"illegal transition: it is {status}",
+        details={"status": status, "action": action, "allowed_from": [str(s) for s in allowed_from]},
+    )
 
 
 def _stale(current_version: int, version: int) -> Conflict:
-    return Conflict(f"Stale version: you amended version {version}, but the deliverable is now at version "
-                    f"{current_version}. Reload it and apply your change to the current text.",
-                    details={"current_version": current_version, "version": version})
+    return Conflict(
+        f"Stale version: you amended version {version}, but the deliverable is now at version "
+        f"{current_version}. Reload it and apply your change to the current text.",
+        details={"current_version": current_version, "version": version},
+    )
 
 
 def _amend_refusal(pk, version: int) -> Conflict:
@@ -270,6 +369,7 @@ def _amend_refusal(pk, version: int) -> Conflict:
     if current_version != version:
         return _stale(current_version, version)
     if status == Status.IN_REVIEW:
-        return Conflict("It is in review: a manager must approve or reject it before it can be amended.",
-                        details={"status": status})
+        return Conflict(
+            "It is in review: a manager must approve or reject it before it can be amended.", details={"status": status}
+        )
     return _illegal(status, "amend")

@@ -7,8 +7,16 @@ from campaigns.services import campaign_generate
 from creatives.services import creatives_generate
 from deliverables.models import AuditEvent, Deliverable, Revision, Run
 
-BRIEF = {"campaign_name": "Q1 Launch", "objectives": ["Awareness"], "platforms": ["linkedin", "instagram"],
-         "budget": Decimal("10000"), "timeline_days": 14, "audience": "", "key_message": "", "deliverables": []}
+BRIEF = {
+    "campaign_name": "Q1 Launch",
+    "objectives": ["Awareness"],
+    "platforms": ["linkedin", "instagram"],
+    "budget": Decimal("10000"),
+    "timeline_days": 14,
+    "audience": "",
+    "key_message": "",
+    "deliverables": [],
+}
 
 
 def generate_campaign(user, run_tasks_inline, *, brand=None, **brief) -> Run:
@@ -24,9 +32,20 @@ def generate_campaign(user, run_tasks_inline, *, brand=None, **brief) -> Run:
 def generate_creatives(user, run_tasks_inline, *, count=1, with_images=True) -> Run:
     brand = user.brands.get()
     with run_tasks_inline():
-        run = creatives_generate(brand=brand, user=user, trace_id="trace-creatives",
-                                 brief={"product": "Cold brew", "platforms": ["instagram"], "count": count,
-                                        "with_images": with_images, "tone": "", "style": "", "pitch": ""})
+        run = creatives_generate(
+            brand=brand,
+            user=user,
+            trace_id="trace-creatives",
+            brief={
+                "product": "Cold brew",
+                "platforms": ["instagram"],
+                "count": count,
+                "with_images": with_images,
+                "tone": "",
+                "style": "",
+                "pitch": "",
+            },
+        )
     run.refresh_from_db()
     assert run.status == Run.Status.SUCCESS, run.error
     return run
@@ -46,7 +65,13 @@ def set_status(deliverable: Deliverable, status: str) -> Deliverable:
 def snapshot(deliverable: Deliverable) -> dict:
     """What a refused action must not change."""
     row = Deliverable.objects.get(pk=deliverable.pk)
-    return {"status": row.status, "version": row.version, "title": row.title, "hashtags": row.hashtags,
-            "metadata": row.metadata, "updated_at": row.updated_at,
-            "revisions": Revision.objects.filter(deliverable=deliverable).count(),
-            "audit_events": AuditEvent.objects.count()}
+    return {
+        "status": row.status,
+        "version": row.version,
+        "title": row.title,
+        "hashtags": row.hashtags,
+        "metadata": row.metadata,
+        "updated_at": row.updated_at,
+        "revisions": Revision.objects.filter(deliverable=deliverable).count(),
+        "audit_events": AuditEvent.objects.count(),
+    }

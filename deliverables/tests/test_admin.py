@@ -50,13 +50,20 @@ def test_a_manager_approves_with_a_comment_through_the_intermediate_page(client,
     assert page.templates[0].name == "admin/deliverables/deliverable/transition.html"
     assert Deliverable.objects.get(pk=in_review.pk).status == "in_review"  # nothing happens before the confirm
 
-    done = client.post(CHANGELIST, {"action": "approve_selected", ACTION_CHECKBOX_NAME: [in_review.pk],
-                                    "apply": "1", "comment": "Ship it"}, follow=True)
+    done = client.post(
+        CHANGELIST,
+        {"action": "approve_selected", ACTION_CHECKBOX_NAME: [in_review.pk], "apply": "1", "comment": "Ship it"},
+        follow=True,
+    )
 
     assert Deliverable.objects.get(pk=in_review.pk).status == "approved"
     event = AuditEvent.objects.get(deliverable=in_review, action="approve")
-    assert (event.actor, event.comment, event.from_status, event.to_status) == (manager, "Ship it", "in_review",
-                                                                                 "approved")
+    assert (event.actor, event.comment, event.from_status, event.to_status) == (
+        manager,
+        "Ship it",
+        "in_review",
+        "approved",
+    )
     assert _messages(done) == [(messages.SUCCESS, "1 deliverable approved.")]
 
 
@@ -64,14 +71,22 @@ def test_reject_needs_a_comment_on_the_intermediate_page(client, manager, in_rev
     client.force_login(manager)
     before = snapshot(in_review)
 
-    page = client.post(CHANGELIST, {"action": "reject_selected", ACTION_CHECKBOX_NAME: [in_review.pk],
-                                    "apply": "1", "comment": ""})
+    page = client.post(
+        CHANGELIST, {"action": "reject_selected", ACTION_CHECKBOX_NAME: [in_review.pk], "apply": "1", "comment": ""}
+    )
 
     assert page.status_code == 200
     assert page.context["form"].errors == {"comment": ["This field is required."]}
     assert snapshot(in_review) == before
-    client.post(CHANGELIST, {"action": "reject_selected", ACTION_CHECKBOX_NAME: [in_review.pk], "apply": "1",
-                             "comment": "Add the roast date"})
+    client.post(
+        CHANGELIST,
+        {
+            "action": "reject_selected",
+            ACTION_CHECKBOX_NAME: [in_review.pk],
+            "apply": "1",
+            "comment": "Add the roast date",
+        },
+    )
     assert Deliverable.objects.get(pk=in_review.pk).status == "changes_requested"
     assert AuditEvent.objects.get(deliverable=in_review, action="reject").comment == "Add the roast date"
 
@@ -83,17 +98,28 @@ def test_each_refusal_is_reported_and_the_rest_still_happen(client, manager, mar
     deliverable_submit(deliverable=blocked, actor=marketer)
     client.force_login(manager)
 
-    done = client.post(CHANGELIST, {"action": "approve_selected", "apply": "1", "comment": "",
-                                    ACTION_CHECKBOX_NAME: [in_review.pk, draft.pk, blocked.pk]}, follow=True)
+    done = client.post(
+        CHANGELIST,
+        {
+            "action": "approve_selected",
+            "apply": "1",
+            "comment": "",
+            ACTION_CHECKBOX_NAME: [in_review.pk, draft.pk, blocked.pk],
+        },
+        follow=True,
+    )
 
-    statuses = dict(Deliverable.objects.filter(pk__in=[in_review.pk, draft.pk, blocked.pk]).values_list("pk",
-                                                                                                       "status"))
+    statuses = dict(Deliverable.objects.filter(pk__in=[in_review.pk, draft.pk, blocked.pk]).values_list("pk", "status"))
     assert statuses == {in_review.pk: "approved", draft.pk: "draft", blocked.pk: "in_review"}
     reported = _messages(done)
     assert (messages.SUCCESS, "1 deliverable approved.") in reported
     assert (messages.WARNING, f"“{draft}” was not approved: illegal transition: it is draft") in reported
-    assert any(level == messages.WARNING and message.startswith(f"“{blocked}” was not approved: Approval refused")
-               and "Uses the banned word “cheap”." in message for level, message in reported)
+    assert any(
+        level == messages.WARNING
+        and message.startswith(f"“{blocked}” was not approved: Approval refused")
+        and "Uses the banned word “cheap”." in message
+        for level, message in reported
+    )
     assert AuditEvent.objects.filter(action="approve").count() == 1
 
 
@@ -117,8 +143,9 @@ def test_a_staff_marketer_sees_no_approve_or_reject_action_and_cannot_post_one(c
     assert _action_names(changelist) == ["submit_selected"]
 
     for action in ("approve_selected", "reject_selected"):
-        client.post(CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: [in_review.pk], "apply": "1",
-                                 "comment": "sneaky"})
+        client.post(
+            CHANGELIST, {"action": action, ACTION_CHECKBOX_NAME: [in_review.pk], "apply": "1", "comment": "sneaky"}
+        )
     assert snapshot(in_review) == before
 
 
@@ -127,16 +154,21 @@ def test_a_staff_marketer_submits_through_the_admin(client, brand, run):
     draft = of_kind(run, "email_copy")
     client.force_login(staff_marketer)
 
-    client.post(CHANGELIST, {"action": "submit_selected", ACTION_CHECKBOX_NAME: [draft.pk], "apply": "1",
-                             "comment": ""})
+    client.post(
+        CHANGELIST, {"action": "submit_selected", ACTION_CHECKBOX_NAME: [draft.pk], "apply": "1", "comment": ""}
+    )
 
     assert Deliverable.objects.get(pk=draft.pk).status == "in_review"
 
 
 def test_the_deliverable_page_renders_the_current_revision_as_sanitised_html(client, manager, marketer, run):
     post = of_kind(run, "linkedin_post")
-    deliverable_amend(deliverable=post, actor=marketer, version=1,
-                      content_markdown="**Bold** claim <script>alert('x')</script> [more](javascript:alert(1))")
+    deliverable_amend(
+        deliverable=post,
+        actor=marketer,
+        version=1,
+        content_markdown="**Bold** claim <script>alert('x')</script> [more](javascript:alert(1))",
+    )
     client.force_login(manager)
 
     page = client.get(f"{CHANGELIST}{post.pk}/change/")
@@ -151,20 +183,26 @@ def test_the_deliverable_page_renders_the_current_revision_as_sanitised_html(cli
     assert [revision.version for revision in page.context["inline_admin_formsets"][0].formset.queryset] == [2, 1]
 
 
-def test_every_model_is_listed_for_a_manager_and_scoped_to_their_brands(client, manager, outsider, run,
-                                                                         run_tasks_inline, marketer):
+def test_every_model_is_listed_for_a_manager_and_scoped_to_their_brands(
+    client, manager, outsider, run, run_tasks_inline, marketer
+):
     generate_creatives(marketer, run_tasks_inline, count=1)
     theirs = generate_campaign(outsider, run_tasks_inline, brand=outsider.brands.get(), campaign_name="Globex Q1")
     client.force_login(manager)
 
     index = client.get("/admin/")
     models = {model["object_name"] for app in index.context["app_list"] for model in app["models"]}
-    assert {"Run", "Deliverable", "Revision", "Asset", "AuditEvent", "ProviderCall", "Brand",
-            "Campaign"} <= models
+    assert {"Run", "Deliverable", "Revision", "Asset", "AuditEvent", "ProviderCall", "Brand", "Campaign"} <= models
 
-    for path, mine in [("deliverables/run", 2), ("deliverables/deliverable", 8), ("deliverables/revision", 8),
-                       ("deliverables/asset", 1), ("deliverables/providercall", 9), ("campaigns/brand", 1),
-                       ("campaigns/campaign", 1)]:
+    for path, mine in [
+        ("deliverables/run", 2),
+        ("deliverables/deliverable", 8),
+        ("deliverables/revision", 8),
+        ("deliverables/asset", 1),
+        ("deliverables/providercall", 9),
+        ("campaigns/brand", 1),
+        ("campaigns/campaign", 1),
+    ]:
         page = client.get(f"/admin/{path}/")
         assert page.status_code == 200, path
         assert page.context["cl"].result_count == mine, path
@@ -172,8 +210,9 @@ def test_every_model_is_listed_for_a_manager_and_scoped_to_their_brands(client, 
     assert client.get(f"/admin/deliverables/run/{theirs.pk}/change/").status_code == 302  # not theirs: not found
     run_page = client.get(f"/admin/deliverables/run/{run.pk}/change/")
     assert run_page.status_code == 200
-    assert ProviderCall.objects.filter(run=run).count() == len(run_page.context["inline_admin_formsets"][1].formset
-                                                               .queryset)
+    assert ProviderCall.objects.filter(run=run).count() == len(
+        run_page.context["inline_admin_formsets"][1].formset.queryset
+    )
 
 
 def test_the_asset_list_previews_images_through_the_members_only_url(client, manager, marketer, run_tasks_inline):
@@ -197,8 +236,14 @@ def test_run_search_finds_by_campaign_name_and_trace_id(client, manager, run):
 
 
 def test_change_lists_take_the_same_queries_for_one_run_or_three(client, manager, marketer, run_tasks_inline):
-    paths = ["deliverables/run", "deliverables/deliverable", "deliverables/revision", "deliverables/auditevent",
-             "deliverables/providercall", "deliverables/asset"]
+    paths = [
+        "deliverables/run",
+        "deliverables/deliverable",
+        "deliverables/revision",
+        "deliverables/auditevent",
+        "deliverables/providercall",
+        "deliverables/asset",
+    ]
     client.force_login(manager)
     counts = []
     for name in ("One", "Two", "Three"):

@@ -57,9 +57,14 @@ def test_json_is_the_envelope_and_passes_the_validator(run, marketer):
     assert validate_envelope(envelope) == []
     assert file.content_type == "application/json"
     assert envelope["run_id"] == str(run.run_id)
-    assert [d["kind"] for d in envelope["deliverables"]] == ["campaign_brief", "messaging_framework",
-                                                             "content_calendar", "linkedin_post", "instagram_post",
-                                                             "email_copy"]
+    assert [d["kind"] for d in envelope["deliverables"]] == [
+        "campaign_brief",
+        "messaging_framework",
+        "content_calendar",
+        "linkedin_post",
+        "instagram_post",
+        "email_copy",
+    ]
 
 
 def test_approved_only_keeps_approved_deliverables(run, marketer):
@@ -71,14 +76,17 @@ def test_approved_only_keeps_approved_deliverables(run, marketer):
 
     assert validate_envelope(envelope) == []
     assert [d["kind"] for d in envelope["deliverables"]] == ["linkedin_post", "email_copy"]
-    assert re.findall(r"^## (.+)$", markdown, re.M) == [of_kind(run, "linkedin_post").title,
-                                                         of_kind(run, "email_copy").title]
+    assert re.findall(r"^## (.+)$", markdown, re.M) == [
+        of_kind(run, "linkedin_post").title,
+        of_kind(run, "email_copy").title,
+    ]
 
 
 def test_exports_show_the_current_revision(run, marketer):
     post = of_kind(run, "linkedin_post")
-    deliverable_amend(deliverable=post, actor=marketer, version=1, content_markdown="Amended copy.",
-                      hashtags=["#Fresh"])
+    deliverable_amend(
+        deliverable=post, actor=marketer, version=1, content_markdown="Amended copy.", hashtags=["#Fresh"]
+    )
 
     envelope = json.loads(export(run, "json", marketer).content)
     rows = list(csv.DictReader(io.StringIO(export(run, "csv", marketer).content.decode())))
@@ -106,8 +114,12 @@ def test_docx_has_headings_lists_and_the_calendar_as_a_table(run, marketer):
     calendar = next(t for t in document.tables if t.rows[0].cells[0].text == "Date")
     assert [c.text for c in calendar.rows[0].cells] == ["Date", "Platform", "Title", "Copy"]
     assert len(calendar.rows) == len(entries) + 1
-    assert [c.text for c in calendar.rows[1].cells] == [entries[0]["date"], "LinkedIn", entries[0]["title"],
-                                                         entries[0]["text"]]
+    assert [c.text for c in calendar.rows[1].cells] == [
+        entries[0]["date"],
+        "LinkedIn",
+        entries[0]["title"],
+        entries[0]["text"],
+    ]
     budget = next(t for t in document.tables if t.rows[0].cells[0].text == "Channel")  # a Markdown table
     brief = Revision.objects.get(deliverable=of_kind(run, "campaign_brief"), version=1).content_markdown
     first_row = next(line for line in brief.splitlines() if line.startswith("|") and "%" in line)
@@ -167,33 +179,53 @@ def test_csv_has_a_row_per_post_and_per_calendar_entry(run, marketer):
     assert reader.fieldnames == ["date", "platform", "title", "text", "hashtags", "status"]
     entries = Revision.objects.get(deliverable=of_kind(run, "content_calendar"), version=1).structured["entries"]
     calendar_rows = [r for r in rows if r["date"]]
-    assert calendar_rows == [{"date": e["date"], "platform": e["platform"], "title": e["title"], "text": e["text"],
-                              "hashtags": "", "status": "draft"} for e in entries]
+    assert calendar_rows == [
+        {
+            "date": e["date"],
+            "platform": e["platform"],
+            "title": e["title"],
+            "text": e["text"],
+            "hashtags": "",
+            "status": "draft",
+        }
+        for e in entries
+    ]
     post_rows = [r for r in rows if not r["date"]]
     assert [(r["platform"], r["title"], r["hashtags"]) for r in post_rows] == [
         ("linkedin", of_kind(run, "linkedin_post").title, "#AcmeCoffeeRoasters #Q1Launch"),
-        ("instagram", of_kind(run, "instagram_post").title, "#AcmeCoffeeRoasters #Q1Launch")]
+        ("instagram", of_kind(run, "instagram_post").title, "#AcmeCoffeeRoasters #Q1Launch"),
+    ]
     assert len(rows) == len(entries) + 2
 
 
 def test_csv_quotes_commas_quotes_and_newlines(run, marketer):
-    deliverable_amend(deliverable=of_kind(run, "linkedin_post"), actor=marketer, version=1,
-                      content_markdown='Line one, with "quotes"\nLine two')
+    deliverable_amend(
+        deliverable=of_kind(run, "linkedin_post"),
+        actor=marketer,
+        version=1,
+        content_markdown='Line one, with "quotes"\nLine two',
+    )
 
     rows = list(csv.DictReader(io.StringIO(export(run, "csv", marketer).content.decode())))
 
-    assert next(r for r in rows if r["platform"] == "linkedin" and not r["date"])["text"] == \
-        'Line one, with "quotes"\nLine two'
+    assert (
+        next(r for r in rows if r["platform"] == "linkedin" and not r["date"])["text"]
+        == 'Line one, with "quotes"\nLine two'
+    )
 
 
 def test_csv_cells_that_look_like_formulas_are_kept_as_text(run, marketer):
-    deliverable_amend(deliverable=of_kind(run, "linkedin_post"), actor=marketer, version=1,
-                      content_markdown='=HYPERLINK("http://evil.example","click")')
+    deliverable_amend(
+        deliverable=of_kind(run, "linkedin_post"),
+        actor=marketer,
+        version=1,
+        content_markdown='=HYPERLINK("http://evil.example","click")',
+    )
 
     rows = list(csv.DictReader(io.StringIO(export(run, "csv", marketer).content.decode())))
 
     post = next(r for r in rows if r["platform"] == "linkedin" and not r["date"])
-    assert post["text"] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert post["text"] == '\'=HYPERLINK("http://evil.example","click")'
 
 
 def test_zip_holds_every_format_and_the_images(marketer, run_tasks_inline):
@@ -219,16 +251,28 @@ def test_zip_stores_the_images_as_they_are_and_compresses_the_rest(marketer, run
     archive = zipfile.ZipFile(io.BytesIO(export(run, "zip", marketer).content))
 
     methods = [(info.filename.rsplit(".", 1)[-1], info.compress_type) for info in archive.infolist()]
-    assert methods == [("md", zipfile.ZIP_DEFLATED), ("json", zipfile.ZIP_DEFLATED), ("docx", zipfile.ZIP_DEFLATED),
-                       ("csv", zipfile.ZIP_DEFLATED), ("png", zipfile.ZIP_STORED), ("png", zipfile.ZIP_STORED)]
+    assert methods == [
+        ("md", zipfile.ZIP_DEFLATED),
+        ("json", zipfile.ZIP_DEFLATED),
+        ("docx", zipfile.ZIP_DEFLATED),
+        ("csv", zipfile.ZIP_DEFLATED),
+        ("png", zipfile.ZIP_STORED),
+        ("png", zipfile.ZIP_STORED),
+    ]
 
 
 def test_an_export_writes_one_audit_event(run, marketer):
     export(run, "zip", marketer, approved_only=False)
 
     assert list(AuditEvent.objects.values("run_id", "deliverable_id", "actor__username", "action", "data")) == [
-        {"run_id": run.pk, "deliverable_id": None, "actor__username": "marketer", "action": "export",
-         "data": {"format": "zip", "approved_only": False}}]
+        {
+            "run_id": run.pk,
+            "deliverable_id": None,
+            "actor__username": "marketer",
+            "action": "export",
+            "data": {"format": "zip", "approved_only": False},
+        }
+    ]
 
 
 def test_refused_exports_write_nothing(run, marketer, outsider):
@@ -241,8 +285,12 @@ def test_refused_exports_write_nothing(run, marketer, outsider):
 
 def test_export_queries_do_not_grow_with_the_number_of_deliverables(marketer, run_tasks_inline):
     small = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
-    large = generate_campaign(marketer, run_tasks_inline, campaign_name="Big",
-                              platforms=["linkedin", "instagram", "twitter", "facebook", "threads", "tiktok"])
+    large = generate_campaign(
+        marketer,
+        run_tasks_inline,
+        campaign_name="Big",
+        platforms=["linkedin", "instagram", "twitter", "facebook", "threads", "tiktok"],
+    )
     assert Deliverable.objects.filter(run=large).count() > Deliverable.objects.filter(run=small).count() + 4
 
     counts = {}
@@ -255,6 +303,7 @@ def test_export_queries_do_not_grow_with_the_number_of_deliverables(marketer, ru
 
 
 # --- the operator command ------------------------------------------------------------------------------------
+
 
 def test_export_run_writes_the_file_into_a_directory(run, tmp_path, capsys):
     call_command("export_run", str(run.run_id), "--format", "docx", "--output", str(tmp_path))
@@ -277,12 +326,15 @@ def test_export_run_writes_to_a_named_file_with_approved_only(run, tmp_path):
     assert [d["kind"] for d in json.loads(target.read_text())["deliverables"]] == ["email_copy"]
 
 
-@pytest.mark.parametrize("arguments, returncode, message", [
-    (["not-a-uuid", "--format", "md"], 2, "is not a run id"),
-    (["00000000-0000-0000-0000-000000000000", "--format", "md"], 3, "No run"),
-    (["{run}", "--format", "md", "--approved-only"], 4, "Nothing to export"),
-    (["{run}", "--format", "md", "--output", "/nonexistent-dir/x.md"], 5, "Cannot write"),
-])
+@pytest.mark.parametrize(
+    "arguments, returncode, message",
+    [
+        (["not-a-uuid", "--format", "md"], 2, "is not a run id"),
+        (["00000000-0000-0000-0000-000000000000", "--format", "md"], 3, "No run"),
+        (["{run}", "--format", "md", "--approved-only"], 4, "Nothing to export"),
+        (["{run}", "--format", "md", "--output", "/nonexistent-dir/x.md"], 5, "Cannot write"),
+    ],
+)
 def test_export_run_fails_with_clear_exit_codes(run, arguments, returncode, message):
     arguments = [a.format(run=run.run_id) for a in arguments]
 

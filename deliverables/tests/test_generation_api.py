@@ -9,8 +9,13 @@ from deliverables.services import deliverable_generate
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
-BRIEF = {"campaign_name": "Q1 Launch", "objectives": ["Awareness"], "platforms": ["LinkedIn", "Email"],
-         "budget": 10000, "timeline_days": 30}
+BRIEF = {
+    "campaign_name": "Q1 Launch",
+    "objectives": ["Awareness"],
+    "platforms": ["LinkedIn", "Email"],
+    "budget": 10000,
+    "timeline_days": 30,
+}
 
 
 def generate(client, run_tasks_inline, path="/api/v1/campaigns/generate", body=None, **extra):
@@ -29,8 +34,13 @@ def test_campaign_generate_answers_pending_then_the_run_succeeds(marketer_api, r
     assert validate_envelope(final) == []
     assert final["status"] == "SUCCESS"
     assert final["progress"] == {"done": 5, "total": 5}
-    assert [d["kind"] for d in final["deliverables"]] == ["campaign_brief", "messaging_framework", "content_calendar",
-                                                          "linkedin_post", "email_copy"]
+    assert [d["kind"] for d in final["deliverables"]] == [
+        "campaign_brief",
+        "messaging_framework",
+        "content_calendar",
+        "linkedin_post",
+        "email_copy",
+    ]
     assert final["meta"]["provider"] == "offline"
     assert final["meta"]["tokens_used"] > 0
     assert final["meta"]["cost_usd"] == 0.0
@@ -49,15 +59,20 @@ def test_wait_blocks_until_the_run_ends_and_answers_200(marketer_api, run_tasks_
 
 
 def test_a_subset_of_deliverables_can_be_asked_for(marketer_api, run_tasks_inline):
-    response = generate(marketer_api, run_tasks_inline, body={**BRIEF, "platforms": ["linkedin", "x"],
-                                                                  "deliverables": ["social_posts"]})
+    response = generate(
+        marketer_api, run_tasks_inline, body={**BRIEF, "platforms": ["linkedin", "x"], "deliverables": ["social_posts"]}
+    )
     run = Run.objects.get(run_id=response.data["run_id"])
     assert sorted(run.deliverables.values_list("kind", flat=True)) == ["linkedin_post", "twitter_post"]
 
 
 def test_creatives_with_images_store_a_png_served_only_to_members(marketer_api, outsider_api, run_tasks_inline):
-    response = generate(marketer_api, run_tasks_inline, path="/api/v1/creatives/generate",
-                        body={"product": "Cold brew", "platforms": ["instagram"], "count": 2, "with_images": True})
+    response = generate(
+        marketer_api,
+        run_tasks_inline,
+        path="/api/v1/creatives/generate",
+        body={"product": "Cold brew", "platforms": ["instagram"], "count": 2, "with_images": True},
+    )
     final = marketer_api.get(f"/api/v1/runs/{response.data['run_id']}").json()
 
     ads = [d for d in final["deliverables"] if d["kind"] == "ad_copy"]
@@ -85,11 +100,11 @@ def test_a_task_killed_too_often_ends_as_a_failed_deliverable(marketer_api, run_
     from deliverables import tasks
 
     monkeypatch.setattr(tasks.generate_deliverable, "apply_async", lambda *a, **k: None)  # never runs
-    response = marketer_api.post("/api/v1/campaigns/generate", {**BRIEF, "deliverables": ["email_copy"]},
-                                 format="json")
+    response = marketer_api.post("/api/v1/campaigns/generate", {**BRIEF, "deliverables": ["email_copy"]}, format="json")
     deliverable = Deliverable.objects.get(run__run_id=response.data["run_id"])
-    Deliverable.objects.filter(pk=deliverable.pk).update(generation_status="running",
-                                                         deliveries=settings.AICMO_MAX_TASK_DELIVERIES)
+    Deliverable.objects.filter(pk=deliverable.pk).update(
+        generation_status="running", deliveries=settings.AICMO_MAX_TASK_DELIVERIES
+    )
 
     deliverable_generate(deliverable_id=str(deliverable.pk))
 
@@ -136,15 +151,18 @@ def test_one_failing_deliverable_makes_a_partial_run(marketer_api, run_tasks_inl
     cooldown.reset("offline")
 
 
-@pytest.mark.parametrize("body, field", [
-    ({}, "campaign_name"),
-    ({"campaign_name": "x", "platforms": ["myspace"]}, "platforms"),
-    ({"campaign_name": "x", "budget": -5}, "budget"),
-    ({"campaign_name": "x", "timeline_days": 0}, "timeline_days"),
-    ({"campaign_name": "x", "brand": "globex"}, "brand"),
-    ({"campaign_name": "x", "deliverables": ["poem"]}, "deliverables"),
-    ([1, 2], "non_field_errors"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({}, "campaign_name"),
+        ({"campaign_name": "x", "platforms": ["myspace"]}, "platforms"),
+        ({"campaign_name": "x", "budget": -5}, "budget"),
+        ({"campaign_name": "x", "timeline_days": 0}, "timeline_days"),
+        ({"campaign_name": "x", "brand": "globex"}, "brand"),
+        ({"campaign_name": "x", "deliverables": ["poem"]}, "deliverables"),
+        ([1, 2], "non_field_errors"),
+    ],
+)
 def test_bad_briefs_answer_400_with_a_failed_envelope_naming_the_field(marketer_api, body, field):
     response = marketer_api.post("/api/v1/campaigns/generate", body, format="json", HTTP_X_TRACE_ID="trace-bad-1")
 
@@ -157,8 +175,7 @@ def test_bad_briefs_answer_400_with_a_failed_envelope_naming_the_field(marketer_
 
 
 def test_malformed_json_is_a_validation_error_not_a_crash(marketer_api):
-    response = marketer_api.generic("POST", "/api/v1/campaigns/generate", "{not json",
-                                    content_type="application/json")
+    response = marketer_api.generic("POST", "/api/v1/campaigns/generate", "{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.data["error"]["type"] == "VALIDATION_ERROR"
 

@@ -46,7 +46,9 @@ def test_openai_500_falls_back_to_anthropic(marketer_api, run_tasks_inline, sdk_
     assert envelope["status"] == "SUCCESS"
     assert envelope["meta"]["provider"] == "anthropic"
     assert list(ProviderCall.objects.order_by("pk").values_list("provider", "outcome")) == [
-        ("openai", "error"), ("anthropic", "ok")]
+        ("openai", "error"),
+        ("anthropic", "ok"),
+    ]
 
 
 def test_every_provider_down_fails_the_run_with_provider_error(marketer_api, run_tasks_inline, sdk_providers):
@@ -77,9 +79,11 @@ def test_a_dead_provider_is_skipped_once_its_cooldown_opens(marketer_api, run_ta
     for _ in range(5):
         sdk_providers.enqueue("openai", Reply(status=503))
 
-    envelope = generate(marketer_api, run_tasks_inline, {**BRIEF, "platforms": ["linkedin", "instagram", "x",
-                                                                             "facebook"],
-                                                      "deliverables": ["social_posts"]})
+    envelope = generate(
+        marketer_api,
+        run_tasks_inline,
+        {**BRIEF, "platforms": ["linkedin", "instagram", "x", "facebook"], "deliverables": ["social_posts"]},
+    )
 
     assert envelope["status"] == "SUCCESS"
     assert len(sdk_providers.requests_to("openai")) == 2  # then the cooldown skips it

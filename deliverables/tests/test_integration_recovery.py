@@ -34,8 +34,9 @@ QUEUE_WARNING = "The queue was unavailable; the run will start as soon as it is 
 
 def http(method: str, url: str, *, token: str | None = None, body: dict | None = None, timeout_s: float = 90):
     headers = {"Content-Type": "application/json", **({"Authorization": f"Token {token}"} if token else {})}
-    request = urllib.request.Request(url, method=method, headers=headers,
-                                     data=json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(
+        url, method=method, headers=headers, data=json.dumps(body).encode() if body is not None else None
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout_s) as response:
             return response.status, dict(response.headers), json.loads(response.read())
@@ -63,9 +64,16 @@ def test_a_brief_sent_while_the_broker_is_down_runs_once_the_sweeper_finds_it(ma
 
         redis.stop()
         assert http("GET", web.url + "/healthz")[::2] == (503, {"status": "degraded", "db": "ok", "broker": "down"})
-        status, headers, envelope = http("POST", web.url + "/api/v1/campaigns/generate", token=token, body={
-            "campaign_name": "Broker drill", "platforms": ["linkedin"], "deliverables": ["campaign_brief",
-                                                                                        "linkedin_post"]})
+        status, headers, envelope = http(
+            "POST",
+            web.url + "/api/v1/campaigns/generate",
+            token=token,
+            body={
+                "campaign_name": "Broker drill",
+                "platforms": ["linkedin"],
+                "deliverables": ["campaign_brief", "linkedin_post"],
+            },
+        )
 
         assert status == 202, web.output()[-3000:]
         assert validate_envelope(envelope) == []
@@ -77,8 +85,14 @@ def test_a_brief_sent_while_the_broker_is_down_runs_once_the_sweeper_finds_it(ma
         redis.start(ready_text=REDIS_READY)  # back, on the same port, empty
         worker = celery_worker(tmp_path / "worker.log", concurrency=2, **broker).start(ready_text="ready.")
         Run.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=1))
-        sweep = subprocess.run([sys.executable, "manage.py", "requeue_stuck_runs"], cwd=ROOT, capture_output=True,
-                               text=True, timeout=60, env=process_env(**broker))
+        sweep = subprocess.run(
+            [sys.executable, "manage.py", "requeue_stuck_runs"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=process_env(**broker),
+        )
 
         assert sweep.returncode == 0, sweep.stderr
         assert "dispatched 1 run(s) that were never queued" in sweep.stdout
@@ -98,9 +112,15 @@ def test_a_brief_sent_while_the_broker_is_down_runs_once_the_sweeper_finds_it(ma
 
 
 def _openai_worker_env(fake: FakeLLMServer, **extra: str) -> dict[str, str]:
-    return {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": fake.openai_base_url,
-            "AICMO_LLM_PRIMARY_PROVIDER": "openai", "AICMO_LLM_FALLBACK_PROVIDERS": "openai",  # openai only
-            "AICMO_BROKER_VISIBILITY_TIMEOUT": "5", "AICMO_BROKER_RESTORE_INTERVAL_S": "1", **extra}
+    return {
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": fake.openai_base_url,
+        "AICMO_LLM_PRIMARY_PROVIDER": "openai",
+        "AICMO_LLM_FALLBACK_PROVIDERS": "openai",  # openai only
+        "AICMO_BROKER_VISIBILITY_TIMEOUT": "5",
+        "AICMO_BROKER_RESTORE_INTERVAL_S": "1",
+        **extra,
+    }
 
 
 def _start_run(marketer, kinds: list[str]) -> Run:
@@ -108,8 +128,11 @@ def _start_run(marketer, kinds: list[str]) -> Run:
 
     client = APIClient()
     client.force_authenticate(marketer)
-    response = client.post("/api/v1/campaigns/generate", {"campaign_name": "Kill drill", "platforms": ["email"],
-                                                          "deliverables": kinds}, format="json")
+    response = client.post(
+        "/api/v1/campaigns/generate",
+        {"campaign_name": "Kill drill", "platforms": ["email"], "deliverables": kinds},
+        format="json",
+    )
     assert response.status_code == 202
     return Run.objects.get(run_id=response.data["run_id"])
 
@@ -121,16 +144,25 @@ def test_a_worker_killed_mid_call_is_redelivered_and_the_run_completes_without_d
         first = celery_worker(tmp_path / "worker1.log", concurrency=2, **env).start(ready_text="ready.")
         try:
             run = _start_run(marketer, ["campaign_brief", "email_copy"])
-            wait_until(lambda: len(fake.requests_to("openai")) == 2, timeout_s=30, what="both LLM calls started",
-                       log=first.output)
+            wait_until(
+                lambda: len(fake.requests_to("openai")) == 2,
+                timeout_s=30,
+                what="both LLM calls started",
+                log=first.output,
+            )
             first.kill()  # SIGKILL of the worker and its pool children, both calls in flight
             assert set(run.deliverables.values_list("generation_status", "deliveries", "version")) == {
-                ("running", 1, 0)}
+                ("running", 1, 0)
+            }
 
             second = celery_worker(tmp_path / "worker2.log", concurrency=2, **env).start(ready_text="ready.")
             try:
-                wait_until(lambda: Run.objects.get(pk=run.pk).is_terminal, timeout_s=60, what="the run settled",
-                           log=second.output)
+                wait_until(
+                    lambda: Run.objects.get(pk=run.pk).is_terminal,
+                    timeout_s=60,
+                    what="the run settled",
+                    log=second.output,
+                )
             finally:
                 second.stop()
         finally:
@@ -141,7 +173,9 @@ def test_a_worker_killed_mid_call_is_redelivered_and_the_run_completes_without_d
     assert (run.provider, run.model) == ("openai", "gpt-4.1-mini")
     slots = run.deliverables.order_by("position")
     assert [(d.kind, d.generation_status, d.version, d.deliveries) for d in slots] == [
-        ("campaign_brief", "done", 1, 2), ("email_copy", "done", 1, 2)]
+        ("campaign_brief", "done", 1, 2),
+        ("email_copy", "done", 1, 2),
+    ]
     assert Revision.objects.filter(deliverable__run=run).count() == 2
     assert len(fake.requests_to("openai")) == 4  # each slot: the killed call and the redelivered one
     assert ProviderCall.objects.filter(run=run, outcome="ok").count() == 2
@@ -155,14 +189,22 @@ def test_a_deliverable_whose_worker_dies_every_time_ends_failed_and_the_run_part
         first = celery_worker(tmp_path / "worker1.log", concurrency=1, **env).start(ready_text="ready.")
         try:
             run = _start_run(marketer, ["campaign_brief", "email_copy"])
-            wait_until(lambda: len(fake.requests_to("openai")) == 2, timeout_s=30, what="the email's LLM call",
-                       log=first.output)
+            wait_until(
+                lambda: len(fake.requests_to("openai")) == 2,
+                timeout_s=30,
+                what="the email's LLM call",
+                log=first.output,
+            )
             first.kill()
 
             second = celery_worker(tmp_path / "worker2.log", concurrency=1, **env).start(ready_text="ready.")
             try:
-                wait_until(lambda: Run.objects.get(pk=run.pk).is_terminal, timeout_s=60, what="the run settled",
-                           log=second.output)
+                wait_until(
+                    lambda: Run.objects.get(pk=run.pk).is_terminal,
+                    timeout_s=60,
+                    what="the run settled",
+                    log=second.output,
+                )
             finally:
                 second.stop()
         finally:
@@ -175,5 +217,8 @@ def test_a_deliverable_whose_worker_dies_every_time_ends_failed_and_the_run_part
     assert run.warnings == [f"email_copy failed: {message}"]
     email = run.deliverables.get(kind="email_copy")
     assert (email.generation_status, email.deliveries, email.error) == (
-        Deliverable.Generation.FAILED, 2, {"type": "INTERNAL_ERROR", "message": message})
+        Deliverable.Generation.FAILED,
+        2,
+        {"type": "INTERNAL_ERROR", "message": message},
+    )
     assert run.deliverables.get(kind="campaign_brief").generation_status == Deliverable.Generation.DONE

@@ -14,9 +14,15 @@ def test_a_campaign_is_generated_by_a_real_worker(marketer, celery_worker_proces
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=marketer).key}")
 
-    response = client.post("/api/v1/campaigns/generate?wait=60", {
-        "campaign_name": "Q1 Launch", "platforms": ["linkedin", "instagram", "email"], "budget": 5000,
-    }, format="json")
+    response = client.post(
+        "/api/v1/campaigns/generate?wait=60",
+        {
+            "campaign_name": "Q1 Launch",
+            "platforms": ["linkedin", "instagram", "email"],
+            "budget": 5000,
+        },
+        format="json",
+    )
 
     assert response.status_code == 200, celery_worker_process.output()[-2000:]
     envelope = response.json()

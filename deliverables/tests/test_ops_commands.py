@@ -27,15 +27,23 @@ def run_command(name: str, *args) -> tuple[int, str]:
 
 # --- requeue_stuck_runs ---------------------------------------------------------------------------------------
 
-def test_requeue_stuck_runs_dispatches_a_run_the_broker_never_got(marketer, django_capture_on_commit_callbacks,
-                                                                   monkeypatch):
+
+def test_requeue_stuck_runs_dispatches_a_run_the_broker_never_got(
+    marketer, django_capture_on_commit_callbacks, monkeypatch
+):
     from deliverables import tasks
 
     sent = []
     monkeypatch.setattr(tasks.generate_deliverable, "apply_async", lambda args, **kwargs: sent.append(args[0]))
     with django_capture_on_commit_callbacks(execute=False):
-        run = run_create(module="campaigns", brand=marketer.brands.get(), requested_by=marketer, trace_id="t-1",
-                         brief={"campaign_name": "Q1"}, slots=[Slot("campaign_brief")])
+        run = run_create(
+            module="campaigns",
+            brand=marketer.brands.get(),
+            requested_by=marketer,
+            trace_id="t-1",
+            brief={"campaign_name": "Q1"},
+            slots=[Slot("campaign_brief")],
+        )
     Run.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(minutes=1))
 
     code, output = run_command("requeue_stuck_runs")
@@ -70,12 +78,22 @@ def test_beat_schedules_the_sweeper_task(settings):
 
 # --- usage_report ---------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def calls(brand, other_brand):
     """Provider calls over two months and two brands (January: acme; February: acme and globex)."""
+
     def call(when, brand, provider, model, tokens_in, tokens_out, cost, outcome="ok"):
-        row = ProviderCall.objects.create(brand=brand, provider=provider, model=model, use_case="email_copy",
-                                          tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost, outcome=outcome)
+        row = ProviderCall.objects.create(
+            brand=brand,
+            provider=provider,
+            model=model,
+            use_case="email_copy",
+            tokens_in=tokens_in,
+            tokens_out=tokens_out,
+            cost_usd=cost,
+            outcome=outcome,
+        )
         ProviderCall.objects.filter(pk=row.pk).update(created_at=when)
 
     jan, feb = datetime(2025, 1, 10, 12, tzinfo=UTC), datetime(2025, 2, 3, 9, tzinfo=UTC)
@@ -107,8 +125,18 @@ def test_usage_report_csv_since_a_month_for_one_brand(calls):
 
     assert code == 0
     assert list(csv.DictReader(StringIO(output))) == [
-        {"month": "2025-02", "brand": "acme", "provider": "anthropic", "calls": "1", "errors": "0",
-         "tokens_in": "300", "tokens_out": "100", "tokens": "400", "cost_usd": "0.0000", "unpriced": "1"},
+        {
+            "month": "2025-02",
+            "brand": "acme",
+            "provider": "anthropic",
+            "calls": "1",
+            "errors": "0",
+            "tokens_in": "300",
+            "tokens_out": "100",
+            "tokens": "400",
+            "cost_usd": "0.0000",
+            "unpriced": "1",
+        },
     ]
 
 
@@ -116,26 +144,44 @@ def test_usage_report_with_no_calls_says_so(calls):
     assert run_command("usage_report", "--since", "2031-01") == (0, "No provider calls in this period.\n")
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--since", "2025-13"), "--since must be a month as YYYY-MM (e.g. 2025-01), not '2025-13'."),
-    (("--since", "Jan"), "--since must be a month as YYYY-MM (e.g. 2025-01), not 'Jan'."),
-    (("--brand", "nope"), "No brand has the slug 'nope'."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--since", "2025-13"), "--since must be a month as YYYY-MM (e.g. 2025-01), not '2025-13'."),
+        (("--since", "Jan"), "--since must be a month as YYYY-MM (e.g. 2025-01), not 'Jan'."),
+        (("--brand", "nope"), "No brand has the slug 'nope'."),
+    ],
+)
 def test_usage_report_refuses_bad_options(calls, args, message):
     assert run_command("usage_report", *args) == (1, message)
 
 
 # --- generate -----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)  # the run is dispatched on a real commit, before the command waits
 def test_generate_prints_the_envelope_of_a_finished_run(marketer, monkeypatch):
     from deliverables import tasks
 
-    monkeypatch.setattr(tasks.generate_deliverable, "apply_async",
-                        lambda args, **kwargs: tasks.generate_deliverable.run(*args))
+    monkeypatch.setattr(
+        tasks.generate_deliverable, "apply_async", lambda args, **kwargs: tasks.generate_deliverable.run(*args)
+    )
     out = StringIO()
-    call_command("generate", "campaigns", "--user", "marketer", "--name", "Q1 Launch", "--platforms",
-                 "linkedin,email", "--deliverables", "campaign_brief,email_copy", "--wait", "5", stdout=out)
+    call_command(
+        "generate",
+        "campaigns",
+        "--user",
+        "marketer",
+        "--name",
+        "Q1 Launch",
+        "--platforms",
+        "linkedin,email",
+        "--deliverables",
+        "campaign_brief,email_copy",
+        "--wait",
+        "5",
+        stdout=out,
+    )
 
     envelope = json.loads(out.getvalue())
     assert envelope["status"] == "SUCCESS"
@@ -159,23 +205,30 @@ def test_generate_exits_2_when_the_run_fails(marketer, monkeypatch, settings):
     from deliverables import tasks
 
     settings.AICMO_FORCE_LLM_PROVIDER_FAIL = ["offline"]
-    monkeypatch.setattr(tasks.generate_deliverable, "apply_async",
-                        lambda args, **kwargs: tasks.generate_deliverable.run(*args))
+    monkeypatch.setattr(
+        tasks.generate_deliverable, "apply_async", lambda args, **kwargs: tasks.generate_deliverable.run(*args)
+    )
 
-    code, output = run_command("generate", "campaigns", "--brand", "acme", "--name", "Q1",
-                               "--deliverables", "email_copy", "--wait", "5")
+    code, output = run_command(
+        "generate", "campaigns", "--brand", "acme", "--name", "Q1", "--deliverables", "email_copy", "--wait", "5"
+    )
 
     assert code == 2
     assert "failed: PROVIDER_ERROR: All providers failed: offline: forced to fail" in output
 
 
-@pytest.mark.parametrize("args, message", [
-    (("creatives",), "Name the brand (--brand SLUG) or the user (--user NAME)."),
-    (("campaigns", "--brand", "acme"), 'Invalid brief: {"campaign_name": ["This field may not be blank."]}'),
-    (("campaigns", "--user", "nobody", "--name", "Q1"), "No user named 'nobody'."),
-    (("creatives", "--brand", "acme", "--product", "Tea", "--deliverables", "social_posts"),
-     "Nothing to generate: none of the requested deliverables applies to this brief."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("creatives",), "Name the brand (--brand SLUG) or the user (--user NAME)."),
+        (("campaigns", "--brand", "acme"), 'Invalid brief: {"campaign_name": ["This field may not be blank."]}'),
+        (("campaigns", "--user", "nobody", "--name", "Q1"), "No user named 'nobody'."),
+        (
+            ("creatives", "--brand", "acme", "--product", "Tea", "--deliverables", "social_posts"),
+            "Nothing to generate: none of the requested deliverables applies to this brief.",
+        ),
+    ],
+)
 def test_generate_refuses_a_bad_brief_with_exit_1_and_saves_nothing(marketer, args, message):
     code, output = run_command("generate", *args)
 

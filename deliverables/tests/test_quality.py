@@ -5,18 +5,24 @@ import pytest
 from deliverables.quality import evaluate
 
 BRAND = {"banned_words": ["cheap"], "required_disclaimers": ["Terms apply."]}
-AD = {"headline": "Fresh roast", "primary_text": " ".join(["word"] * 60), "call_to_action": "Shop now",
-      "image_prompts": ["a", "b", "c"]}
+AD = {
+    "headline": "Fresh roast",
+    "primary_text": " ".join(["word"] * 60),
+    "call_to_action": "Shop now",
+    "image_prompts": ["a", "b", "c"],
+}
 
 
 def codes(report, level):
     return [issue["code"] for issue in report[level]]
 
 
-def check(text="Good copy. Terms apply.", *, kind="campaign_brief", hashtags=(), structured=None, brand=BRAND,
-          title="Title"):
-    return evaluate(kind=kind, title=title, content_markdown=text, hashtags=list(hashtags),
-                    structured=structured or {}, brand=brand)
+def check(
+    text="Good copy. Terms apply.", *, kind="campaign_brief", hashtags=(), structured=None, brand=BRAND, title="Title"
+):
+    return evaluate(
+        kind=kind, title=title, content_markdown=text, hashtags=list(hashtags), structured=structured or {}, brand=brand
+    )
 
 
 def test_clean_copy_has_no_issues():
@@ -27,8 +33,17 @@ def test_blank_content_blocks():
     assert codes(check("   "), "blocking") == ["blank", "missing_disclaimer"]
 
 
-@pytest.mark.parametrize("text", ["Call [Insert phone number] now", "Launch date: TBD", "Lorem ipsum dolor",
-                                  "Hello {{first_name}}", "Welcome to [Brand Name]!", "Save $XX today"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call [Insert phone number] now",
+        "Launch date: TBD",
+        "Lorem ipsum dolor",
+        "Hello {{first_name}}",
+        "Welcome to [Brand Name]!",
+        "Save $XX today",
+    ],
+)
 def test_placeholders_block(text):
     assert codes(check(f"{text} Terms apply."), "blocking") == ["placeholder"]
 
@@ -44,8 +59,9 @@ def test_banned_words_block_whole_words_only():
 
 def test_missing_disclaimer_blocks():
     report = check("Good copy.")
-    assert report["blocking"] == [{"code": "missing_disclaimer",
-                                   "message": "Missing the required disclaimer “Terms apply.”."}]
+    assert report["blocking"] == [
+        {"code": "missing_disclaimer", "message": "Missing the required disclaimer “Terms apply.”."}
+    ]
 
 
 def test_a_post_over_its_platform_limit_blocks():

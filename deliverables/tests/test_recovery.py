@@ -42,8 +42,14 @@ def broker_down(monkeypatch):
 def new_run(marketer, django_capture_on_commit_callbacks, kinds=("campaign_brief", "email_copy")) -> Run:
     """A saved run whose dispatch never happened (as when the process died right after the commit)."""
     with django_capture_on_commit_callbacks(execute=False):
-        run = run_create(module="campaigns", brand=marketer.brands.get(), requested_by=marketer, brief=BRIEF,
-                         slots=[Slot(kind) for kind in kinds], trace_id="trace-sweep")
+        run = run_create(
+            module="campaigns",
+            brand=marketer.brands.get(),
+            requested_by=marketer,
+            brief=BRIEF,
+            slots=[Slot(kind) for kind in kinds],
+            trace_id="trace-sweep",
+        )
     return run
 
 
@@ -75,7 +81,8 @@ def test_a_run_just_created_is_left_to_its_own_dispatch(marketer, django_capture
 
 
 def test_with_the_broker_still_down_the_run_stays_pending_with_one_warning(
-        marketer, django_capture_on_commit_callbacks, broker_down):
+    marketer, django_capture_on_commit_callbacks, broker_down
+):
     run = new_run(marketer, django_capture_on_commit_callbacks)
     age(run, 11)
 
@@ -87,7 +94,8 @@ def test_with_the_broker_still_down_the_run_stays_pending_with_one_warning(
 
 
 def test_a_stuck_running_slot_is_redispatched_and_a_fresh_copy_takes_it_over(
-        marketer, django_capture_on_commit_callbacks, sent, settings):
+    marketer, django_capture_on_commit_callbacks, sent, settings
+):
     run = new_run(marketer, django_capture_on_commit_callbacks, kinds=("email_copy",))
     Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING, dispatched_at=timezone.now())
     run.deliverables.update(generation_status=Deliverable.Generation.RUNNING, deliveries=1)  # a worker died on it
@@ -131,12 +139,14 @@ def test_a_redelivered_task_takes_over_the_slot_of_a_worker_that_died(marketer, 
 
 
 def test_a_slot_that_used_up_its_deliveries_is_failed_by_the_sweeper_and_the_run_is_partial(
-        marketer, django_capture_on_commit_callbacks, run_tasks_inline, settings, sent):
+    marketer, django_capture_on_commit_callbacks, run_tasks_inline, settings, sent
+):
     run = new_run(marketer, django_capture_on_commit_callbacks)
     brief, email = run.deliverables.order_by("position")
     deliverable_generate(deliverable_id=str(brief.pk), redelivered=False)  # done
-    Deliverable.objects.filter(pk=email.pk).update(generation_status="running",
-                                                   deliveries=settings.AICMO_MAX_TASK_DELIVERIES)
+    Deliverable.objects.filter(pk=email.pk).update(
+        generation_status="running", deliveries=settings.AICMO_MAX_TASK_DELIVERIES
+    )
     Run.objects.filter(pk=run.pk).update(dispatched_at=timezone.now())
     age(run, settings.AICMO_RUN_STUCK_AFTER_S + 1)
 
@@ -152,8 +162,9 @@ def test_a_slot_that_used_up_its_deliveries_is_failed_by_the_sweeper_and_the_run
     assert run.warnings == [f"email_copy failed: {message}"]
 
 
-def test_a_run_whose_slots_all_gave_up_fails_with_a_clear_error(marketer, django_capture_on_commit_callbacks, settings,
-                                                                 sent):
+def test_a_run_whose_slots_all_gave_up_fails_with_a_clear_error(
+    marketer, django_capture_on_commit_callbacks, settings, sent
+):
     run = new_run(marketer, django_capture_on_commit_callbacks, kinds=("email_copy",))
     run.deliverables.update(generation_status="running", deliveries=settings.AICMO_MAX_TASK_DELIVERIES)
     Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING, dispatched_at=timezone.now())
@@ -163,15 +174,17 @@ def test_a_run_whose_slots_all_gave_up_fails_with_a_clear_error(marketer, django
 
     run.refresh_from_db()
     assert run.status == Run.Status.FAILED
-    assert run.error == {"type": "INTERNAL_ERROR", "trace_id": "trace-sweep",
-                         "message": "Gave up after 3 attempts: no worker finished this deliverable within 600 seconds."}
+    assert run.error == {
+        "type": "INTERNAL_ERROR",
+        "trace_id": "trace-sweep",
+        "message": "Gave up after 3 attempts: no worker finished this deliverable within 600 seconds.",
+    }
     assert runs_requeue_stuck() == {"dispatched": 0, "redispatched": 0, "gave_up": 0, "settled": 0}  # settled once
 
 
 def test_a_run_still_making_progress_is_left_alone(marketer, django_capture_on_commit_callbacks, settings, sent):
     run = new_run(marketer, django_capture_on_commit_callbacks)
-    Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING,
-                                         dispatched_at=timezone.now() - timedelta(hours=1))
+    Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING, dispatched_at=timezone.now() - timedelta(hours=1))
     run.deliverables.filter(position=0).update(generation_status="running", deliveries=1)  # claimed just now
 
     assert runs_requeue_stuck() == {"dispatched": 0, "redispatched": 0, "gave_up": 0, "settled": 0}
@@ -197,17 +210,24 @@ def test_a_soft_time_limit_fails_the_slot_with_a_timeout(marketer, django_captur
     assert run.error["message"].startswith("Timed out: generating took longer than ")
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/api/v1/campaigns/generate", {"campaign_name": "X", "platforms": ["email"], "deliverables": ["social_posts"]}),
-    ("/api/v1/creatives/generate", {"product": "Cold brew", "deliverables": ["social_posts"]}),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        (
+            "/api/v1/campaigns/generate",
+            {"campaign_name": "X", "platforms": ["email"], "deliverables": ["social_posts"]},
+        ),
+        ("/api/v1/creatives/generate", {"product": "Cold brew", "deliverables": ["social_posts"]}),
+    ],
+)
 def test_a_brief_with_nothing_to_generate_is_refused_and_nothing_is_saved(marketer_api, path, body):
     response = marketer_api.post(path, body, format="json")
 
     assert response.status_code == 400
     assert response.data["status"] == "FAILED"
     assert response.data["error"]["type"] == "VALIDATION_ERROR"
-    assert response.data["error"]["message"] == ("Nothing to generate: none of the requested deliverables applies "
-                                                 "to this brief.")
+    assert response.data["error"]["message"] == (
+        "Nothing to generate: none of the requested deliverables applies to this brief."
+    )
     assert list(response.data["error"]["details"]) == ["deliverables"]
     assert (Run.objects.count(), Campaign.objects.count()) == (0, 0)

@@ -43,8 +43,9 @@ def partial_run(marketer, run_tasks_inline, monkeypatch):
     return run
 
 
-def test_retry_resets_only_the_failed_slots_and_reopens_the_run(partial_run, marketer,
-                                                                django_capture_on_commit_callbacks):
+def test_retry_resets_only_the_failed_slots_and_reopens_the_run(
+    partial_run, marketer, django_capture_on_commit_callbacks
+):
     email = partial_run.deliverables.get(kind="email_copy")
     done_before = list(partial_run.deliverables.exclude(pk=email.pk).values_list("pk", "generation_status", "version"))
 
@@ -54,14 +55,20 @@ def test_retry_resets_only_the_failed_slots_and_reopens_the_run(partial_run, mar
     assert ids == [str(email.pk)]
     email.refresh_from_db()
     assert (email.generation_status, email.error, email.deliveries) == (Deliverable.Generation.PENDING, None, 0)
-    assert list(partial_run.deliverables.exclude(pk=email.pk).values_list("pk", "generation_status", "version")) \
+    assert (
+        list(partial_run.deliverables.exclude(pk=email.pk).values_list("pk", "generation_status", "version"))
         == done_before
+    )
     run = Run.objects.get(pk=partial_run.pk)
     assert (run.status, run.error, run.finished_at) == (Run.Status.RUNNING, None, None)
     assert "email_copy failed: All providers failed: offline: boom" not in run.warnings
     event = AuditEvent.objects.get(run=run, action="retry_failed")
     assert (event.actor, event.from_status, event.to_status, event.deliverable) == (
-        marketer, Run.Status.PARTIAL, Run.Status.RUNNING, None)
+        marketer,
+        Run.Status.PARTIAL,
+        Run.Status.RUNNING,
+        None,
+    )
     assert event.data == {"deliverables": [str(email.pk)], "kinds": ["email_copy"]}
     assert len(callbacks) == 1  # the dispatch waits for the commit
 
@@ -96,8 +103,7 @@ def test_a_failed_run_is_retried_whole_and_its_error_cleared(marketer, run_tasks
 
 
 @pytest.mark.parametrize("status", [Run.Status.SUCCESS, Run.Status.RUNNING, Run.Status.PENDING])
-def test_retry_is_refused_unless_the_run_ended_with_failures_and_nothing_changes(marketer, run_tasks_inline,
-                                                                                status):
+def test_retry_is_refused_unless_the_run_ended_with_failures_and_nothing_changes(marketer, run_tasks_inline, status):
     run = generate_campaign(marketer, run_tasks_inline)
     Run.objects.filter(pk=run.pk).update(status=status)
     slots = list(run.deliverables.values_list("pk", "generation_status", "updated_at"))

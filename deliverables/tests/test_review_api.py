@@ -29,8 +29,12 @@ def test_get_answers_the_deliverable_with_its_revision_quality_and_actions(marke
     assert body["id"] == str(post.pk)
     assert body["run_id"] == str(post.run.run_id)
     assert body["brand"] == "acme"
-    assert (body["kind"], body["platform"], body["status"], body["version"]) == ("linkedin_post", "linkedin",
-                                                                                 "draft", 1)
+    assert (body["kind"], body["platform"], body["status"], body["version"]) == (
+        "linkedin_post",
+        "linkedin",
+        "draft",
+        1,
+    )
     assert body["current_revision"]["version"] == 1
     assert body["current_revision"]["provider"] == "offline"
     assert body["current_revision"]["author"] is None
@@ -41,9 +45,16 @@ def test_get_answers_the_deliverable_with_its_revision_quality_and_actions(marke
 
 
 def test_the_full_review_through_the_api(marketer_api, manager_api, post):
-    amended = marketer_api.patch(url(post), {"content_markdown": "Roasted Monday, in your cup by Friday.",
-                                             "hashtags": ["#Roast"], "version": 1, "note": "Punchier"},
-                                 format="json")
+    amended = marketer_api.patch(
+        url(post),
+        {
+            "content_markdown": "Roasted Monday, in your cup by Friday.",
+            "hashtags": ["#Roast"],
+            "version": 1,
+            "note": "Punchier",
+        },
+        format="json",
+    )
     assert amended.status_code == 200
     assert amended.json()["version"] == 2
     assert amended.json()["current_revision"]["author"] == "marketer"
@@ -57,9 +68,11 @@ def test_the_full_review_through_the_api(marketer_api, manager_api, post):
 
     approved = manager_api.post(url(post, "/approve"), {}, format="json")
     assert (approved.status_code, approved.json()["status"]) == (200, "approved")
-    assert list(AuditEvent.objects.filter(deliverable=post).order_by("created_at", "pk").values_list(
-        "action", "actor__username", "revision")) == [("amend", "marketer", 2), ("submit", "marketer", 2),
-                                                       ("approve", "manager", 2)]
+    assert list(
+        AuditEvent.objects.filter(deliverable=post)
+        .order_by("created_at", "pk")
+        .values_list("action", "actor__username", "revision")
+    ) == [("amend", "marketer", 2), ("submit", "marketer", 2), ("approve", "manager", 2)]
 
 
 def test_revisions_are_listed_newest_first_with_author_or_provider_and_note(marketer_api, post):
@@ -108,8 +121,7 @@ def test_an_illegal_transition_answers_409(manager_api, post):
 
 
 def test_blocking_quality_issues_answer_409_listing_them(marketer_api, manager_api, post):
-    marketer_api.patch(url(post), {"content_markdown": "Cheap beans, {{discount}} off!", "version": 1},
-                       format="json")
+    marketer_api.patch(url(post), {"content_markdown": "Cheap beans, {{discount}} off!", "version": 1}, format="json")
     marketer_api.post(url(post, "/submit"), {}, format="json")
     before = snapshot(post)
 
@@ -134,20 +146,23 @@ def test_reject_needs_a_comment(manager_api, marketer_api, post):
     assert rejected.json()["status"] == "changes_requested"
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"content_markdown": "x"}, "version"),
-    ({"version": 1}, "content_markdown"),
-    ({"content_markdown": "   ", "version": 1}, "content_markdown"),
-    ({"content_markdown": "x", "version": "one"}, "version"),
-    ({"content_markdown": "x", "version": 0}, "version"),
-    ({"content_markdown": "x", "version": 2**40}, "version"),
-    ({"content_markdown": "x", "version": 1, "hashtags": "#one"}, "hashtags"),
-    ({"content_markdown": "x", "version": 1, "hashtags": ["two words"]}, "hashtags"),
-    ({"content_markdown": "x", "version": 1, "title": ""}, "title"),
-    ({"content_markdown": "x\x00y", "version": 1}, "content_markdown"),
-    ({"content_markdown": "x", "version": 1, "note": "n" * 501}, "note"),
-    ([1, 2], "non_field_errors"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"content_markdown": "x"}, "version"),
+        ({"version": 1}, "content_markdown"),
+        ({"content_markdown": "   ", "version": 1}, "content_markdown"),
+        ({"content_markdown": "x", "version": "one"}, "version"),
+        ({"content_markdown": "x", "version": 0}, "version"),
+        ({"content_markdown": "x", "version": 2**40}, "version"),
+        ({"content_markdown": "x", "version": 1, "hashtags": "#one"}, "hashtags"),
+        ({"content_markdown": "x", "version": 1, "hashtags": ["two words"]}, "hashtags"),
+        ({"content_markdown": "x", "version": 1, "title": ""}, "title"),
+        ({"content_markdown": "x\x00y", "version": 1}, "content_markdown"),
+        ({"content_markdown": "x", "version": 1, "note": "n" * 501}, "note"),
+        ([1, 2], "non_field_errors"),
+    ],
+)
 def test_bad_amends_answer_400_naming_the_field(marketer_api, post, body, field):
     before = snapshot(post)
 
@@ -215,8 +230,9 @@ def test_export_downloads_an_attachment(marketer_api, post):
     assert response.content.decode().splitlines()[0] == "date,platform,title,text,hashtags,status"
 
 
-@pytest.mark.parametrize("query, field", [("", "format"), ("?format=pdf", "format"),
-                                          ("?format=md&approved_only=maybe", "approved_only")])
+@pytest.mark.parametrize(
+    "query, field", [("", "format"), ("?format=pdf", "format"), ("?format=md&approved_only=maybe", "approved_only")]
+)
 def test_export_with_bad_parameters_answers_400(marketer_api, post, query, field):
     response = marketer_api.get(f"/api/v1/runs/{post.run.run_id}/export{query}")
 

@@ -72,8 +72,9 @@ def test_an_unreachable_backend_exits_2(marketer):
 
 def test_a_contract_breaking_answer_exits_3(marketer):
     def success_without_deliverables(path, headers):
-        envelope = failed_envelope(module="campaigns", error_type="PROVIDER_ERROR", message="x",
-                                   trace_id=headers["X-Trace-ID"])
+        envelope = failed_envelope(
+            module="campaigns", error_type="PROVIDER_ERROR", message="x", trace_id=headers["X-Trace-ID"]
+        )
         envelope.update(status="SUCCESS", error=None)
         return 200, json.dumps(envelope).encode()
 
@@ -110,23 +111,37 @@ def test_an_error_status_exits_2(marketer):
 
 def test_a_failed_run_exits_2_with_its_error(marketer):
     def failed(path, headers):
-        envelope = failed_envelope(module="campaigns", error_type="PROVIDER_ERROR", trace_id=headers["X-Trace-ID"],
-                                   message="All providers failed: openai: HTTP 503 from openai")
+        envelope = failed_envelope(
+            module="campaigns",
+            error_type="PROVIDER_ERROR",
+            trace_id=headers["X-Trace-ID"],
+            message="All providers failed: openai: HTTP 503 from openai",
+        )
         return 200, json.dumps(envelope).encode()
 
     with backend(failed) as (url, _):
         code, output = smoke("--url", url)
 
     assert code == 2
-    assert ("❌ The server answered, but the run FAILED (PROVIDER_ERROR: All providers failed: openai: HTTP 503 "
-            "from openai).") in output
+    assert (
+        "❌ The server answered, but the run FAILED (PROVIDER_ERROR: All providers failed: openai: HTTP 503 "
+        "from openai)."
+    ) in output
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--url", "ftp://example.com"), "❌ The backend URL must look like http://127.0.0.1:8000, not 'ftp://example.com'."),
-    (("--url", "http://127.0.0.1:1", "--user", "nobody"),
-     "❌ No user named 'nobody': run `manage.py seed_demo` or pass --user."),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ("--url", "ftp://example.com"),
+            "❌ The backend URL must look like http://127.0.0.1:8000, not 'ftp://example.com'.",
+        ),
+        (
+            ("--url", "http://127.0.0.1:1", "--user", "nobody"),
+            "❌ No user named 'nobody': run `manage.py seed_demo` or pass --user.",
+        ),
+    ],
+)
 def test_configuration_problems_exit_1(marketer, args, message):
     code, output = smoke(*args)
 

@@ -45,8 +45,10 @@ def buttons(html: str) -> set[str]:
 
 # --- the run page -----------------------------------------------------------------------------------------------
 
+
 def test_run_page_shows_every_deliverable_with_its_provider_and_a_finished_progress_bar(
-        marketer_client, marketer, run_tasks_inline):
+    marketer_client, marketer, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
 
     response = marketer_client.get(f"/runs/{run.run_id}/")
@@ -67,15 +69,20 @@ def test_run_page_shows_every_deliverable_with_its_provider_and_a_finished_progr
 
 
 def test_an_in_flight_run_polls_its_live_partial_which_answers_204_until_something_changes(
-        marketer_client, marketer, monkeypatch, run_tasks_inline):
+    marketer_client, marketer, monkeypatch, run_tasks_inline
+):
     from deliverables import tasks
     from deliverables.services import deliverable_generate
 
     monkeypatch.setattr(tasks.generate_deliverable, "apply_async", lambda *a, **k: None)  # nothing runs yet
     from campaigns.services import campaign_generate
 
-    run = campaign_generate(brand=marketer.brands.get(), user=marketer, trace_id="trace-live",
-                            brief={"campaign_name": "Live", "platforms": ["linkedin"]})
+    run = campaign_generate(
+        brand=marketer.brands.get(),
+        user=marketer,
+        trace_id="trace-live",
+        brief={"campaign_name": "Live", "platforms": ["linkedin"]},
+    )
     page = marketer_client.get(f"/runs/{run.run_id}/").content.decode()
     state = "PENDING-5-0-0-0"
     assert f'hx-get="/runs/{run.run_id}/live?state={state}" hx-trigger="every 1s" hx-swap="outerHTML"' in page
@@ -103,7 +110,7 @@ def test_an_in_flight_run_polls_its_live_partial_which_answers_204_until_somethi
     final = marketer_client.get(f"/runs/{run.run_id}/live?state=RUNNING-4-0-1-0", **HTMX).content.decode()
     assert "5 / 5 done · 100%" in final
     assert "hx-trigger" not in final  # the poll stops: the partial no longer asks for itself
-    assert 'badge-run-success' in final
+    assert "badge-run-success" in final
 
 
 def test_the_live_partial_outside_htmx_redirects_to_the_run_page(marketer_client, marketer, run_tasks_inline):
@@ -112,14 +119,19 @@ def test_the_live_partial_outside_htmx_redirects_to_the_run_page(marketer_client
     assert response.status_code == 302 and response["Location"] == f"/runs/{run.run_id}/"
 
 
-def test_a_failed_run_shows_its_error_and_trace_id_and_offers_retry(marketer_client, marketer, run_tasks_inline,
-                                                                     settings):
+def test_a_failed_run_shows_its_error_and_trace_id_and_offers_retry(
+    marketer_client, marketer, run_tasks_inline, settings
+):
     settings.AICMO_FORCE_LLM_PROVIDER_FAIL = ["offline"]
     from campaigns.services import campaign_generate
 
     with run_tasks_inline():
-        run = campaign_generate(brand=marketer.brands.get(), user=marketer, trace_id="trace-failed-1",
-                                brief={"campaign_name": "Doomed", "platforms": ["linkedin"]})
+        run = campaign_generate(
+            brand=marketer.brands.get(),
+            user=marketer,
+            trace_id="trace-failed-1",
+            brief={"campaign_name": "Doomed", "platforms": ["linkedin"]},
+        )
     run.refresh_from_db()
     assert run.status == Run.Status.FAILED
 
@@ -132,14 +144,19 @@ def test_a_failed_run_shows_its_error_and_trace_id_and_offers_retry(marketer_cli
     assert "Retry failed deliverables (5)" in html
 
 
-def test_retry_from_the_run_page_regenerates_the_failed_deliverables(marketer_client, marketer, run_tasks_inline,
-                                                                    settings):
+def test_retry_from_the_run_page_regenerates_the_failed_deliverables(
+    marketer_client, marketer, run_tasks_inline, settings
+):
     settings.AICMO_FORCE_LLM_PROVIDER_FAIL = ["offline"]
     from campaigns.services import campaign_generate
 
     with run_tasks_inline():
-        run = campaign_generate(brand=marketer.brands.get(), user=marketer, trace_id="trace-retry",
-                                brief={"campaign_name": "Second chance", "platforms": ["linkedin"]})
+        run = campaign_generate(
+            brand=marketer.brands.get(),
+            user=marketer,
+            trace_id="trace-retry",
+            brief={"campaign_name": "Second chance", "platforms": ["linkedin"]},
+        )
     settings.AICMO_FORCE_LLM_PROVIDER_FAIL = []
 
     with run_tasks_inline():
@@ -154,8 +171,9 @@ def test_retry_from_the_run_page_regenerates_the_failed_deliverables(marketer_cl
     assert "5 / 5 done · 100%" in page
 
 
-def test_retry_of_a_successful_run_is_refused_with_a_message_and_changes_nothing(marketer_client, marketer,
-                                                                                run_tasks_inline):
+def test_retry_of_a_successful_run_is_refused_with_a_message_and_changes_nothing(
+    marketer_client, marketer, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     events = AuditEvent.objects.count()
 
@@ -180,8 +198,16 @@ def test_someone_elses_run_is_a_404_on_every_run_page(outsider_client, marketer,
 def test_pages_need_a_login(client, marketer, run_tasks_inline):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     deliverable = run.deliverables.first()
-    for path in ["/", f"/runs/{run.run_id}/", f"/deliverables/{deliverable.pk}/", "/approvals/", "/assets/",
-                 "/campaigns/new/", "/creatives/new/", "/brands/acme/"]:
+    for path in [
+        "/",
+        f"/runs/{run.run_id}/",
+        f"/deliverables/{deliverable.pk}/",
+        "/approvals/",
+        "/assets/",
+        "/campaigns/new/",
+        "/creatives/new/",
+        "/brands/acme/",
+    ]:
         response = client.get(path)
         assert response.status_code == 302, path
         assert response["Location"] == f"/accounts/login/?next={path}"
@@ -189,7 +215,8 @@ def test_pages_need_a_login(client, marketer, run_tasks_inline):
 
 @pytest.mark.parametrize("platforms", [["linkedin"], ALL_PLATFORMS])
 def test_the_run_page_costs_the_same_queries_whatever_the_number_of_deliverables(
-        marketer_client, marketer, run_tasks_inline, django_assert_num_queries, platforms):
+    marketer_client, marketer, run_tasks_inline, django_assert_num_queries, platforms
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=platforms)
     assert run.deliverables.count() == 4 + len(platforms)
 
@@ -206,7 +233,8 @@ def test_the_run_page_costs_the_same_queries_whatever_the_number_of_deliverables
 
 
 def test_page_two_of_a_long_run_shows_the_next_slots_and_the_progress_bar_still_counts_them_all(
-        marketer_client, marketer, run_tasks_inline, django_assert_num_queries):
+    marketer_client, marketer, run_tasks_inline, django_assert_num_queries
+):
     run = generate_creatives(marketer, run_tasks_inline, count=RUN_PAGE_SIZE + 4, with_images=False)  # + 1 post
     in_order = [str(pk) for pk in run.deliverables.order_by("position").values_list("pk", flat=True)]
 
@@ -242,9 +270,12 @@ def test_the_live_partial_of_page_two_keeps_its_page_and_counts_every_slot(marke
     from deliverables.services import deliverable_generate
 
     monkeypatch.setattr(tasks.generate_deliverable, "apply_async", lambda *a, **k: None)  # nothing runs yet
-    run = creatives_generate(brand=marketer.brands.get(), user=marketer, trace_id="trace-live-2",
-                             brief={"product": "Cold brew", "platforms": ["instagram"], "count": 29,
-                                    "with_images": False})  # 29 ads and an Instagram post
+    run = creatives_generate(
+        brand=marketer.brands.get(),
+        user=marketer,
+        trace_id="trace-live-2",
+        brief={"product": "Cold brew", "platforms": ["instagram"], "count": 29, "with_images": False},
+    )  # 29 ads and an Instagram post
     slots = list(run.deliverables.order_by("position"))
     page = marketer_client.get(f"/runs/{run.run_id}/?page=2").content.decode()
     assert f'hx-get="/runs/{run.run_id}/live?state=PENDING-30-0-0-0&amp;page=2"' in page
@@ -265,16 +296,20 @@ def test_the_live_partial_of_page_two_keeps_its_page_and_counts_every_slot(marke
 
 
 def test_run_page_cards_show_a_plain_text_excerpt_and_the_deliverable_page_the_whole_text(
-        marketer_client, marketer, run_tasks_inline):
+    marketer_client, marketer, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     brief = of_kind(run, "campaign_brief")
-    Revision.objects.filter(deliverable=brief).update(content_markdown=(
-        "## Objectives\n- Awareness\n- **Trial**, see [the plan](https://example.com/plan)\n\n"
-        "## Audience\nUrban professionals. " + "They want proof. " * 40))
+    Revision.objects.filter(deliverable=brief).update(
+        content_markdown=(
+            "## Objectives\n- Awareness\n- **Trial**, see [the plan](https://example.com/plan)\n\n"
+            "## Audience\nUrban professionals. " + "They want proof. " * 40
+        )
+    )
 
     run_page = marketer_client.get(f"/runs/{run.run_id}/").content.decode()
-    card = run_page[run_page.index(f'id="slot-{brief.pk}"'):]
-    card = card[:card.index("</article>")]
+    card = run_page[run_page.index(f'id="slot-{brief.pk}"') :]
+    card = card[: card.index("</article>")]
     excerpt = re.search(r'<p class="slot-excerpt">([^<]*)</p>', card).group(1)
 
     assert excerpt.startswith("Objectives: Awareness · Trial, see the plan · Audience: Urban professionals. They want")
@@ -301,7 +336,8 @@ MALICIOUS = """# Offer
 
 def make_malicious(deliverable: Deliverable, *, title='<script>alert("t")</script>', hashtags=None) -> None:
     Revision.objects.filter(deliverable=deliverable, version=deliverable.version).update(
-        content_markdown=MALICIOUS, title=title, hashtags=hashtags or [])
+        content_markdown=MALICIOUS, title=title, hashtags=hashtags or []
+    )
 
 
 def assert_nothing_active(html: str) -> None:
@@ -314,8 +350,9 @@ def assert_nothing_active(html: str) -> None:
             assert not (value or "").strip().lower().startswith("javascript:"), (tag, name, value)
 
 
-def test_scripts_event_handlers_and_javascript_links_in_content_are_never_active(marketer_client, marketer,
-                                                                               run_tasks_inline):
+def test_scripts_event_handlers_and_javascript_links_in_content_are_never_active(
+    marketer_client, marketer, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     brief = of_kind(run, "campaign_brief")
     post = of_kind(run, "linkedin_post")
@@ -329,8 +366,9 @@ def test_scripts_event_handlers_and_javascript_links_in_content_are_never_active
         assert_nothing_active(html)
         assert "<script>alert" not in html
         assert "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt;" in html  # the title shows, as text
-    preview = marketer_client.post(f"/deliverables/{brief.pk}/preview", {"content_markdown": MALICIOUS,
-                                                                         "version": 1}, **HTMX)
+    preview = marketer_client.post(
+        f"/deliverables/{brief.pk}/preview", {"content_markdown": MALICIOUS, "version": 1}, **HTMX
+    )
     assert preview.status_code == 200
     assert_nothing_active(preview.content.decode())
     assert "<script>alert" not in preview.content.decode()
@@ -347,8 +385,7 @@ def test_a_marketer_sees_amend_and_submit_but_no_approve_button(marketer_client,
     assert "Approve</span>" not in html
 
 
-def test_a_marketer_posting_approve_anyway_is_refused_and_nothing_changes(marketer_client, marketer,
-                                                                         run_tasks_inline):
+def test_a_marketer_posting_approve_anyway_is_refused_and_nothing_changes(marketer_client, marketer, run_tasks_inline):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     post = set_status(of_kind(run, "linkedin_post"), Deliverable.Status.IN_REVIEW)
     before = snapshot(post)
@@ -361,8 +398,9 @@ def test_a_marketer_posting_approve_anyway_is_refused_and_nothing_changes(market
     assert buttons(response.content.decode()) == set()  # in review: a marketer has nothing to press
 
 
-def test_a_manager_sees_approve_and_request_changes_on_a_deliverable_in_review(manager_client, marketer,
-                                                                              run_tasks_inline):
+def test_a_manager_sees_approve_and_request_changes_on_a_deliverable_in_review(
+    manager_client, marketer, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     post = set_status(of_kind(run, "linkedin_post"), Deliverable.Status.IN_REVIEW)
 
@@ -376,7 +414,8 @@ def test_approval_is_not_offered_while_blocking_quality_issues_remain(manager_cl
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     post = set_status(of_kind(run, "linkedin_post"), Deliverable.Status.IN_REVIEW)
     Revision.objects.filter(deliverable=post).update(
-        quality={"blocking": [{"code": "banned_word", "message": "Uses the banned word “cheap”."}], "warnings": []})
+        quality={"blocking": [{"code": "banned_word", "message": "Uses the banned word “cheap”."}], "warnings": []}
+    )
 
     html = manager_client.get(f"/deliverables/{post.pk}/").content.decode()
     assert buttons(html) == {f"/deliverables/{post.pk}/reject"}
@@ -387,27 +426,31 @@ def test_approval_is_not_offered_while_blocking_quality_issues_remain(manager_cl
     assert Deliverable.objects.get(pk=post.pk).status == Deliverable.Status.IN_REVIEW
 
 
-def test_submit_then_approve_moves_the_deliverable_and_records_who_did_it(marketer_client, manager_client, marketer,
-                                                                          manager, run_tasks_inline):
+def test_submit_then_approve_moves_the_deliverable_and_records_who_did_it(
+    marketer_client, manager_client, marketer, manager, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     post = of_kind(run, "linkedin_post")
 
     submitted = marketer_client.post(f"/deliverables/{post.pk}/submit", {"comment": "ready"})
     assert submitted.status_code == 302 and submitted["Location"] == f"/deliverables/{post.pk}/"
-    approved = manager_client.post(f"/deliverables/{post.pk}/approve", {"comment": "ship it",
-                                                                       "next": "/approvals/"})
+    approved = manager_client.post(f"/deliverables/{post.pk}/approve", {"comment": "ship it", "next": "/approvals/"})
     assert approved.status_code == 302 and approved["Location"] == "/approvals/"
 
     assert Deliverable.objects.get(pk=post.pk).status == Deliverable.Status.APPROVED
-    events = list(AuditEvent.objects.filter(deliverable=post).order_by("created_at")
-                  .values_list("action", "actor__username", "comment"))
+    events = list(
+        AuditEvent.objects.filter(deliverable=post)
+        .order_by("created_at")
+        .values_list("action", "actor__username", "comment")
+    )
     assert events == [("submit", "marketer", "ready"), ("approve", "manager", "ship it")]
     page = manager_client.get(f"/deliverables/{post.pk}/").content.decode()
     assert "ship it" in page and "Approved." in page
 
 
-def test_requesting_changes_without_a_comment_shows_the_error_beside_the_comment(manager_client, marketer,
-                                                                                run_tasks_inline):
+def test_requesting_changes_without_a_comment_shows_the_error_beside_the_comment(
+    manager_client, marketer, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     post = set_status(of_kind(run, "linkedin_post"), Deliverable.Status.IN_REVIEW)
     before = snapshot(post)
@@ -421,23 +464,37 @@ def test_requesting_changes_without_a_comment_shows_the_error_beside_the_comment
     assert snapshot(post) == before
 
 
-def test_amend_saves_a_new_version_and_a_stale_one_is_refused_keeping_the_text(marketer_client, marketer,
-                                                                              run_tasks_inline):
+def test_amend_saves_a_new_version_and_a_stale_one_is_refused_keeping_the_text(
+    marketer_client, marketer, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     post = of_kind(run, "linkedin_post")
 
-    saved = marketer_client.post(f"/deliverables/{post.pk}/amend", {
-        "version": 1, "title": "Shorter hook", "content_markdown": "Fresh roast, delivered. Order today.",
-        "hashtags": "#coffee, coldbrew", "note": "tightened"})
+    saved = marketer_client.post(
+        f"/deliverables/{post.pk}/amend",
+        {
+            "version": 1,
+            "title": "Shorter hook",
+            "content_markdown": "Fresh roast, delivered. Order today.",
+            "hashtags": "#coffee, coldbrew",
+            "note": "tightened",
+        },
+    )
 
     assert saved.status_code == 302 and saved["Location"] == f"/deliverables/{post.pk}/"
     revision = Revision.objects.get(deliverable=post, version=2)
     assert (revision.title, revision.content_markdown, revision.hashtags, revision.note, revision.author) == (
-        "Shorter hook", "Fresh roast, delivered. Order today.", ["#coffee", "#coldbrew"], "tightened", marketer)
+        "Shorter hook",
+        "Fresh roast, delivered. Order today.",
+        ["#coffee", "#coldbrew"],
+        "tightened",
+        marketer,
+    )
     before = snapshot(post)
 
-    stale = marketer_client.post(f"/deliverables/{post.pk}/amend", {
-        "version": 1, "content_markdown": "My edit of the old text", "hashtags": ""})
+    stale = marketer_client.post(
+        f"/deliverables/{post.pk}/amend", {"version": 1, "content_markdown": "My edit of the old text", "hashtags": ""}
+    )
 
     html = stale.content.decode()
     assert stale.status_code == 409
@@ -446,14 +503,16 @@ def test_amend_saves_a_new_version_and_a_stale_one_is_refused_keeping_the_text(m
     assert snapshot(post) == before
 
 
-def test_the_live_preview_renders_the_text_with_its_character_meter_and_checks(marketer_client, marketer,
-                                                                              run_tasks_inline):
+def test_the_live_preview_renders_the_text_with_its_character_meter_and_checks(
+    marketer_client, marketer, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["twitter"])
     post = of_kind(run, "twitter_post")
     text = "Our cheap beans " + "x" * 280
 
-    response = marketer_client.post(f"/deliverables/{post.pk}/preview",
-                                    {"version": 1, "content_markdown": text, "hashtags": "#a #bb"}, **HTMX)
+    response = marketer_client.post(
+        f"/deliverables/{post.pk}/preview", {"version": 1, "content_markdown": text, "hashtags": "#a #bb"}, **HTMX
+    )
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -464,15 +523,19 @@ def test_the_live_preview_renders_the_text_with_its_character_meter_and_checks(m
     assert Revision.objects.filter(deliverable=post).count() == 1  # a preview writes nothing
 
 
-def test_revision_history_shows_a_side_by_side_diff_between_two_versions(marketer_client, marketer,
-                                                                         run_tasks_inline):
+def test_revision_history_shows_a_side_by_side_diff_between_two_versions(marketer_client, marketer, run_tasks_inline):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     post = of_kind(run, "linkedin_post")
     original = Revision.objects.get(deliverable=post, version=1).content_markdown
     first_line = original.splitlines()[0]
-    marketer_client.post(f"/deliverables/{post.pk}/amend", {
-        "version": 1, "content_markdown": original.replace(first_line, "A brand new <b>opening</b> line", 1),
-        "hashtags": ""})
+    marketer_client.post(
+        f"/deliverables/{post.pk}/amend",
+        {
+            "version": 1,
+            "content_markdown": original.replace(first_line, "A brand new <b>opening</b> line", 1),
+            "hashtags": "",
+        },
+    )
 
     page = marketer_client.get(f"/deliverables/{post.pk}/").content.decode()
     assert "Differences from v1 (left) to v2 (right)" in page  # previous vs current by default
@@ -485,8 +548,9 @@ def test_revision_history_shows_a_side_by_side_diff_between_two_versions(markete
     assert "&lt;b&gt;opening&lt;/b&gt;" in partial and "<b>opening" not in partial
 
 
-def test_the_content_calendar_is_a_month_grid_of_entries_coloured_by_platform(marketer_client, marketer,
-                                                                              run_tasks_inline):
+def test_the_content_calendar_is_a_month_grid_of_entries_coloured_by_platform(
+    marketer_client, marketer, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin", "instagram"])
     calendar = of_kind(run, "content_calendar")
     entries = calendar.metadata["entries"]
@@ -496,7 +560,7 @@ def test_the_content_calendar_is_a_month_grid_of_entries_coloured_by_platform(ma
     assert html.count('<table class="cal-month">') == len({e["date"][:7] for e in entries})
     assert html.count('class="cal-entry platform-') == len(entries)
     assert html.count('class="cal-entry platform-linkedin"') == sum(e["platform"] == "linkedin" for e in entries)
-    assert html.count(" popover class=\"cal-popover") == len(entries)
+    assert html.count(' popover class="cal-popover') == len(entries)
     assert 'popovertarget="cal-entry-0"' in html and 'id="cal-entry-0"' in html
     assert entries[0]["title"] in html
 
@@ -507,16 +571,20 @@ def test_someone_elses_deliverable_is_a_404_on_every_deliverable_page(outsider_c
     before = snapshot(post)
 
     assert outsider_client.get(f"/deliverables/{post.pk}/").status_code == 404
-    assert outsider_client.post(f"/deliverables/{post.pk}/amend", {"version": 1, "content_markdown": "x"}
-                                ).status_code == 404
+    assert (
+        outsider_client.post(f"/deliverables/{post.pk}/amend", {"version": 1, "content_markdown": "x"}).status_code
+        == 404
+    )
     assert outsider_client.post(f"/deliverables/{post.pk}/submit").status_code == 404
-    assert outsider_client.post(f"/deliverables/{post.pk}/preview", {"content_markdown": "x"}, **HTMX
-                                ).status_code == 404
+    assert (
+        outsider_client.post(f"/deliverables/{post.pk}/preview", {"content_markdown": "x"}, **HTMX).status_code == 404
+    )
     assert outsider_client.get(f"/deliverables/{post.pk}/diff?a=1&b=1", **HTMX).status_code == 404
     assert snapshot(post) == before
 
 
 # --- exports ----------------------------------------------------------------------------------------------------
+
 
 def test_the_export_buttons_download_the_run(manager_client, marketer, run_tasks_inline):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
@@ -534,8 +602,9 @@ def test_an_export_with_nothing_approved_goes_back_with_the_reason(manager_clien
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     post = of_kind(run, "linkedin_post")
 
-    response = manager_client.get(f"/runs/{run.run_id}/export?format=md&approved_only=1"
-                                  f"&next=/deliverables/{post.pk}/", follow=True)
+    response = manager_client.get(
+        f"/runs/{run.run_id}/export?format=md&approved_only=1&next=/deliverables/{post.pk}/", follow=True
+    )
 
     assert response.redirect_chain == [(f"/deliverables/{post.pk}/", 302)]
     assert "Nothing to export: no deliverable of this run is approved yet." in response.content.decode()
@@ -550,8 +619,10 @@ def test_an_export_never_redirects_off_site(manager_client, marketer, run_tasks_
 
 # --- approvals ------------------------------------------------------------------------------------------------
 
-def test_the_approval_queue_lists_in_review_deliverables_of_the_managers_brands(manager_client, marketer, outsider,
-                                                                                run_tasks_inline):
+
+def test_the_approval_queue_lists_in_review_deliverables_of_the_managers_brands(
+    manager_client, marketer, outsider, run_tasks_inline
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
     post = set_status(of_kind(run, "linkedin_post"), Deliverable.Status.IN_REVIEW)
     foreign = generate_campaign(outsider, run_tasks_inline, platforms=["linkedin"])
@@ -575,8 +646,9 @@ def test_an_empty_approval_queue_says_so(manager_client):
 
 
 @pytest.mark.parametrize("platforms", [["linkedin"], ALL_PLATFORMS])
-def test_the_approval_queue_costs_the_same_queries_whatever_its_length(manager_client, marketer, run_tasks_inline,
-                                                                       django_assert_num_queries, platforms):
+def test_the_approval_queue_costs_the_same_queries_whatever_its_length(
+    manager_client, marketer, run_tasks_inline, django_assert_num_queries, platforms
+):
     run = generate_campaign(marketer, run_tasks_inline, platforms=platforms)
     Deliverable.objects.filter(run=run).update(status=Deliverable.Status.IN_REVIEW)
 
@@ -586,12 +658,14 @@ def test_the_approval_queue_costs_the_same_queries_whatever_its_length(manager_c
     assert response.content.decode().count(">Review</a>") == 4 + len(platforms)
 
 
-def test_the_approval_queue_is_paginated_oldest_first_and_names_each_run(manager_client, marketer, run_tasks_inline,
-                                                                         django_assert_num_queries):
+def test_the_approval_queue_is_paginated_oldest_first_and_names_each_run(
+    manager_client, marketer, run_tasks_inline, django_assert_num_queries
+):
     run = generate_creatives(marketer, run_tasks_inline, count=QUEUE_PAGE_SIZE + 4, with_images=False)  # + 1 post
     Deliverable.objects.filter(run=run).update(status=Deliverable.Status.IN_REVIEW)
-    oldest_first = [str(pk) for pk in Deliverable.objects.filter(run=run).order_by("updated_at", "pk")
-                    .values_list("pk", flat=True)]
+    oldest_first = [
+        str(pk) for pk in Deliverable.objects.filter(run=run).order_by("updated_at", "pk").values_list("pk", flat=True)
+    ]
 
     first = manager_client.get("/approvals/").content.decode()
     with django_assert_num_queries(8):  # the same queries as page 1
@@ -610,8 +684,10 @@ def test_the_approval_queue_is_paginated_oldest_first_and_names_each_run(manager
 
 # --- assets ---------------------------------------------------------------------------------------------------------
 
+
 def test_the_gallery_shows_saved_ad_concepts_with_images_linking_to_their_deliverables(
-        marketer_client, outsider_client, marketer, run_tasks_inline, django_assert_num_queries):
+    marketer_client, outsider_client, marketer, run_tasks_inline, django_assert_num_queries
+):
     run = generate_creatives(marketer, run_tasks_inline, count=2)
     ads = list(run.deliverables.filter(kind="ad_copy").order_by("position"))
 

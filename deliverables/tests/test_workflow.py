@@ -34,11 +34,15 @@ def post(run):
 
 
 def _events(deliverable):
-    return list(AuditEvent.objects.filter(deliverable=deliverable).order_by("created_at", "pk").values(
-        "actor__username", "action", "from_status", "to_status", "comment", "revision", "run_id"))
+    return list(
+        AuditEvent.objects.filter(deliverable=deliverable)
+        .order_by("created_at", "pk")
+        .values("actor__username", "action", "from_status", "to_status", "comment", "revision", "run_id")
+    )
 
 
 # --- submit / approve / reject ---------------------------------------------------------------------------------
+
 
 def test_submit_moves_a_draft_into_review_and_audits_it(post, marketer):
     result = deliverable_submit(deliverable=post, actor=marketer, comment="Ready for you")
@@ -46,9 +50,17 @@ def test_submit_moves_a_draft_into_review_and_audits_it(post, marketer):
     assert result.status == "in_review"
     assert Deliverable.objects.get(pk=post.pk).status == "in_review"
     assert post.status == "in_review"  # the caller's instance is refreshed too
-    assert _events(post) == [{"actor__username": "marketer", "action": "submit", "from_status": "draft",
-                              "to_status": "in_review", "comment": "Ready for you", "revision": 1,
-                              "run_id": post.run_id}]
+    assert _events(post) == [
+        {
+            "actor__username": "marketer",
+            "action": "submit",
+            "from_status": "draft",
+            "to_status": "in_review",
+            "comment": "Ready for you",
+            "revision": 1,
+            "run_id": post.run_id,
+        }
+    ]
 
 
 def test_a_manager_approves_a_deliverable_in_review(post, marketer, manager):
@@ -57,9 +69,15 @@ def test_a_manager_approves_a_deliverable_in_review(post, marketer, manager):
     result = deliverable_approve(deliverable=post, actor=manager, comment="Lovely")
 
     assert result.status == "approved"
-    assert _events(post)[-1] == {"actor__username": "manager", "action": "approve", "from_status": "in_review",
-                                 "to_status": "approved", "comment": "Lovely", "revision": 1,
-                                 "run_id": post.run_id}
+    assert _events(post)[-1] == {
+        "actor__username": "manager",
+        "action": "approve",
+        "from_status": "in_review",
+        "to_status": "approved",
+        "comment": "Lovely",
+        "revision": 1,
+        "run_id": post.run_id,
+    }
 
 
 def test_a_manager_rejects_with_a_comment(post, marketer, manager):
@@ -68,9 +86,15 @@ def test_a_manager_rejects_with_a_comment(post, marketer, manager):
     result = deliverable_reject(deliverable=post, actor=manager, comment="Shorter, please")
 
     assert result.status == "changes_requested"
-    assert _events(post)[-1] == {"actor__username": "manager", "action": "reject", "from_status": "in_review",
-                                 "to_status": "changes_requested", "comment": "Shorter, please", "revision": 1,
-                                 "run_id": post.run_id}
+    assert _events(post)[-1] == {
+        "actor__username": "manager",
+        "action": "reject",
+        "from_status": "in_review",
+        "to_status": "changes_requested",
+        "comment": "Shorter, please",
+        "revision": 1,
+        "run_id": post.run_id,
+    }
 
 
 @pytest.mark.parametrize("comment", ["", "   \n"])
@@ -86,11 +110,20 @@ def test_reject_without_a_comment_is_refused_and_changes_nothing(post, marketer,
     assert snapshot(post) == before
 
 
-@pytest.mark.parametrize("status, action", [
-    ("in_review", "submit"), ("approved", "submit"), ("changes_requested", "submit"),
-    ("draft", "approve"), ("approved", "approve"), ("changes_requested", "approve"),
-    ("draft", "reject"), ("approved", "reject"), ("changes_requested", "reject"),
-])
+@pytest.mark.parametrize(
+    "status, action",
+    [
+        ("in_review", "submit"),
+        ("approved", "submit"),
+        ("changes_requested", "submit"),
+        ("draft", "approve"),
+        ("approved", "approve"),
+        ("changes_requested", "approve"),
+        ("draft", "reject"),
+        ("approved", "reject"),
+        ("changes_requested", "reject"),
+    ],
+)
 def test_illegal_transitions_are_conflicts_that_change_nothing(post, manager, status, action):
     set_status(post, status)
     before = snapshot(post)
@@ -137,8 +170,12 @@ def test_a_manager_of_another_brand_gets_not_found(post, marketer, other_brand):
 
 
 def test_approval_is_refused_while_the_revision_has_blocking_issues(post, marketer, manager):
-    deliverable_amend(deliverable=post, actor=marketer, version=1,
-                      content_markdown="Our cheap coffee, [Insert offer here]. Discover it today.")
+    deliverable_amend(
+        deliverable=post,
+        actor=marketer,
+        version=1,
+        content_markdown="Our cheap coffee, [Insert offer here]. Discover it today.",
+    )
     deliverable_submit(deliverable=post, actor=marketer)
     before = snapshot(post)
 
@@ -165,12 +202,19 @@ def test_a_slot_that_was_not_generated_cannot_be_touched(post, marketer):
 
 # --- amend ---------------------------------------------------------------------------------------------------
 
+
 def test_amend_writes_a_new_immutable_revision_with_its_quality_report(post, marketer):
     first = Revision.objects.get(deliverable=post, version=1)
 
-    revision = deliverable_amend(deliverable=post, actor=marketer, version=1, title="Launch day",
-                                 content_markdown="  Fresh roast, every Monday. Order yours.  ",
-                                 hashtags=["coffee", "#Roast", "#coffee"], note="Tighter copy")
+    revision = deliverable_amend(
+        deliverable=post,
+        actor=marketer,
+        version=1,
+        title="Launch day",
+        content_markdown="  Fresh roast, every Monday. Order yours.  ",
+        hashtags=["coffee", "#Roast", "#coffee"],
+        note="Tighter copy",
+    )
 
     assert (revision.version, revision.author, revision.note) == (2, marketer, "Tighter copy")
     assert revision.content_markdown == "Fresh roast, every Monday. Order yours."
@@ -181,8 +225,17 @@ def test_amend_writes_a_new_immutable_revision_with_its_quality_report(post, mar
     post.refresh_from_db()
     assert (post.version, post.status, post.title, post.hashtags) == (2, "draft", "Launch day", ["#coffee", "#Roast"])
     assert Revision.objects.get(pk=first.pk).content_markdown == first.content_markdown  # v1 untouched
-    assert _events(post) == [{"actor__username": "marketer", "action": "amend", "from_status": "draft",
-                              "to_status": "draft", "comment": "Tighter copy", "revision": 2, "run_id": post.run_id}]
+    assert _events(post) == [
+        {
+            "actor__username": "marketer",
+            "action": "amend",
+            "from_status": "draft",
+            "to_status": "draft",
+            "comment": "Tighter copy",
+            "revision": 2,
+            "run_id": post.run_id,
+        }
+    ]
 
 
 def test_amend_keeps_title_and_hashtags_when_not_given(post, marketer):
@@ -252,20 +305,22 @@ def test_amend_while_in_review_is_refused(post, marketer):
     assert snapshot(post) == before
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"content_markdown": "  \n "}, "content_markdown"),
-    ({"title": "   "}, "title"),
-    ({"title": "x" * 241}, "title"),
-    ({"hashtags": ["two words"]}, "hashtags"),
-    ({"hashtags": ["#"]}, "hashtags"),
-    ({"note": "n" * 501}, "note"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"content_markdown": "  \n "}, "content_markdown"),
+        ({"title": "   "}, "title"),
+        ({"title": "x" * 241}, "title"),
+        ({"hashtags": ["two words"]}, "hashtags"),
+        ({"hashtags": ["#"]}, "hashtags"),
+        ({"note": "n" * 501}, "note"),
+    ],
+)
 def test_invalid_amends_are_refused_and_change_nothing(post, marketer, changes, field):
     before = snapshot(post)
 
     with pytest.raises(ApplicationError) as refusal:
-        deliverable_amend(deliverable=post, actor=marketer, version=1,
-                          **{"content_markdown": "Fine text.", **changes})
+        deliverable_amend(deliverable=post, actor=marketer, version=1, **{"content_markdown": "Fine text.", **changes})
 
     assert refusal.value.http_status == 400
     assert list(refusal.value.details) == [field]
@@ -274,14 +329,18 @@ def test_invalid_amends_are_refused_and_change_nothing(post, marketer, changes, 
 
 def test_amending_the_calendar_reads_its_entries_back_from_the_table(run, marketer):
     calendar = of_kind(run, "content_calendar")
-    content = ("## Calendar\n\n| Date | Platform | Title | Copy |\n|---|---|---|---|\n"
-               "| 2030-01-02 | LinkedIn | Kick-off | Day one \\| the launch |\n"
-               "| 2030-01-03 | X (Twitter) | Thread | Short |\n| not a row |\n")
+    content = (
+        "## Calendar\n\n| Date | Platform | Title | Copy |\n|---|---|---|---|\n"
+        "| 2030-01-02 | LinkedIn | Kick-off | Day one \\| the launch |\n"
+        "| 2030-01-03 | X (Twitter) | Thread | Short |\n| not a row |\n"
+    )
 
     revision = deliverable_amend(deliverable=calendar, actor=marketer, version=1, content_markdown=content)
 
-    expected = [{"date": "2030-01-02", "platform": "linkedin", "title": "Kick-off", "text": "Day one | the launch"},
-                {"date": "2030-01-03", "platform": "twitter", "title": "Thread", "text": "Short"}]
+    expected = [
+        {"date": "2030-01-02", "platform": "linkedin", "title": "Kick-off", "text": "Day one | the launch"},
+        {"date": "2030-01-03", "platform": "twitter", "title": "Thread", "text": "Short"},
+    ]
     assert revision.structured == {"entries": expected}
     assert Deliverable.objects.get(pk=calendar.pk).metadata["entries"] == expected
 
@@ -289,16 +348,21 @@ def test_amending_the_calendar_reads_its_entries_back_from_the_table(run, market
 def test_calendar_parsing_round_trips_what_generation_renders(run):
     calendar = with_current_revision([of_kind(run, "content_calendar")])[0]
 
-    assert calendar_entries(calendar.current_revision.content_markdown) == calendar.current_revision.structured[
-        "entries"]
+    assert (
+        calendar_entries(calendar.current_revision.content_markdown) == calendar.current_revision.structured["entries"]
+    )
 
 
 def test_amending_an_email_rechecks_its_subject_line(run, marketer):
     email = of_kind(run, "email_copy")
     long_subject = "A subject line that goes on and on well past what any inbox will ever show to a reader"
 
-    revision = deliverable_amend(deliverable=email, actor=marketer, version=1,
-                                 content_markdown=f"**Subject:** {long_subject}\n\n**Preheader:** Hi\n\n---\n\nBody.")
+    revision = deliverable_amend(
+        deliverable=email,
+        actor=marketer,
+        version=1,
+        content_markdown=f"**Subject:** {long_subject}\n\n**Preheader:** Hi\n\n---\n\nBody.",
+    )
 
     assert revision.structured == {"subject": long_subject, "preheader": "Hi"}
     assert revision.quality["blocking"] == [{"code": "over_limit", "message": "Subject line over 78 characters."}]
@@ -318,12 +382,16 @@ def test_amending_an_ad_keeps_its_structured_fields(marketer, run_tasks_inline):
 
 # --- what a user may do --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("status, marketer_may, manager_may", [
-    ("draft", ["amend", "submit"], ["amend", "submit"]),
-    ("in_review", [], ["approve", "reject"]),
-    ("changes_requested", ["amend"], ["amend"]),
-    ("approved", ["amend"], ["amend"]),
-])
+
+@pytest.mark.parametrize(
+    "status, marketer_may, manager_may",
+    [
+        ("draft", ["amend", "submit"], ["amend", "submit"]),
+        ("in_review", [], ["approve", "reject"]),
+        ("changes_requested", ["amend"], ["amend"]),
+        ("approved", ["amend"], ["amend"]),
+    ],
+)
 def test_actions_follow_status_and_role(post, marketer, manager, outsider, status, marketer_may, manager_may):
     set_status(post, status)
 
@@ -350,6 +418,7 @@ def test_nothing_is_offered_on_a_slot_that_was_not_generated(post, manager):
 
 
 # --- two managers at once ------------------------------------------------------------------------------------
+
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)

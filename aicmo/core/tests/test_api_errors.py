@@ -26,17 +26,24 @@ def test_a_page_that_does_not_exist_answers_the_html_404_page(client):
 
 @pytest.mark.django_db
 def test_drf_refusals_carry_a_code(client, marketer_api):
-    assert client.get("/api/v1/runs/").json() == {"detail": "Authentication credentials were not provided.",
-                                                  "code": "not_authenticated"}
+    assert client.get("/api/v1/runs/").json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
     assert marketer_api.get("/api/v1/runs/00000000-0000-4000-8000-000000000000").json() == {
-        "detail": "Not found.", "code": "not_found"}
-    assert marketer_api.delete("/api/v1/runs/").json() == {"detail": 'Method "DELETE" not allowed.',
-                                                           "code": "method_not_allowed"}
+        "detail": "Not found.",
+        "code": "not_found",
+    }
+    assert marketer_api.delete("/api/v1/runs/").json() == {
+        "detail": 'Method "DELETE" not allowed.',
+        "code": "method_not_allowed",
+    }
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query, field", [("status=bogus", "status"), ("status=", "status"),
-                                          ("module=poems", "module")])
+@pytest.mark.parametrize(
+    "query, field", [("status=bogus", "status"), ("status=", "status"), ("module=poems", "module")]
+)
 def test_run_list_filters_refuse_unknown_values(marketer_api, query, field):
     response = marketer_api.get(f"/api/v1/runs/?{query}")
 
@@ -107,24 +114,30 @@ def test_a_nul_character_reaching_the_database_from_a_page_answers_400_not_500()
     api = middleware.process_exception(RequestFactory().get("/api/v1/runs/?brand=%00"), refused)
 
     assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
-    assert (api.status_code, api.content) == (400, b'{"detail": "The request contains a NUL character (%00).", '
-                                                   b'"code": "invalid"}')
+    assert (api.status_code, api.content) == (
+        400,
+        b'{"detail": "The request contains a NUL character (%00).", "code": "invalid"}',
+    )
     assert middleware.process_exception(RequestFactory().get("/"), DataError("value too long")) is None
 
 
 # --- JSON types as the schema declares them --------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("path, body, field", [
-    ("/api/v1/campaigns/generate", {"campaign_name": 5}, "campaign_name"),
-    ("/api/v1/campaigns/generate", {"campaign_name": "Q1", "timeline_days": "30"}, "timeline_days"),
-    ("/api/v1/campaigns/generate", {"campaign_name": "Q1", "platforms": [1]}, "platforms"),
-    ("/api/v1/campaigns/generate", {"campaign_name": "Q1", "budget": True}, "budget"),
-    ("/api/v1/campaigns/generate", {"campaign_name": "Q1", "brand": 4}, "brand"),
-    ("/api/v1/creatives/generate", {"product": "Tea", "tone": 0}, "tone"),
-    ("/api/v1/creatives/generate", {"product": "Tea", "count": 2.0}, "count"),
-    ("/api/v1/creatives/generate", {"product": "Tea", "with_images": "yes"}, "with_images"),
-])
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        ("/api/v1/campaigns/generate", {"campaign_name": 5}, "campaign_name"),
+        ("/api/v1/campaigns/generate", {"campaign_name": "Q1", "timeline_days": "30"}, "timeline_days"),
+        ("/api/v1/campaigns/generate", {"campaign_name": "Q1", "platforms": [1]}, "platforms"),
+        ("/api/v1/campaigns/generate", {"campaign_name": "Q1", "budget": True}, "budget"),
+        ("/api/v1/campaigns/generate", {"campaign_name": "Q1", "brand": 4}, "brand"),
+        ("/api/v1/creatives/generate", {"product": "Tea", "tone": 0}, "tone"),
+        ("/api/v1/creatives/generate", {"product": "Tea", "count": 2.0}, "count"),
+        ("/api/v1/creatives/generate", {"product": "Tea", "with_images": "yes"}, "with_images"),
+    ],
+)
 def test_a_value_of_the_wrong_json_type_is_refused_not_coerced(marketer_api, path, body, field):
     response = marketer_api.post(path, body, format="json")
 
@@ -133,13 +146,13 @@ def test_a_value_of_the_wrong_json_type_is_refused_not_coerced(marketer_api, pat
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("budget, saved", [(2500, "2500.00"), (2500.5, "2500.50"), ("2500.50", "2500.50"),
-                                           (None, None)])
+@pytest.mark.parametrize(
+    "budget, saved", [(2500, "2500.00"), (2500.5, "2500.50"), ("2500.50", "2500.50"), (None, None)]
+)
 def test_a_budget_may_be_a_number_or_a_decimal_string(marketer_api, budget, saved):
     from deliverables.models import Run
 
-    response = marketer_api.post("/api/v1/campaigns/generate", {"campaign_name": "Q1", "budget": budget},
-                                 format="json")
+    response = marketer_api.post("/api/v1/campaigns/generate", {"campaign_name": "Q1", "budget": budget}, format="json")
 
     assert response.status_code == 202
     assert Run.objects.get().input_snapshot["brief"]["budget"] == saved

@@ -19,8 +19,29 @@ DERANDOMIZE = os.environ.get("AICMO_FUZZ_RANDOM") != "1"
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 # An invalid request may also be refused with 413 (too large to read at all), not only with 400.
-CONFIG = schemathesis.Config.from_dict({"checks": {"negative_data_rejection": {"expected-statuses": [
-    "400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]}}})
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "checks": {
+            "negative_data_rejection": {
+                "expected-statuses": [
+                    "400",
+                    "401",
+                    "403",
+                    "404",
+                    "405",
+                    "406",
+                    "409",
+                    "413",
+                    "415",
+                    "422",
+                    "428",
+                    "429",
+                    "5xx",
+                ]
+            }
+        }
+    }
+)
 
 
 @pytest.fixture
@@ -28,8 +49,9 @@ def run_tasks_in_requests(monkeypatch):
     """Generation runs inside the request (right after its commit), so `?wait=N` never blocks on a worker."""
     from deliverables import tasks
 
-    monkeypatch.setattr(tasks.generate_deliverable, "apply_async",
-                        lambda args, **kwargs: tasks.generate_deliverable.run(*args))
+    monkeypatch.setattr(
+        tasks.generate_deliverable, "apply_async", lambda args, **kwargs: tasks.generate_deliverable.run(*args)
+    )
 
 
 @pytest.fixture
@@ -37,18 +59,26 @@ def api_token(marketer, manager, outsider, run_tasks_in_requests) -> str:
     """A seeded marketer's token; a generated campaign gives the id-taking operations real rows nearby."""
     from campaigns.services import campaign_generate
 
-    campaign_generate(brand=marketer.brands.get(), user=marketer, trace_id="fuzz-seed",
-                      brief={"campaign_name": "Fuzz seed", "platforms": ["linkedin"], "deliverables": []})
+    campaign_generate(
+        brand=marketer.brands.get(),
+        user=marketer,
+        trace_id="fuzz-seed",
+        brief={"campaign_name": "Fuzz seed", "platforms": ["linkedin"], "deliverables": []},
+    )
     return Token.objects.create(user=marketer).key
 
 
 def _fuzz(operation, headers: dict[str, str]) -> str | None:
     """Run one operation's examples; the failure report, or None."""
-    strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
-                         operation.as_strategy(GenerationMode.NEGATIVE))
+    strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
 
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck),
-              derandomize=DERANDOMIZE)
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=DERANDOMIZE,
+    )
     @given(case=strategy)
     def check(case):
         # Not `positive_data_acceptance`: some schema-valid briefs are refused on purpose with the documented 400
@@ -67,7 +97,10 @@ def test_every_operation_answers_as_declared_and_never_5xx(live_server, api_toke
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 13
 
-    failures = [report for operation in operations
-                if (report := _fuzz(operation, {"Authorization": f"Token {api_token}"})) is not None]
+    failures = [
+        report
+        for operation in operations
+        if (report := _fuzz(operation, {"Authorization": f"Token {api_token}"})) is not None
+    ]
 
     assert failures == [], "\n\n".join(failures)

@@ -25,17 +25,28 @@ BRIEF = {"campaign_name": "Q1 Launch", "platforms": ["email"], "deliverables": [
 
 # --- production settings -------------------------------------------------------------------------------------
 
+
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {key: value for key, value in os.environ.items()
-                   if not key.startswith(("DJANGO_", "AICMO_", "DATABASE_URL", "REDIS_URL", "CELERY_"))}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "AICMO_", "DATABASE_URL", "REDIS_URL", "CELERY_"))
+    }
     environment.update(DJANGO_SETTINGS_MODULE="aicmo.settings.production", **env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_settings_pass_check_deploy_without_a_single_warning():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
-                     DJANGO_ALLOWED_HOSTS="aicmo.example.com")
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DJANGO_ALLOWED_HOSTS="aicmo.example.com",
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
@@ -50,10 +61,12 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 # --- log-in throttling ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def login(client):
     def attempt(username: str, password: str, ip: str = "10.0.0.1", path: str = "/accounts/login/"):
         return client.post(path, {"username": username, "password": password}, REMOTE_ADDR=ip)
+
     return attempt
 
 
@@ -121,6 +134,7 @@ def test_with_the_cache_down_logins_still_work(login, marketer, monkeypatch):
 
 # --- the generate throttle ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def two_per_minute(monkeypatch):
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"generate": "2/min"})
@@ -128,7 +142,8 @@ def two_per_minute(monkeypatch):
 
 @pytest.mark.django_db
 def test_generate_is_throttled_per_user_with_429_retry_after_and_a_failed_envelope(
-        two_per_minute, marketer_api, manager_api, run_tasks_inline):
+    two_per_minute, marketer_api, manager_api, run_tasks_inline
+):
     with run_tasks_inline():
         assert [marketer_api.post(GENERATE, BRIEF, format="json").status_code for _ in range(2)] == [202, 202]
 
@@ -138,16 +153,20 @@ def test_generate_is_throttled_per_user_with_429_retry_after_and_a_failed_envelo
     assert 1 <= int(response["Retry-After"]) <= 61
     body = response.json()
     assert body["status"] == "FAILED"
-    assert body["error"] == {"type": "RATE_LIMIT", "trace_id": "trace-429",
-                             "message": f"Too many generate requests: try again in {response['Retry-After']} seconds."}
+    assert body["error"] == {
+        "type": "RATE_LIMIT",
+        "trace_id": "trace-429",
+        "message": f"Too many generate requests: try again in {response['Retry-After']} seconds.",
+    }
     assert Run.objects.count() == 2
     with run_tasks_inline():
         assert manager_api.post(GENERATE, BRIEF, format="json").status_code == 202  # another user's own budget
 
 
 @pytest.mark.django_db
-def test_generate_is_let_through_when_the_throttle_cache_is_down(two_per_minute, marketer_api, monkeypatch,
-                                                                 run_tasks_inline):
+def test_generate_is_let_through_when_the_throttle_cache_is_down(
+    two_per_minute, marketer_api, monkeypatch, run_tasks_inline
+):
     class DownCache:
         def get(self, *args, **kwargs):
             raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
@@ -164,19 +183,24 @@ def test_generate_is_let_through_when_the_throttle_cache_is_down(two_per_minute,
 
 # --- request size ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_an_oversized_json_body_answers_413_with_a_failed_envelope_and_saves_nothing(marketer_api):
     body = json.dumps({**BRIEF, "audience": "x" * (1024 * 1024)})  # over the default 1 MiB
 
-    response = marketer_api.generic("POST", GENERATE, body, content_type="application/json",
-                                    HTTP_X_TRACE_ID="trace-big")
+    response = marketer_api.generic(
+        "POST", GENERATE, body, content_type="application/json", HTTP_X_TRACE_ID="trace-big"
+    )
 
     assert response.status_code == 413
     envelope = response.json()
     assert envelope["status"] == "FAILED" and envelope["module"] == "campaigns"
-    assert envelope["error"] == {"type": "VALIDATION_ERROR", "trace_id": "trace-big",
-                                 "message": "The request body is larger than the limit of 1048576 bytes.",
-                                 "details": {"body": ["The request body is larger than the limit of 1048576 bytes."]}}
+    assert envelope["error"] == {
+        "type": "VALIDATION_ERROR",
+        "trace_id": "trace-big",
+        "message": "The request body is larger than the limit of 1048576 bytes.",
+        "details": {"body": ["The request body is larger than the limit of 1048576 bytes."]},
+    }
     assert (Run.objects.count(), Campaign.objects.count()) == (0, 0)
 
 
@@ -184,13 +208,15 @@ def test_an_oversized_json_body_answers_413_with_a_failed_envelope_and_saves_not
 def test_an_oversized_body_elsewhere_answers_413_in_json(marketer_api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
 
-    response = marketer_api.generic("PATCH", "/api/v1/deliverables/00000000-0000-4000-8000-000000000000",
-                                    json.dumps({"content_markdown": "x" * 200, "version": 1}),
-                                    content_type="application/json")
+    response = marketer_api.generic(
+        "PATCH",
+        "/api/v1/deliverables/00000000-0000-4000-8000-000000000000",
+        json.dumps({"content_markdown": "x" * 200, "version": 1}),
+        content_type="application/json",
+    )
 
     assert response.status_code == 413
-    assert response.json() == {"detail": "The request body is larger than the limit of 100 bytes.",
-                               "code": "too_large"}
+    assert response.json() == {"detail": "The request body is larger than the limit of 100 bytes.", "code": "too_large"}
 
 
 @pytest.mark.django_db
@@ -210,9 +236,11 @@ def test_multipart_uploads_have_their_own_larger_limit(marketer_api, settings):
 
 # --- files --------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-def test_generated_images_are_served_only_to_members_of_the_brand(marketer_api, manager_api, outsider_api, client,
-                                                                  run_tasks_inline):
+def test_generated_images_are_served_only_to_members_of_the_brand(
+    marketer_api, manager_api, outsider_api, client, run_tasks_inline
+):
     with run_tasks_inline():
         marketer_api.post("/api/v1/creatives/generate", {"product": "Cold brew", "with_images": True}, format="json")
     asset = Asset.objects.get()
@@ -261,15 +289,25 @@ def every_log_record():
 
 @pytest.mark.django_db
 def test_a_provider_key_appears_in_no_log_error_admin_page_envelope_or_row(
-        settings, fake, marketer_api, run_tasks_inline, every_log_record, client):
+    settings, fake, marketer_api, run_tasks_inline, every_log_record, client
+):
     settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL = SECRET, fake.openai_base_url
     settings.AICMO_LLM_PRIMARY_PROVIDER, settings.AICMO_LLM_FALLBACK_PROVIDERS = "openai", ["openai"]
-    quoted = {"error": {"message": f"Incorrect API key provided: {SECRET}.", "type": "invalid_request_error",
-                        "code": "invalid_api_key"}}
-    fake.enqueue("openai", Reply(status=401, body=quoted), Reply(status=500, body=f"upstream said {SECRET}"),
-                     Reply(garbage=True))
-    body = {"campaign_name": "Leak check", "platforms": ["linkedin", "email"],
-            "deliverables": ["campaign_brief", "linkedin_post", "email_copy"]}
+    quoted = {
+        "error": {
+            "message": f"Incorrect API key provided: {SECRET}.",
+            "type": "invalid_request_error",
+            "code": "invalid_api_key",
+        }
+    }
+    fake.enqueue(
+        "openai", Reply(status=401, body=quoted), Reply(status=500, body=f"upstream said {SECRET}"), Reply(garbage=True)
+    )
+    body = {
+        "campaign_name": "Leak check",
+        "platforms": ["linkedin", "email"],
+        "deliverables": ["campaign_brief", "linkedin_post", "email_copy"],
+    }
 
     with run_tasks_inline():
         response = marketer_api.post(GENERATE, body, format="json")
@@ -289,19 +327,26 @@ def test_a_provider_key_appears_in_no_log_error_admin_page_envelope_or_row(
     admin = UserFactory(username="root", is_staff=True, is_superuser=True)
     client.force_login(admin)
     run, call = Run.objects.get(), ProviderCall.objects.first()
-    for page in ("/admin/", "/admin/deliverables/run/", f"/admin/deliverables/run/{run.pk}/change/",
-                 "/admin/deliverables/providercall/", f"/admin/deliverables/providercall/{call.pk}/change/",
-                 "/admin/deliverables/deliverable/"):
+    for page in (
+        "/admin/",
+        "/admin/deliverables/run/",
+        f"/admin/deliverables/run/{run.pk}/change/",
+        "/admin/deliverables/providercall/",
+        f"/admin/deliverables/providercall/{call.pk}/change/",
+        "/admin/deliverables/deliverable/",
+    ):
         answer = client.get(page)
         assert answer.status_code == 200, page
         assert SECRET not in answer.content.decode(), page
     # Error pages (dev's technical 500 page included) show settings through this filter: keys are masked.
     safe = SafeExceptionReporterFilter().get_safe_settings()
     assert {safe[name] for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GROQ_API_KEY", "SECRET_KEY")} == {
-        SafeExceptionReporterFilter.cleansed_substitute}
+        SafeExceptionReporterFilter.cleansed_substitute
+    }
 
 
 # --- API docs under the content security policy ---------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_the_api_docs_load_only_our_own_scripts_so_the_csp_does_not_block_them(client):

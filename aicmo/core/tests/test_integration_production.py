@@ -20,8 +20,9 @@ def call(method: str, url: str, token: str, body: dict | None = None, *, trace_i
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     if trace_id:
         headers["X-Trace-ID"] = trace_id
-    request = urllib.request.Request(url, method=method, headers=headers,
-                                     data=json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(
+        url, method=method, headers=headers, data=json.dumps(body).encode() if body is not None else None
+    )
     try:
         with urllib.request.urlopen(request, timeout=90) as response:
             return response.status, dict(response.headers), response.read()
@@ -31,9 +32,15 @@ def call(method: str, url: str, token: str, body: dict | None = None, *, trace_i
 
 def test_generate_amend_submit_approve_export_on_gunicorn_worker_and_beat(marketer, manager, tmp_path):
     flush_redis()
-    env = {"DJANGO_SETTINGS_MODULE": "aicmo.settings.production", "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-           "DJANGO_ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_DEBUG": "0",
-           "AICMO_DEV_STUBS": "1", "AICMO_SWEEP_INTERVAL_S": "1"}
+    env = {
+        "DJANGO_SETTINGS_MODULE": "aicmo.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_DEBUG": "0",
+        "AICMO_DEV_STUBS": "1",
+        "AICMO_SWEEP_INTERVAL_S": "1",
+    }
     web = gunicorn(tmp_path / "web.log", workers=2, **env)
     worker = celery_worker(tmp_path / "worker.log", concurrency=2, **env)
     beat = celery_beat(tmp_path / "beat.log", **env)
@@ -47,14 +54,25 @@ def test_generate_amend_submit_approve_export_on_gunicorn_worker_and_beat(market
         manager_token = Token.objects.create(user=manager).key
         api = web.url + "/api/v1"
 
-        status, headers, raw = call("POST", f"{api}/campaigns/generate?wait=60", marketer_token, {
-            "campaign_name": "Production shape", "platforms": ["LinkedIn", "Email"], "budget": 2500,
-        }, trace_id="trace-prod-1")
+        status, headers, raw = call(
+            "POST",
+            f"{api}/campaigns/generate?wait=60",
+            marketer_token,
+            {
+                "campaign_name": "Production shape",
+                "platforms": ["LinkedIn", "Email"],
+                "budget": 2500,
+            },
+            trace_id="trace-prod-1",
+        )
         assert status == 200, worker.output()[-3000:]
         envelope = json.loads(raw)
         assert validate_envelope(envelope) == []
         assert (envelope["status"], envelope["meta"]["provider"], envelope["meta"]["trace_id"]) == (
-            "SUCCESS", "offline", "trace-prod-1")
+            "SUCCESS",
+            "offline",
+            "trace-prod-1",
+        )
         assert headers["X-Trace-ID"] == "trace-prod-1"
         policy = set(headers["Content-Security-Policy"].split("; "))
         assert {"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'"} <= policy
@@ -62,8 +80,12 @@ def test_generate_amend_submit_approve_export_on_gunicorn_worker_and_beat(market
         post = next(d for d in envelope["deliverables"] if d["kind"] == "linkedin_post")
         item = f"{api}/deliverables/{post['id']}"
 
-        status, _, raw = call("PATCH", item, marketer_token, {"content_markdown": "Roasted Monday, yours by Friday.",
-                                                              "version": 1, "note": "Shorter"})
+        status, _, raw = call(
+            "PATCH",
+            item,
+            marketer_token,
+            {"content_markdown": "Roasted Monday, yours by Friday.", "version": 1, "note": "Shorter"},
+        )
         assert (status, json.loads(raw)["version"]) == (200, 2)
         status, _, raw = call("POST", item + "/submit", marketer_token, {"comment": "Ready"})
         assert (status, json.loads(raw)["status"]) == (200, "in_review")
@@ -71,8 +93,9 @@ def test_generate_amend_submit_approve_export_on_gunicorn_worker_and_beat(market
         status, _, raw = call("POST", item + "/approve", manager_token, {"comment": "Ship it"})
         assert (status, json.loads(raw)["status"]) == (200, "approved")
 
-        status, headers, raw = call("GET", f"{api}/runs/{envelope['run_id']}/export?format=md&approved_only=1",
-                                    marketer_token)
+        status, headers, raw = call(
+            "GET", f"{api}/runs/{envelope['run_id']}/export?format=md&approved_only=1", marketer_token
+        )
         assert status == 200
         assert headers["Content-Disposition"].startswith("attachment")
         exported = raw.decode()
@@ -86,5 +109,6 @@ def test_generate_amend_submit_approve_export_on_gunicorn_worker_and_beat(market
         assert any(line.get("trace_id") == "trace-prod-1" and line["logger"] == "aicmo.request" for line in web_lines)
     finally:
         codes = {process.name: process.stop(timeout_s=30) for process in reversed(processes)}
-    assert codes == {"celery beat": 0, "celery worker": 0, "gunicorn": 0}, {p.name: p.output()[-1500:]
-                                                                               for p in processes}
+    assert codes == {"celery beat": 0, "celery worker": 0, "gunicorn": 0}, {
+        p.name: p.output()[-1500:] for p in processes
+    }

@@ -38,16 +38,26 @@ def test_a_web_request_logs_one_json_line_with_its_trace_id(marketer_api, market
     assert response.status_code == 200
     [line] = [entry for entry in json_log() if entry["logger"] == "aicmo.request"]
     assert {key: line[key] for key in ("level", "message", "trace_id", "method", "path", "status", "user_id")} == {
-        "level": "INFO", "message": "request", "trace_id": "trace-web-1", "method": "GET", "path": "/api/v1/runs/",
-        "status": 200, "user_id": marketer.pk}
+        "level": "INFO",
+        "message": "request",
+        "trace_id": "trace-web-1",
+        "method": "GET",
+        "path": "/api/v1/runs/",
+        "status": 200,
+        "user_id": marketer.pk,
+    }
     assert isinstance(line["duration_ms"], int) and line["time"]
 
 
 @pytest.mark.django_db
 def test_generation_logs_carry_the_run_id_and_the_trace_id(marketer_api, run_tasks_inline, json_log):
     with run_tasks_inline():
-        response = marketer_api.post("/api/v1/campaigns/generate", {"campaign_name": "Logs", "platforms": ["email"]},
-                                     format="json", HTTP_X_TRACE_ID="trace-gen-1")
+        response = marketer_api.post(
+            "/api/v1/campaigns/generate",
+            {"campaign_name": "Logs", "platforms": ["email"]},
+            format="json",
+            HTTP_X_TRACE_ID="trace-gen-1",
+        )
     run_id = response.data["run_id"]
 
     lines = json_log()
@@ -63,9 +73,12 @@ def test_a_real_workers_log_lines_for_a_run_carry_its_run_id_and_trace_id(market
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=marketer).key}")
 
-    response = client.post("/api/v1/campaigns/generate?wait=60", {"campaign_name": "Worker logs",
-                                                                  "platforms": ["email"]},
-                           format="json", HTTP_X_TRACE_ID="trace-worker-1")
+    response = client.post(
+        "/api/v1/campaigns/generate?wait=60",
+        {"campaign_name": "Worker logs", "platforms": ["email"]},
+        format="json",
+        HTTP_X_TRACE_ID="trace-worker-1",
+    )
 
     assert response.status_code == 200, celery_worker_process.output()[-2000:]
     run = Run.objects.get(run_id=response.json()["run_id"])
@@ -78,12 +91,15 @@ def test_a_real_workers_log_lines_for_a_run_carry_its_run_id_and_trace_id(market
 
 
 def _settings_values(**env) -> dict:
-    code = ("import json; from aicmo.settings import dev as s; "
-            "print(json.dumps({'level': s.LOG_LEVEL, 'loggers': {k: v['level'] for k, v in s.LOGGING['loggers']"
-            ".items()}}))")
+    code = (
+        "import json; from aicmo.settings import dev as s; "
+        "print(json.dumps({'level': s.LOG_LEVEL, 'loggers': {k: v['level'] for k, v in s.LOGGING['loggers']"
+        ".items()}}))"
+    )
     environment = {"PATH": "/usr/bin:/bin", "HOME": str(ROOT), **env}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            env=environment, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, env=environment, check=True
+    )
     return json.loads(result.stdout)
 
 
@@ -92,7 +108,11 @@ def test_debug_logging_is_off_by_default_and_the_sdks_http_client_stays_quiet():
 
     assert values["level"] == "INFO"
     assert {name: values["loggers"][name] for name in ("openai", "anthropic", "httpx2", "httpcore2")} == {
-        "openai": "WARNING", "anthropic": "WARNING", "httpx2": "WARNING", "httpcore2": "WARNING"}
+        "openai": "WARNING",
+        "anthropic": "WARNING",
+        "httpx2": "WARNING",
+        "httpcore2": "WARNING",
+    }
     assert not logging.getLogger("httpx2").isEnabledFor(logging.INFO)  # this process: the same configuration
 
 
@@ -101,14 +121,21 @@ def test_aicmo_debug_logging_turns_on_verbose_logs():
 
     assert values["level"] == "DEBUG"
     assert {name: values["loggers"][name] for name in ("deliverables", "openai", "anthropic", "httpx2")} == {
-        "deliverables": "DEBUG", "openai": "DEBUG", "anthropic": "DEBUG", "httpx2": "INFO"}
+        "deliverables": "DEBUG",
+        "openai": "DEBUG",
+        "anthropic": "DEBUG",
+        "httpx2": "INFO",
+    }
 
 
 @pytest.mark.django_db
 def test_an_sdk_call_writes_no_http_client_lines_by_default(marketer_api, run_tasks_inline, sdk_providers, json_log):
     with run_tasks_inline():
-        response = marketer_api.post("/api/v1/campaigns/generate", {"campaign_name": "Quiet", "platforms": ["email"],
-                                                                    "deliverables": ["email_copy"]}, format="json")
+        response = marketer_api.post(
+            "/api/v1/campaigns/generate",
+            {"campaign_name": "Quiet", "platforms": ["email"], "deliverables": ["email_copy"]},
+            format="json",
+        )
 
     assert Run.objects.get(run_id=response.data["run_id"]).provider == "openai"
     assert len(sdk_providers.requests_to("openai")) == 1
@@ -116,6 +143,7 @@ def test_an_sdk_call_writes_no_http_client_lines_by_default(marketer_api, run_ta
 
 
 # --- /healthz ---------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.integration
 @pytest.mark.django_db

@@ -36,12 +36,36 @@ def test_a_wrong_password_says_what_to_do(client, marketer):
 
 def test_home_shows_recent_runs_spend_per_brand_and_the_chart(marketer, run_tasks_inline):
     run = generate_campaign(marketer, run_tasks_inline)
-    ProviderCall.objects.create(brand=run.brand, provider="openai", model="gpt-4.1-mini", use_case="x",
-                                tokens_in=1000, tokens_out=500, cost_usd=Decimal("0.0125"), outcome="ok")
-    ProviderCall.objects.create(brand=run.brand, provider="openai", model="gpt-4.1-mini", use_case="x",
-                                tokens_in=10, tokens_out=0, cost_usd=Decimal("9"), outcome="error")  # not spend
-    old = ProviderCall.objects.create(brand=run.brand, provider="openai", model="gpt-4.1-mini", use_case="x",
-                                      tokens_in=1, tokens_out=1, cost_usd=Decimal("5"), outcome="ok")
+    ProviderCall.objects.create(
+        brand=run.brand,
+        provider="openai",
+        model="gpt-4.1-mini",
+        use_case="x",
+        tokens_in=1000,
+        tokens_out=500,
+        cost_usd=Decimal("0.0125"),
+        outcome="ok",
+    )
+    ProviderCall.objects.create(
+        brand=run.brand,
+        provider="openai",
+        model="gpt-4.1-mini",
+        use_case="x",
+        tokens_in=10,
+        tokens_out=0,
+        cost_usd=Decimal("9"),
+        outcome="error",
+    )  # not spend
+    old = ProviderCall.objects.create(
+        brand=run.brand,
+        provider="openai",
+        model="gpt-4.1-mini",
+        use_case="x",
+        tokens_in=1,
+        tokens_out=1,
+        cost_usd=Decimal("5"),
+        outcome="ok",
+    )
     ProviderCall.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=70))
 
     html = page_client_for(marketer).get("/").content.decode()
@@ -117,9 +141,16 @@ def test_pages_load_no_inline_script_or_style(marketer, run_tasks_inline):
     run = generate_campaign(marketer, run_tasks_inline)
     client = page_client_for(marketer)
     calendar = of_kind(run, "content_calendar")
-    for path in ["/", f"/runs/{run.run_id}/", f"/deliverables/{calendar.pk}/",
-                 f"/deliverables/{of_kind(run, 'linkedin_post').pk}/", "/campaigns/new/", "/creatives/new/",
-                 "/assets/", "/brands/acme/"]:
+    for path in [
+        "/",
+        f"/runs/{run.run_id}/",
+        f"/deliverables/{calendar.pk}/",
+        f"/deliverables/{of_kind(run, 'linkedin_post').pk}/",
+        "/campaigns/new/",
+        "/creatives/new/",
+        "/assets/",
+        "/brands/acme/",
+    ]:
         html = client.get(path).content.decode()
         for tag, attrs in tags_of(html):
             assert tag != "style", path
@@ -131,16 +162,25 @@ def test_pages_load_no_inline_script_or_style(marketer, run_tasks_inline):
 
 # --- the chart -------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value, top", [(0, 1.0), (0.0003, 0.0005), (0.012, 0.02), (1, 1), (3, 5), (7, 10),
-                                        (12, 20), (101, 200), (2600, 5000)])
+
+@pytest.mark.parametrize(
+    "value, top",
+    [(0, 1.0), (0.0003, 0.0005), (0.012, 0.02), (1, 1), (3, 5), (7, 10), (12, 20), (101, 200), (2600, 5000)],
+)
 def test_the_y_axis_top_is_a_round_number_at_or_above_the_data(value, top):
     assert nice_ceiling(value) == pytest.approx(top)
 
 
 def test_a_line_chart_maps_days_and_values_onto_the_plot():
     days = [date(2025, 1, 1) + timedelta(days=i) for i in range(3)]
-    chart = line_chart(days=days, series={"b": {days[1]: 5}, "a": {days[0]: 10, days[2]: 2.5}},
-                       title="Spend", format_value=str, width=200, height=100)
+    chart = line_chart(
+        days=days,
+        series={"b": {days[1]: 5}, "a": {days[0]: 10, days[2]: 2.5}},
+        title="Spend",
+        format_value=str,
+        width=200,
+        height=100,
+    )
 
     assert [s.name for s in chart.series] == ["a", "b"]
     a = chart.series[0]

@@ -40,9 +40,16 @@ class OfflineProvider:
         else:
             data, text = None, _chat_reply(request)
         tokens_in = sum(_words(m.content) for m in request.messages) + _words(request.system)
-        return Completion(text=text, provider=self.name, model=MODEL, usage=Usage(tokens_in, _words(text)),
-                          latency_ms=int((time.monotonic() - started) * 1000), cost_usd=Decimal("0"), data=data,
-                          tool_calls=tool_calls)
+        return Completion(
+            text=text,
+            provider=self.name,
+            model=MODEL,
+            usage=Usage(tokens_in, _words(text)),
+            latency_ms=int((time.monotonic() - started) * 1000),
+            cost_usd=Decimal("0"),
+            data=data,
+            tool_calls=tool_calls,
+        )
 
     def stream(self, request: CompletionRequest) -> Iterator[StreamEvent]:
         completion = self.complete(request)
@@ -54,8 +61,14 @@ class OfflineProvider:
     def generate_image(self, request: ImageRequest) -> ImageResult:
         started = time.monotonic()
         png = draw_image(request.prompt, request.size, str(request.context.get("brand_name", "")))
-        return ImageResult(png_bytes=png, provider=self.name, model=IMAGE_MODEL, size=request.size,
-                           latency_ms=int((time.monotonic() - started) * 1000), cost_usd=Decimal("0"))
+        return ImageResult(
+            png_bytes=png,
+            provider=self.name,
+            model=IMAGE_MODEL,
+            size=request.size,
+            latency_ms=int((time.monotonic() - started) * 1000),
+            cost_usd=Decimal("0"),
+        )
 
 
 class _Brief:
@@ -84,8 +97,11 @@ class _Brief:
 
     @property
     def message(self) -> str:
-        return (self.brief.get("key_message") or self.brief.get("pitch")
-                or f"{self.brand_name} makes {self.product} worth choosing every day")
+        return (
+            self.brief.get("key_message")
+            or self.brief.get("pitch")
+            or f"{self.brand_name} makes {self.product} worth choosing every day"
+        )
 
     @property
     def objectives(self) -> list[str]:
@@ -208,12 +224,23 @@ def _content_calendar(b: _Brief) -> dict:
                 continue
             day = b.start + timedelta(days=offset + i % step)
             theme = _THEMES[(offset // step + i) % len(_THEMES)]
-            entries.append({"date": day.isoformat(), "platform": platform,
-                            "title": f"{theme.title()}: {b.campaign}"[:120],
-                            "text": f"{b.brand_name} — {theme} for {b.campaign}. {b.message}."})
+            entries.append(
+                {
+                    "date": day.isoformat(),
+                    "platform": platform,
+                    "title": f"{theme.title()}: {b.campaign}"[:120],
+                    "text": f"{b.brand_name} — {theme} for {b.campaign}. {b.message}.",
+                }
+            )
     if not entries:
-        entries.append({"date": b.start.isoformat(), "platform": b.platforms[0], "title": f"Launch: {b.campaign}",
-                        "text": f"{b.brand_name} launches {b.campaign}. {b.message}."})
+        entries.append(
+            {
+                "date": b.start.isoformat(),
+                "platform": b.platforms[0],
+                "title": f"Launch: {b.campaign}",
+                "text": f"{b.brand_name} launches {b.campaign}. {b.message}.",
+            }
+        )
     return {"title": f"{b.campaign}: content calendar", "entries": entries}
 
 
@@ -241,16 +268,21 @@ def _email(b: _Brief) -> dict:
 [Discover {b.campaign}](#)
 
 The {b.brand_name} team"""
-    return {"subject": f"{b.campaign}: something new from {b.brand_name}"[:78],
-            "preheader": f"{b.message}"[:140], "body_markdown": b.with_disclaimers(body)}
+    return {
+        "subject": f"{b.campaign}: something new from {b.brand_name}"[:78],
+        "preheader": f"{b.message}"[:140],
+        "body_markdown": b.with_disclaimers(body),
+    }
 
 
 def _ad(b: _Brief) -> dict:
     style = b.brief.get("style") or "clean, modern"
     hook = ["Meet", "Discover", "Taste", "Try"][(b.variant - 1) % 4]
-    primary = (f"{hook} {b.product} from {b.brand_name}. {b.message}. Made for {b.audience}, it turns an ordinary "
-               f"moment into one worth sharing. Every detail is chosen with care, so what you get is simple, "
-               f"honest and ready when you are. Join {b.campaign} today and see the difference for yourself.")
+    primary = (
+        f"{hook} {b.product} from {b.brand_name}. {b.message}. Made for {b.audience}, it turns an ordinary "
+        f"moment into one worth sharing. Every detail is chosen with care, so what you get is simple, "
+        f"honest and ready when you are. Join {b.campaign} today and see the difference for yourself."
+    )
     return {
         "headline": f"{hook} {b.product}, by {b.brand_name}"[:120],
         "primary_text": primary,
@@ -276,18 +308,30 @@ _WRITERS = {
     "email_copy": _email,
     "ad_copy": _ad,
 }
-_CHANNEL_ROLE = {"linkedin": "thought leadership and B2B reach", "instagram": "visual storytelling and reels",
-                 "twitter": "fast conversation and news", "facebook": "community and retargeting",
-                 "threads": "casual conversation", "tiktok": "short video discovery", "email": "conversion and loyalty"}
-_KPI = {"awareness": "reach 250,000 people, frequency 3", "engagement": "engagement rate above 3.5%",
-        "lead generation": "400 qualified leads at under $25 each", "sales": "a 15% lift in online sales",
-        "conversions": "conversion rate above 2.5%", "traffic": "30,000 site visits"}
+_CHANNEL_ROLE = {
+    "linkedin": "thought leadership and B2B reach",
+    "instagram": "visual storytelling and reels",
+    "twitter": "fast conversation and news",
+    "facebook": "community and retargeting",
+    "threads": "casual conversation",
+    "tiktok": "short video discovery",
+    "email": "conversion and loyalty",
+}
+_KPI = {
+    "awareness": "reach 250,000 people, frequency 3",
+    "engagement": "engagement rate above 3.5%",
+    "lead generation": "400 qualified leads at under $25 each",
+    "sales": "a 15% lift in online sales",
+    "conversions": "conversion rate above 2.5%",
+    "traffic": "30,000 site visits",
+}
 _THEMES = ["launch teaser", "behind the scenes", "customer story", "how-to tip", "product close-up", "offer reminder"]
 _HOOKS = ["{brand} presents {campaign}.", "New from {brand}: {product}.", "Ready for something better?"]
 _POST_LENGTH = {"twitter": 270, "threads": 470}
 
 
 # --- images ----------------------------------------------------------------------------------------------
+
 
 def draw_image(prompt: str, size: str, brand_name: str = "") -> bytes:
     """A real PNG: a gradient in colours derived from the prompt, with the prompt written on it."""

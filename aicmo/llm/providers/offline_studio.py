@@ -29,32 +29,50 @@ QUESTIONS = {
 }
 SUMMARY_HEADING = "Here is the brief so far:"
 CONFIRM = "Shall I write the concept? Reply **yes**, or tell me what to change."
-MENU = ("I can change the headline or the call to action, write another concept, or make an image of it "
-        "(square, portrait or landscape).")
+MENU = (
+    "I can change the headline or the call to action, write another concept, or make an image of it "
+    "(square, portrait or landscape)."
+)
 DECLINE = "Sorry, I can only help with marketing: ad concepts, copy and images."
 
 _OFF_TOPIC = re.compile(
     r"\b(weather|forecast|recipe|cook(ing)?|python|javascript|java|sql|code|coding|program(ming)?|debug|homework|"
     r"math|equation|calculus|capital of|joke|poem|lyrics|horoscope|stock price|bitcoin|crypto|medical|diagnos\w*|"
     r"symptom\w*|lawyer|legal advice|lawsuit|translate|football|soccer|election|president|movie|trivia|"
-    r"history of|who won)\b", re.I)
-_MARKETING = re.compile(r"\b(ad|ads|advert\w*|campaign|market\w*|promot\w*|brand|slogan|headline|copy|"
-                        r"concept|launch|sell|product|service)\b", re.I)
-_GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening)|howdy|yo)\b[\s!.,]*\w{0,12}[\s!.]*$",
-                       re.I)
-_YES = re.compile(r"^\s*(y|yes|yep|yeah|sure|ok|okay|go|go ahead|do it|please do|sounds good|looks good|perfect|"
-                  r"confirmed?|correct|great|let'?s go)\b", re.I)
-_INTRO = re.compile(r"\b(?:promote|advertise|an? ads? (?:for|about)|ads? (?:for|about)|campaign (?:for|about)|"
-                    r"concept (?:for|about))\s+(?:our |my |the |a |an )?(?P<product>[^.!?\n]{2,80})", re.I)
+    r"history of|who won)\b",
+    re.I,
+)
+_MARKETING = re.compile(
+    r"\b(ad|ads|advert\w*|campaign|market\w*|promot\w*|brand|slogan|headline|copy|"
+    r"concept|launch|sell|product|service)\b",
+    re.I,
+)
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening)|howdy|yo)\b[\s!.,]*\w{0,12}[\s!.]*$", re.I
+)
+_YES = re.compile(
+    r"^\s*(y|yes|yep|yeah|sure|ok|okay|go|go ahead|do it|please do|sounds good|looks good|perfect|"
+    r"confirmed?|correct|great|let'?s go)\b",
+    re.I,
+)
+_INTRO = re.compile(
+    r"\b(?:promote|advertise|an? ads? (?:for|about)|ads? (?:for|about)|campaign (?:for|about)|"
+    r"concept (?:for|about))\s+(?:our |my |the |a |an )?(?P<product>[^.!?\n]{2,80})",
+    re.I,
+)
 _THEME = re.compile(r"\b(dark|light)\s*(mode|theme)\b|\b(theme|mode)\b.*\b(dark|light)\b", re.I)
 _IMAGE = re.compile(r"\b(image|images|picture|pictures|photo|photos|visual|visuals|illustration|render)\b", re.I)
 _HEADLINE = re.compile(r"\b(headline|title)\b", re.I)
 _CTA = re.compile(r"\b(call to action|cta|button)\b", re.I)
-_CHANGE = re.compile(r"\b(change|new|another|different|other|rewrite|redo|improve|better|shorter|alternative|"
-                     r"try again)\b", re.I)
+_CHANGE = re.compile(
+    r"\b(change|new|another|different|other|rewrite|redo|improve|better|shorter|alternative|"
+    r"try again)\b",
+    re.I,
+)
 _NEW_CONCEPT = re.compile(r"\b(new|another|different|second|fresh|other)\b.*\b(concept|ad|version|idea|take)\b", re.I)
-_FIELD_CHANGE = re.compile(r"\b(?P<field>product|style|tone|pitch)\b(?:\s+(?:should\s+be|to|is|:|=))\s*(?P<value>.+)",
-                           re.I)
+_FIELD_CHANGE = re.compile(
+    r"\b(?P<field>product|style|tone|pitch)\b(?:\s+(?:should\s+be|to|is|:|=))\s*(?P<value>.+)", re.I
+)
 
 
 def studio_turn(request: CompletionRequest) -> tuple[str, tuple[ToolCall, ...]]:
@@ -70,8 +88,7 @@ def studio_turn(request: CompletionRequest) -> tuple[str, tuple[ToolCall, ...]]:
 
     if _THEME.search(text):
         theme = "dark" if re.search(r"\bdark\b", text, re.I) else "light"
-        return (f"Switching the dashboard to {theme} mode.",
-                (_call(request, "switch_theme", {"theme": theme}),))
+        return (f"Switching the dashboard to {theme} mode.", (_call(request, "switch_theme", {"theme": theme}),))
     if _OFF_TOPIC.search(text) and not _MARKETING.search(text):
         return f"{DECLINE} {_next_prompt(brief, asked, asset)}", ()
 
@@ -80,21 +97,25 @@ def studio_turn(request: CompletionRequest) -> tuple[str, tuple[ToolCall, ...]]:
             shape = _shape(text)
             prompts = list(asset.get("image_prompts") or []) or [asset.get("headline", "")]
             prompt = prompts[_ordinal(text) % len(prompts)]
-            return (f"Making a {shape} image from this prompt: “{prompt}”.",
-                    (_call(request, "generate_ad_image", {"prompt": prompt, "shape": shape}),))
+            return (
+                f"Making a {shape} image from this prompt: “{prompt}”.",
+                (_call(request, "generate_ad_image", {"prompt": prompt, "shape": shape}),),
+            )
         if _CHANGE.search(text) and (_HEADLINE.search(text) or _CTA.search(text)):
             return _revise(request, asset, brief, brand, headline=bool(_HEADLINE.search(text)))
         if _NEW_CONCEPT.search(text) and _complete(brief):
             variant = int(context.get("concept_count") or 1) + 1
-            return _concept(request, brief, brand, variant, intro="Here is another concept.",
-                            avoid=str(asset.get("headline") or ""))
+            return _concept(
+                request, brief, brand, variant, intro="Here is another concept.", avoid=str(asset.get("headline") or "")
+            )
 
     field_change = _FIELD_CHANGE.search(text)
     if asked in FIELDS and _is_answer(text):
         brief[asked] = _clean(text, asked)
     elif asked == "confirm" and _YES.match(text):
-        return _concept(request, brief, brand, int(context.get("concept_count") or 0) + 1,
-                        intro="Here is your concept.")
+        return _concept(
+            request, brief, brand, int(context.get("concept_count") or 0) + 1, intro="Here is your concept."
+        )
     elif field_change and (asked == "confirm" or not asset):
         brief[field_change["field"].lower()] = _clean(field_change["value"], field_change["field"].lower())
     elif not brief.get("product") and (intro := _INTRO.search(text)):
@@ -113,6 +134,7 @@ def studio_turn(request: CompletionRequest) -> tuple[str, tuple[ToolCall, ...]]:
 
 
 # --- reading the conversation ------------------------------------------------------------------------------
+
 
 def _read_conversation(messages: Sequence[Message], brief: dict[str, str]) -> tuple[dict[str, str], str | None]:
     """The brief as the conversation has built it, and what the last assistant turn asked for: a field name,
@@ -183,6 +205,7 @@ def _summary(brief: Mapping[str, str]) -> str:
 
 # --- writing ----------------------------------------------------------------------------------------------
 
+
 def write_concept(brief: Mapping[str, str], brand: Mapping[str, Any], variant: int = 1) -> dict[str, Any]:
     """A finished, brief-specific ad: headline, 45–80 words of primary text (brand disclaimers included),
     a call to action and three image prompts."""
@@ -194,8 +217,7 @@ def write_concept(brief: Mapping[str, str], brand: Mapping[str, Any], variant: i
     sentences = [
         f"{hook} {_shorten(product, 10)} from {brand_name}.",
         _sentence(_shorten(pitch, 22)),
-        f"Made for {audience}, it pairs a {_shorten(style, 6).lower()} look with a {_shorten(tone, 6).lower()} "
-        f"voice.",
+        f"Made for {audience}, it pairs a {_shorten(style, 6).lower()} look with a {_shorten(tone, 6).lower()} voice.",
     ]
     fillers = [
         "Every detail is chosen with care, so what you get is simple, honest and ready when you are.",
@@ -244,8 +266,14 @@ def headline_for(brief: Mapping[str, str], brand: Mapping[str, Any], variant: in
     return options[(variant - 1) % len(options)][:120]
 
 
-def _revise(request: CompletionRequest, asset: Mapping[str, Any], brief: Mapping[str, str],
-            brand: Mapping[str, Any], *, headline: bool) -> tuple[str, tuple[ToolCall, ...]]:
+def _revise(
+    request: CompletionRequest,
+    asset: Mapping[str, Any],
+    brief: Mapping[str, str],
+    brand: Mapping[str, Any],
+    *,
+    headline: bool,
+) -> tuple[str, tuple[ToolCall, ...]]:
     fields = {name: asset.get(name) for name in ("headline", "primary_text", "call_to_action", "image_prompts")}
     if headline:
         current = fields["headline"]
@@ -259,19 +287,27 @@ def _revise(request: CompletionRequest, asset: Mapping[str, Any], brief: Mapping
         fields["call_to_action"] = next(c for c in CTAS[start:] + CTAS[:start] if c != current)
         intro = f"New call to action: **{fields['call_to_action']}**"
     arguments = {**{k: brief.get(k, "") for k in FIELDS}, **fields, "revise": True}
-    return f"{intro}. Saving it as a new version of the current asset.", (
-        _call(request, "save_ad_asset", arguments),)
+    return f"{intro}. Saving it as a new version of the current asset.", (_call(request, "save_ad_asset", arguments),)
 
 
-def _concept(request: CompletionRequest, brief: Mapping[str, str], brand: Mapping[str, Any], variant: int, *,
-             intro: str, avoid: str = "") -> tuple[str, tuple[ToolCall, ...]]:
+def _concept(
+    request: CompletionRequest,
+    brief: Mapping[str, str],
+    brand: Mapping[str, Any],
+    variant: int,
+    *,
+    intro: str,
+    avoid: str = "",
+) -> tuple[str, tuple[ToolCall, ...]]:
     ad = write_concept(brief, brand, variant)
     if ad["headline"] == avoid:  # another concept must not look like the one on screen
         ad["headline"] = headline_for(brief, brand, variant + 1)
     prompts = "\n".join(f"{i}. {p}" for i, p in enumerate(ad["image_prompts"], 1))
-    text = (f"{intro}\n\n**Headline:** {ad['headline']}\n\n**Primary text:** {ad['primary_text']}\n\n"
-            f"**Call to action:** {ad['call_to_action']}\n\n**Image prompts:**\n{prompts}\n\nSaving it to your "
-            "assets now.")
+    text = (
+        f"{intro}\n\n**Headline:** {ad['headline']}\n\n**Primary text:** {ad['primary_text']}\n\n"
+        f"**Call to action:** {ad['call_to_action']}\n\n**Image prompts:**\n{prompts}\n\nSaving it to your "
+        "assets now."
+    )
     arguments = {**{k: brief.get(k, "") for k in FIELDS}, **ad, "revise": False}
     return text, (_call(request, "save_ad_asset", arguments),)
 
@@ -294,23 +330,32 @@ def _after_tools(messages: Sequence[Message], asset: Mapping[str, Any] | None) -
     lines = []
     for name, result in results:
         if result.get("error"):
-            what = {"save_ad_asset": "save the concept", "generate_ad_image": "make the image",
-                    "switch_theme": "switch the theme"}.get(name, "do that")
+            what = {
+                "save_ad_asset": "save the concept",
+                "generate_ad_image": "make the image",
+                "switch_theme": "switch the theme",
+            }.get(name, "do that")
             lines.append(f"I could not {what}: {result['error']}")
         elif name == "save_ad_asset":
             version = result.get("version", 1)
-            saved = (f"Saved a new version (v{version}) of “{result.get('headline')}”" if version > 1
-                     else f"Saved “{result.get('headline')}” to your assets")
+            saved = (
+                f"Saved a new version (v{version}) of “{result.get('headline')}”"
+                if version > 1
+                else f"Saved “{result.get('headline')}” to your assets"
+            )
             lines.append(f"{saved} as a draft, ready for review. {MENU}")
         elif name == "generate_ad_image":
-            lines.append(f"Here is your {result.get('shape', 'square')} image ({result.get('size')}); it is "
-                         f"attached to “{result.get('headline') or (asset or {}).get('headline', 'the asset')}”.")
+            lines.append(
+                f"Here is your {result.get('shape', 'square')} image ({result.get('size')}); it is "
+                f"attached to “{result.get('headline') or (asset or {}).get('headline', 'the asset')}”."
+            )
         elif name == "switch_theme":
             lines.append(f"Done: the dashboard is now in {result.get('theme')} mode.")
     return " ".join(lines) or "Done."
 
 
 # --- small helpers ------------------------------------------------------------------------------------------
+
 
 def _call(request: CompletionRequest, name: str, arguments: dict[str, Any]) -> ToolCall:
     # Deterministic, and unique within a conversation: a digest of the turn that asked for it.
@@ -348,7 +393,7 @@ def _sentence(text: str) -> str:
 
 
 def _lower_first(text: str) -> str:
-    """"Urban professionals" → "urban professionals", but "NYC commuters" stays."""
+    """ "Urban professionals" → "urban professionals", but "NYC commuters" stays."""
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 

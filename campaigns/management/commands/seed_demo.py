@@ -8,16 +8,24 @@ from campaigns.models import Brand
 
 BRANDS = {
     "acme": dict(
-        name="Acme Coffee Roasters", industry="Specialty coffee",
+        name="Acme Coffee Roasters",
+        industry="Specialty coffee",
         audience="Urban professionals aged 25–45 who care where their coffee comes from",
         tone_of_voice="Warm, knowledgeable, a little playful; never snobbish",
         voice_examples=["Good coffee is a small daily luxury.", "From farm to cup, we know every step."],
-        banned_words=["cheap", "guaranteed"], required_disclaimers=[], languages=["en"],
+        banned_words=["cheap", "guaranteed"],
+        required_disclaimers=[],
+        languages=["en"],
     ),
     "globex": dict(
-        name="Globex Corporation", industry="Industrial software",
-        audience="Operations leaders at mid-size manufacturers", tone_of_voice="Clear, confident, practical",
-        voice_examples=["Less downtime, more output."], banned_words=[], required_disclaimers=[], languages=["en"],
+        name="Globex Corporation",
+        industry="Industrial software",
+        audience="Operations leaders at mid-size manufacturers",
+        tone_of_voice="Clear, confident, practical",
+        voice_examples=["Less downtime, more output."],
+        banned_words=[],
+        required_disclaimers=[],
+        languages=["en"],
     ),
 }
 USERS = [  # (username, group, brands, is_staff)
@@ -28,13 +36,16 @@ USERS = [  # (username, group, brands, is_staff)
 
 
 class Command(BaseCommand):
-    help = ("Create the demo brands (acme, globex) and users marketer, manager, outsider "
-            "(password $AICMO_DEMO_PASSWORD or demo-pass-123). Safe to run again.")
+    help = (
+        "Create the demo brands (acme, globex) and users marketer, manager, outsider "
+        "(password $AICMO_DEMO_PASSWORD or demo-pass-123). Safe to run again."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
-        brands = {slug: Brand.objects.update_or_create(slug=slug, defaults=fields)[0]
-                  for slug, fields in BRANDS.items()}
+        brands = {
+            slug: Brand.objects.update_or_create(slug=slug, defaults=fields)[0] for slug, fields in BRANDS.items()
+        }
         User = get_user_model()
         for username, group, brand_slugs, is_staff in USERS:
             user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
@@ -43,6 +54,7 @@ class Command(BaseCommand):
             user.save()
             user.groups.set([Group.objects.get(name=group)])
             user.brands.set([brands[slug] for slug in brand_slugs])
-            self.stdout.write(f"{'created' if created else 'updated'} user {username} ({group}: "
-                              f"{', '.join(brand_slugs)})")
+            self.stdout.write(
+                f"{'created' if created else 'updated'} user {username} ({group}: {', '.join(brand_slugs)})"
+            )
         self.stdout.write(self.style.SUCCESS("Demo data ready: log in as marketer or manager."))

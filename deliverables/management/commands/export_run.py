@@ -15,10 +15,12 @@ EXIT_CANNOT_WRITE = 5
 
 
 class Command(BaseCommand):
-    help = ("Export a run as md, json, docx, csv or zip, e.g. `export_run <run_id> --format docx --approved-only "
-            "--output exports/`. Without --output the file goes to the current directory under its export name; "
-            "--output - writes it to stdout. Exit codes: 0 written, 2 invalid arguments, 3 no such run, "
-            "4 nothing (approved) to export, 5 the output cannot be written.")
+    help = (
+        "Export a run as md, json, docx, csv or zip, e.g. `export_run <run_id> --format docx --approved-only "
+        "--output exports/`. Without --output the file goes to the current directory under its export name; "
+        "--output - writes it to stdout. Exit codes: 0 written, 2 invalid arguments, 3 no such run, "
+        "4 nothing (approved) to export, 5 the output cannot be written."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("run_id", help="The run's id (a UUID, as in the envelope).")
@@ -54,5 +56,7 @@ class Command(BaseCommand):
             target.write_bytes(export.content)
         except OSError as error:
             raise CommandError(f"Cannot write {target}: {error.strerror or error}.", returncode=EXIT_CANNOT_WRITE)
-        self.stdout.write(f"Wrote {target} ({len(export.content)} bytes, {options['fmt']}"
-                          f"{', approved only' if options['approved_only'] else ''}).")
+        self.stdout.write(
+            f"Wrote {target} ({len(export.content)} bytes, {options['fmt']}"
+            f"{', approved only' if options['approved_only'] else ''})."
+        )

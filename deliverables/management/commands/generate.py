@@ -30,17 +30,20 @@ def _csv(value: str | None) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = ("Generate a run from the command line and print its envelope (JSON), e.g. "
-            "`generate campaigns --brand acme --name \"Q1 Launch\" --platforms linkedin,instagram --wait` or "
-            "`generate creatives --brand acme --product \"Cold brew\" --count 2 --with-images --wait 60`. "
-            "Exit 0: the run succeeded or is partial (or was started, without --wait); 1: invalid brief, user or "
-            "brand; 2: the run failed; 3: --wait elapsed with the run still in progress (is a worker running?).")
+    help = (
+        "Generate a run from the command line and print its envelope (JSON), e.g. "
+        '`generate campaigns --brand acme --name "Q1 Launch" --platforms linkedin,instagram --wait` or '
+        '`generate creatives --brand acme --product "Cold brew" --count 2 --with-images --wait 60`. '
+        "Exit 0: the run succeeded or is partial (or was started, without --wait); 1: invalid brief, user or "
+        "brand; 2: the run failed; 3: --wait elapsed with the run still in progress (is a worker running?)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("module", choices=sorted(MODULES))
         parser.add_argument("--brand", default="", help="Brand slug (default: the --user's only brand).")
-        parser.add_argument("--user", default="", help="Requesting user (default: the brand's first member, else "
-                                                        "the first superuser).")
+        parser.add_argument(
+            "--user", default="", help="Requesting user (default: the brand's first member, else the first superuser)."
+        )
         parser.add_argument("--name", help="Campaign name (campaigns).")
         parser.add_argument("--product", help="Product (creatives).")
         parser.add_argument("--platforms", default="", help="Comma list, e.g. linkedin,instagram,email.")
@@ -55,27 +58,48 @@ class Command(BaseCommand):
         parser.add_argument("--style", default="", help="Visual style (creatives).")
         parser.add_argument("--campaign", type=int, help="Id of a campaign of the brand (creatives).")
         parser.add_argument("--deliverables", default="", help="Comma list of kinds to generate (subset).")
-        parser.add_argument("--wait", nargs="?", const=120, type=float, default=0,
-                            help="Wait up to N seconds (default 120) for the run to end.")
+        parser.add_argument(
+            "--wait",
+            nargs="?",
+            const=120,
+            type=float,
+            default=0,
+            help="Wait up to N seconds (default 120) for the run to end.",
+        )
 
     def handle(self, *args, **options):
         module = options["module"]
         if not options["user"] and not options["brand"]:
             raise CommandError("Name the brand (--brand SLUG) or the user (--user NAME).")
         user = self._user(options["user"], options["brand"])
-        data = {"brand": options["brand"] or None, "platforms": _csv(options["platforms"]),
-                "deliverables": _csv(options["deliverables"])}
+        data = {
+            "brand": options["brand"] or None,
+            "platforms": _csv(options["platforms"]),
+            "deliverables": _csv(options["deliverables"]),
+        }
         if module == "campaigns":
-            data.update(campaign_name=options["name"] or "", objectives=_csv(options["objectives"]),
-                        budget=options["budget"], timeline_days=options["days"] or 30,
-                        audience=options["audience"], key_message=options["message"])
+            data.update(
+                campaign_name=options["name"] or "",
+                objectives=_csv(options["objectives"]),
+                budget=options["budget"],
+                timeline_days=options["days"] or 30,
+                audience=options["audience"],
+                key_message=options["message"],
+            )
         else:
-            data.update(product=options["product"] or "", pitch=options["message"], count=options["count"] or 1,
-                        with_images=options["with_images"], tone=options["tone"], style=options["style"],
-                        campaign=options["campaign"])
+            data.update(
+                product=options["product"] or "",
+                pitch=options["message"],
+                count=options["count"] or 1,
+                with_images=options["with_images"],
+                tone=options["tone"],
+                style=options["style"],
+                campaign=options["campaign"],
+            )
         serializer_class, start = MODULES[module]
-        serializer = serializer_class(data={k: v for k, v in data.items() if v is not None},
-                                      context={"request": _Request(user)})
+        serializer = serializer_class(
+            data={k: v for k, v in data.items() if v is not None}, context={"request": _Request(user)}
+        )
         if not serializer.is_valid():
             raise CommandError(f"Invalid brief: {json.dumps(serializer.errors)}")
         brief = dict(serializer.validated_data)
@@ -89,11 +113,15 @@ class Command(BaseCommand):
         run = run_wait(run, options["wait"])
         self.stdout.write(json.dumps(build_envelope(run), indent=2, default=str))
         if options["wait"] and not run.is_terminal:
-            raise CommandError(f"The run {run.run_id} is still in progress after {options['wait']:g} s: is a worker "
-                               "running? (`make run` starts one.)", returncode=3)
+            raise CommandError(
+                f"The run {run.run_id} is still in progress after {options['wait']:g} s: is a worker "
+                "running? (`make run` starts one.)",
+                returncode=3,
+            )
         if run.status == run.Status.FAILED:
-            raise CommandError(f"The run {run.run_id} failed: {run.error['type']}: {run.error['message']}",
-                               returncode=2)
+            raise CommandError(
+                f"The run {run.run_id} failed: {run.error['type']}: {run.error['message']}", returncode=2
+            )
 
     def _user(self, username: str, brand_slug: str):
         User = get_user_model()
@@ -102,8 +130,10 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"No user named {username!r}.")
             return user
-        user = (User.objects.filter(brands__slug=brand_slug).order_by("id").first()
-                or User.objects.filter(is_superuser=True).order_by("id").first())
+        user = (
+            User.objects.filter(brands__slug=brand_slug).order_by("id").first()
+            or User.objects.filter(is_superuser=True).order_by("id").first()
+        )
         if user is None:
             raise CommandError(f"No user belongs to brand {brand_slug!r}: run `manage.py seed_demo` or pass --user.")
         return user

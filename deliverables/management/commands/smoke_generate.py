@@ -19,8 +19,12 @@ from deliverables.envelope import validate_envelope
 EXIT_OK, EXIT_CONFIG, EXIT_ENDPOINT, EXIT_CONTRACT, EXIT_UNEXPECTED = 0, 1, 2, 3, 4
 DEFAULT_URL = "http://127.0.0.1:8000"
 TERMINAL = ("SUCCESS", "PARTIAL", "FAILED")
-KEY_VARIABLES = (("openai", "OPENAI_API_KEY"), ("anthropic", "ANTHROPIC_API_KEY"), ("groq", "GROQ_API_KEY"),
-                 ("ollama", "OLLAMA_BASE_URL"))
+KEY_VARIABLES = (
+    ("openai", "OPENAI_API_KEY"),
+    ("anthropic", "ANTHROPIC_API_KEY"),
+    ("groq", "GROQ_API_KEY"),
+    ("ollama", "OLLAMA_BASE_URL"),
+)
 RULE = "=" * 80
 
 
@@ -32,21 +36,24 @@ class SmokeFailure(Exception):
 
 
 class Command(BaseCommand):
-    help = ("The seed's smoke test against a running server: (1) the backend URL (--url, else $BACKEND_URL, else "
-            f"{DEFAULT_URL}), (2) the providers configured here (names only, never keys), (3) POST "
-            "/api/v1/campaigns/generate?wait=N with the DRF token of --user (default marketer; the token is created "
-            "if missing), (4) the answer keeps the envelope contract (deliverables.envelope.validate_envelope, "
-            "trace id echoed), (5) a summary: status, run id, provider, model, each deliverable. "
-            "Exit 0 ok, 1 configuration, 2 endpoint (unreachable, error status, failed run or no result in time), "
-            "3 contract broken, 4 unexpected error.")
+    help = (
+        "The seed's smoke test against a running server: (1) the backend URL (--url, else $BACKEND_URL, else "
+        f"{DEFAULT_URL}), (2) the providers configured here (names only, never keys), (3) POST "
+        "/api/v1/campaigns/generate?wait=N with the DRF token of --user (default marketer; the token is created "
+        "if missing), (4) the answer keeps the envelope contract (deliverables.envelope.validate_envelope, "
+        "trace id echoed), (5) a summary: status, run id, provider, model, each deliverable. "
+        "Exit 0 ok, 1 configuration, 2 endpoint (unreachable, error status, failed run or no result in time), "
+        "3 contract broken, 4 unexpected error."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--url", help=f"Backend base URL (default: $BACKEND_URL or {DEFAULT_URL}).")
         parser.add_argument("--user", default="marketer", help="User whose API token is used (default: marketer).")
         parser.add_argument("--brand", help="Brand slug (default: the user's only brand).")
         parser.add_argument("--wait", type=int, default=60, help="Seconds the server may block per request (≤ 120).")
-        parser.add_argument("--timeout", type=float, default=180.0,
-                            help="Seconds to wait in all for the run to end (default 180).")
+        parser.add_argument(
+            "--timeout", type=float, default=180.0, help="Seconds to wait in all for the run to end (default 180)."
+        )
 
     def handle(self, *args, **options):
         try:
@@ -70,12 +77,16 @@ class Command(BaseCommand):
 
         self._banner("TEST 2: Provider configuration (names only)")
         for name, variable in KEY_VARIABLES:
-            self._line(f"  {'✅' if is_configured(name) else '❌'} {variable} "
-                       f"{'configured' if is_configured(name) else 'not set'}")
+            self._line(
+                f"  {'✅' if is_configured(name) else '❌'} {variable} "
+                f"{'configured' if is_configured(name) else 'not set'}"
+            )
         order = provider_order()
         if not order:
-            raise SmokeFailure(EXIT_CONFIG, "No LLM provider is configured (set a provider key, or AICMO_DEV_STUBS=1 "
-                                            "for the offline provider).")
+            raise SmokeFailure(
+                EXIT_CONFIG,
+                "No LLM provider is configured (set a provider key, or AICMO_DEV_STUBS=1 for the offline provider).",
+            )
         self._line(f"✅ {len(order)} provider(s) available, in chain order: {', '.join(order)}")
         token = self._token(options["user"])
         self._line(f"✅ Authenticating as {options['user']} (DRF token)")
@@ -86,17 +97,22 @@ class Command(BaseCommand):
         trace_id = str(uuid.uuid4())
         endpoint = f"{url}/api/v1/campaigns/generate?wait={options['wait']}"
         brief: dict[str, Any] = {
-            "campaign_name": f"Smoke test {timezone.now():%Y-%m-%d %H:%M}", "objectives": ["Awareness"],
-            "platforms": ["LinkedIn", "Email"], "budget": 1000, "timeline_days": 14,
-            "audience": "People who will read this smoke test", "key_message": "The backend works end to end.",
+            "campaign_name": f"Smoke test {timezone.now():%Y-%m-%d %H:%M}",
+            "objectives": ["Awareness"],
+            "platforms": ["LinkedIn", "Email"],
+            "budget": 1000,
+            "timeline_days": 14,
+            "audience": "People who will read this smoke test",
+            "key_message": "The backend works end to end.",
         }
         if options["brand"]:
             brief["brand"] = options["brand"]
         self._line(f"POST {_printable(endpoint)}")
         self._line(f"Trace ID: {trace_id}")
         deadline = time.monotonic() + options["timeout"]
-        status, headers, envelope = self._request("POST", endpoint, token=token, trace_id=trace_id, body=brief,
-                                                  timeout_s=options["wait"] + 30)
+        status, headers, envelope = self._request(
+            "POST", endpoint, token=token, trace_id=trace_id, body=brief, timeout_s=options["wait"] + 30
+        )
         self._line(f"Status: {status}")
         if status not in (200, 202):
             raise SmokeFailure(EXIT_ENDPOINT, f"The endpoint answered {status}{_error_summary(envelope)}.")
@@ -108,13 +124,18 @@ class Command(BaseCommand):
         while envelope["status"] not in TERMINAL:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise SmokeFailure(EXIT_ENDPOINT, f"The run is still {envelope['status']} after {options['timeout']:g} "
-                                                  "s: is a worker running?")
+                raise SmokeFailure(
+                    EXIT_ENDPOINT,
+                    f"The run is still {envelope['status']} after {options['timeout']:g} s: is a worker running?",
+                )
             wait = max(1, min(int(remaining), settings.AICMO_MAX_WAIT_S, options["wait"] or 10))
-            self._line(f"Run {envelope['status']} ({envelope['progress']['done']}/{envelope['progress']['total']}); "
-                       f"waiting up to {wait} s more")
-            status, headers, envelope = self._request("GET", f"{url}{location}?wait={wait}", token=token,
-                                                      trace_id=trace_id, timeout_s=wait + 30)
+            self._line(
+                f"Run {envelope['status']} ({envelope['progress']['done']}/{envelope['progress']['total']}); "
+                f"waiting up to {wait} s more"
+            )
+            status, headers, envelope = self._request(
+                "GET", f"{url}{location}?wait={wait}", token=token, trace_id=trace_id, timeout_s=wait + 30
+            )
             if status not in (200, 202):
                 raise SmokeFailure(EXIT_ENDPOINT, f"Reading the run answered {status}{_error_summary(envelope)}.")
             self._check_contract(envelope, headers, trace_id, echoed=False)
@@ -154,11 +175,20 @@ class Command(BaseCommand):
             raise SmokeFailure(EXIT_CONFIG, f"The user {username!r} is inactive.")
         return Token.objects.get_or_create(user=user)[0].key
 
-    def _request(self, method: str, url: str, *, token: str, trace_id: str, timeout_s: float,
-                 body: dict | None = None) -> tuple[int, Any, Any]:
-        request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body else None,
-                                         headers={"Authorization": f"Token {token}", "X-Trace-ID": trace_id,
-                                                  "Accept": "application/json", "Content-Type": "application/json"})
+    def _request(
+        self, method: str, url: str, *, token: str, trace_id: str, timeout_s: float, body: dict | None = None
+    ) -> tuple[int, Any, Any]:
+        request = urllib.request.Request(
+            url,
+            method=method,
+            data=json.dumps(body).encode() if body else None,
+            headers={
+                "Authorization": f"Token {token}",
+                "X-Trace-ID": trace_id,
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=timeout_s) as response:
                 status, headers, raw = response.status, response.headers, response.read()
@@ -166,8 +196,9 @@ class Command(BaseCommand):
             status, headers, raw = error.code, error.headers, error.read()
         except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise SmokeFailure(EXIT_ENDPOINT, f"Cannot reach the backend at {_printable(url)}: {reason}. "
-                                              "Is the server running?")
+            raise SmokeFailure(
+                EXIT_ENDPOINT, f"Cannot reach the backend at {_printable(url)}: {reason}. Is the server running?"
+            )
         try:
             data = json.loads(raw)
         except ValueError:
@@ -186,8 +217,7 @@ class Command(BaseCommand):
         if problems:
             for problem in problems:
                 self._line(f"  ❌ {problem}")
-            raise SmokeFailure(EXIT_CONTRACT, f"The answer breaks the envelope contract ({len(problems)} "
-                                              "problem(s)).")
+            raise SmokeFailure(EXIT_CONTRACT, f"The answer breaks the envelope contract ({len(problems)} problem(s)).")
 
     def _banner(self, title: str) -> None:
         self.stdout.write(RULE)

@@ -8,8 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from campaigns.models import Brand
 from deliverables.selectors import UsageRow, provider_usage
 
-COLUMNS = ("month", "brand", "provider", "calls", "errors", "tokens_in", "tokens_out", "tokens", "cost_usd",
-           "unpriced")
+COLUMNS = ("month", "brand", "provider", "calls", "errors", "tokens_in", "tokens_out", "tokens", "cost_usd", "unpriced")
 NUMERIC = set(COLUMNS) - {"month", "brand", "provider"}
 
 
@@ -21,16 +20,26 @@ def _month(value: str) -> date:
 
 
 def _cells(row: UsageRow) -> dict[str, str]:
-    return {"month": row.month.strftime("%Y-%m"), "brand": row.brand or "-", "provider": row.provider,
-            "calls": str(row.calls), "errors": str(row.errors), "tokens_in": str(row.tokens_in),
-            "tokens_out": str(row.tokens_out), "tokens": str(row.tokens), "cost_usd": f"{row.cost_usd:.4f}",
-            "unpriced": str(row.unpriced)}
+    return {
+        "month": row.month.strftime("%Y-%m"),
+        "brand": row.brand or "-",
+        "provider": row.provider,
+        "calls": str(row.calls),
+        "errors": str(row.errors),
+        "tokens_in": str(row.tokens_in),
+        "tokens_out": str(row.tokens_out),
+        "tokens": str(row.tokens),
+        "cost_usd": f"{row.cost_usd:.4f}",
+        "unpriced": str(row.unpriced),
+    }
 
 
 class Command(BaseCommand):
-    help = ("Tokens and cost of LLM and image calls by month, brand and provider, from the ProviderCall log. "
-            "An aligned table with a total line, or CSV with --csv. `unpriced` counts successful calls to models "
-            "without a known price (not included in cost_usd). Exit 0; 1 for a bad --since or unknown --brand.")
+    help = (
+        "Tokens and cost of LLM and image calls by month, brand and provider, from the ProviderCall log. "
+        "An aligned table with a total line, or CSV with --csv. `unpriced` counts successful calls to models "
+        "without a known price (not included in cost_usd). Exit 0; 1 for a bad --since or unknown --brand."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--since", metavar="YYYY-MM", help="First month to include (default: all).")
@@ -51,18 +60,26 @@ class Command(BaseCommand):
             self.stdout.write("No provider calls in this period.")
             return
         lines = [_cells(row) for row in rows]
-        lines.append({"month": "total", "brand": "", "provider": "",
-                      "calls": str(sum(r.calls for r in rows)), "errors": str(sum(r.errors for r in rows)),
-                      "tokens_in": str(sum(r.tokens_in for r in rows)),
-                      "tokens_out": str(sum(r.tokens_out for r in rows)),
-                      "tokens": str(sum(r.tokens for r in rows)),
-                      "cost_usd": f"{sum((r.cost_usd for r in rows), Decimal('0')):.4f}",
-                      "unpriced": str(sum(r.unpriced for r in rows))})
+        lines.append(
+            {
+                "month": "total",
+                "brand": "",
+                "provider": "",
+                "calls": str(sum(r.calls for r in rows)),
+                "errors": str(sum(r.errors for r in rows)),
+                "tokens_in": str(sum(r.tokens_in for r in rows)),
+                "tokens_out": str(sum(r.tokens_out for r in rows)),
+                "tokens": str(sum(r.tokens for r in rows)),
+                "cost_usd": f"{sum((r.cost_usd for r in rows), Decimal('0')):.4f}",
+                "unpriced": str(sum(r.unpriced for r in rows)),
+            }
+        )
         widths = {c: max(len(c), *(len(line[c]) for line in lines)) for c in COLUMNS}
 
         def format_line(cells: dict[str, str]) -> str:
-            return "  ".join(cells[c].rjust(widths[c]) if c in NUMERIC else cells[c].ljust(widths[c])
-                             for c in COLUMNS).rstrip()
+            return "  ".join(
+                cells[c].rjust(widths[c]) if c in NUMERIC else cells[c].ljust(widths[c]) for c in COLUMNS
+            ).rstrip()
 
         self.stdout.write(format_line({c: c for c in COLUMNS}))
         self.stdout.write("  ".join("-" * widths[c] for c in COLUMNS))

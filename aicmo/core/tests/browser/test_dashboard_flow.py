@@ -60,7 +60,8 @@ def log_in(page, base: str, username: str) -> None:
 
 
 def test_marketer_generates_amends_and_submits_then_manager_approves_and_exports(
-        browser, live_server, marketer, manager, tasks_in_threads):
+    browser, live_server, marketer, manager, tasks_in_threads
+):
     import docx
     from playwright.sync_api import expect
 
