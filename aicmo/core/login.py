@@ -1,7 +1,9 @@
 """Log-in with a brake on password guessing: after AICMO_LOGIN_MAX_FAILURES failed attempts for one username
 from one IP address within AICMO_LOGIN_WINDOW_S, the form refuses (even the right password) until the window
-ends. Counts live in Django's cache (Redis in production), so every web process shares them. A throttle
-slows guessing down; it is not a lock-out and not a security boundary on its own."""
+ends. Counts live in Django's cache (Redis in production), so every web process shares them. Behind a reverse
+proxy, set AICMO_TRUSTED_PROXIES so the address is the client's, not the proxy's (else every user shares the
+proxy's address and anyone can hold an account's log-in shut for the window). A throttle slows guessing down;
+it is not a security boundary on its own."""
 
 import hashlib
 import logging
@@ -48,6 +50,14 @@ def login_succeeded(*, username: str, ip: str) -> None:
 
 
 def client_ip(request) -> str:
+    """The client's address. Behind AICMO_TRUSTED_PROXIES reverse proxies (each appends the address it saw to
+    X-Forwarded-For), it is the entry the outermost trusted proxy added; without proxies, REMOTE_ADDR. Entries
+    further left are the client's own claims and are never trusted."""
+    proxies = settings.AICMO_TRUSTED_PROXIES
+    if proxies:
+        hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 

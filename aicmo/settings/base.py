@@ -11,7 +11,8 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="dev-insecure-secret-key-change-me" if DEBUG else "")
+# An empty value counts as unset: development gets its insecure key, production (production.py) refuses to start.
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or ("dev-insecure-secret-key-change-me" if DEBUG else "")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 
 INSTALLED_APPS = [
@@ -109,10 +110,14 @@ AICMO_MAX_UPLOAD_BYTES = env.int("AICMO_MAX_UPLOAD_BYTES", default=10 * 1024 * 1
 # Failed log-ins per username + IP address before the login form refuses for the rest of the window.
 AICMO_LOGIN_MAX_FAILURES = env.int("AICMO_LOGIN_MAX_FAILURES", default=5)
 AICMO_LOGIN_WINDOW_S = env.int("AICMO_LOGIN_WINDOW_S", default=15 * 60)
+# Reverse proxies in front of the app that append to X-Forwarded-For (the log-in throttle counts per client).
+AICMO_TRUSTED_PROXIES = env.int("AICMO_TRUSTED_PROXIES", default=0)
 
 # --- Redis, broker, cache ---------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
+if not REDIS_URL and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    REDIS_URL = CELERY_BROKER_URL  # a Redis broker also serves the shared cache, cooldowns and studio streams
 BROKER_DIR = VAR_DIR / "broker"
 
 if REDIS_URL:
@@ -186,6 +191,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),  # else kombu writes ./control/ in the working directory
         "store_processed": False,
         "polling_interval": 0.1,
     }

@@ -3,11 +3,14 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import AICMO_DEV_STUBS, MIDDLEWARE, SECRET_KEY, env
+from .base import MIDDLEWARE, SECRET_KEY, env
 
 DEBUG = False
-if not SECRET_KEY or SECRET_KEY.startswith("dev-insecure"):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
+if len(SECRET_KEY) < 32 or SECRET_KEY.startswith("dev-insecure"):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set in production. (A random value of at least 32 characters, e.g. "
+        '`python -c "import secrets; print(secrets.token_urlsafe(50))"`.)'
+    )
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -36,4 +39,3 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
     }
 }
-_ = AICMO_DEV_STUBS  # offline provider stays off in production unless AICMO_DEV_STUBS is set

@@ -97,6 +97,28 @@ def test_the_block_is_per_username_and_address(login, marketer, manager, client)
 
 
 @pytest.mark.django_db
+def test_behind_a_trusted_proxy_the_client_address_counts_not_the_proxy(marketer, client, settings):
+    settings.AICMO_TRUSTED_PROXIES = 1
+    proxy = "10.9.9.9"
+
+    def attempt(password: str, client_ip: str):
+        # The client may forge entries on the left; the proxy appends the address it saw.
+        forwarded = f"1.2.3.4, {client_ip}"
+        return client.post(
+            "/accounts/login/",
+            {"username": "marketer", "password": password},
+            REMOTE_ADDR=proxy,
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+
+    for _ in range(5):
+        attempt("wrong-password", "203.0.113.7")
+
+    assert THROTTLED in attempt("pw-123456", "203.0.113.7").content.decode()
+    assert attempt("pw-123456", "198.51.100.4").status_code == 302  # another client through the same proxy
+
+
+@pytest.mark.django_db
 def test_a_successful_login_resets_the_count(login, marketer, client):
     for _ in range(4):
         login("marketer", "wrong-password")
