@@ -10,7 +10,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aicmo.core.errors import ApplicationError
+from aicmo.core.errors import ApplicationError, PermissionDenied
 from aicmo.core.throttling import CacheSafeScopedRateThrottle
 from aicmo.llm.exceptions import ErrorType
 
@@ -104,6 +104,8 @@ class GenerateView(APIView):
         brief = dict(serializer.validated_data)
         try:
             run = self.start(brief=brief, user=request.user, trace_id=request.trace_id)
+        except PermissionDenied:  # no role to generate: 403 through the exception handler, not a bad brief
+            raise
         except ApplicationError as error:  # e.g. nothing to generate for this brief
             return self.invalid(request, error.details or {}, error.message)
         return envelope_response(run_wait(run, wait), created=True)

@@ -42,8 +42,8 @@ from .services import (
 )
 from .services.exports import FORMATS
 from .services.retry import run_retry_failed
+from .services.workflow import APPROVE_PERMISSION
 
-APPROVE_PERMISSION = "deliverables.approve_deliverable"
 RUN_PAGE_SIZE = 25  # slot cards on a run page
 QUEUE_PAGE_SIZE = 25  # rows of the approval queue
 EXPORT_LABELS = {"docx": "Word", "md": "Markdown", "csv": "CSV", "json": "JSON", "zip": "Zip"}

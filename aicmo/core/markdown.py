@@ -29,7 +29,6 @@ ALLOWED_TAGS = {
     "ol",
     "li",
     "a",
-    "img",
     "table",
     "thead",
     "tbody",
@@ -39,10 +38,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
-    "img": {"src", "alt", "title"},
     "ol": {"start"},
-    "th": {"style"},
-    "td": {"style"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -56,6 +52,5 @@ def render_markdown(text: str | None) -> SafeString:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
-        filter_style_properties={"text-align"},
     )
     return mark_safe(cleaned)  # sanitised by nh3 just above

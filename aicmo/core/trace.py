@@ -19,10 +19,6 @@ def clean_trace_id(value: str | None) -> str:
     return value if value and _VALID.match(value) else new_trace_id()
 
 
-def current_trace_id() -> str:
-    return trace_id_var.get() or new_trace_id()
-
-
 class TraceIdMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from campaigns.selectors import brands_for
 from deliverables.platforms import PLATFORMS
 from deliverables.selectors import approval_queue_for, recent_runs_for
+from deliverables.services.workflow import APPROVE_PERMISSION
 
 from .charts import line_chart
 from .errors import ApplicationError
@@ -17,8 +18,6 @@ from .health import broker_ok, database_ok
 from .selectors import spend_series, spend_this_month
 from .services import preference_set_theme
 from .templatetags.ui import count, usd
-
-APPROVE_PERMISSION = "deliverables.approve_deliverable"
 
 
 @never_cache

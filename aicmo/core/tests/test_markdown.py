@@ -11,7 +11,7 @@ def test_markdown_becomes_html_with_tables_and_lists():
     assert isinstance(html, SafeString)
     assert "<h2>Plan</h2>" in html
     assert "<li><strong>one</strong></li>" in html
-    assert '<td style="text-align:right">2</td>' in html
+    assert "<td>2</td>" in html  # no inline style: the CSP would block it
 
 
 def test_raw_html_and_script_links_never_survive():
@@ -23,6 +23,14 @@ def test_raw_html_and_script_links_never_survive():
     assert "<script" not in html and "<img" not in html and "<a " not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert 'href="javascript' not in html and "[a](javascript:alert(1))" in html  # it stays text
+
+
+def test_images_from_model_output_are_dropped():
+    # An <img> would make every reviewer's browser fetch a URL the model chose (a tracking pixel).
+    html = render_markdown("![pixel](https://tracker.example/p.gif) text")
+
+    assert "<img" not in html and "tracker.example" not in html
+    assert "text" in html
 
 
 def test_links_are_kept_with_a_safe_rel():
