@@ -81,6 +81,7 @@ ENVELOPE_THROTTLED = OpenApiResponse(
     EnvelopeSerializer, description="A FAILED envelope (RATE_LIMIT); see the Retry-After header."
 )
 UNAUTHENTICATED = OpenApiResponse(DetailErrorSerializer, description="No or bad credentials.")
+NO_ROLE = OpenApiResponse(DetailErrorSerializer, description="Generating needs the Marketers or Managers role.")
 NOT_FOUND = OpenApiResponse(DetailErrorSerializer, description="No such object among your brands' objects.")
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid query: DRF's field errors, per field.")
 DETAIL_ERROR = OpenApiResponse(
@@ -92,6 +93,7 @@ GENERATE_RESPONSES = {
     202: ENVELOPE_IN_FLIGHT,
     400: ENVELOPE_INVALID,
     401: UNAUTHENTICATED,
+    403: NO_ROLE,
     413: ENVELOPE_TOO_LARGE,
     429: ENVELOPE_THROTTLED,
 }
