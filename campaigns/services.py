@@ -3,6 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
+from django.db import transaction
+
 from deliverables.models import Module, Run
 from deliverables.platforms import EMAIL_CHANNEL, PLATFORMS, post_kind
 from deliverables.services import Slot, run_create
@@ -33,28 +35,33 @@ def campaign_generate(*, brand: Brand, user, brief: Mapping[str, Any], trace_id:
     slots = campaign_plan(channels=channels, wanted=brief.get("deliverables"))
     if not slots:  # refused before the campaign is saved
         raise nothing_to_generate()
-    campaign = Campaign.objects.create(
-        brand=brand,
-        name=brief["campaign_name"],
-        objectives=list(brief.get("objectives") or []),
-        platforms=channels,
-        budget=brief.get("budget"),
-        timeline_days=brief.get("timeline_days") or 30,
-        audience=brief.get("audience") or "",
-        key_message=brief.get("key_message") or "",
-        created_by=user,
-    )
-    snapshot = {
-        **brief,
-        "budget": str(brief["budget"]) if brief.get("budget") is not None else None,
-        "platforms": [c for c in channels if c != EMAIL_CHANNEL] or channels,
-    }
-    return run_create(
-        module=Module.CAMPAIGNS,
-        brand=brand,
-        campaign=campaign,
-        requested_by=user,
-        brief=snapshot,
-        slots=slots,
-        trace_id=trace_id,
-    )
+    # One transaction: if the run is refused, the campaign is not left behind. The run's dispatch (an
+    # on_commit callback) now waits for this outer commit, so the run is read again after it.
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            brand=brand,
+            name=brief["campaign_name"],
+            objectives=list(brief.get("objectives") or []),
+            platforms=channels,
+            budget=brief.get("budget"),
+            timeline_days=brief.get("timeline_days") or 30,
+            audience=brief.get("audience") or "",
+            key_message=brief.get("key_message") or "",
+            created_by=user,
+        )
+        snapshot = {
+            **brief,
+            "budget": str(brief["budget"]) if brief.get("budget") is not None else None,
+            "platforms": [c for c in channels if c != EMAIL_CHANNEL] or channels,
+        }
+        run = run_create(
+            module=Module.CAMPAIGNS,
+            brand=brand,
+            campaign=campaign,
+            requested_by=user,
+            brief=snapshot,
+            slots=slots,
+            trace_id=trace_id,
+        )
+    run.refresh_from_db()  # as dispatched: e.g. with the broker down, its warning
+    return run

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 
+from aicmo.core.errors import ApplicationError
 from deliverables.selectors import recent_runs_for
 
 from .forms import CampaignBriefForm
@@ -19,12 +20,18 @@ def campaign_new(request):
         initial={"brand": request.GET["brand"]} if request.GET.get("brand") else None,
     )
     if request.method == "POST":
+        status = 400
         if form.is_valid():
             brief = dict(form.brief)
             brand = brief.pop("brand")
-            run = campaign_generate(brand=brand, user=request.user, brief=brief, trace_id=request.trace_id)
-            return redirect("run-detail", run_id=run.run_id)
-        return render(request, "campaigns/campaign_form.html", {"form": form}, status=400)
+            try:
+                run = campaign_generate(brand=brand, user=request.user, brief=brief, trace_id=request.trace_id)
+            except ApplicationError as error:  # e.g. nothing to generate for this brief, or no permission
+                form.add_error(None, error.message)
+                status = error.http_status
+            else:
+                return redirect("run-detail", run_id=run.run_id)
+        return render(request, "campaigns/campaign_form.html", {"form": form}, status=status)
     return render(request, "campaigns/campaign_form.html", {"form": form})
 
 

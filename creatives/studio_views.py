@@ -6,12 +6,13 @@ Script callers send `X-Requested-With: fetch` and get JSON; plain form posts get
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from aicmo.core.errors import ApplicationError
+from aicmo.core.errors import ApplicationError, PermissionDenied
 from campaigns.selectors import brand_for, brands_for
 
 from .models import StudioMessage
@@ -41,6 +42,8 @@ def _refused(request, error: ApplicationError, back: str):
         if error.details is not None:
             body["details"] = error.details
         return JsonResponse(body, status=error.http_status)
+    if isinstance(error, PermissionDenied):  # the site's 403 page, with the reason
+        raise DjangoPermissionDenied(error.message)
     flash.error(request, error.message)
     return HttpResponseRedirect(back)
 

@@ -22,7 +22,14 @@ from .serializers import (
     RejectSerializer,
     RevisionSerializer,
 )
-from .services import deliverable_amend, deliverable_approve, deliverable_reject, deliverable_submit, run_export
+from .services import (
+    deliverable_amend,
+    deliverable_approve,
+    deliverable_permission_check,
+    deliverable_reject,
+    deliverable_submit,
+    run_export,
+)
 from .services.exports import FORMATS
 
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid body: DRF's field errors, per field.")
@@ -82,6 +89,7 @@ class DeliverableDetailView(APIView):
     )
     def patch(self, request, pk):
         deliverable = _deliverable(request, pk)
+        deliverable_permission_check(actor=request.user, action="amend")  # 403 before any 400 about the body
         body = AmendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         deliverable_amend(deliverable=deliverable, actor=request.user, **body.validated_data)
@@ -96,6 +104,7 @@ class DeliverableTransitionView(APIView):
 
     def post(self, request, pk):
         deliverable = _deliverable(request, pk)
+        deliverable_permission_check(actor=request.user, action=self.action_name)  # 403 before any 400 about the body
         body = (RejectSerializer if self.action_name == "reject" else CommentSerializer)(data=request.data)
         body.is_valid(raise_exception=True)
         self.services[self.action_name](

@@ -63,7 +63,7 @@ def _render_document(answer: Mapping[str, Any], context: Mapping[str, Any]) -> D
 
 
 def _calendar_schema(context: Mapping[str, Any]) -> dict:
-    platforms = context.get("platforms") or list(PLATFORMS)
+    platforms = (context.get("brief") or {}).get("platforms") or list(PLATFORMS)  # the run's chosen platforms
     entry = _object(
         date={"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"},
         platform={"type": "string", "enum": list(platforms)},

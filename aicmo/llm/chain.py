@@ -12,11 +12,12 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 import jsonschema
 
 from . import cooldown
-from .base import Completion, CompletionRequest, ImageRequest, ImageResult, LLMProvider, Message, StreamEvent
+from .base import Completion, CompletionRequest, ImageRequest, ImageResult, LLMProvider, Message, StreamEvent, Usage
 from .exceptions import AllProvidersFailed, ErrorType, ProviderError, UnsupportedOperation
 
 logger = logging.getLogger(__name__)
@@ -134,7 +135,13 @@ class ProviderChain:
         completion = provider.complete(request)
         if request.json_schema is None:
             if not completion.text.strip() and not completion.tool_calls:
-                raise ProviderError("empty answer", provider=provider.name, error_type=ErrorType.VALIDATION_ERROR)
+                raise ProviderError(
+                    "empty answer",
+                    provider=provider.name,
+                    error_type=ErrorType.VALIDATION_ERROR,
+                    usage=completion.usage,
+                    cost_usd=completion.cost_usd,
+                )
             return completion
         data, problem = _parse_valid(completion, request.json_schema)
         if problem is None:
@@ -151,23 +158,22 @@ class ProviderChain:
                 ),
             ),
         )
-        repaired = provider.complete(repair)
+        try:
+            repaired = provider.complete(repair)
+        except ProviderError as error:  # the first answer was still paid for
+            if error.usage is None:
+                error.usage, error.cost_usd = completion.usage, completion.cost_usd
+            raise
+        usage, cost = _spent(completion, repaired)  # both attempts are paid for, whatever the outcome
         data, problem = _parse_valid(repaired, request.json_schema)
         if problem is not None:
             raise ProviderError(
                 f"answer does not match the schema after one repair: {problem}",
                 provider=provider.name,
                 error_type=ErrorType.VALIDATION_ERROR,
+                usage=usage,
+                cost_usd=cost,
             )
-        usage = type(completion.usage)(
-            completion.usage.tokens_in + repaired.usage.tokens_in,
-            completion.usage.tokens_out + repaired.usage.tokens_out,
-        )
-        cost = (
-            None
-            if completion.cost_usd is None or repaired.cost_usd is None
-            else completion.cost_usd + repaired.cost_usd
-        )
         return replace(
             repaired, data=data, usage=usage, cost_usd=cost, latency_ms=completion.latency_ms + repaired.latency_ms
         )
@@ -231,6 +237,9 @@ class ProviderChain:
                 use_case=use_case,
                 outcome="error",
                 latency_ms=latency_ms,
+                tokens_in=error.usage.tokens_in if error.usage else 0,
+                tokens_out=error.usage.tokens_out if error.usage else 0,
+                cost_usd=error.cost_usd,
                 error_type=error.error_type,
                 error_message=error.message[:500],
                 trace_id=trace_id,
@@ -255,6 +264,13 @@ class ProviderChain:
                 trace_id=trace_id,
             )
         )
+
+
+def _spent(*completions: Completion) -> tuple[Usage, Decimal | None]:
+    """Tokens and cost of several answered calls together; the cost is unknown if any one's is."""
+    usage = Usage(sum(c.usage.tokens_in for c in completions), sum(c.usage.tokens_out for c in completions))
+    costs = [c.cost_usd for c in completions]
+    return usage, None if any(c is None for c in costs) else sum(costs, Decimal("0"))
 
 
 def _breaker(provider: LLMProvider, use_case: str) -> str:

@@ -1,5 +1,9 @@
 """Errors of the provider layer, each with the envelope error type it maps to."""
 
+from decimal import Decimal
+
+from .base import Usage
+
 
 class ErrorType:
     VALIDATION_ERROR = "VALIDATION_ERROR"
@@ -12,7 +16,8 @@ class ErrorType:
 
 class ProviderError(Exception):
     """One provider failed one call. `retryable` errors (timeouts, 429, 5xx, bad output) may succeed later;
-    terminal ones (400, 401) will not, but the chain still tries the next provider."""
+    terminal ones (400, 401) will not, but the chain still tries the next provider. `usage` and `cost_usd`
+    are those of calls that were answered (and paid for) but failed anyway, e.g. invalid output twice."""
 
     def __init__(
         self,
@@ -22,6 +27,8 @@ class ProviderError(Exception):
         error_type: str = ErrorType.PROVIDER_ERROR,
         retryable: bool = True,
         status_code: int | None = None,
+        usage: Usage | None = None,
+        cost_usd: Decimal | None = None,
     ):
         super().__init__(message)
         self.message = message
@@ -29,6 +36,8 @@ class ProviderError(Exception):
         self.error_type = error_type
         self.retryable = retryable
         self.status_code = status_code
+        self.usage = usage
+        self.cost_usd = cost_usd
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.message}"

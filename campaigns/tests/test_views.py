@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+from aicmo.core.errors import PermissionDenied
+from campaigns import services
 from campaigns.models import Campaign
 from deliverables.models import Run
 
@@ -68,6 +70,37 @@ def test_a_brand_of_someone_else_is_refused(marketer_client, other_brand):
     assert Run.objects.count() == 0
 
 
+NOTHING_TO_GENERATE = "Nothing to generate: none of the requested deliverables applies to this brief."
+
+
+def test_a_brief_with_nothing_to_generate_is_refused_above_the_form(marketer_client):
+    """A content calendar needs a social platform: with only email ticked there is nothing to make."""
+    response = marketer_client.post(
+        "/campaigns/new/",
+        {"brand": "acme", "campaign_name": "Inbox only", "platforms": ["email"], "deliverables": ["content_calendar"]},
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == [NOTHING_TO_GENERATE]
+    assert NOTHING_TO_GENERATE in response.content.decode()
+    assert 'value="content_calendar" id="id_deliverables_2" checked' in response.content.decode()
+    assert Run.objects.count() == 0 and Campaign.objects.count() == 0
+
+
+def test_a_run_refused_for_the_role_answers_403_and_leaves_no_campaign(marketer_client, monkeypatch):
+    def refuse(**kwargs):
+        raise PermissionDenied("Your role does not allow generating.")
+
+    monkeypatch.setattr(services, "run_create", refuse)
+
+    response = marketer_client.post("/campaigns/new/", {"brand": "acme", "campaign_name": "Spring Roast"})
+
+    assert response.status_code == 403
+    assert response.context["form"].non_field_errors() == ["Your role does not allow generating."]
+    assert "Your role does not allow generating." in response.content.decode()
+    assert Run.objects.count() == 0 and Campaign.objects.count() == 0
+
+
 def test_a_good_brief_starts_the_run_through_the_api_service_and_opens_its_page(
     marketer_client, marketer, run_tasks_inline
 ):
@@ -125,3 +158,14 @@ def test_the_brand_kit_page_shows_the_kit_to_members_and_404_to_others(marketer_
     assert '<span class="chip chip-danger">cheap</span>' in html
     assert "Contains caffeine." in html
     assert outsider_client.get("/brands/acme/").status_code == 404
+
+
+def test_field_errors_point_at_the_fields_and_a_refusal_alone_does_not(marketer_client):
+    field_error = marketer_client.post("/campaigns/new/", {"campaign_name": ""}).content.decode()
+    assert "see the fields marked below" in field_error
+
+    refusal = marketer_client.post(
+        "/campaigns/new/",
+        {"brand": "acme", "campaign_name": "Only email", "platforms": ["email"], "deliverables": ["content_calendar"]},
+    ).content.decode()
+    assert "see the fields marked below" not in refusal

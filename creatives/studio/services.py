@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from aicmo.core.errors import ApplicationError, Conflict
+from aicmo.core.errors import ApplicationError, Conflict, PermissionDenied
 from aicmo.core.trace import trace_id_var
 from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall
 from aicmo.llm.chain import CallRecord
@@ -33,6 +33,7 @@ from .tools import TOOLS, ToolContext, tool_run
 
 logger = logging.getLogger(__name__)
 
+ASK_PERMISSION = "deliverables.add_run"  # a reply spends the brand's LLM budget, like a generate run
 MAX_ROUNDS = 4
 MESSAGE_MAX_CHARS = 4000
 STOPPED_NOTE = "(I stopped here: that took more steps than I may use in one answer. Ask me to continue.)"
@@ -54,6 +55,7 @@ def thread_create(*, user, brand: Brand) -> StudioThread:
 def message_post(*, thread: StudioThread, user, text: str, trace_id: str) -> tuple[StudioMessage, StudioMessage]:
     """Save the marketer's message and a pending reply, and queue the reply once both are committed. One reply
     at a time per thread: the assistant must finish (or fail) before the next message."""
+    _require_ask_permission(user)
     text = (text or "").strip()
     if not text:
         raise ApplicationError("Write a message first.", details={"text": ["This field may not be blank."]})
@@ -78,6 +80,7 @@ def message_post(*, thread: StudioThread, user, text: str, trace_id: str) -> tup
 
 def message_retry(*, message: StudioMessage, user) -> StudioMessage:
     """Queue a failed reply again. It continues after the rounds that completed (their tools are not run again)."""
+    _require_ask_permission(user)
     if message.thread.user_id != user.pk:
         raise ApplicationError("This conversation is someone else's.")
     latest = StudioMessage.objects.filter(thread_id=message.thread_id, role=Role.ASSISTANT).order_by("-pk").first()
@@ -92,6 +95,13 @@ def message_retry(*, message: StudioMessage, user) -> StudioMessage:
         transaction.on_commit(lambda: _redispatch(message.pk))
     message.refresh_from_db()
     return message
+
+
+def _require_ask_permission(user) -> None:
+    if not user.has_perm(ASK_PERMISSION):
+        raise PermissionDenied(
+            "Your role does not allow asking the studio assistant (it spends the brand's AI budget)."
+        )
 
 
 def _redispatch(message_id: int) -> None:
@@ -270,6 +280,7 @@ def _reply_loop(message: StudioMessage, publisher: ReplyPublisher) -> None:
                 publisher.tool(outcome.action)
         steps.append(step)
         _save_progress(message, steps, actions)
+        publisher.saved()
     _finish(message, steps, actions, completions, publisher)
 
 

@@ -97,6 +97,8 @@ class ReplyPublisher(Protocol):
 
     def tool(self, action: dict[str, Any]) -> None: ...
 
+    def saved(self) -> None: ...  # the row was just rewritten with the whole text so far
+
     def close(self, message: StudioMessage) -> None: ...  # after the final row is saved
 
 
@@ -134,6 +136,9 @@ class RedisReplyPublisher:
     def tool(self, action: dict[str, Any]) -> None:
         self._add("tool", action)
 
+    def saved(self) -> None:
+        pass  # readers follow the stream, not the row
+
     def close(self, message: StudioMessage) -> None:
         self._add(*final_payload(message))
 
@@ -166,6 +171,9 @@ class DatabaseReplyPublisher:
         self._flush()
         self.actions.append(action)
         StudioMessage.objects.filter(pk=self.pk).update(actions=self.actions)
+
+    def saved(self) -> None:
+        self.buffer.clear()  # the saved text already holds these chunks: appending them would repeat them
 
     def close(self, message: StudioMessage) -> None:
         self.buffer.clear()  # the final row is already saved with the whole text

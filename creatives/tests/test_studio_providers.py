@@ -10,7 +10,7 @@ import pytest
 
 from aicmo.llm.fake_server import PNG_BYTES, Reply
 from creatives.models import StudioMessage
-from creatives.studio import services
+from creatives.studio import services, streaming
 from creatives.studio.concepts import AdConcept, ad_asset_save
 from creatives.studio.services import STOPPED_NOTE, message_retry
 from deliverables.models import Asset, Deliverable, ProviderCall, Revision, Run
@@ -54,6 +54,9 @@ class RecordingPublisher:
 
     def tool(self, action):
         self.events.append(("tool", action["type"]))
+
+    def saved(self):
+        pass  # nothing reaches the browser
 
     def close(self, message):
         self.events.append(("close", message.status))
@@ -210,6 +213,36 @@ def test_save_ad_asset_validates_its_fields_and_the_model_hears_why(thread, say,
     assert second_result["quality_warnings"] == ["Primary text has 13 words; ads work best with 45–80."]
     assert Deliverable.objects.count() == 1  # the broken one saved nothing; the short one is saved, with a warning
     assert reply.content == "Saved, though short."
+
+
+def test_database_transport_does_not_repeat_text_buffered_when_a_round_is_saved(
+    thread, say, openai_only, settings, monkeypatch
+):
+    """Without Redis: a round whose tools make no action (here a tool error, so nothing flushes the buffer)
+    still holds its last chunks when the round is saved with the whole text; a later flush must not append
+    them again."""
+    settings.REDIS_URL = ""
+    monkeypatch.setattr(streaming, "DB_FLUSH_S", 60)  # chunks after the first wait in the buffer
+    seen: list[str] = []  # the row's text after each flush: what a reader polling the row gets
+    flush = streaming.DatabaseReplyPublisher._flush
+
+    def flush_and_read(publisher):
+        flush(publisher)
+        seen.append(StudioMessage.objects.get(pk=publisher.pk).content)
+
+    monkeypatch.setattr(streaming.DatabaseReplyPublisher, "_flush", flush_and_read)
+    openai_only.enqueue(
+        "openai",
+        Reply(text="ABC", stream_chunks=["A", "B", "C"], tool_calls=[("switch_theme", {"theme": "purple"})]),
+        Reply(text="Dark it is.", stream_chunks=["Dark ", "it is."], tool_calls=[("switch_theme", {"theme": "dark"})]),
+        Reply(text="Done.", stream_chunks=["Done."]),
+    )
+
+    reply = say(thread, "purple, then dark")
+
+    assert seen[-1] == "ABC\n\nDark it is."  # flushed before the theme action; was "ABCBC\n\nDark it is."
+    assert (reply.status, reply.content) == ("complete", "ABC\n\nDark it is.\n\nDone.")
+    assert [a["type"] for a in reply.actions] == ["theme"]
 
 
 def test_the_tool_loop_is_bounded(thread, say, openai_only, marketer):

@@ -2,7 +2,9 @@
 
 import pytest
 
+from aicmo.core.errors import PermissionDenied
 from campaigns.tests.factories import CampaignFactory
+from creatives import services
 from deliverables.models import Asset, Run
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +31,34 @@ def test_a_bad_brief_shows_the_errors_beside_the_fields(marketer_client):
     assert '<ul class="field-errors" id="id_product_error">' in html
     assert '<ul class="field-errors" id="id_count_error">' in html
     assert "Ensure this value is less than or equal to 6." in html
+    assert Run.objects.count() == 0
+
+
+NOTHING_TO_GENERATE = "Nothing to generate: none of the requested deliverables applies to this brief."
+
+
+def test_posts_without_a_platform_are_refused_above_the_form(marketer_client):
+    response = marketer_client.post(
+        "/creatives/new/", {"brand": "acme", "product": "Cold brew", "deliverables": ["social_posts"]}
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors() == [NOTHING_TO_GENERATE]
+    assert NOTHING_TO_GENERATE in response.content.decode()
+    assert Run.objects.count() == 0
+
+
+def test_a_run_refused_for_the_role_answers_403_with_the_reason(marketer_client, monkeypatch):
+    def refuse(**kwargs):
+        raise PermissionDenied("Your role does not allow generating.")
+
+    monkeypatch.setattr(services, "run_create", refuse)
+
+    response = marketer_client.post("/creatives/new/", {"brand": "acme", "product": "Cold brew"})
+
+    assert response.status_code == 403
+    assert response.context["form"].non_field_errors() == ["Your role does not allow generating."]
+    assert "Your role does not allow generating." in response.content.decode()
     assert Run.objects.count() == 0
 
 

@@ -6,6 +6,7 @@ from .workflow import (
     deliverable_actions,
     deliverable_amend,
     deliverable_approve,
+    deliverable_permission_check,
     deliverable_reject,
     deliverable_submit,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "deliverable_amend",
     "deliverable_approve",
     "deliverable_generate",
+    "deliverable_permission_check",
     "deliverable_reject",
     "deliverable_submit",
     "run_create",

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from aicmo.core.errors import ApplicationError
+from aicmo.core.errors import ApplicationError, PermissionDenied
 from aicmo.core.trace import run_id_var, trace_id_var
 from aicmo.llm.base import IMAGE_SIZES, ImageRequest
 from aicmo.llm.chain import CallRecord
@@ -38,6 +38,7 @@ from ..quality import evaluate
 logger = logging.getLogger(__name__)
 
 IN_FLIGHT = (Run.Status.PENDING, Run.Status.RUNNING)
+GENERATE_PERMISSION = "deliverables.add_run"  # Marketers and Managers hold it (deliverables/roles.py)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def run_create(
     campaign: Campaign | None = None,
 ) -> Run:
     """Save the run and its slots in one transaction; enqueue the work once that transaction commits."""
+    require_generate_permission(requested_by)
     slots = list(slots)
     if not slots:  # a run without slots would never be settled (and a SUCCESS needs a deliverable)
         raise nothing_to_generate()
@@ -98,6 +100,12 @@ def run_create(
         transaction.on_commit(lambda: run_dispatch(run_pk=run.pk))
     run.refresh_from_db()
     return run
+
+
+def require_generate_permission(user) -> None:
+    """Refuse (PermissionDenied, 403) a user without the role to generate: a brand member in no group."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.has_perm(GENERATE_PERMISSION):
+        raise PermissionDenied("Generating needs the Marketers or Managers role.")
 
 
 def nothing_to_generate() -> ApplicationError:
@@ -228,27 +236,25 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
                     f"Still over {platform.label}'s {platform.max_chars}-character limit after one "
                     "rewrite: shorten it before approval."
                 )
+        # Inside the try: a time limit hit during a slow image call, or an error while saving, must end the
+        # slot now rather than leave it RUNNING for the sweeper. An image the providers cannot make only warns.
+        image = None
+        if slot.get("with_image") and draft.structured.get("image_prompts"):
+            image, image_warning = _generate_image(chain, run, draft.structured["image_prompts"][0])
+            if image_warning:
+                warnings.append(image_warning)
+        _save_first_revision(deliverable, run, draft, calls, warnings, image)
     except AllProvidersFailed as error:
         _fail_slot(deliverable, error.error_type, str(error))
-        return
     except SoftTimeLimitExceeded:
         _fail_slot(
             deliverable,
             ErrorType.TIMEOUT,
             f"Timed out: generating took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} seconds.",
         )
-        return
     except Exception as error:  # a bug must end this slot, not loop the task
         logger.exception("deliverable generation crashed", extra={"deliverable_id": str(deliverable.pk)})
         _fail_slot(deliverable, ErrorType.INTERNAL_ERROR, f"Internal error ({type(error).__name__}).")
-        return
-
-    image = None
-    if slot.get("with_image") and draft.structured.get("image_prompts"):
-        image, image_warning = _generate_image(chain, run, draft.structured["image_prompts"][0])
-        if image_warning:
-            warnings.append(image_warning)
-    _save_first_revision(deliverable, run, draft, calls, warnings, image)
 
 
 def _post_length(draft: Draft) -> int:
@@ -407,9 +413,21 @@ def run_finalize(*, run_pk: int) -> bool:
 
 
 def run_totals(run_pk: int, done: list[Deliverable]) -> dict[str, Any]:
-    """Provider and model that made most deliverables; tokens and cost of every successful call."""
+    """Provider and model that made most deliverables (none made: those of the run's last call actually made,
+    so a run whose calls all failed still names its provider; "none" if every provider was skipped); tokens
+    and cost of every successful call."""
     providers = Counter((d.metadata.get("provider"), d.metadata.get("model")) for d in done)
-    (provider, model), _ = providers.most_common(1)[0] if providers else (("none", ""), 0)
+    if providers:
+        (provider, model), _ = providers.most_common(1)[0]
+    else:
+        last_call = (
+            ProviderCall.objects.filter(run_id=run_pk)
+            .exclude(outcome=ProviderCall.Outcome.SKIPPED)
+            .order_by("-created_at", "-pk")
+            .values_list("provider", "model")
+            .first()
+        )
+        provider, model = last_call or ("none", "")
     sums = ProviderCall.objects.filter(run_id=run_pk, outcome=ProviderCall.Outcome.OK).aggregate(
         tokens=Sum(F("tokens_in") + F("tokens_out")),
         cost=Sum("cost_usd"),

@@ -9,7 +9,7 @@ from django.utils import timezone
 from aicmo.core.errors import Conflict
 
 from ..models import AuditEvent, Deliverable, Run
-from .generation import run_dispatch
+from .generation import require_generate_permission, run_dispatch
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,10 @@ def run_retry_failed(*, run: Run, actor) -> list[str]:
 
     The failures' lines in `warnings`, the run's error and its finish time are cleared, since the run is
     in flight again; each slot's delivery count restarts so a slot that gave up after repeated worker
-    deaths gets a fair new chance."""
+    deaths gets a fair new chance. `dispatched_at` is cleared too, so with the broker down the sweeper
+    dispatches the run within seconds (as a new run) instead of after AICMO_RUN_STUCK_AFTER_S.
+    Refused (PermissionDenied) to an actor without the role to generate."""
+    require_generate_permission(actor)
     now = timezone.now()
     with transaction.atomic():
         locked = Run.objects.select_for_update().get(pk=run.pk)
@@ -41,6 +44,7 @@ def run_retry_failed(*, run: Run, actor) -> list[str]:
             status=Run.Status.RUNNING,
             error=None,
             finished_at=None,
+            dispatched_at=None,
             updated_at=now,
             warnings=[w for w in locked.warnings if w not in stale],
         )

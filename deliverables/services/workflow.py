@@ -28,6 +28,12 @@ APPROVE_PERMISSION = "deliverables.approve_deliverable"
 EDIT_PERMISSION = "deliverables.change_deliverable"  # amend and submit (Marketers and Managers hold it)
 AMENDABLE = (Status.DRAFT, Status.CHANGES_REQUESTED, Status.APPROVED)
 ACTIONS = ("amend", "submit", "approve", "reject")
+ACTION_PERMISSIONS = {  # the permission each action needs, and the refusal without it
+    "amend": (EDIT_PERMISSION, "You may not amend deliverables."),
+    "submit": (EDIT_PERMISSION, "You may not submit deliverables for review."),
+    "approve": (APPROVE_PERMISSION, "Only managers may approve deliverables."),
+    "reject": (APPROVE_PERMISSION, "Only managers may reject deliverables."),
+}
 
 TITLE_MAX = 240
 NOTE_MAX = 500
@@ -51,7 +57,7 @@ def deliverable_amend(
 
     `version` is the version the actor edited: a stale one is a Conflict (someone else amended first).
     `title` and `hashtags` default to the current revision's. The deliverable goes back to `draft`."""
-    _require(actor, EDIT_PERMISSION, "You may not amend deliverables.")
+    deliverable_permission_check(actor=actor, action="amend")
     current = _load(deliverable, actor)
     content = (content_markdown or "").strip()
     if not content:
@@ -195,7 +201,7 @@ def calendar_entries(markdown: str) -> list[dict[str, str]]:
 
 def deliverable_submit(*, deliverable: Deliverable, actor, comment: str = "") -> Deliverable:
     """draft → in_review."""
-    _require(actor, EDIT_PERMISSION, "You may not submit deliverables for review.")
+    deliverable_permission_check(actor=actor, action="submit")
     return _transition(
         deliverable=deliverable,
         actor=actor,
@@ -208,7 +214,7 @@ def deliverable_submit(*, deliverable: Deliverable, actor, comment: str = "") ->
 
 def deliverable_approve(*, deliverable: Deliverable, actor, comment: str = "") -> Deliverable:
     """in_review → approved; refused while the current revision has blocking quality issues."""
-    _require(actor, APPROVE_PERMISSION, "Only managers may approve deliverables.")
+    deliverable_permission_check(actor=actor, action="approve")
     return _transition(
         deliverable=deliverable,
         actor=actor,
@@ -222,7 +228,7 @@ def deliverable_approve(*, deliverable: Deliverable, actor, comment: str = "") -
 
 def deliverable_reject(*, deliverable: Deliverable, actor, comment: str) -> Deliverable:
     """in_review → changes_requested, with a comment saying what to change."""
-    _require(actor, APPROVE_PERMISSION, "Only managers may reject deliverables.")
+    deliverable_permission_check(actor=actor, action="reject")
     if not (comment or "").strip():
         raise ApplicationError(
             "Say what should change: a comment is required to reject.",
@@ -312,7 +318,10 @@ def _brand_ids(user) -> set[int]:
 # --- shared helpers ------------------------------------------------------------------------------------------
 
 
-def _require(actor, permission: str, message: str) -> None:
+def deliverable_permission_check(*, actor, action: str) -> None:
+    """Refuse (PermissionDenied) an actor whose role does not allow `action`. The services check it first;
+    the API checks it before validating the body, so a refused role gets 403 whatever it sent."""
+    permission, message = ACTION_PERMISSIONS[action]
     if actor is None or not getattr(actor, "is_authenticated", False) or not actor.has_perm(permission):
         raise PermissionDenied(message)
 

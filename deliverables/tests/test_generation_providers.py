@@ -62,6 +62,7 @@ def test_every_provider_down_fails_the_run_with_provider_error(marketer_api, run
     assert envelope["error"]["type"] == "PROVIDER_ERROR"
     assert "HTTP 500 from openai" in envelope["error"]["message"]
     assert Revision.objects.count() == 0
+    assert (envelope["meta"]["provider"], envelope["meta"]["model"]) == ("anthropic", "claude-haiku-4-5")  # last call
 
 
 def test_rate_limits_everywhere_fail_the_run_as_rate_limit(marketer_api, run_tasks_inline, sdk_providers):
@@ -72,6 +73,18 @@ def test_rate_limits_everywhere_fail_the_run_as_rate_limit(marketer_api, run_tas
 
     assert envelope["status"] == "FAILED"
     assert envelope["error"]["type"] == "RATE_LIMIT"
+    assert envelope["meta"]["provider"] == "anthropic"
+
+
+def test_a_drill_skipping_every_provider_names_no_provider(marketer_api, run_tasks_inline, sdk_providers, settings):
+    settings.AICMO_FORCE_LLM_PROVIDER_FAIL = ["openai", "anthropic"]
+
+    envelope = generate(marketer_api, run_tasks_inline)
+
+    assert validate_envelope(envelope) == []
+    assert envelope["status"] == "FAILED"
+    assert (envelope["meta"]["provider"], envelope["meta"]["model"]) == ("none", "")
+    assert sdk_providers.requests == []
 
 
 def test_a_dead_provider_is_skipped_once_its_cooldown_opens(marketer_api, run_tasks_inline, sdk_providers, settings):

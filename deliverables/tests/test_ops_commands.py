@@ -235,3 +235,29 @@ def test_generate_refuses_a_bad_brief_with_exit_1_and_saves_nothing(marketer, ar
     assert code == 1
     assert output.startswith(message)
     assert Run.objects.count() == 0
+
+
+@pytest.mark.parametrize("args", [("--brand", "acme"), ("--user", "marketer"), ("--user", "manager")])
+def test_generate_works_for_the_seed_users(monkeypatch, args):
+    from deliverables import tasks
+
+    call_command("seed_demo", stdout=StringIO())
+    monkeypatch.setattr(tasks.generate_deliverable, "apply_async", lambda *a, **k: None)  # no worker
+
+    code, output = run_command("generate", "campaigns", *args, "--name", "Q1", "--deliverables", "email_copy")
+
+    assert code == 0
+    assert json.loads(output)["status"] == "PENDING"
+    expected = args[1] if args[0] == "--user" else "marketer"  # --brand picks the brand's first member
+    assert Run.objects.get().requested_by.username == expected
+
+
+def test_generate_refuses_a_brand_member_without_a_role_with_exit_1_and_saves_nothing(brand):
+    from campaigns.tests.factories import UserFactory
+
+    UserFactory(username="member", brands=[brand])
+
+    code, output = run_command("generate", "campaigns", "--user", "member", "--name", "Q1")
+
+    assert (code, output) == (1, "Generating needs the Marketers or Managers role.")
+    assert Run.objects.count() == 0

@@ -1,10 +1,15 @@
 """run_retry_failed: failed slots go back to the queue, the run back to RUNNING, and the run settles again."""
 
-import pytest
+from datetime import timedelta
 
-from aicmo.core.errors import Conflict
+import pytest
+from django.utils import timezone
+
+from aicmo.core.errors import Conflict, PermissionDenied
 from campaigns.services import campaign_generate
+from campaigns.tests.factories import UserFactory
 from deliverables.models import AuditEvent, Deliverable, Run
+from deliverables.services.recovery import runs_requeue_stuck
 from deliverables.services.retry import run_retry_failed
 from deliverables.tests.review_helpers import generate_campaign
 
@@ -127,3 +132,41 @@ def test_a_run_still_in_flight_with_a_failed_slot_is_not_retried(partial_run, ma
 
     assert partial_run.deliverables.get(kind="email_copy").generation_status == Deliverable.Generation.FAILED
     assert not AuditEvent.objects.filter(action="retry_failed").exists()
+
+
+def test_retry_is_refused_to_a_brand_member_without_a_role_and_nothing_changes(partial_run, brand):
+    member = UserFactory(username="member", brands=[brand])
+    slots = list(partial_run.deliverables.values_list("pk", "generation_status", "updated_at"))
+
+    with pytest.raises(PermissionDenied) as refused:
+        run_retry_failed(run=partial_run, actor=member)
+
+    assert refused.value.message == "Generating needs the Marketers or Managers role."
+    assert Run.objects.get(pk=partial_run.pk).status == Run.Status.PARTIAL
+    assert list(partial_run.deliverables.values_list("pk", "generation_status", "updated_at")) == slots
+    assert not AuditEvent.objects.filter(action="retry_failed").exists()
+
+
+def test_a_retry_the_broker_never_got_is_dispatched_by_the_sweeper_within_seconds(
+    partial_run, marketer, django_capture_on_commit_callbacks, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from deliverables import tasks
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    assert partial_run.dispatched_at is not None  # dispatched when it was first generated
+    monkeypatch.setattr(tasks.generate_deliverable, "apply_async", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        run_retry_failed(run=partial_run, actor=marketer)
+    assert Run.objects.get(pk=partial_run.pk).dispatched_at is None
+    sent = []
+    monkeypatch.setattr(tasks.generate_deliverable, "apply_async", lambda args, **kwargs: sent.append(args[0]))
+
+    counts = runs_requeue_stuck(now=timezone.now() + timedelta(seconds=11))
+
+    assert counts == {"dispatched": 1, "redispatched": 0, "gave_up": 0, "settled": 0}
+    assert sent == [str(partial_run.deliverables.get(kind="email_copy").pk)]
+    assert Run.objects.get(pk=partial_run.pk).dispatched_at is not None

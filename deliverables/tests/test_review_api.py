@@ -5,6 +5,8 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
+from campaigns.tests.factories import UserFactory
+from conftest import api_client_for
 from deliverables.models import AuditEvent, Deliverable, Revision
 
 from .review_helpers import generate_campaign, of_kind, set_status, snapshot
@@ -110,6 +112,39 @@ def test_marketers_get_403_on_approve_and_reject(marketer_api, post, marketer):
     assert snapshot(post) == before
 
 
+def test_the_permission_is_checked_before_the_body(marketer_api, post, brand):
+    """A role that may not act gets 403 whatever it sent, not a 400 about the body (contract §5)."""
+    marketer_api.post(url(post, "/submit"), {}, format="json")
+    member = UserFactory(username="member", brands=[brand])  # in no group: may not amend or submit either
+    before = snapshot(post)
+
+    answers = {
+        "reject without a comment": marketer_api.post(url(post, "/reject"), {}, format="json"),
+        "approve with a bad comment": marketer_api.post(url(post, "/approve"), {"comment": "x" * 2001}, format="json"),
+        "amend without a body": api_client_for(member).patch(url(post), {}, format="json"),
+        "submit with a bad comment": api_client_for(member).post(
+            url(post, "/submit"), {"comment": ["x"]}, format="json"
+        ),
+    }
+
+    assert {name: (r.status_code, r.json()) for name, r in answers.items()} == {
+        "reject without a comment": (
+            403,
+            {"detail": "Only managers may reject deliverables.", "code": "permission_denied"},
+        ),
+        "approve with a bad comment": (
+            403,
+            {"detail": "Only managers may approve deliverables.", "code": "permission_denied"},
+        ),
+        "amend without a body": (403, {"detail": "You may not amend deliverables.", "code": "permission_denied"}),
+        "submit with a bad comment": (
+            403,
+            {"detail": "You may not submit deliverables for review.", "code": "permission_denied"},
+        ),
+    }
+    assert snapshot(post) == before
+
+
 def test_an_illegal_transition_answers_409(manager_api, post):
     before = snapshot(post)
 
@@ -174,11 +209,11 @@ def test_bad_amends_answer_400_naming_the_field(marketer_api, post, body, field)
     assert snapshot(post) == before
 
 
-def test_malformed_json_answers_400(marketer_api, post):
+def test_malformed_json_answers_400(marketer_api, manager_api, post):
     response = marketer_api.generic("PATCH", url(post), "{not json", content_type="application/json")
     assert response.status_code == 400
-    response = marketer_api.generic("POST", url(post, "/reject"), "[", content_type="application/json")
-    assert response.status_code == 400
+    response = manager_api.generic("POST", url(post, "/reject"), "[", content_type="application/json")
+    assert response.status_code == 400  # for a marketer, 403: the permission is checked before the body
 
 
 def test_anonymous_gets_401_everywhere(post):

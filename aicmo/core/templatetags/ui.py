@@ -4,6 +4,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -158,3 +159,9 @@ def run_title(run) -> str:
 @register.filter
 def platform_labels(keys) -> str:
     return ", ".join(platform_label(key) for key in keys or [])
+
+
+@register.filter
+def has_field_errors(form) -> bool:
+    """Whether any field (not the form as a whole) has an error, so the page points at the marked fields."""
+    return any(name != NON_FIELD_ERRORS for name in form.errors)

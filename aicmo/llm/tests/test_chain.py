@@ -4,6 +4,7 @@ import dataclasses
 import logging
 import time
 import traceback
+from decimal import Decimal
 
 import pytest
 
@@ -121,6 +122,54 @@ def test_an_answer_invalid_twice_falls_through_to_the_next_provider(fake: FakeLL
     assert (completion.provider, completion.data) == ("anthropic", example_for_schema(AD_SCHEMA))
     assert len(fake.requests_to("openai")) == 2
     assert outcomes(records) == [("openai", "error", ErrorType.VALIDATION_ERROR), ("anthropic", "ok", "")]
+
+
+def test_an_answer_invalid_twice_records_the_tokens_and_cost_of_both_paid_calls(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.enqueue("openai", Reply(json=INVALID_AD, usage=(100, 20)), Reply(json=INVALID_AD, usage=(150, 25)))
+
+    make_chain(fake, records).complete(ad_request())
+
+    failed = records[0]
+    assert (failed.provider, failed.outcome, failed.error_type) == ("openai", "error", ErrorType.VALIDATION_ERROR)
+    assert (failed.tokens_in, failed.tokens_out) == (250, 45)
+    assert failed.cost_usd == Decimal("0.000172")  # gpt-4.1-mini: (0.40 × 250 + 1.60 × 45) / 1e6
+
+
+def test_a_repair_call_that_errors_still_records_the_paid_first_answer(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.enqueue("openai", Reply(json=INVALID_AD, usage=(100, 20)), Reply(status=500))
+
+    make_chain(fake, records).complete(ad_request())
+
+    failed = records[0]
+    assert (failed.outcome, failed.error_type) == ("error", ErrorType.PROVIDER_ERROR)
+    assert (failed.tokens_in, failed.tokens_out, failed.cost_usd) == (100, 20, Decimal("0.000072"))
+
+
+def test_an_empty_answer_records_its_tokens(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.enqueue("openai", Reply(text="", usage=(120, 30)))
+
+    make_chain(fake, records).complete(text_request())
+
+    failed = records[0]
+    assert (failed.outcome, failed.error_type) == ("error", ErrorType.VALIDATION_ERROR)
+    assert (failed.tokens_in, failed.tokens_out, failed.cost_usd) == (120, 30, Decimal("0.000096"))
+
+
+def test_a_call_that_got_no_answer_records_no_tokens(fake: FakeLLMServer) -> None:
+    records: list[CallRecord] = []
+    fake.enqueue("openai", Reply(status=500))
+
+    make_chain(fake, records).complete(text_request())
+
+    assert (records[0].outcome, records[0].tokens_in, records[0].tokens_out, records[0].cost_usd) == (
+        "error",
+        0,
+        0,
+        None,
+    )
 
 
 def test_a_forced_failure_drill_never_calls_the_provider(fake: FakeLLMServer) -> None:
