@@ -1,5 +1,6 @@
 """Settings shared by every environment. Everything configurable is read through one `environ.Env`."""
 
+import os
 from pathlib import Path
 
 import environ
@@ -116,8 +117,9 @@ AICMO_TRUSTED_PROXIES = env.int("AICMO_TRUSTED_PROXIES", default=0)
 # --- Redis, broker, cache ---------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
-if not REDIS_URL and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    REDIS_URL = CELERY_BROKER_URL  # a Redis broker also serves the shared cache, cooldowns and studio streams
+# Unset (not set empty): a Redis broker also serves the shared cache, cooldowns and studio streams.
+if "REDIS_URL" not in os.environ and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    REDIS_URL = CELERY_BROKER_URL
 BROKER_DIR = VAR_DIR / "broker"
 
 if REDIS_URL:
