@@ -11,7 +11,6 @@ from .platforms import (
     MIN_IMAGE_PROMPTS,
     PLATFORMS,
     Platform,
-    platform_for_kind,
     post_kind,
 )
 
@@ -246,7 +245,3 @@ KINDS: dict[str, KindSpec] = {
 
 def spec_for(kind: str) -> KindSpec:
     return KINDS[kind]
-
-
-def is_post(kind: str) -> bool:
-    return platform_for_kind(kind) is not None

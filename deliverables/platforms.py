@@ -46,3 +46,8 @@ def post_kind(platform: str) -> str:
 
 def platform_for_kind(kind: str) -> Platform | None:
     return PLATFORMS.get(kind.removesuffix("_post")) if kind.endswith("_post") else None
+
+
+def post_length(text: str, hashtags) -> int:
+    """Characters a platform counts for a post: the text plus each hashtag and its separating space."""
+    return len(text or "") + sum(len(tag) + 1 for tag in hashtags or [])

@@ -8,12 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from .platforms import PLATFORMS, Platform, platform_for_kind
-
-
-def post_length(content_markdown: str, hashtags: Sequence[str]) -> int:
-    """Characters a platform counts: the text plus each hashtag and its separating space (as the QC does)."""
-    return len(content_markdown or "") + sum(len(tag) + 1 for tag in hashtags or [])
+from .platforms import PLATFORMS, Platform, platform_for_kind, post_length
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from .platforms import (
     EMAIL_SUBJECT_MAX,
     MIN_IMAGE_PROMPTS,
     platform_for_kind,
+    post_length,
 )
 
 PLACEHOLDERS = [
@@ -61,7 +62,7 @@ def evaluate(
 
     platform = platform_for_kind(kind)
     if platform:
-        length = len(text) + sum(len(tag) + 1 for tag in hashtags)
+        length = post_length(text, hashtags)
         if length > platform.max_chars:
             blocking.append(
                 _issue("over_limit", f"{length} characters: over {platform.label}'s limit of {platform.max_chars}.")

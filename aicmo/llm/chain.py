@@ -55,13 +55,6 @@ class ProviderChain:
         self.forced_failures = set(forced_failures)
         self.recorder = recorder
 
-    @property
-    def names(self) -> list[str]:
-        return [p.name for p in self.providers]
-
-    def with_recorder(self, recorder: Recorder) -> "ProviderChain":
-        return ProviderChain(self.providers, forced_failures=self.forced_failures, recorder=recorder)
-
     # --- public calls --------------------------------------------------------------------------------
 
     def complete(self, request: CompletionRequest) -> Completion:

@@ -31,7 +31,7 @@ from campaigns.models import Brand, Campaign
 
 from ..kinds import Draft, spec_for
 from ..models import Asset, Deliverable, ProviderCall, Revision, Run
-from ..platforms import platform_for_kind
+from ..platforms import platform_for_kind, post_length
 from ..prompts import deliverable_request, shorten_request
 from ..quality import evaluate
 
@@ -219,7 +219,7 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
         draft = spec_for(deliverable.kind).render(completion.data, context)
         warnings = list(completion.warnings)
         calls = [completion]
-        if platform and _post_length(draft) > platform.max_chars:
+        if platform and post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
             shorter = chain.complete(
                 shorten_request(
                     kind=deliverable.kind,
@@ -231,7 +231,7 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
             )
             draft = spec_for(deliverable.kind).render(shorter.data, context)
             calls.append(shorter)
-            if _post_length(draft) > platform.max_chars:
+            if post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
                 warnings.append(
                     f"Still over {platform.label}'s {platform.max_chars}-character limit after one "
                     "rewrite: shorten it before approval."
@@ -255,10 +255,6 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
     except Exception as error:  # a bug must end this slot, not loop the task
         logger.exception("deliverable generation crashed", extra={"deliverable_id": str(deliverable.pk)})
         _fail_slot(deliverable, ErrorType.INTERNAL_ERROR, f"Internal error ({type(error).__name__}).")
-
-
-def _post_length(draft: Draft) -> int:
-    return len(draft.content_markdown) + sum(len(tag) + 1 for tag in draft.hashtags)
 
 
 def _generate_image(chain, run: Run, prompt: str):
