@@ -23,7 +23,8 @@ from aicmo.llm.exceptions import AllProvidersFailed, ErrorType, ProviderError
 from aicmo.llm.registry import get_chain
 from campaigns.models import Brand
 from campaigns.selectors import brands_for
-from deliverables.models import Deliverable, ProviderCall, Revision
+from deliverables.models import Deliverable, Revision
+from deliverables.services.generation import provider_call_save
 
 from ..models import StudioMessage, StudioThread
 from .concepts import _DEFAULT_TITLE, studio_run_settle
@@ -451,21 +452,12 @@ def _recorder(thread: StudioThread, message: StudioMessage):
     at call time: the first concept creates the run mid-reply)."""
 
     def record(call: CallRecord) -> None:
-        ProviderCall.objects.create(
+        provider_call_save(
+            call,
             run_id=thread.run_id,
             deliverable_id=thread.latest_deliverable_id,
             brand_id=thread.brand_id,
-            provider=call.provider,
-            model=call.model,
-            use_case=call.use_case,
-            latency_ms=call.latency_ms,
-            tokens_in=call.tokens_in,
-            tokens_out=call.tokens_out,
-            cost_usd=call.cost_usd,
-            outcome=call.outcome,
-            error_type=call.error_type,
-            error_message=call.error_message,
-            trace_id=call.trace_id or message.trace_id,
+            trace_id=message.trace_id,
         )
 
     return record

@@ -346,24 +346,31 @@ def _fail_slot(deliverable: Deliverable, error_type: str, message: str) -> None:
     logger.warning("deliverable failed", extra={"deliverable_id": str(deliverable.pk), "error_type": error_type})
 
 
+def provider_call_save(
+    call: CallRecord, *, run_id: int | None, deliverable_id, brand_id: int, trace_id: str = ""
+) -> ProviderCall:
+    """One ProviderCall row for what the chain reported about one attempt."""
+    return ProviderCall.objects.create(
+        run_id=run_id,
+        deliverable_id=deliverable_id,
+        brand_id=brand_id,
+        provider=call.provider,
+        model=call.model,
+        use_case=call.use_case,
+        latency_ms=call.latency_ms,
+        tokens_in=call.tokens_in,
+        tokens_out=call.tokens_out,
+        cost_usd=call.cost_usd,
+        outcome=call.outcome,
+        error_type=call.error_type,
+        error_message=call.error_message,
+        trace_id=call.trace_id or trace_id,
+    )
+
+
 def _recorder(run: Run, deliverable: Deliverable):
     def record(call: CallRecord) -> None:
-        ProviderCall.objects.create(
-            run=run,
-            deliverable=deliverable,
-            brand_id=run.brand_id,
-            provider=call.provider,
-            model=call.model,
-            use_case=call.use_case,
-            latency_ms=call.latency_ms,
-            tokens_in=call.tokens_in,
-            tokens_out=call.tokens_out,
-            cost_usd=call.cost_usd,
-            outcome=call.outcome,
-            error_type=call.error_type,
-            error_message=call.error_message,
-            trace_id=call.trace_id,
-        )
+        provider_call_save(call, run_id=run.pk, deliverable_id=deliverable.pk, brand_id=run.brand_id)
 
     return record
 
