@@ -5,7 +5,6 @@ the API checks against the input schema (the Messages API's way to get JSON that
 """
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,7 +13,7 @@ import anthropic
 
 from ..base import Completion, CompletionRequest, ImageRequest, ImageResult, Message, StreamEvent, ToolCall, Usage
 from ..exceptions import UnsupportedOperation
-from .openai import elapsed_ms, json_object, priced, sdk_error, tool_arguments
+from .sdk import LazyClient, elapsed_ms, json_object, priced, sdk_error, tool_arguments
 
 DELIVER_TOOL = "deliver"
 
@@ -24,24 +23,17 @@ class AnthropicProvider:
 
     def __init__(self, *, api_key: str, base_url: str | None, model: str, timeout_s: float):
         self.model = model
-        self._api_key = api_key
-        self._base_url = base_url
-        self._timeout_s = timeout_s
-        self._client: anthropic.Anthropic | None = None
-        self._client_lock = threading.Lock()
+        # max_retries=0: the chain owns retries; the SDK would honour a Retry-After of hours.
+        self._client = LazyClient(
+            lambda: anthropic.Anthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s)
+        )
 
     def __repr__(self) -> str:
         return f"AnthropicProvider(model={self.model!r})"  # never the key
 
     @property
     def client(self) -> anthropic.Anthropic:
-        with self._client_lock:
-            if self._client is None:
-                # max_retries=0: the chain owns retries; the SDK would honour a Retry-After of hours.
-                self._client = anthropic.Anthropic(
-                    api_key=self._api_key, base_url=self._base_url, max_retries=0, timeout=self._timeout_s
-                )
-            return self._client
+        return self._client.get()
 
     # --- text ----------------------------------------------------------------------------------------------------
 
