@@ -41,7 +41,7 @@ MIDDLEWARE = [
     "aicmo.core.middleware.NullCharacterMiddleware",  # %00 in a filter: 400, not 500 (PostgreSQL refuses NUL)
     "aicmo.core.middleware.HealthProbeMiddleware",  # /healthz before the host and HTTPS checks below
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "aicmo.core.middleware.StaticFilesMiddleware",  # WhiteNoise, dual-mode (ASGI)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -172,6 +172,8 @@ AICMO_MAX_TASK_DELIVERIES = env.int("AICMO_MAX_TASK_DELIVERIES", default=3)
 # A run still RUNNING this long after its last progress is re-dispatched or failed by the sweeper.
 AICMO_RUN_STUCK_AFTER_S = env.int("AICMO_RUN_STUCK_AFTER_S", default=600)
 AICMO_MAX_WAIT_S = 120
+# How long a generate call waits for its run before answering 202 (contract §5; `?wait=N` overrides per call).
+AICMO_API_WAIT_S = env.float("AICMO_API_WAIT_S", default=90.0)
 # Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
 AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
 
@@ -218,7 +220,8 @@ CELERY_BEAT_SCHEDULE = {
 # --- DRF ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",  # first: 401s say `WWW-Authenticate: Token`
+        "aicmo.core.authentication.ThrottledBasicAuthentication",  # credentials in a client's base URL
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -236,6 +239,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies documented as JSON only (the API's clients send JSON; the form parsers serve the browsable
+    # API): one content type per body is what client generators turn into one working `body` argument.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

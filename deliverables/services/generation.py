@@ -34,6 +34,7 @@ from ..models import Asset, Deliverable, ProviderCall, Revision, Run
 from ..platforms import platform_for_kind, post_length
 from ..prompts import deliverable_request, shorten_request
 from ..quality import evaluate
+from ..waiting import run_settled_publish
 
 logger = logging.getLogger(__name__)
 
@@ -412,6 +413,8 @@ def run_finalize(*, run_pk: int) -> bool:
     )
     if settled:
         logger.info("run settled", extra={"run_id": str(run.run_id), "status": status})
+        # Wakes the API requests waiting on this run (deliverables/waiting.py), once the settlement is visible.
+        transaction.on_commit(lambda: run_settled_publish(run.run_id))
     return bool(settled)
 
 
