@@ -28,7 +28,7 @@ from .schema import (
     EnvelopeSerializer,
 )
 from .selectors import ad_assets_for, assets_for, runs_for
-from .waiting import run_wait_async
+from .waiting import release_request_thread, run_wait_async
 
 WAIT_PARAMETER = OpenApiParameter(
     "wait",
@@ -100,6 +100,7 @@ class WaitingAPIView(APIView):
             pending = getattr(response, "wait_for_run", None)
             if pending is not None:
                 run, seconds = pending
+                await release_request_thread()
                 await run_wait_async(run.run_id, seconds)
                 await sync_to_async(_envelope_refresh)(response, run)
             return response

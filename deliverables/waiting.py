@@ -12,6 +12,7 @@ request. Without Redis (`REDIS_URL` empty, e.g. unit tests) or while it is unrea
 """
 
 import asyncio
+import contextvars
 import logging
 import time
 import weakref
@@ -19,8 +20,9 @@ from uuid import UUID
 
 import redis
 import redis.asyncio as aioredis
-from asgiref.sync import sync_to_async
+from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
+from django.db import close_old_connections, connections
 
 from .models import Run
 
@@ -48,8 +50,31 @@ def run_settled_publish(run_id: UUID | str) -> None:
 
 
 def _ended_among(run_ids: list[str]) -> set[str]:
-    ended = Run.objects.filter(run_id__in=run_ids).exclude(status__in=(Run.Status.PENDING, Run.Status.RUNNING))
-    return {str(run_id) for run_id in ended.values_list("run_id", flat=True)}
+    # Runs on a thread of the loop's pool, not a request's thread: close a connection that is too old or broken
+    # before and after (what Django does around a request, and Celery around a task).
+    close_old_connections()
+    try:
+        ended = Run.objects.filter(run_id__in=run_ids).exclude(status__in=(Run.Status.PENDING, Run.Status.RUNNING))
+        return {str(run_id) for run_id in ended.values_list("run_id", flat=True)}
+    finally:
+        close_old_connections()  # with CONN_MAX_AGE 0 (SQLite, tests): closed, as after a request
+
+
+ended_among = sync_to_async(_ended_among, thread_sensitive=False)
+
+
+async def release_request_thread() -> None:
+    """Under ASGI, Django runs a request's sync parts on a thread of the request's own (asgiref's
+    ThreadSensitiveContext), kept until the request ends. Before a long wait, close that thread's database
+    connections and let the thread go; the sync work after the wait gets a fresh one. (Where the sync parts run
+    on the caller's thread, as under the test client, there is nothing to release.)"""
+    context = SyncToAsync.thread_sensitive_context.get(None)
+    if context is None or context not in SyncToAsync.context_to_thread_executor:
+        return
+    await sync_to_async(connections.close_all)()
+    executor = SyncToAsync.context_to_thread_executor.pop(context, None)
+    if executor is not None:
+        executor.shutdown(wait=False)
 
 
 class RunWaiters:
@@ -65,7 +90,10 @@ class RunWaiters:
         self.waiting.setdefault(run_id, set()).add(future)
         if self.task is None:
             self.ready = asyncio.Event()
-            self.task = asyncio.create_task(self._listen(self.ready), name="aicmo-run-waiters")
+            # A context of its own: it outlives the request that starts it (and that request's thread).
+            self.task = asyncio.create_task(
+                self._listen(self.ready), name="aicmo-run-waiters", context=contextvars.Context()
+            )
         return future, self.ready
 
     def discard(self, run_id: str, future: asyncio.Future) -> None:
@@ -83,7 +111,7 @@ class RunWaiters:
 
     async def recheck(self) -> None:
         if self.waiting:
-            self.wake(await sync_to_async(_ended_among)(list(self.waiting)))
+            self.wake(await ended_among(list(self.waiting)))
 
     def _done(self) -> bool:
         """Nobody waits: this task ends, and the next waiter starts a new one (decided without an await, so a
@@ -168,7 +196,7 @@ async def run_wait_async(run_id: UUID | str, seconds: float) -> None:
     try:
         async with asyncio.timeout(seconds):
             await ready.wait()
-            if await sync_to_async(_ended_among)([key]):
+            if await ended_among([key]):
                 return
             await future
     except TimeoutError:
