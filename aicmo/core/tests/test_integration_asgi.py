@@ -1,6 +1,6 @@
 """ASGI serving (uvicorn, as `make run` starts it): open `?wait=` requests are suspended coroutines holding no
-thread, so twenty long waits from one user leave `/healthz` fast (under WSGI each held a thread: /healthz took 23 s), and when the
-runs end the waits answer at once (the settlement is announced over Redis, not found by polling)."""
+thread, so twenty long waits from one user leave `/healthz` fast (under WSGI each held a thread: /healthz took
+23 s), and when the runs end the waits answer at once (the settlement is announced over Redis, not polled)."""
 
 import os
 import statistics
