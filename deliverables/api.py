@@ -255,6 +255,9 @@ class RunListView(ListAPIView):
 
 
 class RunDetailView(WaitingAPIView):
+    """A run's envelope: 200 once it has ended, else 202; `?wait=N` holds the answer until the run ends (200) or
+    the N seconds are over (202)."""
+
     @extend_schema(
         parameters=[WAIT_PARAMETER],
         responses={
