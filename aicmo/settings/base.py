@@ -79,6 +79,17 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# The ASGI web process (aicmo/asgi.py sets AICMO_DB_POOL) runs each request's sync parts on a thread of the
+# request's own, so a persistent connection per thread would be a new connection per request, and a burst of
+# requests (a thousand open waits arriving) would exceed PostgreSQL's max_connections. A pool bounds them per
+# process (Django's psycopg pool; it needs CONN_MAX_AGE 0). Celery workers keep their persistent connection.
+if env.bool("AICMO_DB_POOL", default=False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("AICMO_DB_POOL_SIZE", default=10),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
