@@ -3,8 +3,8 @@ against one uvicorn process (as `make run` serves), on PostgreSQL + Redis.
 
 While they are open: `/healthz` latency (median, p99 of sequential probes, a new connection each, as a load
 balancer's), the web process's resident memory per open wait (RSS while open minus RSS before, ÷ N), and its
-thread count. Then every run is settled at once (a conditional update and the announcement `run_finalize`
-makes) and the time from the settlement to each wait's answer is measured (notified, not polled: the server's
+thread count. Then every run is settled in one UPDATE and announced as `run_finalize` announces it, and the time
+from the first announcement to each wait's answer is measured (notified, not polled: the server's
 safety re-check is every 5 s). The runs have no worker, so nothing else runs meanwhile. One user holds every wait.
 The client side is one asyncio loop writing raw HTTP/1.1 (no thread per connection on the client either).
 """
@@ -72,8 +72,7 @@ async def _measure(web, brand, token: str, size: int) -> dict:
     rss_during, threads_during = _proc(web.proc.pid)
     open_waits = size - len(answered)
 
-    settled_at = time.monotonic()
-    await sync_to_async(_settle)(run_ids)
+    settled_at = await sync_to_async(_settle)(run_ids)
     await asyncio.wait_for(asyncio.gather(*tasks), timeout=60)
     wake = [at - settled_at for status, at in answered.values()]
     statuses = {status for status, _ in answered.values()}
@@ -108,7 +107,7 @@ def _report(result: Result, size: int, figures: dict) -> None:
     )
     result.figure(
         f"waits.{size}.wake_p99",
-        f"Waits: settlement → answer p99 ({size} waits)",
+        f"Waits: announcement → answer p99 ({size} waits)",
         ms(percentile(figures["wake"], 99)),
         unit="ms",
         digits=0,
@@ -116,7 +115,7 @@ def _report(result: Result, size: int, figures: dict) -> None:
     before, during = figures["threads"]
     result.note(
         f"N = {size}: {figures['open']} of {size} waits open while probed; server threads {before} → {during}; "
-        f"RSS before {figures['rss_before_mib']:.1f} MiB; answers {sorted(figures['statuses'])}; settlement → "
+        f"RSS before {figures['rss_before_mib']:.1f} MiB; answers {sorted(figures['statuses'])}; announcement → "
         f"answer median {ms(median(figures['wake'])):.0f} ms."
     )
 
@@ -130,17 +129,29 @@ def _create_runs(brand, size: int) -> list[str]:
     return [str(run.run_id) for run in runs]
 
 
-def _settle(run_ids: list[str]) -> None:
+def _settle(run_ids: list[str]) -> float:
+    """Settle every run in one UPDATE, then announce each; returns when the announcing started (monotonic)."""
+    from django.db.models import F, Func, JSONField, Value
     from django.utils import timezone
 
     from deliverables.models import Run
     from deliverables.waiting import run_settled_publish
 
-    now = timezone.now()
+    error = Func(
+        Value("type"),
+        Value("PROVIDER_ERROR"),
+        Value("message"),
+        Value("Benchmark: settled as failed."),
+        Value("trace_id"),
+        F("trace_id"),
+        function="jsonb_build_object",
+        output_field=JSONField(),
+    )
+    Run.objects.filter(run_id__in=run_ids).update(status=Run.Status.FAILED, error=error, finished_at=timezone.now())
+    announced_at = time.monotonic()
     for run_id in run_ids:
-        error = {"type": "PROVIDER_ERROR", "message": "Benchmark: settled as failed.", "trace_id": run_id}
-        Run.objects.filter(run_id=run_id).update(status=Run.Status.FAILED, error=error, finished_at=now)
         run_settled_publish(run_id)
+    return announced_at
 
 
 def _healthz(host: str, port: int) -> float:
