@@ -79,7 +79,7 @@ def test_generate_answers_200_with_the_final_envelope_woken_by_the_announcement(
 
 def test_a_lost_announcement_is_caught_by_the_safety_recheck(marketer_api, late_worker, settings, monkeypatch):
     settings.REDIS_URL = settings.TEST_REDIS_URL
-    monkeypatch.setattr("deliverables.services.generation.run_settled_publish", lambda run_id: None)
+    monkeypatch.setattr("deliverables.services.settle.run_settled_publish", lambda run_id: None)
     monkeypatch.setattr(waiting, "RECHECK_S", 1.0)
 
     response, elapsed = timed(lambda: marketer_api.post("/api/v1/campaigns/generate?wait=20", BRIEF, format="json"))
