@@ -7,6 +7,7 @@ class CreativesConfig(AppConfig):
     def ready(self):
         from deliverables.modules import BriefModule, module_register  # apps are loaded now
 
+        from . import tasks  # noqa: F401  - registered in the web process too: it enqueues them by name
         from .serializers import CreativesBriefSerializer
         from .services import creatives_start
 
