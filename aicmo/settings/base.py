@@ -259,6 +259,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "aicmo.core.schema_hooks.document_body_limit",
+        "deliverables.schema.envelope_component",  # the envelope's one JSON Schema (deliverables/envelope_schema.py)
     ],
 }
 
