@@ -10,7 +10,9 @@ from django.utils import timezone
 from aicmo.llm.exceptions import ErrorType
 
 from ..models import Deliverable, Run
-from .generation import provider_calls_interrupted, run_dispatch, run_finalize
+from .dispatch import run_dispatch
+from .provider_calls import provider_calls_interrupted
+from .settle import run_finalize
 
 logger = logging.getLogger(__name__)
 

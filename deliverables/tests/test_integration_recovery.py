@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from aicmo.llm.fake_server import FakeLLMServer, Reply
+from aicmo.testing.fake_llm_server import FakeLLMServer, Reply
 from aicmo.testing.processes import (
     REDIS_READY,
     ROOT,
@@ -26,7 +26,7 @@ from aicmo.testing.processes import (
 )
 from deliverables.envelope import validate_envelope
 from deliverables.models import Deliverable, ProviderCall, Revision, Run
-from deliverables.services.generation import INTERRUPTED_BY_WORKER
+from deliverables.services.provider_calls import INTERRUPTED_BY_WORKER
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

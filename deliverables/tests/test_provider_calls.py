@@ -10,11 +10,11 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from aicmo.llm.chain import CallRecord
-from aicmo.llm.fake_server import Reply
 from aicmo.llm.registry import get_chain
+from aicmo.testing.fake_llm_server import Reply
 from deliverables.models import Deliverable, ProviderCall, Revision, Run
 from deliverables.services import Slot, deliverable_generate, run_create
-from deliverables.services.generation import INTERRUPTED_BY_WORKER, provider_call_save
+from deliverables.services.provider_calls import INTERRUPTED_BY_WORKER, provider_call_save
 from deliverables.services.recovery import runs_requeue_stuck
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from aicmo.llm import cooldown
 from aicmo.llm.base import ImageRequest
 from aicmo.llm.chain import ProviderChain
 from aicmo.llm.exceptions import AllProvidersFailed, ErrorType, ProviderError
-from aicmo.llm.fake_server import FakeLLMServer, Reply
+from aicmo.testing.fake_llm_server import FakeLLMServer, Reply
 
 from .factories import ANTHROPIC_MODEL, OPENAI_MODEL, ad_request, anthropic_provider, openai_provider, text_request
 from .test_chain import INVALID_AD, Records, make_chain, outcomes

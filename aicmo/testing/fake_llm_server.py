@@ -10,7 +10,7 @@ a few bytes every few seconds, which per-read timeouts never catch).
     with FakeLLMServer() as fake:
         client = openai.OpenAI(api_key="sk-test", base_url=fake.openai_base_url)
 
-Run bare for benchmarks and drills: `python -m aicmo.llm.fake_server --port 8765 --latency 1.0`.
+Run bare for benchmarks and drills: `python -m aicmo.testing.fake_llm_server --port 8765 --latency 1.0`.
 No Django import here, so benchmarks can use it outside the project settings.
 """
 
