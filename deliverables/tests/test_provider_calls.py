@@ -41,7 +41,7 @@ def calls() -> list[tuple[str, str, str, str]]:
 def test_a_call_cut_off_by_the_soft_time_limit_is_recorded_as_interrupted(
     marketer, sdk_providers, django_capture_on_commit_callbacks
 ):
-    # Given a provider that never answers, and Celery's soft time limit firing 1 s into the task (as billiard
+    # Given a provider that never answers, and Celery's soft time limit firing 2.5 s into the task (as billiard
     # does it: a signal whose handler raises in the worker's main thread)
     sdk_providers.enqueue("openai", Reply(hang=True))
     run = new_run(marketer, django_capture_on_commit_callbacks)
@@ -53,7 +53,7 @@ def test_a_call_cut_off_by_the_soft_time_limit_is_recorded_as_interrupted(
         raise SoftTimeLimitExceeded()
 
     previous = signal.signal(signal.SIGALRM, soft_time_limit)
-    signal.setitimer(signal.ITIMER_REAL, 1.0)
+    signal.setitimer(signal.ITIMER_REAL, 2.5)
     try:
         deliverable_generate(deliverable_id=str(run.deliverables.get().pk))
     finally:
@@ -64,7 +64,7 @@ def test_a_call_cut_off_by_the_soft_time_limit_is_recorded_as_interrupted(
     assert calls() == [("openai", "interrupted", "", "interrupted (SoftTimeLimitExceeded)")]
     interrupted = ProviderCall.objects.get()
     assert (interrupted.run_id, interrupted.use_case, interrupted.model) == (run.pk, "linkedin_post", "gpt-4.1-mini")
-    assert 0 < interrupted.latency_ms <= 1000
+    assert 0 < interrupted.latency_ms <= 2500
     slot = run.deliverables.get()
     assert (slot.generation_status, slot.error["type"]) == (Deliverable.Generation.FAILED, "TIMEOUT")
     assert sdk_providers.requests_to("anthropic") == []  # the task was stopped: no fallback call after it
