@@ -169,7 +169,10 @@ AICMO_LLM_PRIMARY_PROVIDER = env("AICMO_LLM_PRIMARY_PROVIDER", default="")
 AICMO_LLM_FALLBACK_PROVIDERS = env.list("AICMO_LLM_FALLBACK_PROVIDERS", default=[])
 AICMO_FORCE_LLM_PROVIDER_FAIL = env.list("AICMO_FORCE_LLM_PROVIDER_FAIL", default=[])
 AICMO_DEV_STUBS = env.bool("AICMO_DEV_STUBS", default=False)
+# One deadline per provider call, from connect to last byte (the chain's watchdog, aicmo/llm/deadline.py)…
 AICMO_LLM_TIMEOUT_S = env.float("AICMO_LLM_TIMEOUT_S", default=60.0)
+# …and the longest silence a stream may keep (before its first event too) before it counts as timed out.
+AICMO_LLM_STREAM_IDLE_S = env.float("AICMO_LLM_STREAM_IDLE_S", default=20.0)
 AICMO_LLM_MAX_TOKENS = env.int("AICMO_LLM_MAX_TOKENS", default=1800)
 # Circuit breaker: this many failures in a row open a provider's cooldown for this long.
 AICMO_COOLDOWN_FAILURES = env.int("AICMO_COOLDOWN_FAILURES", default=3)
@@ -186,8 +189,17 @@ AICMO_DEBUG_LOGGING = env.bool("AICMO_DEBUG_LOGGING", default=False)
 AICMO_DEMO_PASSWORD = env("AICMO_DEMO_PASSWORD", default="demo-pass-123")
 # A task delivered more often than this (a worker killed every time) ends as a failed deliverable.
 AICMO_MAX_TASK_DELIVERIES = env.int("AICMO_MAX_TASK_DELIVERIES", default=3)
-# A run still RUNNING this long after its last progress is re-dispatched or failed by the sweeper.
-AICMO_RUN_STUCK_AFTER_S = env.int("AICMO_RUN_STUCK_AFTER_S", default=600)
+# Every provider call ends by its deadline, so a task's worst case is known: a deliverable makes at most 5 calls
+# per provider in the chain (its answer and one repair, the same for one "shorten" rewrite, one image), a studio
+# reply 4 model rounds plus the images its tools make (8 allowed for). Celery's limits sit above that, for the
+# providers configured here (offline answers at once), so they are a last resort, never how a slow call ends.
+AICMO_LLM_NETWORK_PROVIDERS = max(1, sum(map(bool, (OPENAI_API_KEY, ANTHROPIC_API_KEY, GROQ_API_KEY, OLLAMA_BASE_URL))))
+AICMO_LLM_CALLS_PER_PROVIDER = 8
+CELERY_TASK_SOFT_TIME_LIMIT = int(AICMO_LLM_TIMEOUT_S * AICMO_LLM_CALLS_PER_PROVIDER * AICMO_LLM_NETWORK_PROVIDERS) + 30
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+# A run still RUNNING this long after its last progress is re-dispatched or failed by the sweeper (by default
+# not before a task still working on it would have hit its hard time limit).
+AICMO_RUN_STUCK_AFTER_S = env.int("AICMO_RUN_STUCK_AFTER_S", default=max(600, CELERY_TASK_TIME_LIMIT + 60))
 AICMO_MAX_WAIT_S = 120
 # Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
 AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
@@ -201,8 +213,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Django's CONN_MAX_AGE and health checks around each task.
 CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_IGNORE_RESULT = True  # state lives in the database, not in a result backend
-CELERY_TASK_SOFT_TIME_LIMIT = int(AICMO_LLM_TIMEOUT_S * 4 + 30)  # above SDK timeout x fallbacks
-CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+# CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_TIME_LIMIT: with the LLM settings above (computed from them).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 if CELERY_BROKER_URL.startswith("filesystem://"):

@@ -26,6 +26,7 @@ from aicmo.testing.processes import (
 )
 from deliverables.envelope import validate_envelope
 from deliverables.models import Deliverable, ProviderCall, Revision, Run
+from deliverables.services.provider_calls import INTERRUPTED_BY_WORKER
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -178,7 +179,13 @@ def test_a_worker_killed_mid_call_is_redelivered_and_the_run_completes_without_d
     ]
     assert Revision.objects.filter(deliverable__run=run).count() == 2
     assert len(fake.requests_to("openai")) == 4  # each slot: the killed call and the redelivered one
-    assert ProviderCall.objects.filter(run=run, outcome="ok").count() == 2
+    # Every call made has its row: the killed ones were written "started" and marked when the slot came back.
+    assert sorted(ProviderCall.objects.filter(run=run).values_list("use_case", "outcome", "error_message")) == [
+        ("campaign_brief", "interrupted", INTERRUPTED_BY_WORKER),
+        ("campaign_brief", "ok", ""),
+        ("email_copy", "interrupted", INTERRUPTED_BY_WORKER),
+        ("email_copy", "ok", ""),
+    ]
 
 
 def test_a_deliverable_whose_worker_dies_every_time_ends_failed_and_the_run_partial(marketer, tmp_path):
@@ -222,3 +229,7 @@ def test_a_deliverable_whose_worker_dies_every_time_ends_failed_and_the_run_part
         {"type": "INTERNAL_ERROR", "message": message},
     )
     assert run.deliverables.get(kind="campaign_brief").generation_status == Deliverable.Generation.DONE
+    assert sorted(ProviderCall.objects.filter(run=run).values_list("use_case", "outcome")) == [
+        ("campaign_brief", "ok"),
+        ("email_copy", "interrupted"),  # the call the killed worker had under way
+    ]
