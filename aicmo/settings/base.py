@@ -6,7 +6,8 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"  # local state of the dev shape: SQLite-free bits like the file broker
+# Local state of the `make run` shape: the embedded Redis server's socket, beat's schedule, media.
+VAR_DIR = Path(os.environ.get("AICMO_VAR_DIR") or BASE_DIR / "var").resolve()
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -115,29 +116,36 @@ AICMO_LOGIN_WINDOW_S = env.int("AICMO_LOGIN_WINDOW_S", default=15 * 60)
 AICMO_TRUSTED_PROXIES = env.int("AICMO_TRUSTED_PROXIES", default=0)
 
 # --- Redis, broker, cache ---------------------------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
-# Unset (not set empty): a Redis broker also serves the shared cache, cooldowns and studio streams.
-if "REDIS_URL" not in os.environ and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    REDIS_URL = CELERY_BROKER_URL
-BROKER_DIR = VAR_DIR / "broker"
+# With neither REDIS_URL nor CELERY_BROKER_URL set, everything points at the embedded Redis server that `make run`
+# (aicmo/devserver.py) starts on this socket: broker, cache, cooldowns, throttles and studio streams take the
+# same code path as production. Without `make run` nothing listens there and the broker counts as down.
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+EMBEDDED_REDIS_URL = f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
-        }
+
+def _broker_url_for(redis_url: str) -> str:
+    """kombu names a Redis on a Unix socket `redis+socket://PATH`; redis-py names it `unix://PATH`."""
+    if redis_url.startswith("unix://"):
+        path, _, query = redis_url.removeprefix("unix://").partition("?")
+        db = dict(part.split("=", 1) for part in query.split("&") if "=" in part).get("db", "0")
+        return f"redis+socket://{path}?virtual_host={db}"
+    return redis_url
+
+
+_broker_env = env("CELERY_BROKER_URL", default="")
+REDIS_URL = env("REDIS_URL", default="") or (
+    _broker_env if _broker_env.startswith(("redis://", "rediss://")) else EMBEDDED_REDIS_URL
+)
+CELERY_BROKER_URL = _broker_env or _broker_url_for(REDIS_URL)
+REDIS_IS_EMBEDDED = REDIS_URL == EMBEDDED_REDIS_URL
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
     }
-else:
-    # Shared by web and worker processes on one machine (cooldowns, throttles) without a server.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+}
 
 # --- LLM providers ------------------------------------------------------------------------------------
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
@@ -188,26 +196,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = int(AICMO_LLM_TIMEOUT_S * 4 + 30)  # above SDK tim
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),  # else kombu writes ./control/ in the working directory
-        "store_processed": False,
-        "polling_interval": 0.1,
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Above the task time limit, so a long task is not redelivered while it still runs.
-        "visibility_timeout": env.int("AICMO_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
-        # A frozen Redis must not hang a web request forever.
-        "socket_timeout": 5,
-        "socket_connect_timeout": 3,
-        # How often a worker looks for unacked tasks of dead workers (kombu's default is ~100 s).
-        "unacked_restore_interval": env.int("AICMO_BROKER_RESTORE_INTERVAL_S", default=10),
-        "unacked_restore_throttle": 1,
-    }
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Above the task time limit, so a long task is not redelivered while it still runs.
+    "visibility_timeout": env.int("AICMO_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
+    # A frozen Redis must not hang a web request forever.
+    "socket_timeout": 5,
+    "socket_connect_timeout": 3,
+    # How often a worker looks for unacked tasks of dead workers (kombu's default is ~100 s).
+    "unacked_restore_interval": env.int("AICMO_BROKER_RESTORE_INTERVAL_S", default=10),
+    "unacked_restore_throttle": 1,
+}
+# Beat's shelve file; this scheduler creates its folder before opening it (a missing one crashed beat).
+CELERY_BEAT_SCHEDULER = "aicmo.celery:SchedulePersistentScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = env("AICMO_BEAT_SCHEDULE", default=str(VAR_DIR / "celerybeat-schedule"))
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-runs": {
         "task": "deliverables.tasks.requeue_stuck_runs",
