@@ -180,6 +180,11 @@ AICMO_MAX_TASK_DELIVERIES = env.int("AICMO_MAX_TASK_DELIVERIES", default=3)
 # A run still RUNNING this long after its last progress is re-dispatched or failed by the sweeper.
 AICMO_RUN_STUCK_AFTER_S = env.int("AICMO_RUN_STUCK_AFTER_S", default=600)
 AICMO_MAX_WAIT_S = 120
+# Per user, open at once: long polls (`?wait=` > 0 on generate and run reads) and studio reply streams (429 past it).
+AICMO_MAX_CONCURRENT_WAITS = env.int("AICMO_MAX_CONCURRENT_WAITS", default=4)
+AICMO_MAX_CONCURRENT_STREAMS = env.int("AICMO_MAX_CONCURRENT_STREAMS", default=3)
+# JSON request bodies nested deeper than this answer 400 before they are parsed (aicmo/core/parsers.py).
+AICMO_MAX_JSON_DEPTH = env.int("AICMO_MAX_JSON_DEPTH", default=32)
 # Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
 AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
 
@@ -223,6 +228,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "aicmo.core.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "aicmo.core.pagination.StrictPageNumberPagination",
     "PAGE_SIZE": 25,

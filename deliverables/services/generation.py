@@ -38,6 +38,8 @@ from ..quality import evaluate
 logger = logging.getLogger(__name__)
 
 IN_FLIGHT = (Run.Status.PENDING, Run.Status.RUNNING)
+# Added while the broker refuses a run's tasks; removed once they are queued (warnings describe the final state).
+QUEUE_UNAVAILABLE_WARNING = "The queue was unavailable; the run will start as soon as it is back."
 GENERATE_PERMISSION = "deliverables.add_run"  # Marketers and Managers hold it (deliverables/roles.py)
 
 
@@ -140,10 +142,19 @@ def run_dispatch(*, run_pk: int) -> bool:
             )
     except (OperationalError, ConnectionError, OSError) as error:
         logger.error("broker unavailable, run left pending", extra={"run_pk": run_pk, "error": str(error)[:200]})
-        _add_run_warning(run_pk, "The queue was unavailable; the run will start as soon as it is back.")
+        _add_run_warning(run_pk, QUEUE_UNAVAILABLE_WARNING)
         return False
     Run.objects.filter(pk=run_pk).update(dispatched_at=timezone.now())
+    _remove_run_warning(run_pk, QUEUE_UNAVAILABLE_WARNING)  # warnings describe the final state: it is queued now
     return True
+
+
+def _remove_run_warning(run_pk: int, warning: str) -> None:
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_pk)
+        if warning in run.warnings:
+            run.warnings = [w for w in run.warnings if w != warning]
+            run.save(update_fields=["warnings", "updated_at"])
 
 
 def _add_run_warning(run_pk: int, warning: str) -> None:

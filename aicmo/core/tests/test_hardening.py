@@ -13,6 +13,7 @@ from django.core.cache import cache
 from django.views.debug import SafeExceptionReporterFilter
 from rest_framework.throttling import ScopedRateThrottle
 
+from aicmo.core import limits
 from aicmo.llm.fake_server import Reply
 from aicmo.testing.processes import ROOT
 from campaigns.models import Campaign
@@ -189,18 +190,17 @@ def test_generate_is_throttled_per_user_with_429_retry_after_and_a_failed_envelo
 def test_generate_is_let_through_when_the_throttle_cache_is_down(
     two_per_minute, marketer_api, monkeypatch, run_tasks_inline
 ):
-    class DownCache:
-        def get(self, *args, **kwargs):
-            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+    def down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
 
-        set = get
-
-    monkeypatch.setattr(ScopedRateThrottle, "cache", DownCache())
+    monkeypatch.setattr(limits, "_eval", down)
 
     with run_tasks_inline():
         codes = [marketer_api.post(GENERATE, BRIEF, format="json").status_code for _ in range(3)]
+        codes.append(marketer_api.post(GENERATE + "?wait=0.5", BRIEF, format="json").status_code)
 
-    assert codes == [202, 202, 202]
+    assert codes == [202, 202, 202, 202]  # the long-wait cap fails open too
+    assert Run.objects.count() == 4
 
 
 # --- request size ---------------------------------------------------------------------------------------------
