@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import ScopedRateThrottle
@@ -55,8 +55,8 @@ return n
 
 def _redis():
     """The default cache's Redis client, or None for another cache backend (the unit tests' local memory)."""
-    if isinstance(cache, RedisCache) or isinstance(getattr(cache, "_wrapped", None), RedisCache):
-        backend = cache if isinstance(cache, RedisCache) else cache._wrapped
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
         return backend._cache.get_client(write=True)  # Django's own client pool for this cache
     return None
 
