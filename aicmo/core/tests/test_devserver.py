@@ -187,3 +187,27 @@ def test_beat_creates_its_missing_schedule_folder_and_exits_promptly_on_sigterm(
         beat.kill()
     assert took < 5
     assert beat.proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [
+        ({}, ("unix://{var}/redis.sock?db=0", "redis+socket://{var}/redis.sock?virtual_host=0", "True")),
+        ({"REDIS_URL": ""}, ("unix://{var}/redis.sock?db=0", "redis+socket://{var}/redis.sock?virtual_host=0", "True")),
+        ({"REDIS_URL": "redis://cache:6379/3"}, ("redis://cache:6379/3", "redis://cache:6379/3", "False")),
+        ({"CELERY_BROKER_URL": "redis://queue:6379/1"}, ("redis://queue:6379/1", "redis://queue:6379/1", "False")),
+        (
+            {"REDIS_URL": "unix:///run/redis.sock?db=2"},
+            ("unix:///run/redis.sock?db=2", "redis+socket:///run/redis.sock?virtual_host=2", "False"),
+        ),
+    ],
+    ids=["unset", "empty", "redis-url", "broker-only", "own-socket"],
+)
+def test_settings_point_everything_at_the_embedded_redis_unless_told_otherwise(env, expected, tmp_path):
+    environment = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CELERY_BROKER_URL")}
+    environment.update(AICMO_VAR_DIR=str(tmp_path), **env)
+    code = "from aicmo.settings import base as b; print(b.REDIS_URL, b.CELERY_BROKER_URL, b.REDIS_IS_EMBEDDED)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [value.format(var=tmp_path) for value in expected]

@@ -47,10 +47,18 @@ def test_production_settings_pass_check_deploy_without_a_single_warning():
         "WARNING",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="aicmo.example.com",
+        REDIS_URL="redis://redis:6379/0",
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_production_refuses_to_start_on_make_runs_embedded_redis():
+    result = _manage("check", DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="aicmo.example.com")
+
+    assert result.returncode == 1
+    assert "ImproperlyConfigured: REDIS_URL (or a Redis CELERY_BROKER_URL) must be set in production." in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
