@@ -33,7 +33,8 @@ def run(result: Result) -> None:
     for size in SIZES:
         delete_runs(brand)
         flush_redis()
-        web = uvicorn(LOG_DIR / f"uvicorn-waits-{size}.log", **child_env())
+        # One user holds every wait: the per-user cap (AICMO_MAX_CONCURRENT_WAITS) is lifted for the measurement.
+        web = uvicorn(LOG_DIR / f"uvicorn-waits-{size}.log", **child_env(AICMO_MAX_CONCURRENT_WAITS=str(size)))
         try:
             web.start(ready_text=UVICORN_READY, timeout_s=60)
             wait_http(web.url + "/healthz", timeout_s=60)

@@ -7,7 +7,6 @@ class CreativesConfig(AppConfig):
     def ready(self):
         from deliverables.modules import BriefModule, module_register  # apps are loaded now
 
-        from . import tasks  # noqa: F401  - registered in the web process too: it enqueues them by name
         from .serializers import CreativesBriefSerializer
         from .services import creatives_start
 
@@ -27,3 +26,6 @@ class CreativesConfig(AppConfig):
                 },
             )
         )
+        # Registers the tasks in every process: the studio dispatches its reply task by name, and Celery's
+        # autodiscovery runs only inside workers.
+        from . import tasks  # noqa: F401

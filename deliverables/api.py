@@ -1,5 +1,7 @@
 """HTTP API of runs and generation (contract §4–§5). Views parse, call a service or selector, answer."""
 
+from contextlib import ExitStack
+
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import FileResponse, Http404
@@ -13,7 +15,7 @@ from rest_framework.views import APIView
 
 from aicmo.core.authentication import LoginThrottled
 from aicmo.core.errors import ApplicationError, PermissionDenied
-from aicmo.core.throttling import CacheSafeScopedRateThrottle
+from aicmo.core.limits import AtomicScopedRateThrottle, ConcurrencyLimited, long_wait_slot
 from aicmo.llm.exceptions import ErrorType
 
 from .envelope import build_envelope, failed_envelope
@@ -67,15 +69,23 @@ def _wait_seconds(request, *, default: float = 0.0) -> float:
     return value
 
 
-def envelope_response(run: Run, *, created: bool = False, wait: float = 0.0) -> Response:
+def envelope_response(run: Run, *, created: bool = False, wait: float = 0.0, slot: ExitStack | None = None) -> Response:
     """The run's envelope: 200 once it has ended, else 202. With `wait`, the answer is held (by
-    `WaitingAPIView`, without a thread) until the run ends or the wait is over, then rebuilt."""
-    envelope = build_envelope(run)
-    response = Response(envelope, status=200 if run.is_terminal else 202)
-    if created:
-        response["Location"] = f"/api/v1/runs/{run.run_id}"
+    `WaitingAPIView`, without a thread) until the run ends or the wait is over, then rebuilt; `slot` (the
+    user's long-wait slot) is released when the wait is over, or now when there is nothing to wait for."""
+    slot = slot or ExitStack()
+    try:
+        envelope = build_envelope(run)
+        response = Response(envelope, status=200 if run.is_terminal else 202)
+        if created:
+            response["Location"] = f"/api/v1/runs/{run.run_id}"
+    except BaseException:
+        slot.close()
+        raise
     if wait > 0 and not run.is_terminal:
-        response.wait_for_run = (run, wait)
+        response.wait_for_run = (run, wait, slot)
+    else:
+        slot.close()
     return response
 
 
@@ -99,10 +109,13 @@ class WaitingAPIView(APIView):
             response = await sync_to_async(sync_view)(request, *args, **kwargs)
             pending = getattr(response, "wait_for_run", None)
             if pending is not None:
-                run, seconds = pending
-                await release_request_thread()
-                await run_wait_async(run.run_id, seconds)
-                await sync_to_async(_envelope_refresh)(response, run)
+                run, seconds, slot = pending
+                try:
+                    await release_request_thread()
+                    await run_wait_async(run.run_id, seconds)
+                    await sync_to_async(_envelope_refresh)(response, run)
+                finally:  # also when the client has gone and the request is cancelled
+                    await sync_to_async(slot.close)()
             return response
 
         # What DRF's as_view carries: drf-spectacular finds the view class, CSRF is DRF's business.
@@ -119,7 +132,7 @@ class GenerateView(WaitingAPIView):
 
     module: str = ""
     serializer_class: type[serializers.Serializer]
-    throttle_classes = [CacheSafeScopedRateThrottle]
+    throttle_classes = [AtomicScopedRateThrottle]
     throttle_scope = "generate"
 
     def start(self, *, brief: dict, user, trace_id: str) -> Run:
@@ -138,11 +151,15 @@ class GenerateView(WaitingAPIView):
     def handle_exception(self, exc):
         if isinstance(exc, Throttled):  # a generate answer is always an envelope (contract §4)
             wait = int(exc.wait) + 1 if exc.wait is not None else None
-            what = exc.detail if isinstance(exc, LoginThrottled) else "Too many generate requests"
+            if isinstance(exc, ConcurrencyLimited):
+                message = exc.message  # too many open waits
+            else:
+                what = exc.detail if isinstance(exc, LoginThrottled) else "Too many generate requests"
+                message = f"{str(what).rstrip('.')}: try again in {wait or 60} seconds."
             envelope = failed_envelope(
                 module=self.module,
                 error_type=ErrorType.RATE_LIMIT,
-                message=f"{str(what).rstrip('.')}: try again in {wait or 60} seconds.",
+                message=message,
                 trace_id=self.request.trace_id,
             )
             return Response(envelope, status=429, headers={"Retry-After": str(wait)} if wait else None)
@@ -160,13 +177,22 @@ class GenerateView(WaitingAPIView):
         if not serializer.is_valid():
             return self.invalid(request, serializer.errors)
         brief = dict(serializer.validated_data)
+        # The per-user slot of a long wait, taken before the run exists (a refusal, 429, changes nothing) and
+        # held until the (async) wait is over.
+        slot = ExitStack()
+        slot.enter_context(long_wait_slot(request.user, wait))
         try:
             run = self.start(brief=brief, user=request.user, trace_id=request.trace_id)
         except PermissionDenied:  # no role to generate: 403 through the exception handler, not a bad brief
+            slot.close()
             raise
         except ApplicationError as error:  # e.g. nothing to generate for this brief
+            slot.close()
             return self.invalid(request, error.details or {}, error.message)
-        return envelope_response(run, created=True, wait=wait)
+        except BaseException:
+            slot.close()
+            raise
+        return envelope_response(run, created=True, wait=wait, slot=slot)
 
 
 class RunListView(ListAPIView):
@@ -272,7 +298,10 @@ class RunDetailView(WaitingAPIView):
         run = runs_for(request.user).filter(run_id=run_id).first()
         if run is None:
             raise Http404
-        return envelope_response(run, wait=_wait_seconds(request))
+        wait = _wait_seconds(request)
+        slot = ExitStack()
+        slot.enter_context(long_wait_slot(request.user, wait))
+        return envelope_response(run, wait=wait, slot=slot)
 
 
 class AdAssetSerializer(serializers.Serializer):
