@@ -1,7 +1,7 @@
 """`python -m bench [name ...]`: run every benchmark (or the named ones) and rewrite docs/benchmarks.md.
 
-Names: fanout throughput chain failover api pages exports studio makerun waits. Results of benchmarks not run this time are
-kept from the previous docs/benchmarks.md. Exit status is 0 unless the command line is wrong: benchmarks
+Names: fanout throughput chain failover api pages exports studio makerun waits. Results of benchmarks not run
+this time are kept from the previous docs/benchmarks.md. Exit status is 0 unless the command line is wrong: benchmarks
 never fail a build.
 """
 
