@@ -55,3 +55,47 @@ class TransitionForm(forms.Form):
     comment = forms.CharField(
         label="Comment", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+TONE_CHOICES = [
+    ("formal", "Formal"),
+    ("friendly", "Friendly"),
+    ("playful", "Playful"),
+    ("bold", "Bold"),
+    ("professional", "Professional"),
+    ("warm", "Warm"),
+]
+
+
+class RewriteForm(forms.Form):
+    """The improve loop on the deliverable page: one button per action, with the options beside them."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    action = forms.ChoiceField(
+        choices=[(a, a) for a in ("regenerate", "shorten", "expand", "tone", "translate", "variants")]
+    )
+    selection = forms.CharField(
+        label="Only this passage (optional)",
+        required=False,
+        strip=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2, "data-rewrite-selection": ""}),
+        help_text="Select text in the Amend editor (or paste a passage of the current text): only it is rewritten.",
+    )
+    instructions = forms.CharField(
+        label="Instructions (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Lead with the offer"}),
+    )
+    tone = forms.ChoiceField(label="Tone", choices=TONE_CHOICES, required=False)
+    language = forms.ChoiceField(label="Language", required=False, choices=())
+    count = forms.IntegerField(label="Variants", min_value=1, max_value=5, required=False, initial=2)
+
+    def __init__(self, *args, **kwargs):
+        from .services.rewrite import LANGUAGES
+
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [(code, name) for code, name in LANGUAGES.items() if code != "en"]
+
+    add_service_error = AmendForm.add_service_error

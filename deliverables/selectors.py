@@ -24,7 +24,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
 
 from campaigns.selectors import brands_for
 
-from .models import Asset, Deliverable, ProviderCall, Revision, Run
+from .models import Asset, Deliverable, ProviderCall, Revision, Rewrite, Run
 
 
 def runs_for(user) -> QuerySet[Run]:
@@ -94,6 +94,21 @@ def run_wait(run: Run, seconds: float) -> Run:
         time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
         run.refresh_from_db()
     return run
+
+
+def rewrites_for(user) -> QuerySet[Rewrite]:
+    """Rewrites of the deliverables of the user's brands."""
+    rewrites = Rewrite.objects.select_related("deliverable__run__brand", "requested_by")
+    return rewrites if user.is_superuser else rewrites.filter(deliverable__run__brand__in=brands_for(user))
+
+
+def rewrite_wait(rewrite: Rewrite, seconds: float) -> Rewrite:
+    """Long-poll: re-read the rewrite until it ends or `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    while not rewrite.is_terminal and time.monotonic() < deadline:
+        time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
+        rewrite.refresh_from_db()
+    return rewrite
 
 
 # --- pages (dashboard) ---------------------------------------------------------------------------------------

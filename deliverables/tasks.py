@@ -18,3 +18,11 @@ def requeue_stuck_runs() -> dict[str, int]:
     from .services.recovery import runs_requeue_stuck
 
     return runs_requeue_stuck()
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def rewrite_deliverable(self, rewrite_id: str) -> None:
+    from .services.rewrite import rewrite_perform
+
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    rewrite_perform(rewrite_id=rewrite_id, redelivered=redelivered)

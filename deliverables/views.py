@@ -16,8 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from aicmo.core.errors import ApplicationError
 from campaigns.selectors import brands_for
 
-from .forms import AmendForm, TransitionForm
-from .models import Deliverable, Run
+from .forms import AmendForm, RewriteForm, TransitionForm
+from .models import Deliverable, Rewrite, Run
 from .platforms import platform_for_kind
 from .presentation import calendar_entries, calendar_months, calendar_platforms, char_meter, post_preview, side_by_side
 from .quality import evaluate
@@ -42,6 +42,7 @@ from .services import (
 )
 from .services.exports import FORMATS
 from .services.retry import run_retry_failed
+from .services.rewrite import DONE_NOTES, rewrite_create
 from .services.workflow import APPROVE_PERMISSION
 
 RUN_PAGE_SIZE = 25  # slot cards on a run page
@@ -234,10 +235,29 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
                 "hashtags": " ".join(current.hashtags),
             },
         )
+    rewrite_form = extra.pop("rewrite_form", None)
+    if rewrite_form is None:
+        rewrite_form = RewriteForm(initial={"version": deliverable.version, "count": 2, "tone": "friendly"})
+    active = (
+        deliverable.rewrites.filter(status__in=[Rewrite.Status.PENDING, Rewrite.Status.RUNNING])
+        .order_by("-created_at")
+        .first()
+    )
+    variants = list(
+        deliverables_for(request.user)
+        .filter(run_id=run.pk, metadata__variant_of=str(deliverable.pk))
+        .order_by("position")
+    )
     return {
         "deliverable": deliverable,
         "run": run,
         "brand": run.brand,
+        "rewrite_form": rewrite_form,
+        "active_rewrite": active and _rewrite_context(deliverable, active),
+        "variants": variants,
+        "variant_of": deliverables_for(request.user).filter(pk=deliverable.metadata.get("variant_of")).first()
+        if deliverable.metadata.get("variant_of")
+        else None,
         "current": current,
         "revisions": revisions,
         "images": images,
@@ -421,3 +441,90 @@ def asset_gallery(request):
         raise Http404
     page = Paginator(ad_assets_for(request.user, brand_slug=brand_slug), 24).get_page(request.GET.get("page"))
     return render(request, "deliverables/assets.html", {"page": page, "brands": brands, "brand_slug": brand_slug})
+
+
+# --- the improve loop ------------------------------------------------------------------------------------------
+
+REWRITE_LABELS = {
+    "regenerate": "Regenerating",
+    "shorten": "Shortening",
+    "expand": "Expanding",
+    "tone": "Changing the tone",
+    "translate": "Translating",
+    "variants": "Writing variants",
+}
+
+
+def _rewrite_context(deliverable: Deliverable, rewrite: Rewrite) -> dict:
+    return {
+        "deliverable": deliverable,
+        "rewrite": rewrite,
+        "rewrite_label": REWRITE_LABELS[rewrite.action],
+        "status_url": reverse("deliverable-rewrite-status", args=[deliverable.pk, rewrite.pk]),
+    }
+
+
+@login_required
+@require_POST
+def deliverable_rewrite_view(request, pk):
+    """Start a rewrite from the page. With htmx the card turns into the rewrite's progress (refusals come back
+    in the card, with a 200 so htmx shows them); without, the page reloads showing it."""
+    deliverable = _deliverable(request, pk)
+    form = RewriteForm(request.POST)
+    error = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            rewrite = rewrite_create(
+                deliverable=deliverable,
+                actor=request.user,
+                action=data["action"],
+                version=data["version"],
+                tone=data["tone"] if data["action"] == "tone" else "",
+                language=data["language"] if data["action"] == "translate" else "",
+                count=data["count"] if data["action"] == "variants" else None,
+                instructions=data["instructions"],
+                selection=data["selection"] if data["selection"].strip() else "",
+                trace_id=getattr(request, "trace_id", ""),
+            )
+        except ApplicationError as refusal:
+            form.add_service_error(refusal)
+            error = refusal
+        else:
+            if request.htmx:
+                return render(request, "deliverables/_rewrite_progress.html", _rewrite_context(deliverable, rewrite))
+            return redirect(f"{reverse('deliverable-detail', args=[deliverable.pk])}#improve")
+    deliverable.refresh_from_db()
+    if request.htmx:
+        context = {"deliverable": deliverable, "rewrite_form": form}
+        return render(request, "deliverables/_rewrite_form.html", context)
+    context = _deliverable_context(request, deliverable, rewrite_form=form)
+    return render(request, "deliverables/deliverable_detail.html", context, status=error.http_status if error else 400)
+
+
+@login_required
+@require_GET
+def deliverable_rewrite_status(request, pk, rewrite_id):
+    """The progress of a rewrite (polled by htmx every second). Once it ended, the page reloads (HX-Redirect)
+    with a message saying what it made."""
+    deliverable = _deliverable(request, pk)
+    rewrite = get_object_or_404(Rewrite.objects.filter(deliverable=deliverable), pk=rewrite_id)
+    page = reverse("deliverable-detail", args=[deliverable.pk])
+    if not rewrite.is_terminal:
+        if not request.htmx:
+            return redirect(page)
+        return render(request, "deliverables/_rewrite_progress.html", _rewrite_context(deliverable, rewrite))
+    if rewrite.status == Rewrite.Status.DONE:
+        if rewrite.action == Rewrite.Action.VARIANTS:
+            count = len(rewrite.variant_ids)
+            messages.success(request, f"{count} variant{'s' if count != 1 else ''} added to the run, as drafts.")
+        else:
+            note = DONE_NOTES[rewrite.action].format(**{"tone": "", "language_name": "", **rewrite.options})
+            messages.success(request, f"{note}: saved as version {rewrite.result_version}.")
+    else:
+        messages.error(request, f"The {rewrite.action} failed: {(rewrite.error or {}).get('message', 'unknown error')}")
+    if not request.htmx:
+        return redirect(page)
+    response = HttpResponse(status=200)
+    response["HX-Redirect"] = page
+    return response

@@ -33,7 +33,7 @@ from ..kinds import Draft, spec_for
 from ..models import Asset, Deliverable, ProviderCall, Revision, Run
 from ..platforms import platform_for_kind, post_length
 from ..prompts import deliverable_request, shorten_request
-from ..quality import evaluate
+from ..quality import evaluate, over_limit_warning
 
 logger = logging.getLogger(__name__)
 
@@ -232,10 +232,7 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
             draft = spec_for(deliverable.kind).render(shorter.data, context)
             calls.append(shorter)
             if post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
-                warnings.append(
-                    f"Still over {platform.label}'s {platform.max_chars}-character limit after one "
-                    "rewrite: shorten it before approval."
-                )
+                warnings.append(over_limit_warning(platform.label, platform.max_chars))
         # Inside the try: a time limit hit during a slow image call, or an error while saving, must end the
         # slot now rather than leave it RUNNING for the sweeper. An image the providers cannot make only warns.
         image = None
