@@ -304,6 +304,7 @@ def deliverable_amend_view(request, pk):
     deliverable = _deliverable(request, pk)
     form = AmendForm(request.POST, with_hashtags=platform_for_kind(deliverable.kind) is not None)
     status = 400
+    conflict = None
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -317,14 +318,39 @@ def deliverable_amend_view(request, pk):
                 note=data["note"],
             )
         except ApplicationError as error:
-            form.add_service_error(error)
             status = error.http_status
+            details = error.details if isinstance(error.details, dict) else {}
+            if "current_version" in details:  # someone saved first: keep this edit, rebased on their version
+                deliverable.refresh_from_db()
+                form, conflict = _amend_conflict(deliverable, form, details["current_version"])
+            else:
+                form.add_service_error(error)
         else:
             messages.success(request, f"Saved as version {revision.version}.")
             return redirect("deliverable-detail", pk=deliverable.pk)
     deliverable.refresh_from_db()
-    context = _deliverable_context(request, deliverable, amend_form=form, amend_open=True)
+    context = _deliverable_context(request, deliverable, amend_form=form, amend_open=True, conflict=conflict)
     return render(request, "deliverables/deliverable_detail.html", context, status=status)
+
+
+def _amend_conflict(deliverable: Deliverable, form: AmendForm, current_version: int):
+    """A stale amend: both texts side by side, and the editor holding the user's edit on the current version, so
+    saving again re-applies it knowingly (nothing typed is lost)."""
+    theirs = revisions_of(deliverable).filter(version=current_version).first()
+    data = form.cleaned_data
+    rebased = AmendForm(
+        {**form.data.dict(), "version": current_version},
+        with_hashtags=platform_for_kind(deliverable.kind) is not None,
+    )
+    rebased.is_valid()
+    mine = data["content_markdown"]
+    conflict = {
+        "version": data["version"],
+        "current_version": current_version,
+        "theirs": theirs,
+        "mine": mine,
+    }
+    return rebased, conflict
 
 
 @login_required

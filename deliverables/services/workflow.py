@@ -312,7 +312,8 @@ def calendar_entries(markdown: str) -> list[dict[str, str]]:
 
 
 def deliverable_submit(*, deliverable: Deliverable, actor, comment: str = "") -> Deliverable:
-    """draft → in_review."""
+    """draft → in_review; refused while the current revision has blocking quality issues (a manager could not
+    approve it, so the marketer is told first, with the issues)."""
     deliverable_permission_check(actor=actor, action="submit")
     return _transition(
         deliverable=deliverable,
@@ -321,6 +322,7 @@ def deliverable_submit(*, deliverable: Deliverable, actor, comment: str = "") ->
         source=Status.DRAFT,
         target=Status.IN_REVIEW,
         comment=comment,
+        check=_no_blocking_issues,
     )
 
 
@@ -388,8 +390,9 @@ def _transition(
 def _no_blocking_issues(deliverable: Deliverable) -> None:
     blocking = _current_quality(deliverable).get("blocking") or []
     if blocking:
+        what = "Approval" if deliverable.status == Status.IN_REVIEW else "Submitting"
         raise Conflict(
-            "Approval refused: the current revision has blocking quality issues. Amend it first.",
+            f"{what} refused: the current revision has blocking quality issues. Amend it first.",
             details=list(blocking),
         )
 
@@ -411,7 +414,7 @@ def deliverable_actions(*, user, deliverable: Deliverable) -> list[str]:
     if user.has_perm(EDIT_PERMISSION):
         if deliverable.status in AMENDABLE:
             allowed.append("amend")
-        if deliverable.status == Status.DRAFT:
+        if deliverable.status == Status.DRAFT and not _current_quality(deliverable).get("blocking"):
             allowed.append("submit")
     if user.has_perm(APPROVE_PERMISSION) and deliverable.status == Status.IN_REVIEW:
         if not _current_quality(deliverable).get("blocking"):
