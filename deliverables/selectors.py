@@ -96,6 +96,11 @@ def run_wait(run: Run, seconds: float) -> Run:
     return run
 
 
+def run_first_image(run: Run) -> Asset | None:
+    """The run's first generated image (one query), for previews of posts that have none of their own."""
+    return Asset.objects.filter(deliverable__run=run).order_by("created_at", "pk").first()
+
+
 def rewrites_for(user) -> QuerySet[Rewrite]:
     """Rewrites of the deliverables of the user's brands."""
     rewrites = Rewrite.objects.select_related("deliverable__run__brand", "requested_by")

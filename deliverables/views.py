@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from aicmo.core.errors import ApplicationError
 from campaigns.selectors import brands_for
 
-from .forms import AmendForm, RewriteForm, TransitionForm
+from .forms import AmendForm, CalendarEntryFormSet, RewriteForm, TransitionForm, calendar_entries_of
+from .kinds import render_calendar
 from .models import Deliverable, Rewrite, Run
 from .platforms import platform_for_kind
 from .presentation import calendar_entries, calendar_months, calendar_platforms, char_meter, post_preview, side_by_side
@@ -27,6 +28,7 @@ from .selectors import (
     approval_queue_page,
     deliverables_for,
     revisions_of,
+    run_first_image,
     run_leading_provider,
     run_slot_counts,
     run_slots_page,
@@ -95,17 +97,20 @@ def _run_state(run: Run, counts: SlotCounts) -> str:
 def _run_context(run: Run, counts: SlotCounts, *, page_number) -> dict:
     """The run page: the progress of every slot (`counts`) and one page of slot cards."""
     page = run_slots_page(run, number=page_number, per_page=RUN_PAGE_SIZE, total=counts.total)
+    run_image = run_first_image(run)
     for slot in page.object_list:
         revision = getattr(slot, "current_revision", None)
         images = getattr(slot, "image_assets", [])
         slot.image_url = images[0].url if images else None
+        # A post with no image of its own is previewed with the run's generated image (a creatives run's ad)
+        preview_image = slot.image_url or (run_image.url if run_image else None)
         slot.preview = revision and post_preview(
             kind=slot.kind,
             content_markdown=revision.content_markdown,
             hashtags=revision.hashtags,
             brand_name=run.brand.name,
             brand_slug=run.brand.slug,
-            image_url=slot.image_url,
+            image_url=preview_image,
         )
         slot.blocking = len((revision.quality or {}).get("blocking") or []) if revision else 0
         slot.calendar = calendar_entries(slot.metadata.get("entries")) if slot.kind == "content_calendar" else []
@@ -225,9 +230,20 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
     by_version = {r.version: r for r in revisions}
     entries = calendar_entries(deliverable.metadata.get("entries")) if deliverable.kind == "content_calendar" else []
     amend_form = extra.pop("amend_form", None)
+    is_calendar = deliverable.kind == "content_calendar"
+    entry_formset = extra.pop("entry_formset", None)
+    if is_calendar and entry_formset is None and current is not None:
+        entry_formset = CalendarEntryFormSet(
+            prefix="entries",
+            initial=[
+                {"date": e.day, "platform": e.platform, "title": e.title, "text": e.text}
+                for e in calendar_entries(current.structured.get("entries"))
+            ],
+        )
     if amend_form is None and current is not None:
         amend_form = AmendForm(
             with_hashtags=platform_for_kind(deliverable.kind) is not None,
+            with_content=not is_calendar,
             initial={
                 "version": deliverable.version,
                 "title": current.title,
@@ -263,6 +279,7 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
         "images": images,
         "actions": actions,
         "amend_form": amend_form,
+        "entry_formset": entry_formset,
         "transition_form": extra.pop("transition_form", None) or TransitionForm(),
         "quality": (current.quality if current else None) or {"blocking": [], "warnings": []},
         "preview": current
@@ -272,7 +289,7 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
             hashtags=current.hashtags,
             brand_name=run.brand.name,
             brand_slug=run.brand.slug,
-            image_url=images[0].url if images else None,
+            image_url=images[0].url if images else (run_image.url if (run_image := run_first_image(run)) else None),
         ),
         "calendar": {
             "months": calendar_months(entries),
@@ -302,38 +319,47 @@ def deliverable_detail(request, pk):
 @require_POST
 def deliverable_amend_view(request, pk):
     deliverable = _deliverable(request, pk)
-    form = AmendForm(request.POST, with_hashtags=platform_for_kind(deliverable.kind) is not None)
+    is_calendar = deliverable.kind == "content_calendar"
+    form = AmendForm(
+        request.POST, with_hashtags=platform_for_kind(deliverable.kind) is not None, with_content=not is_calendar
+    )
+    formset = CalendarEntryFormSet(request.POST, prefix="entries") if is_calendar else None
     status = 400
     conflict = None
-    if form.is_valid():
+    if form.is_valid() and (formset is None or formset.is_valid()):
         data = form.cleaned_data
         try:
             revision = deliverable_amend(
                 deliverable=deliverable,
                 actor=request.user,
                 version=data["version"],
-                content_markdown=data["content_markdown"],
+                content_markdown=data.get("content_markdown", ""),
                 title=data["title"] or None,
                 hashtags=form.hashtag_list(),
                 note=data["note"],
+                entries=calendar_entries_of(formset) if formset is not None else None,
             )
         except ApplicationError as error:
             status = error.http_status
             details = error.details if isinstance(error.details, dict) else {}
             if "current_version" in details:  # someone saved first: keep this edit, rebased on their version
                 deliverable.refresh_from_db()
-                form, conflict = _amend_conflict(deliverable, form, details["current_version"])
+                form, conflict = _amend_conflict(deliverable, form, details["current_version"], formset=formset)
+            elif "entries" in details:
+                form.add_error(None, [error.message, *details["entries"]])
             else:
                 form.add_service_error(error)
         else:
             messages.success(request, f"Saved as version {revision.version}.")
             return redirect("deliverable-detail", pk=deliverable.pk)
     deliverable.refresh_from_db()
-    context = _deliverable_context(request, deliverable, amend_form=form, amend_open=True, conflict=conflict)
+    context = _deliverable_context(
+        request, deliverable, amend_form=form, amend_open=True, conflict=conflict, entry_formset=formset
+    )
     return render(request, "deliverables/deliverable_detail.html", context, status=status)
 
 
-def _amend_conflict(deliverable: Deliverable, form: AmendForm, current_version: int):
+def _amend_conflict(deliverable: Deliverable, form: AmendForm, current_version: int, *, formset=None):
     """A stale amend: both texts side by side, and the editor holding the user's edit on the current version, so
     saving again re-applies it knowingly (nothing typed is lost)."""
     theirs = revisions_of(deliverable).filter(version=current_version).first()
@@ -341,9 +367,13 @@ def _amend_conflict(deliverable: Deliverable, form: AmendForm, current_version: 
     rebased = AmendForm(
         {**form.data.dict(), "version": current_version},
         with_hashtags=platform_for_kind(deliverable.kind) is not None,
+        with_content=formset is None,
     )
     rebased.is_valid()
-    mine = data["content_markdown"]
+    if formset is not None:  # a calendar: the edited entries, as the table they would make
+        mine = render_calendar(data["title"] or deliverable.title, calendar_entries_of(formset))
+    else:
+        mine = data["content_markdown"]
     conflict = {
         "version": data["version"],
         "current_version": current_version,
@@ -449,9 +479,10 @@ def approvals(request):
         item.quality_warnings = quality.get("warnings") or []
         # as the run_title filter names a run, from what the selector read (the run's input_snapshot is not loaded)
         run = item.run
+        named_by_product = run.module == "creatives" and item.run_brief_title  # creatives: the product's name
         item.run_label = (
             run.campaign.name
-            if run.campaign_id and run.campaign
+            if run.campaign_id and run.campaign and not named_by_product
             else item.run_brief_title or f"{run.module.capitalize()} run"
         )
     return render(request, "deliverables/approvals.html", {"page": page, "queue": page.object_list})
