@@ -287,7 +287,7 @@ _GLOSSARY: dict[str, dict[str, str]] = {
         "about": "de", "quality": "calidad", "from": "de", "made": "hecho", "is": "es", "are": "son", "more": "más",
         "better": "mejor", "ready": "listo", "something": "algo", "presents": "presenta", "built": "creado",
         "launch": "lanzamiento", "join": "únete", "us": "nosotros", "home": "casa", "at": "en", "of": "de",
-        "to": "a", "in": "en", "a": "un", "this": "este", "we": "nosotros", "shop": "compra", "learn": "aprende",
+        "to": "a", "in": "en", "a": "un", "this": "este", "we": "nosotros", "learn": "aprende",
         "hello": "hola", "team": "equipo", "fresh": "fresco", "roasted": "tostado", "week": "semana",
     },
     "fr": {
@@ -298,7 +298,7 @@ _GLOSSARY: dict[str, dict[str, str]] = {
         "is": "est", "are": "sont", "more": "plus", "better": "meilleur", "ready": "prêt", "something": "quelque chose",
         "presents": "présente", "built": "conçu", "launch": "lancement", "join": "rejoignez", "us": "nous",
         "home": "maison", "at": "à", "of": "de", "to": "à", "in": "en", "a": "un", "this": "ce", "we": "nous",
-        "shop": "achetez", "learn": "découvrez", "hello": "bonjour", "team": "équipe", "fresh": "frais",
+        "learn": "découvrez", "hello": "bonjour", "team": "équipe", "fresh": "frais",
         "roasted": "torréfié", "week": "semaine",
     },
     "de": {
@@ -308,7 +308,7 @@ _GLOSSARY: dict[str, dict[str, str]] = {
         "about": "auf", "quality": "Qualität", "from": "von", "made": "gemacht", "is": "ist", "are": "sind",
         "more": "mehr", "better": "besser", "ready": "bereit", "something": "etwas", "presents": "präsentiert",
         "built": "gemacht", "launch": "Start", "join": "mach mit", "us": "uns", "home": "Zuhause", "at": "bei",
-        "of": "von", "to": "zu", "in": "in", "a": "ein", "this": "dies", "we": "wir", "shop": "kaufe",
+        "of": "von", "to": "zu", "in": "in", "a": "ein", "this": "dies", "we": "wir",
         "learn": "erfahre", "hello": "hallo", "team": "Team", "fresh": "frisch", "roasted": "geröstet",
         "week": "Woche",
     },
