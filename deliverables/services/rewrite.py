@@ -296,17 +296,18 @@ def rewrite_job(rewrite: Rewrite, deliverable: Deliverable, revision: Revision) 
             if key in options
         },
     }
-    soft = None
+    comfortable = None
     if platform is not None:  # room for the text: the limit less the hashtags and, for a passage, the rest
         fixed = post_length("", revision.hashtags) + (
             len(revision.content_markdown) - len(selection) if selection else 0
         )
         job["max_chars"] = max(platform.max_chars - fixed, 1)
-        soft = max(int(platform.max_chars * 0.95) - fixed, 1)
+        # a shortened post lands where the character meter is green: under 80 % of the limit
+        comfortable = max(int(platform.max_chars * 0.8) - 1 - fixed, 1)
     if rewrite.action == Action.SHORTEN:
-        if soft is not None and len(text) > soft:
-            job["target_chars"] = soft
-        else:  # within the limit already (or no limit): a third shorter
+        if comfortable is not None and len(text) > comfortable:
+            job["target_chars"] = comfortable
+        else:  # comfortably within the limit already (or no limit): a third shorter
             job["target_chars"] = max(int(len(text) * 0.7), 1)
     return job
 
