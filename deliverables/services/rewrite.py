@@ -123,6 +123,17 @@ def rewrite_create(
     if version != current.version:
         raise _stale(current.version, version)
     with transaction.atomic():
+        # A rewrite whose worker vanished (no progress for AICMO_RUN_STUCK_AFTER_S) must not block the next one.
+        stuck_before = timezone.now() - timedelta(seconds=settings.AICMO_RUN_STUCK_AFTER_S)
+        Rewrite.objects.filter(
+            deliverable_id=current.pk,
+            status__in=[Rewrite.Status.PENDING, Rewrite.Status.RUNNING],
+            updated_at__lt=stuck_before,
+        ).update(
+            status=Rewrite.Status.FAILED,
+            error={"type": ErrorType.TIMEOUT, "message": "No worker finished it in time."},
+            finished_at=timezone.now(),
+        )
         busy = (
             Rewrite.objects.select_for_update()
             .filter(deliverable_id=current.pk, status__in=[Rewrite.Status.PENDING, Rewrite.Status.RUNNING])

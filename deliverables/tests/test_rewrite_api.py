@@ -366,3 +366,23 @@ def test_the_schema_declares_the_rewrite_bodies_and_refusals(marketer_api):
     }
     assert component["properties"]["count"]["maximum"] == 5
     assert "/api/v1/rewrites/{id}" in schema["paths"]
+
+
+def test_a_rewrite_whose_worker_vanished_does_not_block_the_next(marketer_api, post, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    first = marketer_api.post(
+        f"/api/v1/deliverables/{post.pk}/rewrite?wait=0", {"action": "shorten", "version": 2}, format="json"
+    )
+    long_ago = timezone.now() - timedelta(seconds=settings.AICMO_RUN_STUCK_AFTER_S + 1)
+    Rewrite.objects.filter(pk=first.json()["id"]).update(status="running", updated_at=long_ago)
+
+    second = marketer_api.post(
+        f"/api/v1/deliverables/{post.pk}/rewrite?wait=0", {"action": "expand", "version": 2}, format="json"
+    )
+
+    assert second.status_code == 202
+    stuck = Rewrite.objects.get(pk=first.json()["id"])
+    assert (stuck.status, stuck.error) == ("failed", {"type": "TIMEOUT", "message": "No worker finished it in time."})
