@@ -217,6 +217,9 @@ class RewriteSerializer(serializers.ModelSerializer):
     """A rewrite and, once done, what it made: the deliverable at its new version, or the variants."""
 
     deliverable_id = serializers.UUIDField(read_only=True)
+    # plain strings in the schema: these choice sets equal the generation status's (an enum-name collision)
+    status = serializers.CharField(read_only=True, help_text="pending | running | done | failed")
+    action = serializers.CharField(read_only=True, help_text=", ".join(Rewrite.Action.values))
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     error = RewriteErrorSerializer(read_only=True, allow_null=True)
     deliverable = serializers.SerializerMethodField(help_text="The deliverable now (its new version when done).")

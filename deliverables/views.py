@@ -97,7 +97,8 @@ def _run_state(run: Run, counts: SlotCounts) -> str:
 def _run_context(run: Run, counts: SlotCounts, *, page_number) -> dict:
     """The run page: the progress of every slot (`counts`) and one page of slot cards."""
     page = run_slots_page(run, number=page_number, per_page=RUN_PAGE_SIZE, total=counts.total)
-    run_image = run_first_image(run)
+    # the first image among this page's slots (prefetched: no query); a creatives run's ads come first
+    run_image = next((images[0] for slot in page.object_list if (images := getattr(slot, "image_assets", []))), None)
     for slot in page.object_list:
         revision = getattr(slot, "current_revision", None)
         images = getattr(slot, "image_assets", [])
@@ -289,7 +290,11 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
             hashtags=current.hashtags,
             brand_name=run.brand.name,
             brand_slug=run.brand.slug,
-            image_url=images[0].url if images else (run_image.url if (run_image := run_first_image(run)) else None),
+            image_url=images[0].url
+            if images
+            else (
+                run_image.url if platform_for_kind(deliverable.kind) and (run_image := run_first_image(run)) else None
+            ),
         ),
         "calendar": {
             "months": calendar_months(entries),
