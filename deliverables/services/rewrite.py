@@ -26,18 +26,20 @@ from aicmo.core.trace import run_id_var, trace_id_var
 from aicmo.llm.exceptions import AllProvidersFailed, ErrorType
 from aicmo.llm.registry import get_chain
 
-from ..models import AuditEvent, Deliverable, Revision, Rewrite, Run
+from ..events import deliverable_rewritten_event, deliverable_variant_created_event
+from ..models import Deliverable, Revision, Rewrite, Run
 from ..platforms import platform_for_kind, post_length
 from ..prompts import rewrite_request
-from ..quality import evaluate
-from .generation import provider_call_save, run_totals
+from .provider_calls import provider_call_save
+from .revisions import revision_create
+from .settle import run_totals
 from .workflow import (
     _clean_hashtags,
     _load,
     _stale,
     _structured_after_amend,
     deliverable_permission_check,
-    revision_create,
+    deliverable_revise,
 )
 
 logger = logging.getLogger(__name__)
@@ -107,8 +109,8 @@ def rewrite_create(
     Refused: 403 without the role to amend; 404 for non-members; 409 when `version` is stale, while it is in
     review (except for variants, which leave it alone), or while another rewrite of it is in flight; 400 for
     a missing tone / language / count, a selection that is not in the current text, and the like."""
-    deliverable_permission_check(actor=actor, action="amend")
     current = _load(deliverable, actor)
+    deliverable_permission_check(actor=actor, action="amend", deliverable=current)
     options = _options(current, action, tone=tone, language=language, count=count, selection=selection)
     instructions = " ".join((instructions or "").split())
     if len(instructions) > INSTRUCTIONS_MAX:
@@ -392,7 +394,7 @@ def _save_revision(rewrite: Rewrite, deliverable: Deliverable, revision: Revisio
         )
         if not moved:  # another delivery finished it first
             return
-        revision_create(
+        deliverable_revise(
             deliverable=deliverable,
             from_version=rewrite.from_version,
             content_markdown=content,
@@ -403,10 +405,15 @@ def _save_revision(rewrite: Rewrite, deliverable: Deliverable, revision: Revisio
             provider=completion.provider,
             model=completion.model,
             note=note,
-            audit_action="rewrite",
-            audit_comment=rewrite.options.get("instructions", ""),
-            audit_data=_audit_data(rewrite, completion),
             metadata=_usage_metadata(deliverable, completion),
+            record_event=lambda: deliverable_rewritten_event(
+                deliverable=deliverable,
+                actor=rewrite.requested_by,
+                from_status=deliverable.status,
+                revision=rewrite.from_version + 1,
+                comment=rewrite.options.get("instructions", ""),
+                data=_audit_data(rewrite, completion),
+            ),
         )
 
 
@@ -448,45 +455,29 @@ def _save_variants(rewrite: Rewrite, original: Deliverable, revision: Revision, 
                 version=1,
                 generation_status=Deliverable.Generation.DONE,
             )
-            Revision.objects.create(
+            revision_create(
                 deliverable=variant,
                 version=1,
                 title=title,
                 content_markdown=content,
                 hashtags=hashtags,
                 structured=structured,
+                brand_kit=brand,
                 author=rewrite.requested_by,
                 provider=completion.provider,
                 model=completion.model,
                 note=f"Variant {i + 1} of {len(answers)} of v{revision.version} by {completion.provider}",
-                quality=evaluate(
-                    kind=original.kind,
-                    title=title,
-                    content_markdown=content,
-                    hashtags=hashtags,
-                    structured=structured,
-                    brand=brand,
-                ),
             )
-            AuditEvent.objects.create(
-                deliverable=variant,
-                run_id=original.run_id,
-                actor=rewrite.requested_by,
-                action="variant",
-                to_status=Deliverable.Status.DRAFT,
-                revision=1,
-                data={"variant_of": str(original.pk), "rewrite_id": str(rewrite.pk)},
+            deliverable_variant_created_event(
+                deliverable=variant, actor=rewrite.requested_by, variant_of=original, rewrite_id=rewrite.pk
             )
             ids.append(str(variant.pk))
-        AuditEvent.objects.create(
+        deliverable_rewritten_event(
             deliverable=original,
-            run_id=original.run_id,
             actor=rewrite.requested_by,
-            action="rewrite",
             from_status=original.status,
-            to_status=original.status,
-            comment=rewrite.options.get("instructions", ""),
             revision=revision.version,
+            comment=rewrite.options.get("instructions", ""),
             data={**_audit_data(rewrite, completion), "variant_ids": ids},
         )
         Rewrite.objects.filter(pk=rewrite.pk).update(variant_ids=ids)
