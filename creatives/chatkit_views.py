@@ -22,6 +22,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import TypeAdapter, ValidationError
 from rest_framework import exceptions
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
@@ -47,13 +48,19 @@ def _error(status: int, detail: str, **extra) -> JsonResponse:
 
 def _authenticate(request):
     """(user, None) or (None, error response): the API's authenticators, CSRF included for sessions."""
-    drf_request = Request(request, authenticators=[cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES])
+    drf_request = Request(
+        request,
+        parsers=[JSONParser(), FormParser()],  # the CSRF check reads the form data of a session's POST
+        authenticators=[cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES],
+    )
     try:
         user = drf_request.user
     except exceptions.AuthenticationFailed as error:
         return None, _error(401, str(error.detail))
     except exceptions.PermissionDenied as error:  # a session without its CSRF token
         return None, _error(403, str(error.detail))
+    except exceptions.APIException as error:
+        return None, _error(400, str(error.detail))
     if not getattr(user, "is_authenticated", False):
         response = _error(401, "Authentication credentials were not provided.")
         response["WWW-Authenticate"] = 'Token realm="api"'

@@ -251,7 +251,8 @@ _ASKING = re.compile(
 
 
 def _title(thread: StudioThread, publisher: ReplyPublisher) -> None:
-    """A thread is named after what it is about: the product of its brief, else its first real message."""
+    """A thread is named after what it is about: the product of its brief, else its first message that is
+    neither a greeting nor a question (so "What's the weather?" never names it)."""
     thread.refresh_from_db()
     if thread.title and thread.title != DEFAULT_TITLE:
         return
@@ -263,9 +264,10 @@ def _title(thread: StudioThread, publisher: ReplyPublisher) -> None:
         for item in recent_items(thread.pk, HISTORY_LOAD):
             if item.type == "user_message":
                 text = _user_text(item)
-                if text and not _GREETING.match(text):
+                if text and not _GREETING.match(text) and not text.rstrip().endswith("?"):  # a question names nothing
                     labelled = _PRODUCT_LABEL.search(text)
                     text = labelled[1] if labelled else _ASKING.sub("", text, count=1)
+                    text = re.sub(r"^(?:our|my|the)\s+", "", text.strip(), flags=re.I)
                     text = text.strip(" .!?")
                     text = text[:1].upper() + text[1:]
                     words = text.split()

@@ -139,7 +139,9 @@ def test_switch_theme_is_a_client_tool_call_the_front_end_answers(chatkit_as, ma
     thread_id = chatkit.stream(create("hi"))[0].thread.id
     events = chatkit.stream(add(thread_id, "Switch the theme to dark please"))
 
-    assert assistant_text(events) == "Switching the dashboard to dark mode."
+    assert assistant_text(events) == (
+        "Switching the page to dark mode. What would you like to promote? Tell me about the product or service."
+    )
     call = [e.item for e in events if isinstance(e, ThreadItemDoneEvent) and isinstance(e.item, ClientToolCallItem)]
     assert len(call) == 1
     assert (call[0].name, call[0].arguments, call[0].status) == ("switch_theme", {"theme": "dark"}, "pending")

@@ -105,7 +105,9 @@ def studio_turn(request: CompletionRequest) -> tuple[str, tuple[ToolCall, ...]]:
 
     if _THEME.search(text):
         theme = "dark" if re.search(r"\bdark\b", text, re.I) else "light"
-        return (f"Switching the dashboard to {theme} mode.", (_call(request, "switch_theme", {"theme": theme}),))
+        # The next question comes along, so the conversation picks up where the theme change interrupted it.
+        text = f"Switching the page to {theme} mode. {_next_prompt(brief, asked, asset)}"
+        return text, (_call(request, "switch_theme", {"theme": theme}),)
     if _OFF_TOPIC.search(text) and not _MARKETING.search(text):
         return f"{DECLINE} {_next_prompt(brief, asked, asset)}", ()
 
@@ -262,7 +264,10 @@ def _read_conversation(messages: Sequence[Message], brief: dict[str, str]) -> tu
                 asked = next((name for name, question in QUESTIONS.items() if question in message.content), None)
         elif message.role == "user":
             text = message.content.strip()
-            if asked in FIELDS and _is_answer(text):
+            stated = brief_from_message(text) if _is_answer(text) else {}
+            if len(stated) >= 2 or (stated and asked not in FIELDS):
+                brief.update(stated)
+            elif asked in FIELDS and _is_answer(text):
                 brief[asked] = _clean(text, asked)
             elif not brief.get("product") and (intro := _INTRO.search(text)):
                 brief["product"] = _clean(intro["product"], "product")
@@ -279,7 +284,16 @@ def _parse_summary(text: str) -> dict[str, str]:
 
 
 def _is_answer(text: str) -> bool:
-    return bool(text) and not _GREETING.match(text) and not (_OFF_TOPIC.search(text) and not _MARKETING.search(text))
+    """Whether a message can answer the question asked: not a greeting, not off topic, and not an off-script
+    request (a theme change, an image, "save it"), which is acted on instead of filed as a brief field."""
+    return (
+        bool(text)
+        and not _GREETING.match(text)
+        and not (_OFF_TOPIC.search(text) and not _MARKETING.search(text))
+        and not _THEME.search(text)
+        and not (_IMAGE.search(text) and _asks_for_image(text))
+        and not _SAVE.search(text)
+    )
 
 
 def _clean(text: str, field: str = "") -> str:
