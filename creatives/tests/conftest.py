@@ -142,3 +142,10 @@ def anthropic_only(settings, fake):
     settings.AICMO_ANTHROPIC_MODEL = "claude-haiku-4-5"
     settings.AICMO_DEV_STUBS = False
     return fake
+
+
+@pytest.fixture
+def thread(marketer, brand):
+    from creatives.models import StudioThread
+
+    return StudioThread.objects.create(user=marketer, brand=brand, title="New conversation")
