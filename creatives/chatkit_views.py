@@ -8,7 +8,6 @@ missing) thread 404 and a role that may not ask 403, before the library starts a
 
 import logging
 
-from asgiref.sync import sync_to_async
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from chatkit.types import (
@@ -30,6 +29,7 @@ from aicmo.core.errors import ApplicationError
 from campaigns.selectors import brand_for, brands_for
 
 from .models import StudioItem
+from .studio.db import run_db
 from .studio.items import owned_thread
 from .studio.server import studio_server
 from .studio.services import message_text_check, require_ask_permission
@@ -127,7 +127,7 @@ async def chatkit(request):
     body = request.body
     if len(body) > BODY_MAX_BYTES:
         return _error(413, f"The request is too large (at most {BODY_MAX_BYTES} bytes).")
-    parsed, context, refused = await sync_to_async(_prepare)(request, body)
+    parsed, context, refused = await run_db(_prepare, request, body)
     if refused is not None:
         return refused
     try:

@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from chatkit.errors import CustomStreamError
 from chatkit.server import ChatKitServer
 from chatkit.types import (
@@ -26,6 +25,7 @@ from pydantic import TypeAdapter
 from aicmo.core.errors import ApplicationError
 
 from ..models import StudioThread
+from .db import run_db
 from .relay import RelayUnavailable, reply_entries, reply_exists
 from .services import reply_start
 from .store import DjangoStore, NoUploads, StudioContext
@@ -49,7 +49,8 @@ class StudioChatKitServer(ChatKitServer[StudioContext]):
         if input_user_message is None:  # a client tool's output arrived: the turn is over
             return
         try:
-            reply_key = await sync_to_async(reply_start)(
+            reply_key = await run_db(
+                reply_start,
                 user=context.user,
                 thread_id=thread.id,
                 user_item_id=input_user_message.id,
@@ -65,9 +66,9 @@ class StudioChatKitServer(ChatKitServer[StudioContext]):
     ) -> AsyncIterator[ThreadStreamEvent]:
         if action.type != RESUME_ACTION:
             raise CustomStreamError(f"Unknown action {action.type!r}.", allow_retry=False)
-        reply_key = await sync_to_async(
+        reply_key = await run_db(
             lambda: StudioThread.objects.filter(pk=thread.id).values_list("reply_key", flat=True).first()
-        )()
+        )
         if not reply_key:
             return  # nothing in flight: the saved items are the whole conversation
         try:

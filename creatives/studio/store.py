@@ -1,14 +1,15 @@
 """The ChatKit `Store` over the Django database (web side): every method is the sync ORM function of items.py
-run in a worker thread (`sync_to_async`), so the async server never blocks its event loop on a query."""
+run on the studio's database threads (db.py), so the async server never blocks its event loop on a query and
+an open stream holds no connection."""
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from chatkit.store import AttachmentStore, NotFoundError, Store
 from chatkit.types import Attachment, AttachmentCreateParams, Page, ThreadItem, ThreadMetadata
 
 from . import items
+from .db import run_db
 
 
 @dataclass
@@ -33,10 +34,10 @@ class DjangoStore(Store[StudioContext]):
         def load():
             return items.thread_metadata(items.owned_thread(context.user, thread_id))
 
-        return await sync_to_async(load)()
+        return await run_db(load)
 
     async def save_thread(self, thread: ThreadMetadata, context: StudioContext) -> None:
-        await sync_to_async(items.thread_save)(context.user, context.brand, thread)
+        await run_db(items.thread_save, context.user, context.brand, thread)
 
     async def load_thread_items(
         self, thread_id: str, after: str | None, limit: int, order: str, context: StudioContext
@@ -45,13 +46,13 @@ class DjangoStore(Store[StudioContext]):
             thread = items.owned_thread(context.user, thread_id)
             return items.items_page(thread, after=after, limit=limit, order=order)
 
-        return await sync_to_async(load)()
+        return await run_db(load)
 
     async def load_threads(
         self, limit: int, after: str | None, order: str, context: StudioContext
     ) -> Page[ThreadMetadata]:
         brand = context.brand if context.brand_named else None
-        return await sync_to_async(items.threads_page)(context.user, brand=brand, after=after, limit=limit, order=order)
+        return await run_db(items.threads_page, context.user, brand=brand, after=after, limit=limit, order=order)
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: StudioContext) -> None:
         await self.save_item(thread_id, item, context)
@@ -60,31 +61,31 @@ class DjangoStore(Store[StudioContext]):
         def save():
             items.item_save(items.owned_thread(context.user, thread_id), item)
 
-        await sync_to_async(save)()
+        await run_db(save)
 
     async def load_item(self, thread_id: str, item_id: str, context: StudioContext) -> ThreadItem:
         def load():
             return items.item_load(items.owned_thread(context.user, thread_id), item_id)
 
-        return await sync_to_async(load)()
+        return await run_db(load)
 
     async def delete_thread(self, thread_id: str, context: StudioContext) -> None:
-        await sync_to_async(items.thread_delete)(context.user, thread_id)
+        await run_db(items.thread_delete, context.user, thread_id)
 
     async def delete_thread_item(self, thread_id: str, item_id: str, context: StudioContext) -> None:
         def delete():
             items.item_delete(items.owned_thread(context.user, thread_id).pk, item_id)
 
-        await sync_to_async(delete)()
+        await run_db(delete)
 
     async def save_attachment(self, attachment: Attachment, context: StudioContext) -> None:
-        await sync_to_async(items.attachment_save)(context.user, attachment)
+        await run_db(items.attachment_save, context.user, attachment)
 
     async def load_attachment(self, attachment_id: str, context: StudioContext) -> Attachment:
-        return await sync_to_async(items.attachment_load)(context.user, attachment_id)
+        return await run_db(items.attachment_load, context.user, attachment_id)
 
     async def delete_attachment(self, attachment_id: str, context: StudioContext) -> None:
-        await sync_to_async(items.attachment_delete)(context.user, attachment_id)
+        await run_db(items.attachment_delete, context.user, attachment_id)
 
 
 class NoUploads(AttachmentStore[StudioContext]):

@@ -37,6 +37,9 @@ def studio_redis(settings):
     yield client
     flush()
     relay._async_clients.clear()
+    from creatives.studio.db import close_connections
+
+    close_connections()  # the ChatKit server's database threads: before the test database is dropped
 
 
 @pytest.fixture

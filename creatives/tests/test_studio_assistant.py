@@ -23,7 +23,7 @@ from django.utils import timezone
 from aicmo.llm.base import CompletionRequest, Message
 from aicmo.llm.fake_server import Reply
 from aicmo.llm.providers.offline_studio import QUESTIONS, brief_from_message, studio_turn
-from creatives.models import StudioItem, StudioThread
+from creatives.models import StudioItem
 from creatives.studio.assistant import history_messages
 from creatives.studio.items import item_save
 from deliverables.models import Deliverable, ProviderCall, Revision
@@ -157,7 +157,7 @@ def test_history_is_the_last_12_relevant_items_starting_with_a_user_message(thre
     assert [m.content for m in messages[:2]] == ["user 18", "assistant 19"]
     assert messages[-1].content == "assistant 29"
     settings.AICMO_STUDIO_HISTORY_MESSAGES = 5  # an odd window still starts with the marketer
-    assert [m.content for m in history_messages(thread)][0] == "user 26"
+    assert history_messages(thread)[0].content == "user 26"
 
 
 # --- the offline assistant off script ---------------------------------------------------------------------------
