@@ -160,6 +160,7 @@ async def _measure(n: int, *, url: str, token: str, thread_ids: list[str], pid: 
 
         async def stream(thread_id: str) -> None:
             first = None
+            last = ""
             async with client.stream(
                 "POST", "/chatkit", content=_message(thread_id, "Benchmark"), headers=headers
             ) as r:
@@ -167,12 +168,14 @@ async def _measure(n: int, *, url: str, token: str, thread_ids: list[str], pid: 
                     failures.append(f"{r.status_code}: {(await r.aread())[:200]!r}")
                     return
                 async for line in r.aiter_lines():
+                    if line.startswith("data: "):
+                        last = line
                     if first is None and line.startswith("data: ") and "text_delta" in line:
                         arrived = time.time()
                         event = json.loads(line[6:])
                         first = arrived - float(event["update"]["delta"])
                 if first is None:
-                    failures.append("the stream ended without a token")
+                    failures.append(f"the stream ended without a token: {last[:300]}")
                 else:
                     overheads.append(first)
 

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 STREAM_TTL_S = 3600  # a reply's stream outlives its last entry by this much
 BLOCK_MS = 5000
+MAX_READERS = 10_000  # Redis connections a web process may hold: one per open stream (redis-py's default is 100)
 IDLE_LIMIT_S = 600  # a reader gives up after this long without an entry (the worker died without an `end`)
 
 
@@ -91,7 +92,7 @@ def _async_client() -> aioredis.Redis:
     key = (url, id(asyncio.get_running_loop()))
     if key not in _async_clients:
         _async_clients[key] = aioredis.Redis.from_url(
-            url, socket_timeout=BLOCK_MS / 1000 + 5, socket_connect_timeout=3, max_connections=None
+            url, socket_timeout=BLOCK_MS / 1000 + 5, socket_connect_timeout=3, max_connections=MAX_READERS
         )
     return _async_clients[key]
 
@@ -106,6 +107,7 @@ async def reply_entries(reply_key: str, *, after: str = "0-0") -> AsyncIterator[
         try:
             answer = await client.xread({key: cursor}, count=200, block=BLOCK_MS)
         except redis.RedisError as error:
+            logger.warning("studio stream unreadable", extra={"key": key, "error": repr(error)[:300]})
             raise RelayUnavailable(f"Redis: {type(error).__name__}") from error
         if not answer:
             idle += BLOCK_MS / 1000
