@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from aicmo.core.errors import ApplicationError
-from campaigns.selectors import brand_for, brands_for
+from brands.selectors import brand_for, brands_for
 
 from .models import StudioItem
 from .studio.db import run_db
@@ -95,8 +95,8 @@ def _prepare(request, body: bytes):
         if thread_id is not None:
             thread = owned_thread(user, thread_id)
             brand = thread.brand if not slug else brand
-        if isinstance(parsed, (*ASKING, ThreadsRetryAfterItemReq)):
-            require_ask_permission(user)
+        if isinstance(parsed, (*ASKING, ThreadsRetryAfterItemReq)) and brand is not None:
+            require_ask_permission(user, brand.pk)
         if isinstance(parsed, ASKING):
             message_text_check(" ".join(getattr(c, "text", "") for c in parsed.params.input.content))
             if parsed.params.input.attachments:

@@ -9,7 +9,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from campaigns.selectors import brands_for
+from brands.roles import GENERATE, may
+from brands.selectors import brands_for
 
 from .studio.selectors import thread_assets, thread_for, threads_for
 
@@ -43,7 +44,7 @@ def studio(request, thread_id=None, new=False):
             "brands": brands,
             "assets": thread_assets(thread) if thread else [],
             "chatkit_url": reverse("chatkit"),
-            "may_ask": request.user.has_perm("deliverables.add_run"),
+            "may_ask": bool(brand) and may(request.user, brand.pk, GENERATE),
         },
     )
 

@@ -14,6 +14,7 @@ from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, env
 
 DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 AICMO_DEV_STUBS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -44,7 +44,7 @@ from aicmo.llm.chain import CallRecord
 from aicmo.llm.exceptions import AllProvidersFailed, ProviderError
 from aicmo.llm.registry import get_chain
 from deliverables.models import Deliverable, Revision
-from deliverables.services.generation import provider_call_save
+from deliverables.services import provider_call_save
 
 from ..models import StudioThread
 from .concepts import studio_run_settle

@@ -10,15 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from aicmo.core.errors import ApplicationError, Conflict, PermissionDenied
-from campaigns.models import Brand
-from campaigns.selectors import brands_for
+from brands.models import Brand
+from brands.roles import GENERATE, may
+from brands.selectors import brands_for
 
 from ..models import StudioThread
 from .items import DEFAULT_TITLE
 
 logger = logging.getLogger(__name__)
 
-ASK_PERMISSION = "deliverables.add_run"  # a reply spends the brand's LLM budget, like a generate run
 MESSAGE_MAX_CHARS = 4000
 
 
@@ -28,8 +28,9 @@ def thread_create(*, user, brand: Brand) -> StudioThread:
     return StudioThread.objects.create(user=user, brand=brand, title=DEFAULT_TITLE)
 
 
-def require_ask_permission(user) -> None:
-    if not user.has_perm(ASK_PERMISSION):
+def require_ask_permission(user, brand_id: int) -> None:
+    """A reply spends the brand's LLM budget, like a generate run: the same role is needed."""
+    if not may(user, brand_id, GENERATE):
         raise PermissionDenied(
             "Your role does not allow asking the studio assistant (it spends the brand's AI budget)."
         )
@@ -49,7 +50,6 @@ def reply_start(*, user, thread_id: str, user_item_id: str, trace_id: str) -> st
     """Claim the thread for one reply (one at a time per thread) and queue it once committed. Returns the
     reply's key (its Redis stream). A claim nobody touched for AICMO_RUN_STUCK_AFTER_S lost its worker and
     is taken over."""
-    require_ask_permission(user)
     now = timezone.now()
     stuck_before = now - timedelta(seconds=settings.AICMO_RUN_STUCK_AFTER_S)
     reply_key = uuid.uuid4().hex
@@ -57,6 +57,7 @@ def reply_start(*, user, thread_id: str, user_item_id: str, trace_id: str) -> st
         thread = StudioThread.objects.select_for_update().filter(pk=thread_id, user=user).first()
         if thread is None:
             raise ApplicationError("This conversation is someone else's.")
+        require_ask_permission(user, thread.brand_id)
         if thread.reply_key and thread.reply_started_at and thread.reply_started_at >= stuck_before:
             raise Conflict("The assistant is still answering: wait for the reply.")
         StudioThread.objects.filter(pk=thread.pk).update(reply_key=reply_key, reply_started_at=now, updated_at=now)

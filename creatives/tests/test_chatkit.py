@@ -35,7 +35,7 @@ from chatkit.types import (
 )
 
 from aicmo.core.models import UserPreference
-from aicmo.llm.fake_server import Reply
+from aicmo.testing.fake_llm_server import Reply
 from creatives.models import StudioItem, StudioThread
 from deliverables.models import Asset, Deliverable, Revision
 
@@ -252,12 +252,16 @@ def test_anonymous_is_401_and_bad_requests_are_400(chatkit_as, marketer, worker_
     assert StudioThread.objects.count() == 0
 
 
-def test_a_role_that_may_not_ask_is_403(chatkit_as, roles, brand):
-    from campaigns.tests.factories import UserFactory
+def test_a_user_of_no_brand_cannot_start_a_thread(chatkit_as, brand):
+    from brands.tests.factories import UserFactory
 
-    viewer = UserFactory(username="viewer", role=None, brands=[brand])
-    status, body = chatkit_as(viewer).call(create("hi"))
-    assert status == 403 and "does not allow asking" in body["detail"]
+    loner = UserFactory(username="loner")
+    status, body = chatkit_as(loner).call(create("hi"))
+    assert (status, body["detail"]) == (400, "You are not a member of any brand: a conversation belongs to one.")
+    status, body = chatkit_as(loner).call(
+        ThreadsCreateReq(params=ThreadCreateParams(input=said("hi")), metadata={"brand": "acme"})
+    )
+    assert (status, body["detail"]) == (404, "No brand of yours has this slug.")
     assert StudioThread.objects.count() == 0
 
 

@@ -21,8 +21,8 @@ from chatkit.types import (
 from django.utils import timezone
 
 from aicmo.llm.base import CompletionRequest, Message
-from aicmo.llm.fake_server import Reply
 from aicmo.llm.providers.offline_studio import QUESTIONS, brief_from_message, studio_turn
+from aicmo.testing.fake_llm_server import Reply
 from creatives.models import StudioItem
 from creatives.studio.assistant import history_messages
 from creatives.studio.items import item_save

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('creatives', '0001_initial'),
+        ('creatives', '0002_brand_moves_to_brands'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
