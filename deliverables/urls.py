@@ -43,6 +43,6 @@ urlpatterns += [  # pages: home, runs, deliverables, approvals, assets
         for action in ("submit", "approve", "reject")
     ),
     path("approvals/", views.approvals, name="approvals"),
-    path("assets/", views.assets_index, name="assets"),
+    path("assets/", views.asset_gallery, name="assets"),
     path("assets", views.assets_index, name="assets-index"),  # the ChatKit sample's path (JSON or the page)
 ]

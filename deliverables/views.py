@@ -452,9 +452,9 @@ def _assets_json(request):
 
 @require_GET
 def assets_index(request):
-    """`GET /assets`: JSON when the request prefers application/json (the ChatKit sample's front end), else the
-    gallery page."""
-    if request.get_preferred_type(["text/html", "application/json"]) == "application/json":
+    """`GET /assets`: JSON for a request that accepts it at least as much as HTML (the ChatKit sample's front end
+    fetches it with `Accept: */*`), the gallery page for a browser's navigation (`text/html` first)."""
+    if request.get_preferred_type(["application/json", "text/html"]) == "application/json":
         return _assets_json(request)
     return asset_gallery(request)
 

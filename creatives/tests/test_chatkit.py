@@ -213,8 +213,17 @@ def test_a_saved_asset_appears_in_assets_json(chatkit_as, marketer, brand, worke
         "createdAt": deliverable.created_at.isoformat(),
     }
     assert current["headline"] != "Cold brew concentrate: cafe-strength coffee at home in ten seconds"
-    page = client.get("/assets")  # a browser: the gallery page
+    assert client.get("/assets", HTTP_ACCEPT="*/*").json()["assets"] == [record]  # fetch()'s default
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    page = client.get("/assets", HTTP_ACCEPT=browser)  # a browser's navigation: the gallery page
     assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+    client.logout()
+    anonymous = client.get("/assets", HTTP_ACCEPT="application/json")
+    assert (anonymous.status_code, anonymous.json()) == (
+        401,
+        {"detail": "Authentication credentials were not provided."},
+    )
+    assert client.get("/assets", HTTP_ACCEPT=browser).status_code == 302  # the page: to the log-in
 
 
 def test_someone_elses_thread_is_not_found_and_nothing_changes(chatkit_as, marketer, outsider, brand, worker_threads):
