@@ -20,6 +20,7 @@ from .items import DEFAULT_TITLE
 logger = logging.getLogger(__name__)
 
 MESSAGE_MAX_CHARS = 4000
+REPLY_TASK = "creatives.tasks.studio_respond"
 
 
 def thread_create(*, user, brand: Brand) -> StudioThread:
@@ -74,8 +75,11 @@ def reply_dispatch(*, thread_id: str, reply_key: str, user_item_id: str, trace_i
     answers it as an error event)."""
     from kombu.exceptions import OperationalError
 
-    from ..tasks import studio_respond
+    from aicmo.celery import app as celery_app
 
+    # By name, on the project's app: `celery.current_app` is thread-local, and this runs on a ChatKit database
+    # thread where it would be Celery's empty default app (creatives/apps.py registers the task everywhere).
+    studio_respond = celery_app.tasks[REPLY_TASK]
     try:
         studio_respond.apply_async(
             args=[thread_id, reply_key, user_item_id, trace_id],

@@ -26,8 +26,9 @@ from ..kinds import Draft, spec_for
 from ..models import Deliverable, Run
 from ..platforms import platform_for_kind, post_length
 from ..prompts import deliverable_request, shorten_request
+from ..quality import over_limit_warning
 from .assets import asset_create
-from .provider_calls import provider_call_save
+from .provider_calls import provider_call_save, provider_calls_interrupted
 from .revisions import revision_create
 from .settle import run_finalize
 
@@ -66,6 +67,8 @@ def deliverable_generate(*, deliverable_id: str, redelivered: bool = True) -> No
 
 
 def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
+    if deliverable.deliveries > 1:  # the previous delivery's worker is gone: so are the calls it had under way
+        provider_calls_interrupted(deliverable_id=deliverable.pk)
     if deliverable.deliveries > settings.AICMO_MAX_TASK_DELIVERIES:
         _fail_slot(
             deliverable,
@@ -108,11 +111,9 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
             )
             draft = spec_for(deliverable.kind).render(shorter.data, context)
             calls.append(shorter)
+            warnings += shorter.warnings  # e.g. the rewrite came from the offline templates
             if post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
-                warnings.append(
-                    f"Still over {platform.label}'s {platform.max_chars}-character limit after one "
-                    "rewrite: shorten it before approval."
-                )
+                warnings.append(over_limit_warning(platform.label, platform.max_chars))
         # Inside the try: a time limit hit during a slow image call, or an error while saving, must end the
         # slot now rather than leave it RUNNING for the sweeper. An image the providers cannot make only warns.
         image = None
