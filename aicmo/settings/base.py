@@ -7,7 +7,8 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"  # local state of the dev shape: SQLite-free bits like the file broker
+# Local state of the `make run` shape: the embedded Redis server's socket, beat's schedule, media.
+VAR_DIR = Path(os.environ.get("AICMO_VAR_DIR") or BASE_DIR / "var").resolve()
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -45,7 +46,7 @@ MIDDLEWARE = [
     "aicmo.core.middleware.NullCharacterMiddleware",  # %00 in a filter: 400, not 500 (PostgreSQL refuses NUL)
     "aicmo.core.middleware.HealthProbeMiddleware",  # /healthz before the host and HTTPS checks below
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "aicmo.core.middleware.StaticFilesMiddleware",  # WhiteNoise, dual-mode (ASGI)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -85,6 +86,17 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# The ASGI web process (aicmo/asgi.py sets AICMO_DB_POOL) runs each request's sync parts on a thread of the
+# request's own, so a persistent connection per thread would be a new connection per request, and a burst of
+# requests (a thousand open waits arriving) would exceed PostgreSQL's max_connections. A pool bounds them per
+# process (Django's psycopg pool; it needs CONN_MAX_AGE 0). Celery workers keep their persistent connection.
+if env.bool("AICMO_DB_POOL", default=False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("AICMO_DB_POOL_SIZE", default=10),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -132,29 +144,36 @@ AUTHENTICATION_BACKENDS = [
 AICMO_TRUSTED_PROXIES = env.int("AICMO_TRUSTED_PROXIES", default=0)
 
 # --- Redis, broker, cache ---------------------------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
-# Unset (not set empty): a Redis broker also serves the shared cache, cooldowns and studio streams.
-if "REDIS_URL" not in os.environ and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    REDIS_URL = CELERY_BROKER_URL
-BROKER_DIR = VAR_DIR / "broker"
+# With neither REDIS_URL nor CELERY_BROKER_URL set, everything points at the embedded Redis server that `make run`
+# (aicmo/devserver.py) starts on this socket: broker, cache, cooldowns, throttles and studio streams take the
+# same code path as production. Without `make run` nothing listens there and the broker counts as down.
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+EMBEDDED_REDIS_URL = f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
-        }
+
+def _broker_url_for(redis_url: str) -> str:
+    """kombu names a Redis on a Unix socket `redis+socket://PATH`; redis-py names it `unix://PATH`."""
+    if redis_url.startswith("unix://"):
+        path, _, query = redis_url.removeprefix("unix://").partition("?")
+        db = dict(part.split("=", 1) for part in query.split("&") if "=" in part).get("db", "0")
+        return f"redis+socket://{path}?virtual_host={db}"
+    return redis_url
+
+
+_broker_env = env("CELERY_BROKER_URL", default="")
+REDIS_URL = env("REDIS_URL", default="") or (
+    _broker_env if _broker_env.startswith(("redis://", "rediss://")) else EMBEDDED_REDIS_URL
+)
+CELERY_BROKER_URL = _broker_env or _broker_url_for(REDIS_URL)
+REDIS_IS_EMBEDDED = REDIS_URL == EMBEDDED_REDIS_URL
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
     }
-else:
-    # Shared by web and worker processes on one machine (cooldowns, throttles) without a server.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+}
 
 # --- LLM providers ------------------------------------------------------------------------------------
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
@@ -202,6 +221,13 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 # not before a task still working on it would have hit its hard time limit).
 AICMO_RUN_STUCK_AFTER_S = env.int("AICMO_RUN_STUCK_AFTER_S", default=max(600, CELERY_TASK_TIME_LIMIT + 60))
 AICMO_MAX_WAIT_S = 120
+# How long a generate call waits for its run before answering 202 (contract §5; `?wait=N` overrides per call).
+AICMO_API_WAIT_S = env.float("AICMO_API_WAIT_S", default=90.0)
+# Per user, open at once: long polls (`?wait=` > 0 on generate and run reads) and studio reply streams (429 past it).
+AICMO_MAX_CONCURRENT_WAITS = env.int("AICMO_MAX_CONCURRENT_WAITS", default=4)
+AICMO_MAX_CONCURRENT_STREAMS = env.int("AICMO_MAX_CONCURRENT_STREAMS", default=3)
+# JSON request bodies nested deeper than this answer 400 before they are parsed (aicmo/core/parsers.py).
+AICMO_MAX_JSON_DEPTH = env.int("AICMO_MAX_JSON_DEPTH", default=32)
 # Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
 AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
 
@@ -217,26 +243,19 @@ CELERY_TASK_IGNORE_RESULT = True  # state lives in the database, not in a result
 # CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_TIME_LIMIT: with the LLM settings above (computed from them).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),  # else kombu writes ./control/ in the working directory
-        "store_processed": False,
-        "polling_interval": 0.1,
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Above the task time limit, so a long task is not redelivered while it still runs.
-        "visibility_timeout": env.int("AICMO_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
-        # A frozen Redis must not hang a web request forever.
-        "socket_timeout": 5,
-        "socket_connect_timeout": 3,
-        # How often a worker looks for unacked tasks of dead workers (kombu's default is ~100 s).
-        "unacked_restore_interval": env.int("AICMO_BROKER_RESTORE_INTERVAL_S", default=10),
-        "unacked_restore_throttle": 1,
-    }
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Above the task time limit, so a long task is not redelivered while it still runs.
+    "visibility_timeout": env.int("AICMO_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
+    # A frozen Redis must not hang a web request forever.
+    "socket_timeout": 5,
+    "socket_connect_timeout": 3,
+    # How often a worker looks for unacked tasks of dead workers (kombu's default is ~100 s).
+    "unacked_restore_interval": env.int("AICMO_BROKER_RESTORE_INTERVAL_S", default=10),
+    "unacked_restore_throttle": 1,
+}
+# Beat's shelve file; this scheduler creates its folder before opening it (a missing one crashed beat).
+CELERY_BEAT_SCHEDULER = "aicmo.celery:SchedulePersistentScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = env("AICMO_BEAT_SCHEDULE", default=str(VAR_DIR / "celerybeat-schedule"))
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-runs": {
         "task": "deliverables.tasks.requeue_stuck_runs",
@@ -247,10 +266,16 @@ CELERY_BEAT_SCHEDULE = {
 # --- DRF ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",  # first: 401s say `WWW-Authenticate: Token`
+        "aicmo.core.authentication.ThrottledBasicAuthentication",  # credentials in a client's base URL
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "aicmo.core.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "aicmo.core.pagination.StrictPageNumberPagination",
     "PAGE_SIZE": 25,
@@ -265,12 +290,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies documented as JSON only (the API's clients send JSON; the form parsers serve the browsable
+    # API): one content type per body is what client generators turn into one working `body` argument.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "aicmo.core.schema_hooks.document_body_limit",
+        "deliverables.schema.envelope_component",  # the envelope's one JSON Schema (deliverables/envelope_schema.py)
     ],
 }
 

@@ -10,6 +10,8 @@ import socket
 import tempfile
 from urllib.parse import urlparse
 
+from aicmo.testing.private_redis import start_private_redis
+
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, env
 
@@ -32,10 +34,18 @@ AICMO_LLM_PRIMARY_PROVIDER = ""
 AICMO_LLM_FALLBACK_PROVIDERS = []
 AICMO_FORCE_LLM_PROVIDER_FAIL = []
 AICMO_LLM_TIMEOUT_S = 5.0
+# Unit tests run a run's tasks only after the request (their on-commit callbacks fire when the test leaves
+# `run_tasks_inline`), so the default wait would always run out: generate answers 202 at once unless a test asks
+# for `?wait=` or overrides this. Live-server tests run with the product's default (90 s).
+AICMO_API_WAIT_S = 0.0
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"generate": "1000/min"}}
 
 CI = os.environ.get("CI") == "true"
-TEST_REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+# A private server per test run (aicmo/testing/private_redis.py), one database per xdist worker.
+TEST_REDIS_URL = env("TEST_REDIS_URL", default="") or start_private_redis() or "redis://127.0.0.1:6379/15"
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and urlparse(TEST_REDIS_URL).path in ("", "/", "/0"):
+    TEST_REDIS_URL = urlparse(TEST_REDIS_URL)._replace(path=f"/{int(_xdist_worker[2:]) + 1}").geturl()
 _pg_url = env("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/aicmo")
 
 
