@@ -13,7 +13,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aicmo.core.authentication import LoginThrottled
+from aicmo.core.authentication import LoginLocked
 from aicmo.core.errors import ApplicationError, PermissionDenied
 from aicmo.core.limits import AtomicScopedRateThrottle, ConcurrencyLimited, long_wait_slot
 from aicmo.llm.exceptions import ErrorType
@@ -154,7 +154,7 @@ class GenerateView(WaitingAPIView):
             if isinstance(exc, ConcurrencyLimited):
                 message = exc.message  # too many open waits
             else:
-                what = exc.detail if isinstance(exc, LoginThrottled) else "Too many generate requests"
+                what = exc.detail if isinstance(exc, LoginLocked) else "Too many generate requests"
                 message = f"{str(what).rstrip('.')}: try again in {wait or 60} seconds."
             envelope = failed_envelope(
                 module=self.module,
