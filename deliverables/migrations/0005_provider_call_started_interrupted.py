@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deliverables", "0005_rewrite_requests"),
+        ("deliverables", "0004_audit_actions"),
     ]
 
     operations = [
