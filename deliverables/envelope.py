@@ -9,6 +9,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from .provenance import provenance_of
+
 STATUSES = ("PENDING", "RUNNING", "SUCCESS", "PARTIAL", "FAILED")
 ERROR_TYPES = ("VALIDATION_ERROR", "PROVIDER_ERROR", "RATE_LIMIT", "TIMEOUT", "QUEUE_UNAVAILABLE", "INTERNAL_ERROR")
 DELIVERABLE_STATUSES = ("draft", "in_review", "changes_requested", "approved")
@@ -74,6 +76,9 @@ def deliverable_payload(deliverable) -> dict[str, Any]:
     revision = deliverable.current_revision
     images = getattr(deliverable, "image_assets", [])
     metadata = {key: value for key, value in deliverable.metadata.items() if key != "slot"}
+    if revision is not None:  # who wrote the current text (a person's amend names its editor)
+        written = provenance_of(deliverable)
+        metadata["written_by"] = {"provider": written.provider, "model": written.model, "edited_by": written.edited_by}
     return {
         "id": str(deliverable.pk),
         "kind": deliverable.kind,

@@ -25,6 +25,7 @@ from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
 from campaigns.selectors import brands_for
 
 from .models import Asset, Deliverable, ProviderCall, Revision, Run
+from .provenance import OFFLINE
 
 
 def runs_for(user) -> QuerySet[Run]:
@@ -46,7 +47,11 @@ def with_current_revision(deliverables: list[Deliverable], *, with_images: bool 
         return deliverables
     wanted = {(pk, d.version) for pk, d in by_id.items()}
     # only the current versions (give or take), and in no order: the default one would join the run to sort
-    revisions = Revision.objects.filter(deliverable_id__in=by_id, version__in={v for _, v in wanted}).order_by()
+    revisions = (
+        Revision.objects.filter(deliverable_id__in=by_id, version__in={v for _, v in wanted})
+        .select_related("author")  # provenance names the editor: joined, not a query per row
+        .order_by()
+    )
     for revision in revisions:
         if (revision.deliverable_id, revision.version) in wanted:
             by_id[revision.deliverable_id].current_revision = revision
@@ -249,8 +254,9 @@ def provider_usage(*, since: date | None = None, brand_slug: str | None = None) 
         .annotate(
             calls=Count("pk", filter=ok),
             errors=Count("pk", filter=~ok),
-            tokens_in=Sum("tokens_in"),
-            tokens_out=Sum("tokens_out"),
+            # offline "usage" is template words, not tokens: never added to real token counts
+            tokens_in=Sum("tokens_in", filter=~Q(provider=OFFLINE)),
+            tokens_out=Sum("tokens_out", filter=~Q(provider=OFFLINE)),
             cost=Sum("cost_usd"),
             unpriced=Count("pk", filter=ok & Q(cost_usd__isnull=True)),
         )

@@ -12,6 +12,8 @@ from campaigns.selectors import brands_for
 
 from .models import UserPreference
 
+OFFLINE = "offline"  # the template provider: its calls are counted, its words are not tokens
+
 
 def theme_for(user) -> str:
     """'light', 'dark' or 'system' (also for anonymous users)."""
@@ -29,6 +31,7 @@ class BrandSpend:
     tokens: int
     calls: int
     unpriced_calls: int
+    offline_calls: int = 0  # template drafts: counted apart, their words are not tokens
 
 
 def month_start(today: date | None = None) -> datetime:
@@ -48,8 +51,9 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
         .values("brand_id")
         .annotate(
             cost=Sum("cost_usd"),
-            tokens=Sum(F("tokens_in") + F("tokens_out")),
+            tokens=Sum(F("tokens_in") + F("tokens_out"), filter=~Q(provider=OFFLINE)),
             calls=Count("pk"),
+            offline=Count("pk", filter=Q(provider=OFFLINE)),
             unpriced=Count("pk", filter=Q(cost_usd__isnull=True)),
         )
     )
@@ -65,6 +69,7 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
                 tokens=row.get("tokens") or 0,
                 calls=row.get("calls") or 0,
                 unpriced_calls=row.get("unpriced") or 0,
+                offline_calls=row.get("offline") or 0,
             )
         )
     return spend
@@ -82,7 +87,7 @@ def spend_series(user, *, days: int = 30, today: date | None = None) -> dict:
         ProviderCall.objects.filter(brand__in=brands_for(user), created_at__gte=since, outcome=ProviderCall.Outcome.OK)
         .annotate(day=TruncDate("created_at"))
         .values("day", "brand__name", "provider")
-        .annotate(cost=Sum("cost_usd"), tokens=Sum(F("tokens_in") + F("tokens_out")))
+        .annotate(cost=Sum("cost_usd"), tokens=Sum(F("tokens_in") + F("tokens_out"), filter=~Q(provider=OFFLINE)))
         .order_by("brand__name", "provider", "day")
     )
     series: dict[tuple[str, str], dict[date, tuple[Decimal, int]]] = {}

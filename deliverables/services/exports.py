@@ -23,6 +23,7 @@ from campaigns.selectors import brands_for
 from ..envelope import build_envelope
 from ..models import AuditEvent, Deliverable, Run
 from ..platforms import PLATFORMS
+from ..provenance import provenance_of
 from ..selectors import with_current_revision
 from .docx_render import DocxWriter
 
@@ -36,7 +37,7 @@ CONTENT_TYPES = {
     "zip": "application/zip",
 }
 FORMATS = tuple(CONTENT_TYPES)
-CSV_COLUMNS = ["date", "platform", "title", "text", "hashtags", "status"]
+CSV_COLUMNS = ["date", "platform", "title", "text", "hashtags", "status", "provider", "model"]
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,7 @@ class _Export:
                                 "text": entry.get("text", ""),
                                 "hashtags": "",
                                 "status": deliverable.status,
+                                **_written_by(deliverable),
                             }
                         )
                     )
@@ -204,6 +206,7 @@ class _Export:
                             "text": revision.content_markdown,
                             "hashtags": " ".join(revision.hashtags),
                             "status": deliverable.status,
+                            **_written_by(deliverable),
                         }
                     )
                 )
@@ -242,7 +245,12 @@ def _describe(deliverable: Deliverable) -> str:
     if deliverable.platform:
         parts.append(_platform_label(deliverable.platform))
     parts += [deliverable.status.replace("_", " "), f"version {deliverable.version}"]
-    return " · ".join(parts)
+    return " · ".join(parts) + f" · written by {provenance_of(deliverable).label}"
+
+
+def _written_by(deliverable: Deliverable) -> dict[str, str]:
+    written = provenance_of(deliverable)
+    return {"provider": written.provider, "model": written.model}
 
 
 def _platform_label(key: str | None) -> str:

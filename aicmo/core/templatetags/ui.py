@@ -130,6 +130,14 @@ def kind_label(kind: str) -> str:
 
 
 @register.filter
+def provenance(deliverable):
+    """Who wrote it: provider, model, template or not, and the editor (deliverables.provenance)."""
+    from deliverables.provenance import provenance_of
+
+    return provenance_of(deliverable)
+
+
+@register.filter
 def humanize_status(status: str) -> str:
     return (status or "").replace("_", " ").capitalize()
 
