@@ -174,3 +174,5 @@ def test_the_asset_fragment_lists_the_threads_saved_concepts(marketer_client, th
     html = response.content.decode()
     assert "Saved assets" in html and "Cold brew: fast" in html and "Shop now" in html
     assert 'class="badge badge-draft"' in html
+    # who wrote the concept: the studio's scripted offline assistant, said as such
+    assert "data-provenance>Written by offline · offline-templates-v1 (template draft, no AI model)</p>" in html
