@@ -103,10 +103,13 @@ def run(result: Result) -> None:
         median(passes),
         digits=1,
     )
-    result.figure("shortener_calls_max", "… (max)", max(passes) if passes else 0, digits=0, target="≤ 2")
+    result.figure(
+        "shortener_calls_max", "… (max)", max(passes) if passes else 0, digits=0, target="≤ 2", check=lambda v: v <= 2
+    )
     result.note(
-        f"{RUNS} runs, {pieces} pieces ({pieces - RUNS} posts, {RUNS} calendars with {entries} entries, "
-        f"{entries_within} of them within their platform's limit); {len(passes)} posts came back over their limit "
-        f"and were shortened: {cut} of them by the boundary cutter after two model passes still too long"
+        f"{RUNS} runs, {pieces} pieces ({pieces - RUNS} posts, {RUNS} calendars with {entries} entries (the fake "
+        f"writes the schema's minimum), {entries_within} of them within their platform's limit); {len(passes)} posts "
+        f"came back over their limit (all but TikTok, whose caption is a small part of its piece) and were "
+        f"shortened: {cut} of them by the boundary cutter, two model passes having still been too long"
     )
     result.note(f"required disclaimer present in {disclaimed} of {pieces} pieces")

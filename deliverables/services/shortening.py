@@ -22,6 +22,7 @@ from aicmo.llm.exceptions import AllProvidersFailed
 from ..kinds import Draft, spec_for
 from ..platforms import PLATFORMS, Platform, platform_for_kind, post_length
 from ..prompts import shorten_request
+from ..provenance import OFFLINE
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,8 @@ def shorten_with_model(
         except AllProvidersFailed as error:  # the first draft stands; the cutter fits it
             logger.warning("shortening pass failed", extra={"kind": kind, "error": str(error)[:200]})
             break
+        if completion.provider == OFFLINE and platform is None:
+            break  # the templates rewrite posts only: any other text is cut, not replaced by a fresh template
         completions.append(completion)
         shorter = spec_for(kind).render(completion.data, context)
         draft = replace(shorter, content_markdown=with_disclaimers(shorter.content_markdown, disclaimers))

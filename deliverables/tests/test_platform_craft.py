@@ -310,3 +310,78 @@ def test_a_calendar_entry_over_its_limit_blocks():
     assert report["blocking"] == [
         {"code": "over_limit", "message": "2026-03-01 X (Twitter) entry: 300 characters, over the limit of 280."}
     ]
+
+
+# --- the shortening service (what the improve loop calls) ----------------------------------------------------
+
+
+def _draft(text, hashtags=()):
+    from deliverables.kinds import Draft
+
+    return Draft(title="Post", content_markdown=text, hashtags=list(hashtags), structured={})
+
+
+def _context(kind, platform=None):
+    from deliverables.prompts import slot_context
+
+    snapshot = {
+        "brand": {"name": "Acme Coffee Roasters", "required_disclaimers": [DISCLAIMER]},
+        "brief": {"campaign_name": "Spring Roast", "platforms": [platform] if platform else []},
+        "start_date": "2026-03-01",
+    }
+    return slot_context(snapshot, kind=kind, platform=platform, variant=None)
+
+
+def test_shorten_without_a_chain_cuts_at_a_boundary_and_keeps_the_disclaimer():
+    from deliverables.services.shortening import shorten_with_model
+
+    text = long_text(400)
+    result = shorten_with_model(
+        kind="twitter_post",
+        draft=_draft(text, ["#SpringRoast"]),
+        context=_context("twitter_post", "twitter"),
+        chain=None,
+    )
+
+    assert (result.model_calls, result.cut) == (0, True)
+    assert post_length(result.draft.content_markdown, result.draft.hashtags) <= 266  # 95 % of 280
+    assert result.draft.content_markdown.endswith(f"\n\n{DISCLAIMER}") and result.draft.hashtags == ["#SpringRoast"]
+    head = result.draft.content_markdown.removesuffix(f"\n\n{DISCLAIMER}")
+    assert text.startswith(head.removesuffix("…")) and head.endswith((".", "…"))
+
+
+def test_shorten_to_a_chosen_limit_through_the_model(sdk_providers):
+    from aicmo.llm.registry import get_chain
+    from deliverables.services.shortening import shorten_with_model
+
+    sdk_providers.overlong, sdk_providers.obey_rate = 1.0, 1.0
+    draft = _draft(long_text(900), ["#SpringRoast"])
+
+    result = shorten_with_model(
+        kind="linkedin_post", draft=draft, context=_context("linkedin_post", "linkedin"), chain=get_chain(), limit=400
+    )
+
+    assert (result.model_calls, result.cut) == (1, False)
+    assert post_length(result.draft.content_markdown, result.draft.hashtags) <= 400
+    asked = sdk_providers.requests_to("openai")[-1].body["messages"][-1]["content"]
+    assert "Rewrite it to at most 380 characters" in asked and DISCLAIMER in result.draft.content_markdown
+
+
+def test_shortening_a_document_offline_cuts_it_instead_of_rewriting_it(settings):
+    from aicmo.llm.registry import get_chain
+    from deliverables.services.shortening import shorten_with_model
+
+    settings.AICMO_LLM_PRIMARY_PROVIDER, settings.AICMO_LLM_FALLBACK_PROVIDERS = "offline", ["offline"]
+    text = "## Core message\n\n" + long_text(1500)
+
+    result = shorten_with_model(
+        kind="messaging_framework",
+        draft=_draft(text),
+        context=_context("messaging_framework"),
+        chain=get_chain(),
+        limit=600,
+    )
+
+    assert (result.model_calls, result.cut) == (0, True)
+    assert len(result.draft.content_markdown) <= 570
+    assert text.startswith(result.draft.content_markdown.removesuffix(f"\n\n{DISCLAIMER}").removesuffix("…"))

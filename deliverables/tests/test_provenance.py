@@ -71,4 +71,4 @@ def test_approvals_queue_names_the_provider(run, manager_client):
 
     html = manager_client.get("/approvals/").content.decode()
 
-    assert f"<div class=\"small muted\" data-provenance>Written by {OFFLINE}</div>" in html
+    assert f'<div class="small muted" data-provenance>Written by {OFFLINE}</div>' in html

@@ -192,9 +192,7 @@ class _Brief:
     def hashtags(self, count: int, style: str) -> list[str]:
         """Hashtags from the brief's own words: campaign, product, audience, industry, brand."""
         sources = [self.campaign, self.subject, self.audience, self.brand.get("industry") or "", self.brand_name]
-        sources += [
-            w for w in re.findall(r"[^\W\d_]+", " ".join(sources[:4])) if len(w) > 3 and w.lower() not in _STOP
-        ]
+        sources += [w for w in re.findall(r"[^\W\d_]+", " ".join(sources[:4])) if len(w) > 3 and w.lower() not in _STOP]
         tags: dict[str, str] = {}
         for source in sources:
             tag = _hashtag(source, style)
@@ -425,20 +423,22 @@ def _calendar_text(b: _Brief, platform: str, idea: str, n: int, i: int) -> str:
     question = voice.questions[(n + i) % len(voice.questions)]
     angle = (n // len(_CALENDAR_IDEAS)) % 3  # each idea comes back with another angle, never the same words
     support = (b.message, b.voice_line or f"Made for {b.audience}.", question)[angle]
+    link = f": {b.link}" if b.link else "."
     if craft["format"] == "script":
         shots = ("three quick shots", "one slow close-up", "a before-and-after cut")[angle]
         body = f"Video idea: open on the hook “{_no_stop(words)}”, show it in {shots}, end on “{call}”."
     elif not craft["line_breaks"]:
-        body = f"{words} {support if angle else ''} {call}{': ' + b.link if b.link else '.'}".replace("  ", " ")
+        body = f"{words} {support} {call}{link}" if angle else f"{words} {call}{link}"
     elif platform == "threads" or platform == "facebook":
-        body = f"{words}\n\n{(question, b.message + ' ' + question, support)[angle]}"
+        body = f"{words} {(question, b.message + ' ' + question, support)[angle]}"
     else:
-        body = f"{words}\n\n{support} {call}{': ' + b.link if b.link else '.'}"
+        body = f"{words} {support} {call}{link}"
     tags = b.hashtags(min(craft["hashtags"], 2), craft["hashtag_style"])
     tag_text = " ".join(tags[(n % len(tags)) :] + tags[: n % len(tags)]) if tags else ""
-    room = int(craft["max_chars"] * 0.95) - (len(tag_text) + 2 if tag_text else 0)
-    text = fit_with_tail(body, limit=room, tail=b.disclaimers)  # disclaimers inside the limit, hashtags last
-    return f"{text}\n\n{tag_text}" if tag_text else text
+    room = int(craft["max_chars"] * 0.95) - (len(tag_text) + 1 if tag_text else 0)
+    # One line: a calendar is a table (its Markdown cells hold no line breaks). Disclaimers inside the limit.
+    text = fit_with_tail(body, limit=room, tail=b.disclaimers, separator=" ")
+    return f"{text} {tag_text}" if tag_text else text
 
 
 # --- social posts: one message, each platform's craft ----------------------------------------------------
