@@ -123,13 +123,15 @@ def _render_post(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Draft
     if platform is not None:
         hashtags = hashtags_in_style(hashtags, platform)
     if answer.get("script"):  # a short-video platform: hook, script and caption together
+        # Plain-text labels, no Markdown emphasis: the post preview shows the text as the platform would.
         script = [dict(beat) for beat in answer["script"]]
-        lines = [f"**Hook (first seconds):** {answer['hook'].strip()}", "", "**Script**"]
+        lines = [f"Hook (first seconds): {answer['hook'].strip()}", "", "Script:"]
         lines += [
-            f"{i}. *{beat['time'].strip()}*: {beat['visual'].strip()}. Voice-over: “{beat['voiceover'].strip()}”"
+            f"{i}. {beat['time'].strip()}: {beat['visual'].strip().rstrip('.')}. "
+            f"Voice-over: “{beat['voiceover'].strip()}”"
             for i, beat in enumerate(script, 1)
         ]
-        lines += ["", f"**Caption:** {answer['text'].strip()}"]
+        lines += ["", f"Caption: {answer['text'].strip()}"]
         return Draft(
             title=answer["title"].strip(),
             content_markdown="\n".join(lines),

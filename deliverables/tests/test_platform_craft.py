@@ -101,7 +101,10 @@ def test_offline_posts_follow_each_platforms_craft(marketer, voiced_brand, run_t
     assert "#springroast" in posts["instagram"].hashtags and "#SpringRoast" in posts["linkedin"].hashtags
     tiktok = posts["tiktok"]
     assert tiktok.structured["hook"] and len(tiktok.structured["script"]) >= 3
-    assert "**Hook (first seconds):**" in tiktok.content_markdown and "**Script**" in tiktok.content_markdown
+    assert tiktok.content_markdown.startswith(
+        f"Hook (first seconds): {tiktok.structured['hook']}\n\nScript:\n1. 0–3 s: "
+    )
+    assert f"\n\nCaption: {tiktok.structured['caption']}" in tiktok.content_markdown
     assert posts["threads"].content_markdown.split("\n")[0].endswith("?")  # starts a conversation
 
 
