@@ -21,7 +21,7 @@ DISCLAIMER = "Offer valid while stocks last."
 def run(result: Result) -> None:
     from django.test import override_settings
 
-    from aicmo.llm.fake_server import FakeLLMServer
+    from aicmo.testing.fake_llm_server import FakeLLMServer
     from campaigns.services import campaign_generate
     from deliverables.models import Deliverable, Revision
     from deliverables.platforms import PLATFORMS, post_length

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from aicmo.core.errors import ApplicationError, PermissionDenied
-from campaigns.selectors import brand_for, brands_for
+from brands.selectors import brand_for, brands_for
 
 from .models import StudioMessage
 from .studio.selectors import studio_message_for, thread_assets, thread_for, thread_messages, threads_for

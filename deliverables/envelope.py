@@ -3,6 +3,7 @@ from the database, and the validator the server runs on every envelope it sends 
 """
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from .provenance import provenance_of
+from .selectors import run_deliverables, run_progress
 
 STATUSES = ("PENDING", "RUNNING", "SUCCESS", "PARTIAL", "FAILED")
 ERROR_TYPES = ("VALIDATION_ERROR", "PROVIDER_ERROR", "RATE_LIMIT", "TIMEOUT", "QUEUE_UNAVAILABLE", "INTERNAL_ERROR")
@@ -29,7 +31,6 @@ class EnvelopeError(ValueError):
 def build_envelope(run, *, deliverables: Iterable | None = None) -> dict[str, Any]:
     """The envelope of a run. `deliverables` (generated ones, with `current_revision` and `image_assets`
     attached) can be passed in by selectors that loaded them in a constant number of queries."""
-    from .selectors import run_deliverables, run_progress
 
     items = list(deliverables) if deliverables is not None else run_deliverables(run)
     progress = run_progress(run)
@@ -52,8 +53,6 @@ def _meta(run, items: list) -> dict[str, Any]:
     if run.is_terminal or not items:
         provider, model, tokens, cost = run.provider, run.model, run.tokens_used, run.cost_usd
     else:  # in flight: show what the finished deliverables used so far
-        from collections import Counter
-
         (provider, model), _ = Counter(
             (d.metadata.get("provider"), d.metadata.get("model")) for d in items
         ).most_common(1)[0]

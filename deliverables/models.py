@@ -25,7 +25,7 @@ class Run(models.Model):
 
     run_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     module = models.CharField(max_length=20, choices=Module.choices)
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="runs")
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="runs")
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
     )
@@ -92,7 +92,6 @@ class Deliverable(models.Model):
 
     class Meta:
         ordering = ["run", "position"]
-        permissions = [("approve_deliverable", "Can approve or reject deliverables")]
 
     def __str__(self) -> str:
         return self.title or self.kind
@@ -132,7 +131,7 @@ class Asset(models.Model):
     """A generated or uploaded file (images). Stored in Django storage, served only to brand members."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="assets")
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="assets")
     deliverable = models.ForeignKey(
         Deliverable, on_delete=models.SET_NULL, null=True, blank=True, related_name="assets"
     )
@@ -157,8 +156,19 @@ class Asset(models.Model):
         return reverse("asset-file", args=[self.id])
 
 
+class AuditAction(models.TextChoices):
+    """Every kind of audit event (written only by deliverables/events.py)."""
+
+    AMEND = "amend"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    EXPORT = "export"
+    RETRY_FAILED = "retry_failed"
+
+
 class AuditEvent(models.Model):
-    """Who did what to which deliverable, and when. Written by every transition and export."""
+    """Who did what to which deliverable, and when. Written by every transition and export (events.py)."""
 
     deliverable = models.ForeignKey(
         Deliverable, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
@@ -167,7 +177,7 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    action = models.CharField(max_length=40)
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     comment = models.TextField(blank=True)
@@ -199,7 +209,7 @@ class ProviderCall(models.Model):
     deliverable = models.ForeignKey(
         Deliverable, on_delete=models.SET_NULL, null=True, blank=True, related_name="provider_calls"
     )
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    brand = models.ForeignKey("brands.Brand", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     provider = models.CharField(max_length=40)
     model = models.CharField(max_length=120, blank=True)
     use_case = models.CharField(max_length=40)

@@ -81,7 +81,9 @@ ENVELOPE_THROTTLED = OpenApiResponse(
     EnvelopeSerializer, description="A FAILED envelope (RATE_LIMIT); see the Retry-After header."
 )
 UNAUTHENTICATED = OpenApiResponse(DetailErrorSerializer, description="No or bad credentials.")
-NO_ROLE = OpenApiResponse(DetailErrorSerializer, description="Generating needs the Marketers or Managers role.")
+NO_ROLE = OpenApiResponse(
+    DetailErrorSerializer, description="Generating needs the marketer or manager role in the brand."
+)
 NOT_FOUND = OpenApiResponse(DetailErrorSerializer, description="No such object among your brands' objects.")
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid query: DRF's field errors, per field.")
 DETAIL_ERROR = OpenApiResponse(

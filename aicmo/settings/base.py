@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files from our own static files, not a CDN (CSP)
     "django_htmx",
     "aicmo.core",
+    "brands",
     "campaigns",
     "deliverables",
     "creatives",
@@ -65,6 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "brands.context_processors.roles",
             ],
         },
     },

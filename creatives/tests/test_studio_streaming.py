@@ -252,7 +252,7 @@ def converse_through_worker(client: Client, thread: StudioThread) -> tuple[Studi
 def test_a_reply_streams_from_a_real_worker_and_a_reconnect_loses_nothing(
     transport, marketer, brand, tmp_path, settings
 ):
-    from aicmo.llm.fake_server import FakeLLMServer
+    from aicmo.testing.fake_llm_server import FakeLLMServer
     from aicmo.testing.processes import celery_worker, flush_redis
 
     settings.REDIS_URL = settings.TEST_REDIS_URL if transport == "redis" else ""

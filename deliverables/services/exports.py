@@ -18,10 +18,11 @@ from django.utils.text import slugify
 from docx.shared import Inches
 
 from aicmo.core.errors import ApplicationError, Conflict, NotFound
-from campaigns.selectors import brands_for
+from brands.selectors import brands_for
 
 from ..envelope import build_envelope
-from ..models import AuditEvent, Deliverable, Run
+from ..events import run_exported_event
+from ..models import Deliverable, Run
 from ..platforms import PLATFORMS
 from ..provenance import provenance_of
 from ..selectors import with_current_revision
@@ -68,9 +69,7 @@ def run_export(*, run: Run, fmt: str, approved_only: bool, actor) -> ExportFile:
     export = _Export(run=run, deliverables=deliverables, stamp=timezone.localtime())
     content = export.render(fmt)
     with transaction.atomic():
-        AuditEvent.objects.create(
-            run=run, actor=actor, action="export", data={"format": fmt, "approved_only": approved_only}
-        )
+        run_exported_event(run=run, actor=actor, fmt=fmt, approved_only=approved_only)
     return ExportFile(filename=export.filename(fmt), content_type=CONTENT_TYPES[fmt], content=content)
 
 

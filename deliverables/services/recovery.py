@@ -10,7 +10,8 @@ from django.utils import timezone
 from aicmo.llm.exceptions import ErrorType
 
 from ..models import Deliverable, Run
-from .generation import run_dispatch, run_finalize
+from .dispatch import run_dispatch
+from .settle import run_finalize
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ loop calls.
 Two stages, in order:
 1. model passes (bounded, `MAX_MODEL_PASSES`): the draft goes back through the provider chain with the brand
    kit, asked for at most 95 % of the limit;
-2. the offline cutter (`aicmo.core.textfit`): whole sentences, else clauses, else words; never inside a word;
+2. the offline cutter (`aicmo.llm.textfit`): whole sentences, else clauses, else words; never inside a word;
    required disclaimers kept word for word and counted inside the limit.
 
 A draft that fits is never touched. Calendar entries are fitted by the cutter alone (one model pass per entry
@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from aicmo.core.textfit import cut_at_boundary, fit_with_tail
 from aicmo.llm.base import Completion
 from aicmo.llm.exceptions import AllProvidersFailed
+from aicmo.llm.textfit import cut_at_boundary, fit_with_tail
 
 from ..kinds import Draft, spec_for
 from ..platforms import PLATFORMS, Platform, platform_for_kind, post_length

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from aicmo.llm.fake_server import FakeLLMServer, Reply
+from aicmo.testing.fake_llm_server import FakeLLMServer, Reply
 from aicmo.testing.processes import (
     REDIS_READY,
     ROOT,

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from aicmo.core.textfit import cut_at_boundary, fit_with_tail
-from aicmo.llm.fake_server import long_text
+from aicmo.llm.textfit import cut_at_boundary, fit_with_tail
+from aicmo.testing.fake_llm_server import long_text
 from campaigns.services import campaign_generate
 from deliverables.models import Deliverable, ProviderCall, Run
 from deliverables.platforms import PLATFORMS, post_length
@@ -168,7 +168,7 @@ def test_offline_usage_is_not_counted_as_tokens(marketer, voiced_brand, run_task
 
 
 def test_links_come_from_the_brand_kit(marketer, voiced_brand, run_tasks_inline, monkeypatch):
-    from campaigns.models import Brand
+    from brands.models import Brand
 
     kit = Brand.kit
     monkeypatch.setattr(Brand, "kit", lambda self: {**kit(self), "website_url": "https://acme.test/spring"})

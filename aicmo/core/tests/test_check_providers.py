@@ -8,7 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from aicmo.llm.fake_server import Reply
+from aicmo.testing.fake_llm_server import Reply
 
 KEY = "sk-test-SECRET-check-providers-0123456789"
 

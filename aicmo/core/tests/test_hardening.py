@@ -13,10 +13,10 @@ from django.core.cache import cache
 from django.views.debug import SafeExceptionReporterFilter
 from rest_framework.throttling import ScopedRateThrottle
 
-from aicmo.llm.fake_server import Reply
+from aicmo.testing.fake_llm_server import Reply
 from aicmo.testing.processes import ROOT
+from brands.tests.factories import UserFactory
 from campaigns.models import Campaign
-from campaigns.tests.factories import UserFactory
 from deliverables.models import Asset, Deliverable, ProviderCall, Revision, Run
 
 GENERATE = "/api/v1/campaigns/generate"

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from aicmo.core.textfit import cut_at_boundary, fit_with_tail
+from aicmo.llm.textfit import cut_at_boundary, fit_with_tail
 
 from ..base import Completion, CompletionRequest, ImageRequest, ImageResult, StreamEvent, Usage
 

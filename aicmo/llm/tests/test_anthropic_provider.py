@@ -9,7 +9,7 @@ import pytest
 
 from aicmo.llm.base import CompletionRequest, ImageRequest, Message, StreamEvent, ToolCall, Usage
 from aicmo.llm.exceptions import ErrorType, ProviderError, UnsupportedOperation
-from aicmo.llm.fake_server import FakeLLMServer, Reply, example_for_schema
+from aicmo.testing.fake_llm_server import FakeLLMServer, Reply, example_for_schema
 
 from .factories import AD_SCHEMA, ANTHROPIC_MODEL, API_KEY, SAVE_TOOL, ad_request, anthropic_provider, text_request
 

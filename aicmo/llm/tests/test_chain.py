@@ -11,7 +11,7 @@ import pytest
 from aicmo.llm.base import ImageRequest
 from aicmo.llm.chain import CallRecord, ProviderChain
 from aicmo.llm.exceptions import AllProvidersFailed, ErrorType, ProviderError
-from aicmo.llm.fake_server import FakeLLMServer, Reply, example_for_schema
+from aicmo.testing.fake_llm_server import FakeLLMServer, Reply, example_for_schema
 
 from .factories import (
     AD_SCHEMA,

@@ -9,8 +9,8 @@ import pytest
 from aicmo.llm import pricing
 from aicmo.llm.base import CompletionRequest, ImageRequest, Message, StreamEvent, ToolCall, Usage
 from aicmo.llm.exceptions import ErrorType, ProviderError, UnsupportedOperation
-from aicmo.llm.fake_server import PNG_BYTES, FakeLLMServer, Reply, example_for_schema
 from aicmo.llm.providers.openai import PNG_SIGNATURE, OpenAIProvider
+from aicmo.testing.fake_llm_server import PNG_BYTES, FakeLLMServer, Reply, example_for_schema
 
 from .factories import AD_SCHEMA, API_KEY, OPENAI_MODEL, SAVE_TOOL, ad_request, openai_provider, text_request
 

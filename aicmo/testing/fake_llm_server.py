@@ -8,7 +8,7 @@ is synthesised: valid against the request's JSON Schema when it carries one, els
     with FakeLLMServer() as fake:
         client = openai.OpenAI(api_key="sk-test", base_url=fake.openai_base_url)
 
-Run bare for benchmarks and drills: `python -m aicmo.llm.fake_server --port 8765 --latency 1.0`.
+Run bare for benchmarks and drills: `python -m aicmo.testing.fake_llm_server --port 8765 --latency 1.0`.
 No Django import here, so benchmarks can use it outside the project settings.
 """
 

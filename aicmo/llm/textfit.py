@@ -1,6 +1,7 @@
 """Cutting text to a length without breaking it: at a sentence end, else at a clause boundary, else between
 words, never inside a word. Pure functions (no Django), so the offline provider and the deliverables'
-shortener share one cutter."""
+shortener share one cutter. It lives in aicmo.llm because the provider package imports nothing else of the
+project (import-linter)."""
 
 import re
 from collections.abc import Sequence

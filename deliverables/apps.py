@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class DeliverablesConfig(AppConfig):
+    name = "deliverables"
+
+    def ready(self):
+        from aicmo.core.errors import failed_envelope_register  # apps are loaded now
+
+        from .envelope import failed_envelope
+
+        failed_envelope_register(failed_envelope)
