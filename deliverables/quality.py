@@ -28,7 +28,7 @@ PLACEHOLDERS = [
     ),
     (re.compile(r"\bXX+\b|\$X+\b"), "an XX placeholder"),
     # Links that go nowhere: "[Shop](#)", "[Shop]()", "[Shop]( )", href="#", and example.com addresses.
-    (re.compile(r"\]\(\s*#?\s*\)"), "a link to nowhere"),
+    (re.compile(r"\]\(\s*#?\s*\)|\(\s*#\s*\)"), "a link to nowhere"),
     (re.compile(r"""href\s*=\s*["']\s*#?\s*["']""", re.I), "a link to nowhere"),
     (re.compile(r"\b(?:https?://)?(?:[\w-]+\.)*example\.(?:com|org|net)\b[^\s)\]]*", re.I), "an example.com link"),
 ]

@@ -207,6 +207,18 @@ def test_long_model_answers_are_shortened_before_the_first_save(
         if len(b["messages"]) > 2 and "Rewrite it to at most 266 characters" in b["messages"][-1]["content"]
     ]
     assert len(shorten) == 1 and "Acme Coffee Roasters" in shorten[0]["messages"][0]["content"]  # the brand kit
+    # each platform is asked for its own craft: six different tasks, TikTok's with a hook and a script
+    tasks = {
+        b["messages"][1]["content"]
+        for b in sent
+        if len(b["messages"]) == 2 and "\nPlatform: " in b["messages"][1]["content"]
+    }
+    assert len(tasks) == len(PLATFORMS)
+    tiktok = next(b for b in sent if "Platform: TikTok" in b["messages"][1]["content"])
+    assert {"hook", "script", "text"} <= set(tiktok["response_format"]["json_schema"]["schema"]["properties"])
+    assert "Use no emoji." not in tiktok["messages"][1]["content"]  # a warm, witty voice may use a few
+    everything = "".join(d.current_revision.content_markdown for d in items.values())
+    assert "(#)" not in everything and "example.com" not in everything
 
 
 def test_a_model_that_never_shortens_is_cut_at_a_boundary(marketer, voiced_brand, run_tasks_inline, sdk_providers):
@@ -277,6 +289,7 @@ def test_cutter_keeps_the_disclaimer_inside_the_limit():
     [
         ("[Discover Spring Roast](#)", "a link to nowhere"),
         ("[Discover Spring Roast]()", "a link to nowhere"),
+        ("Discover Spring Roast (#)", "a link to nowhere"),
         ('<a href="#">Shop</a>', "a link to nowhere"),
         ("Order at https://example.com/shop now", "an example.com link"),
         ("Write to hello@example.com", "an example.com link"),
