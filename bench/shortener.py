@@ -25,7 +25,7 @@ def run(result: Result) -> None:
     from campaigns.services import campaign_generate
     from deliverables.models import Deliverable, Revision
     from deliverables.platforms import PLATFORMS, post_length
-    from deliverables.services import generation
+    from deliverables.services import planning, slot_worker
 
     from .common import bench_brand, bench_user, delete_runs
 
@@ -48,7 +48,7 @@ def run(result: Result) -> None:
                 AICMO_LLM_FALLBACK_PROVIDERS=["openai"],  # no other provider: the shortener alone fixes lengths
             )
         )
-        stack.enter_context(mock.patch.object(generation, "run_dispatch", lambda **_: True))  # slots run here
+        stack.enter_context(mock.patch.object(planning, "run_dispatch", lambda **_: True))  # slots run here
         for i in range(RUNS):
             run_ = campaign_generate(
                 brand=brand,
@@ -64,7 +64,7 @@ def run(result: Result) -> None:
                 },
             )
             for pk in run_.deliverables.values_list("pk", flat=True):
-                generation.deliverable_generate(deliverable_id=str(pk))
+                slot_worker.deliverable_generate(deliverable_id=str(pk))
             for deliverable in Deliverable.objects.filter(run=run_):
                 first = Revision.objects.filter(deliverable=deliverable, version=1).first()
                 pieces += 1
