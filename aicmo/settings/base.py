@@ -1,6 +1,7 @@
 """Settings shared by every environment. Everything configurable is read through one `environ.Env`."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -11,10 +12,11 @@ VAR_DIR = BASE_DIR / "var"  # local state of the dev shape: SQLite-free bits lik
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# An empty value counts as unset: development gets its insecure key, production (production.py) refuses to start.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or ("dev-insecure-secret-key-change-me" if DEBUG else "")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+# Production-safe by default: no debug pages and no known secret key. dev.py turns debugging on explicitly;
+# production.py refuses to start without a real key.
+DEBUG = False
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -28,6 +30,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files from our own static files, not a CDN (CSP)
     "django_htmx",
+    "axes",
     "aicmo.core",
     "brands",
     "campaigns",
@@ -50,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 answer
 ]
 
 ROOT_URLCONF = "aicmo.urls"
@@ -110,9 +114,20 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("AICMO_MAX_REQUEST_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 AICMO_MAX_UPLOAD_BYTES = env.int("AICMO_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)  # multipart bodies (files)
-# Failed log-ins per username + IP address before the login form refuses for the rest of the window.
-AICMO_LOGIN_MAX_FAILURES = env.int("AICMO_LOGIN_MAX_FAILURES", default=5)
+# Failed log-ins from one client address before it is locked out for the window (django-axes; aicmo/core/login.py).
+AICMO_LOGIN_MAX_FAILURES = env.int("AICMO_LOGIN_MAX_FAILURES", default=10)
 AICMO_LOGIN_WINDOW_S = env.int("AICMO_LOGIN_WINDOW_S", default=15 * 60)
+AXES_FAILURE_LIMIT = AICMO_LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=AICMO_LOGIN_WINDOW_S)
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]  # spraying is limited; no account can be locked by a stranger
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "aicmo.core.login.client_ip"
+AXES_LOCKOUT_CALLABLE = "aicmo.core.login.lockout_response"
+AXES_VERBOSE = False
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out address before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
 # Reverse proxies in front of the app that append to X-Forwarded-For (the log-in throttle counts per client).
 AICMO_TRUSTED_PROXIES = env.int("AICMO_TRUSTED_PROXIES", default=0)
 
@@ -244,6 +259,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "aicmo.core.schema_hooks.document_body_limit",
+        "deliverables.schema.envelope_component",  # the envelope's one JSON Schema (deliverables/envelope_schema.py)
     ],
 }
 
