@@ -162,13 +162,6 @@ def normalize_channel(value: str) -> str | None:
     return key if key in PLATFORMS or key == EMAIL_CHANNEL else None
 
 
-def platform_label(key: str | None) -> str:
-    """'tiktok' → 'TikTok' (never 'Tiktok'); 'email' → 'Email'; unknown keys as they are."""
-    if key in PLATFORMS:
-        return PLATFORMS[key].label
-    return "Email" if key == EMAIL_CHANNEL else (key or "")
-
-
 def post_kind(platform: str) -> str:
     return f"{platform}_post"
 
@@ -186,15 +179,6 @@ def emoji_allowed(brand: Mapping[str, Any]) -> bool:
     """Whether the brand's voice welcomes emoji: a playful or warm voice does, a formal one (or none) does not."""
     voice = " ".join([str(brand.get("tone_of_voice") or ""), *map(str, brand.get("voice_examples") or [])])
     return bool(_EMOJI_YES.search(voice)) and not _EMOJI_NO.search(voice)
-
-
-def hashtag(words: str, style: HashtagStyle = "camel") -> str:
-    """'urban coffee lovers' → '#UrbanCoffeeLovers' (camel) or '#urbancoffeelovers' (lower); '' for no word."""
-    parts = re.findall(r"[^\W_]+", words)
-    if not parts:
-        return ""
-    body = "".join(p[:1].upper() + p[1:] for p in parts) if style == "camel" else "".join(parts).lower()
-    return "#" + body
 
 
 def hashtags_in_style(tags: Sequence[str], platform: Platform) -> list[str]:
