@@ -1,6 +1,7 @@
-"""The `make run` shape (the default of manage.py, ASGI, WSGI and Celery): SQLite, the embedded broker and the
-offline provider unless keys are set. Debug pages are on (DJANGO_DEBUG=false turns them off) but cannot leak:
-they show no URL list and mask every credential, passwords inside URLs and the environment included."""
+"""The `make run` shape (the default of manage.py, ASGI, WSGI and Celery): SQLite, the embedded Redis server
+(aicmo/devserver.py) and the offline provider unless keys are set. Debug pages are on (DJANGO_DEBUG=false turns
+them off) but cannot leak: they show no URL list and mask every credential, passwords inside URLs and the
+environment included."""
 
 from .base import *  # noqa: F403
 from .base import MIDDLEWARE, env

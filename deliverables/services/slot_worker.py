@@ -26,7 +26,7 @@ from ..kinds import Draft, spec_for
 from ..models import Deliverable, Run
 from ..prompts import deliverable_request, slot_context
 from .assets import asset_create
-from .provider_calls import provider_call_save
+from .provider_calls import provider_call_save, provider_calls_interrupted
 from .revisions import revision_create
 from .settle import run_finalize
 from .shortening import draft_fit
@@ -66,6 +66,8 @@ def deliverable_generate(*, deliverable_id: str, redelivered: bool = True) -> No
 
 
 def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
+    if deliverable.deliveries > 1:  # the previous delivery's worker is gone: so are the calls it had under way
+        provider_calls_interrupted(deliverable_id=deliverable.pk)
     if deliverable.deliveries > settings.AICMO_MAX_TASK_DELIVERIES:
         _fail_slot(
             deliverable,
@@ -96,6 +98,8 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
         fitted = draft_fit(kind=deliverable.kind, draft=draft, context=context, chain=chain, trace_id=run.trace_id)
         draft = fitted.draft
         calls = [completion, *fitted.completions]
+        for shorter in fitted.completions:
+            warnings += shorter.warnings  # e.g. a shortening pass came from the offline templates
         if fitted.model_calls or fitted.cut:
             deliverable.metadata = {**deliverable.metadata, "shortener": fitted.report}
         # Inside the try: a time limit hit during a slow image call, or an error while saving, must end the

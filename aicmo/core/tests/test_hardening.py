@@ -12,6 +12,7 @@ import pytest
 from django.views.debug import SafeExceptionReporterFilter
 from rest_framework.throttling import ScopedRateThrottle
 
+from aicmo.core import limits
 from aicmo.testing.fake_llm_server import Reply
 from aicmo.testing.processes import ROOT
 from brands.tests.factories import UserFactory
@@ -45,10 +46,18 @@ def test_production_settings_pass_check_deploy_without_a_single_warning():
         "WARNING",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="aicmo.example.com",
+        REDIS_URL="redis://redis:6379/0",
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "System check identified no issues (0 silenced)."
+
+
+def test_production_refuses_to_start_on_make_runs_embedded_redis():
+    result = _manage("check", DJANGO_SECRET_KEY=secrets.token_urlsafe(50), DJANGO_ALLOWED_HOSTS="aicmo.example.com")
+
+    assert result.returncode == 1
+    assert "ImproperlyConfigured: REDIS_URL (or a Redis CELERY_BROKER_URL) must be set in production." in result.stderr
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -191,18 +200,17 @@ def test_generate_is_throttled_per_user_with_429_retry_after_and_a_failed_envelo
 def test_generate_is_let_through_when_the_throttle_cache_is_down(
     two_per_minute, marketer_api, monkeypatch, run_tasks_inline
 ):
-    class DownCache:
-        def get(self, *args, **kwargs):
-            raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+    def down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
 
-        set = get
-
-    monkeypatch.setattr(ScopedRateThrottle, "cache", DownCache())
+    monkeypatch.setattr(limits, "_eval", down)
 
     with run_tasks_inline():
         codes = [marketer_api.post(GENERATE, BRIEF, format="json").status_code for _ in range(3)]
+        codes.append(marketer_api.post(GENERATE + "?wait=0.5", BRIEF, format="json").status_code)
 
-    assert codes == [202, 202, 202]
+    assert codes == [202, 202, 202, 202]  # the long-wait cap fails open too
+    assert Run.objects.count() == 4
 
 
 # --- request size ---------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ IMAGE_MODEL = "offline-pillow-v1"
 class OfflineProvider:
     name = "offline"
     model = MODEL
+    image_model = IMAGE_MODEL
 
     def complete(self, request: CompletionRequest) -> Completion:
         started = time.monotonic()
