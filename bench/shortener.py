@@ -1,4 +1,4 @@
-"""10. Shortener: the share of generated pieces within their platform's hard limit at first save, over 100 runs
+"""11. Shortener: the share of generated pieces within their platform's hard limit at first save, over 100 runs
 against the fake server answering deliberately long, and the model calls the shortener needed.
 
 Each run is a campaign with all six social platforms (one post each) and the content calendar, for a brand with
