@@ -13,6 +13,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aicmo.core.authentication import LoginLocked
 from aicmo.core.errors import ApplicationError, PermissionDenied
 from aicmo.core.limits import AtomicScopedRateThrottle, ConcurrencyLimited, long_wait_slot
 from aicmo.llm.exceptions import ErrorType
@@ -150,11 +151,11 @@ class GenerateView(WaitingAPIView):
     def handle_exception(self, exc):
         if isinstance(exc, Throttled):  # a generate answer is always an envelope (contract §4)
             wait = int(exc.wait) + 1 if exc.wait is not None else None
-            message = (
-                exc.message  # too many open waits
-                if isinstance(exc, ConcurrencyLimited)
-                else f"Too many generate requests: try again in {wait or 60} seconds."
-            )
+            if isinstance(exc, ConcurrencyLimited):
+                message = exc.message  # too many open waits
+            else:
+                what = exc.detail if isinstance(exc, LoginLocked) else "Too many generate requests"
+                message = f"{str(what).rstrip('.')}: try again in {wait or 60} seconds."
             envelope = failed_envelope(
                 module=self.module,
                 error_type=ErrorType.RATE_LIMIT,

@@ -52,4 +52,5 @@ urlpatterns += [  # pages: home, runs, deliverables, approvals, assets
     ),
     path("approvals/", views.approvals, name="approvals"),
     path("assets/", views.asset_gallery, name="assets"),
+    path("assets", views.assets_index, name="assets-index"),  # the ChatKit sample's path (JSON or the page)
 ]

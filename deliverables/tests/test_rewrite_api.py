@@ -308,9 +308,11 @@ def test_through_a_real_sdk_the_prompt_carries_the_brand_kit_and_the_limit(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_answer_waits_for_the_rewrite_like_generate(marketer, monkeypatch, run_tasks_inline):
+def test_the_answer_waits_for_the_rewrite_like_generate(marketer, monkeypatch, run_tasks_inline, settings):
     """Outside a test transaction the task runs on commit (inline here), so the default wait sees it done."""
     from deliverables import tasks
+
+    settings.AICMO_API_WAIT_S = 30  # the test settings answer at once by default
 
     monkeypatch.setattr(
         tasks.rewrite_deliverable, "apply_async", lambda args, **kw: tasks.rewrite_deliverable.run(*args)

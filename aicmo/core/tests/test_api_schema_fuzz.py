@@ -72,7 +72,7 @@ def api_token(marketer, manager, outsider, run_tasks_in_requests) -> str:
 def no_login_lockout(settings):
     """The fuzzer sends wrong Basic credentials over and over, as a password guesser does: past the log-in limit
     they would answer 429 (tested in test_basic_auth.py), not the 401 this test checks."""
-    settings.AICMO_LOGIN_MAX_FAILURES = 10**9
+    settings.AXES_FAILURE_LIMIT = 10**9
 
 
 def _fuzz(operation, headers: dict[str, str]) -> str | None:
