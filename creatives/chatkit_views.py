@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from aicmo.core.errors import ApplicationError
+from aicmo.core.limits import ConcurrencyLimited, stream_slot
 from brands.selectors import brand_for, brands_for
 
 from .models import StudioItem
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 CHATKIT_REQUEST = TypeAdapter(ChatKitReq)
 BODY_MAX_BYTES = 64 * 1024
 ASKING = (ThreadsCreateReq, ThreadsAddUserMessageReq)
+# How long an open answer may count against the user's stream cap if its close is never seen.
+STREAM_HOLD_S = 15 * 60
 
 
 def _error(status: int, detail: str, **extra) -> JsonResponse:
@@ -59,6 +62,10 @@ def _authenticate(request):
         return None, _error(401, str(error.detail))
     except exceptions.PermissionDenied as error:  # a session without its CSRF token
         return None, _error(403, str(error.detail))
+    except exceptions.Throttled as error:  # HTTP Basic from a locked-out address
+        response = _error(429, str(error.detail))
+        response["Retry-After"] = str(int(error.wait or 1))
+        return None, response
     except exceptions.APIException as error:
         return None, _error(400, str(error.detail))
     if not getattr(user, "is_authenticated", False):
@@ -137,7 +144,13 @@ async def chatkit(request):
     except NotImplementedError:  # input.transcribe, threads.sync_custom_action: not offered by the studio
         return _error(400, f"{parsed.type} is not supported here.")
     if isinstance(result, StreamingResult):
-        response = StreamingHttpResponse(result, content_type="text/event-stream; charset=utf-8")
+        try:  # one of the user's AICMO_MAX_CONCURRENT_STREAMS open answers
+            events = await stream_slot(context.user, result, hold_s=STREAM_HOLD_S)
+        except ConcurrencyLimited as refusal:
+            response = _error(429, refusal.message, code=refusal.default_code)
+            response["Retry-After"] = str(int(refusal.wait or 5))
+            return response
+        response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"  # proxies: pass each event on at once
         return response

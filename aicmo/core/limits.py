@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -182,40 +183,40 @@ class AtomicScopedRateThrottle(ScopedRateThrottle):
         return self._wait
 
 
-class SlotHeldIterator:
-    """An iterator that holds a concurrency slot until it is exhausted or closed: Django closes a streaming
-    response's content when the connection ends, started or not (a generator's `finally` would not run when it
-    never started)."""
+class SlotHeldStream:
+    """An async stream (a ChatKit answer) that holds a concurrency slot until it is exhausted or closed. Django
+    closes a streaming response's content when the connection ends; a slot whose stream never started is freed by
+    `hold_s` at the latest."""
 
     def __init__(self, events, slot):
         self._events, self._slot, self._iterator = events, slot, None
 
-    def __iter__(self):
+    def __aiter__(self):
         return self
 
-    def __next__(self):
+    async def __anext__(self):
         if self._iterator is None:
-            self._iterator = iter(self._events)
+            self._iterator = aiter(self._events)
         try:
-            return next(self._iterator)
+            return await anext(self._iterator)
         except BaseException:
-            self.close()
+            await self.aclose()
             raise
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         slot, self._slot = self._slot, None
         if slot is not None:
-            close = getattr(self._iterator or self._events, "close", None)
+            close = getattr(self._iterator or self._events, "aclose", None)
             try:
                 if close:
-                    close()
+                    await close()
             finally:
-                slot.__exit__(None, None, None)
+                await sync_to_async(slot.__exit__)(None, None, None)
 
 
-def stream_slot(user, events, *, hold_s: float) -> SlotHeldIterator:
+async def stream_slot(user, events, *, hold_s: float) -> SlotHeldStream:
     """Take one of the user's AICMO_MAX_CONCURRENT_STREAMS slots now (ConcurrencyLimited when none is free) and
     give it back when the stream `events` ends or its connection closes."""
     slot = concurrency_slot("stream", user.pk, limit=settings.AICMO_MAX_CONCURRENT_STREAMS, hold_s=hold_s)
-    slot.__enter__()
-    return SlotHeldIterator(events, slot)
+    await sync_to_async(slot.__enter__)()
+    return SlotHeldStream(events, slot)

@@ -327,3 +327,13 @@ def test_a_provider_failure_is_an_error_event_and_nothing_partial_is_saved(
     thread_id = events[0].thread.id
     assert list(StudioItem.objects.filter(thread_id=thread_id).values_list("type", flat=True)) == ["user_message"]
     assert StudioThread.objects.get(pk=thread_id).reply_key == ""  # the thread is free for the next message
+
+
+def test_answers_past_the_users_stream_cap_are_refused_with_429(chatkit_as, marketer, brand, worker_threads, settings):
+    settings.AICMO_MAX_CONCURRENT_STREAMS = 0  # every slot taken
+
+    status, body = chatkit_as(marketer).call(create("hi"))
+
+    assert status == 429
+    assert body["detail"].startswith("Too many open")
+    assert StudioThread.objects.count() == 0

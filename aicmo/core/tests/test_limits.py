@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import redis
+from asgiref.sync import async_to_sync
 from rest_framework.authtoken.models import Token
 
 from aicmo.core import limits
@@ -120,14 +121,22 @@ def test_slots_of_a_holder_that_died_expire(redis_cache):
 @pytest.mark.django_db
 def test_a_stream_slot_is_given_back_when_its_response_closes_even_unstarted(redis_cache, marketer, settings):
     settings.AICMO_MAX_CONCURRENT_STREAMS = 1
-    first = stream_slot(marketer, iter(["a", "b"]), hold_s=60)
-    with pytest.raises(ConcurrencyLimited):
-        stream_slot(marketer, iter([]), hold_s=60)
 
-    first.close()  # Django closes the content of a response whose client went away, iterated or not
+    async def events(items):
+        for item in items:
+            yield item
 
-    second = stream_slot(marketer, iter(["c"]), hold_s=60)
-    assert list(second) == ["c"]  # exhausted: given back too
+    async def scenario():
+        first = await stream_slot(marketer, events(["a", "b"]), hold_s=60)
+        with pytest.raises(ConcurrencyLimited):
+            await stream_slot(marketer, events([]), hold_s=60)
+
+        await first.aclose()  # Django closes the content of a response whose client went away, iterated or not
+
+        second = await stream_slot(marketer, events(["c"]), hold_s=60)
+        return [item async for item in second]  # exhausted: given back too
+
+    assert async_to_sync(scenario)() == ["c"]
     assert redis_cache.get(limits.PREFIX + f"stream:{marketer.pk}") is None
 
 
