@@ -1,0 +1,450 @@
+"""The branded PDF report, built natively with reportlab (platypus): a cover in the brand's colours with its
+logo, a table of contents, one section per deliverable (rendered Markdown, tables, images, platform,
+provider and model, status and approver), the content calendar as month grids, a footer on every page.
+
+reportlab rather than an HTML-to-PDF engine: it installs from PyPI as wheels with no system libraries
+(WeasyPrint needs Pango from the OS), and it embeds only the fonts it ships (Bitstream Vera for the sans
+family, the PDF core fonts otherwise), so nothing is fetched from the network. Markdown is parsed with
+markdown-it (raw HTML off) and every piece of text is escaped before it reaches reportlab's paragraph markup,
+so untrusted text cannot inject markup."""
+
+import calendar
+import io
+from datetime import date
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import reportlab
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Frame,
+    FrameBreak,
+    Image,
+    KeepTogether,
+    NextPageTemplate,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+    XPreformatted,
+)
+from reportlab.platypus.tableofcontents import TableOfContents
+
+from .export_pack import BrandLook, PackDeliverable, image_size, platform_color, platform_label
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+PAGE_W, PAGE_H = A4
+MARGIN = 18 * mm
+CONTENT_W = PAGE_W - 2 * MARGIN
+MAX_IMAGE_H = 110 * mm
+MAX_LIST_DEPTH = 4
+COVER_SPLIT = 0.45  # the brand-coloured part of the cover starts this high up the page
+
+
+def _register_fonts() -> dict[str, tuple[str, str, str, str]]:
+    """Font families by kind: (regular, bold, italic, bold italic). Vera ships inside reportlab."""
+    folder = Path(reportlab.__file__).parent / "fonts"
+    for name, file in (("Vera", "Vera.ttf"), ("Vera-Bold", "VeraBd.ttf"), ("Vera-Italic", "VeraIt.ttf")):
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(name, str(folder / file)))
+    if "Vera-BoldItalic" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("Vera-BoldItalic", str(folder / "VeraBI.ttf")))
+        pdfmetrics.registerFontFamily(
+            "Vera", normal="Vera", bold="Vera-Bold", italic="Vera-Italic", boldItalic="Vera-BoldItalic"
+        )
+    return {
+        "sans": ("Vera", "Vera-Bold", "Vera-Italic", "Vera-BoldItalic"),
+        "serif": ("Times-Roman", "Times-Bold", "Times-Italic", "Times-BoldItalic"),
+        "mono": ("Courier", "Courier-Bold", "Courier-Oblique", "Courier-BoldOblique"),
+    }
+
+
+class _Styles:
+    def __init__(self, look: BrandLook):
+        fonts = _register_fonts()[look.font_kind]
+        self.regular, self.bold, self.italic = fonts[0], fonts[1], fonts[2]
+        self.primary = colors.HexColor(look.primary)
+        self.secondary = colors.HexColor(look.secondary)
+        self.body = ParagraphStyle("body", fontName=self.regular, fontSize=10, leading=14, spaceAfter=5)
+        self.small = ParagraphStyle("small", parent=self.body, fontSize=8, leading=10, spaceAfter=0)
+        self.meta = ParagraphStyle(
+            "meta", parent=self.body, fontSize=8.5, leading=11, textColor=colors.HexColor("#475569")
+        )
+        self.quote = ParagraphStyle(
+            "quote", parent=self.body, leftIndent=12, textColor=colors.HexColor("#475569"), fontName=self.italic
+        )
+        self.code = ParagraphStyle("code", parent=self.body, fontName="Courier", fontSize=8.5, leading=11, leftIndent=6)
+        self.h1 = ParagraphStyle(
+            "h1", parent=self.body, fontName=self.bold, fontSize=17, leading=21, textColor=self.primary, spaceAfter=4
+        )
+        self.h2 = ParagraphStyle("h2", parent=self.body, fontName=self.bold, fontSize=13, leading=17, spaceBefore=6)
+        self.h3 = ParagraphStyle("h3", parent=self.body, fontName=self.bold, fontSize=11, leading=15, spaceBefore=4)
+        self.cover_title = ParagraphStyle(
+            "cover_title", parent=self.body, fontName=self.bold, fontSize=28, leading=34, textColor=colors.white
+        )
+        self.cover_sub = ParagraphStyle(
+            "cover_sub", parent=self.body, fontSize=13, leading=18, textColor=colors.white, spaceAfter=2
+        )
+        self.toc_levels = [ParagraphStyle("toc1", parent=self.body, fontSize=10, leading=13, leftIndent=8)]
+        self.day = ParagraphStyle("day", parent=self.small, fontName=self.bold, fontSize=7.5)
+        self.day_head = ParagraphStyle("dayhead", parent=self.small, fontName=self.bold, alignment=TA_CENTER)
+
+    def heading(self, level: int) -> ParagraphStyle:
+        return self.h2 if level <= 1 else self.h3
+
+
+class _Report(BaseDocTemplate):
+    """Adds each deliverable heading to the table of contents (and the PDF outline) as it is laid out."""
+
+    def afterFlowable(self, flowable):
+        key = getattr(flowable, "toc_key", None)
+        if key:
+            self.notify("TOCEntry", (0, flowable.getPlainText(), self.page, key))
+            self.canv.bookmarkPage(key)
+            self.canv.addOutlineEntry(flowable.getPlainText(), key, level=0)
+
+
+def render_pdf(*, look: BrandLook, heading: str, subtitle: str, footer: str, items: list[PackDeliverable]) -> bytes:
+    styles = _Styles(look)
+    buffer = io.BytesIO()
+    document = _Report(
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 6 * mm,
+        title=heading,
+        author=look.name,
+        creator="AICMO",
+    )
+    frame = Frame(MARGIN, MARGIN + 6 * mm, CONTENT_W, PAGE_H - 2 * MARGIN - 6 * mm, id="body")
+    # the cover: title and logo on the brand colour (the top 55 % of the page), the summary below it
+    split = PAGE_H * COVER_SPLIT
+    cover_frames = [
+        Frame(MARGIN, split + 8 * mm, CONTENT_W, PAGE_H - split - 8 * mm - MARGIN, id="cover-top"),
+        Frame(MARGIN, MARGIN + 6 * mm, CONTENT_W, split - 12 * mm - MARGIN - 6 * mm, id="cover-bottom"),
+    ]
+
+    def decorate(canvas, doc, *, cover: bool):
+        canvas.saveState()
+        if cover:
+            canvas.setFillColor(styles.primary)
+            canvas.rect(0, PAGE_H * COVER_SPLIT, PAGE_W, PAGE_H * (1 - COVER_SPLIT), stroke=0, fill=1)
+            canvas.setFillColor(styles.secondary)
+            canvas.rect(0, PAGE_H * COVER_SPLIT - 4 * mm, PAGE_W, 4 * mm, stroke=0, fill=1)
+        else:
+            canvas.setFillColor(styles.primary)
+            canvas.rect(0, PAGE_H - 6 * mm, PAGE_W, 6 * mm, stroke=0, fill=1)
+        canvas.setStrokeColor(styles.secondary)
+        canvas.setLineWidth(0.6)
+        canvas.line(MARGIN, MARGIN + 2 * mm, PAGE_W - MARGIN, MARGIN + 2 * mm)
+        canvas.setFont(styles.regular, 7.5)
+        canvas.setFillColor(colors.HexColor("#475569"))
+        canvas.drawString(MARGIN, MARGIN - 2 * mm, footer[:140])
+        canvas.drawRightString(PAGE_W - MARGIN, MARGIN - 2 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    document.addPageTemplates(
+        [
+            PageTemplate(id="cover", frames=cover_frames, onPage=lambda c, d: decorate(c, d, cover=True)),
+            PageTemplate(id="body", frames=[frame], onPage=lambda c, d: decorate(c, d, cover=False)),
+        ]
+    )
+    story = _cover(styles, look, heading, subtitle, items)
+    story += [NextPageTemplate("body"), PageBreak(), Paragraph("Contents", styles.h1)]
+    toc = TableOfContents(levelStyles=styles.toc_levels, dotsMinLevel=0)
+    story += [toc, PageBreak()]
+    for number, item in enumerate(items, 1):
+        story += _section(styles, number, item)
+    document.multiBuild(story)
+    return buffer.getvalue()
+
+
+def _cover(styles: _Styles, look: BrandLook, heading: str, subtitle: str, items: list[PackDeliverable]) -> list:
+    story: list = [Spacer(1, 12 * mm)]
+    if look.logo:
+        logo = _image(look.logo, max_w=55 * mm, max_h=30 * mm)
+        if logo is not None:
+            logo.hAlign = "LEFT"
+            story += [logo, Spacer(1, 8 * mm)]
+    story += [
+        Paragraph(escape(heading), styles.cover_title),
+        Spacer(1, 4 * mm),
+        Paragraph(escape(look.name), styles.cover_sub),
+        Paragraph(escape(subtitle), styles.cover_sub),
+        FrameBreak(),
+        Spacer(1, 6 * mm),
+    ]
+    approved = sum(1 for item in items if item.status == "approved")
+    summary = [
+        ["Deliverables", str(len(items))],
+        ["Approved", f"{approved} of {len(items)}"],
+        ["Kinds", ", ".join(sorted({item.kind_label for item in items}))],
+    ]
+    table = Table(
+        [[Paragraph(escape(a), styles.meta), Paragraph(escape(b), styles.body)] for a, b in summary],
+        colWidths=[35 * mm, CONTENT_W - 35 * mm],
+    )
+    table.setStyle(
+        TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LINEBELOW", (0, 0), (-1, -2), 0.3, colors.lightgrey)])
+    )
+    story.append(table)
+    return story
+
+
+def _section(styles: _Styles, number: int, item: PackDeliverable) -> list:
+    title = Paragraph(f"{number}. {escape(item.title)}", styles.h1)
+    title.toc_key = f"d{number}"
+    approval = (
+        f"approved by {item.approved_by or 'unknown'}"
+        + (f" on {item.approved_at:%Y-%m-%d}" if item.approved_at else "")
+        if item.status == "approved"
+        else item.status.replace("_", " ")
+    )
+    facts = [
+        ("Kind", item.kind_label),
+        ("Platform", item.platform_label or "—"),
+        ("Provider", f"{item.provider or '—'} · {item.model or '—'}"),
+        ("Status", f"{approval} · version {item.version}"),
+    ]
+    meta = Table(
+        [[Paragraph(escape(k), styles.meta), Paragraph(escape(v), styles.meta)] for k, v in facts],
+        colWidths=[22 * mm, CONTENT_W - 22 * mm],
+        style=TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f1f5f9")),
+                ("LINEBEFORE", (0, 0), (0, -1), 2, styles.secondary),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        ),
+    )
+    story: list = [CondPageBreak(60 * mm), KeepTogether([title, meta]), Spacer(1, 4 * mm)]
+    entries = item.entries
+    if entries:
+        story += _calendar(styles, entries)
+    else:
+        story += _markdown(styles, item.markdown)
+    if item.hashtags:
+        story.append(
+            Paragraph(
+                escape(" ".join(item.hashtags)), ParagraphStyle("tags", parent=styles.body, textColor=styles.primary)
+            )
+        )
+    for image in item.images:
+        flowable = _image(image.data, max_w=CONTENT_W * 0.8, max_h=MAX_IMAGE_H)
+        story.append(flowable if flowable is not None else Paragraph("(An image could not be read.)", styles.meta))
+        story.append(Spacer(1, 3 * mm))
+    story.append(Spacer(1, 6 * mm))
+    return story
+
+
+def _image(data: bytes, *, max_w: float, max_h: float) -> Image | None:
+    size = image_size(data)
+    if not size or not all(size):
+        return None
+    width, height = size
+    scale = min(max_w / width, max_h / height)
+    return Image(io.BytesIO(data), width=width * scale, height=height * scale)
+
+
+# --- the content calendar ------------------------------------------------------------------------------------
+
+
+def _calendar(styles: _Styles, entries: list[dict]) -> list:
+    """A month grid (Monday first) per month the entries span, then the entries in full."""
+    by_day: dict[date, list[dict]] = {}
+    for entry in entries:
+        by_day.setdefault(date.fromisoformat(entry["date"]), []).append(entry)
+    months = sorted({(day.year, day.month) for day in by_day})
+    story: list = []
+    column = CONTENT_W / 7
+    for year, month in months:
+        rows = [[Paragraph(name, styles.day_head) for name in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")]]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
+            row = []
+            for day in week:
+                if day.month != month:
+                    row.append("")
+                    continue
+                cell = [Paragraph(str(day.day), styles.day)]
+                for entry in by_day.get(day, []):
+                    color = platform_color(entry.get("platform"))
+                    cell.append(
+                        Paragraph(
+                            f'<font color="{color}">•</font> {escape(str(entry.get("title", ""))[:60])}', styles.small
+                        )
+                    )
+                row.append(cell)
+            rows.append(row)
+        grid = Table(rows, colWidths=[column] * 7, rowHeights=[None] + [None] * (len(rows) - 1))
+        grid.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#cbd5e1")),
+                    ("BACKGROUND", (0, 0), (-1, 0), styles.primary),
+                    ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("TOPPADDING", (0, 1), (-1, -1), 2),
+                    ("BOTTOMPADDING", (0, 1), (-1, -1), 8),
+                ]
+            )
+        )
+        # the header row's text is white on the brand colour
+        for cell in rows[0]:
+            cell.style = ParagraphStyle("dayhead-w", parent=styles.day_head, textColor=colors.white)
+        story += [Paragraph(escape(f"{calendar.month_name[month]} {year}"), styles.h2), grid, Spacer(1, 4 * mm)]
+    rows = [["Date", "Platform", "Title", "Copy"]] + [
+        [e["date"], platform_label(e.get("platform")), str(e.get("title", "")), str(e.get("text", ""))] for e in entries
+    ]
+    story += [Paragraph("Entries", styles.h2), _table(styles, rows, widths=[0.14, 0.14, 0.24, 0.48])]
+    return story
+
+
+def _table(styles: _Styles, rows: list[list[str]], *, widths: list[float] | None = None) -> Table:
+    count = max(len(row) for row in rows)
+    rows = [row + [""] * (count - len(row)) for row in rows]
+    fractions = widths or [1 / count] * count
+    header_style = ParagraphStyle("th", parent=styles.small, fontName=styles.bold, textColor=colors.white)
+    data = [[Paragraph(escape(cell), header_style) for cell in rows[0]]] + [
+        [Paragraph(escape(cell), styles.small) for cell in row] for row in rows[1:]
+    ]
+    table = Table(data, colWidths=[CONTENT_W * f for f in fractions], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#cbd5e1")),
+                ("BACKGROUND", (0, 0), (-1, 0), styles.primary),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f8fafc")]),
+            ]
+        )
+    )
+    return table
+
+
+# --- Markdown ------------------------------------------------------------------------------------------------
+
+
+def _markdown(styles: _Styles, text: str) -> list:
+    tokens = _MARKDOWN.parse(text or "")
+    story: list = []
+    lists: list[list] = []  # per open list: [kind, next number, whether the open item has its bullet yet]
+    quote = 0
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        kind = token.type
+        if kind == "heading_open":
+            story.append(Paragraph(_inline(tokens[i + 1], styles), styles.heading(int(token.tag[1:]))))
+            i += 3
+            continue
+        if kind == "bullet_list_open":
+            lists.append(["bullet", 0, False])
+        elif kind == "ordered_list_open":
+            lists.append(["number", int(token.attrs.get("start") or 1), False])
+        elif kind == "list_item_open" and lists:
+            lists[-1][2] = False
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+        elif kind == "blockquote_open":
+            quote += 1
+        elif kind == "blockquote_close":
+            quote -= 1
+        elif kind == "paragraph_open":
+            markup = _inline(tokens[i + 1], styles)
+            if lists:
+                depth = min(len(lists), MAX_LIST_DEPTH)
+                style = ParagraphStyle(
+                    f"li{depth}",
+                    parent=styles.body,
+                    leftIndent=12 * depth + 4,
+                    bulletIndent=12 * depth - 8,
+                    spaceAfter=2,
+                )
+                current = lists[-1]
+                if current[2]:  # a second paragraph of the same item: no second bullet
+                    bullet = None
+                elif current[0] == "number":
+                    bullet = f"{current[1]}."
+                    current[1] += 1
+                else:
+                    bullet = "•"
+                current[2] = True
+                story.append(Paragraph(markup, style, bulletText=bullet))
+            else:
+                story.append(Paragraph(markup, styles.quote if quote else styles.body))
+            i += 3
+            continue
+        elif kind in ("fence", "code_block"):
+            story.append(XPreformatted(escape(token.content.rstrip("\n")), styles.code))
+        elif kind == "table_open":
+            i = _markdown_table(styles, tokens, i, story)
+            continue
+        elif kind == "hr":
+            story.append(Spacer(1, 4 * mm))
+        i += 1
+    return story
+
+
+def _markdown_table(styles: _Styles, tokens: list[Token], start: int, story: list) -> int:
+    rows: list[list[str]] = []
+    i = start
+    while tokens[i].type != "table_close":
+        if tokens[i].type == "tr_open":
+            rows.append([])
+        elif tokens[i].type == "inline":
+            rows[-1].append(tokens[i].content)
+        i += 1
+    if rows:
+        story.append(_table(styles, rows))
+        story.append(Spacer(1, 3 * mm))
+    return i + 1
+
+
+def _inline(inline: Token, styles: _Styles) -> str:
+    """reportlab paragraph markup for an inline token: text escaped, emphasis as tags, links as text + URL."""
+    parts: list[str] = []
+    link = None
+    for child in inline.children or []:
+        kind = child.type
+        if kind == "strong_open":
+            parts.append("<b>")
+        elif kind == "strong_close":
+            parts.append("</b>")
+        elif kind == "em_open":
+            parts.append("<i>")
+        elif kind == "em_close":
+            parts.append("</i>")
+        elif kind == "s_open":
+            parts.append("<strike>")
+        elif kind == "s_close":
+            parts.append("</strike>")
+        elif kind == "link_open":
+            link = str(child.attrs.get("href") or "")
+        elif kind == "link_close":
+            if link:
+                parts.append(f" ({escape(link)})")
+            link = None
+        elif kind == "softbreak":
+            parts.append(" ")
+        elif kind == "hardbreak":
+            parts.append("<br/>")
+        elif kind == "code_inline":
+            parts.append(f'<font name="Courier">{escape(child.content)}</font>')
+        elif kind in ("text", "html_inline", "image"):
+            parts.append(escape(child.content))
+    return "".join(parts)
