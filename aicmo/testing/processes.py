@@ -93,7 +93,10 @@ class ManagedProcess:
             return None
 
 
-def celery_worker(log_path: Path, *, concurrency: int = 4, beat: bool = False, **env: str) -> ManagedProcess:
+def celery_worker(
+    log_path: Path, *, concurrency: int = 4, beat: bool = False, node: str = "", **env: str
+) -> ManagedProcess:
+    """A worker; give each of several workers its own `node` name (Celery's nodename must be unique)."""
     args = [
         sys.executable,
         "-m",
@@ -108,7 +111,7 @@ def celery_worker(log_path: Path, *, concurrency: int = 4, beat: bool = False, *
         "--without-gossip",
         "--without-mingle",
         "--hostname",
-        f"test-{os.getpid()}@%h",
+        f"test-{os.getpid()}{'-' + node if node else ''}@%h",
     ]
     if beat:
         args += ["--beat", "--schedule", str(log_path.with_suffix(".beat"))]
@@ -211,3 +214,16 @@ def redis_server(log_path: Path, *, port: int | None = None) -> ManagedProcess:
 
 
 REDIS_READY = "Ready to accept connections"
+
+
+def s3_server(log_path: Path, *, port: int | None = None) -> ManagedProcess:
+    """A local S3-compatible server (moto's server mode, from requirements-dev.txt) for the object-storage
+    tests. `process.url` is its endpoint; `start(ready_text=S3_READY)`. Any access key is accepted."""
+    port = port or free_port()
+    args = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    process = ManagedProcess(args, env=dict(os.environ), log_path=log_path, name="moto s3 server")
+    process.url = f"http://127.0.0.1:{port}"
+    return process
+
+
+S3_READY = "Running on"
