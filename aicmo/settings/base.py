@@ -104,6 +104,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Keep a copy of every export in the default storage (exports/<brand>/<run>/), named in its audit event.
+AICMO_KEEP_EXPORTS = env.bool("AICMO_KEEP_EXPORTS", default=True)
 # Images and export files on S3-compatible object storage (AWS S3, MinIO, Ceph, R2…) when a bucket is
 # named, so web and workers on different machines share them. Objects stay private: the app streams each
 # one to members of its brand (/assets/<id>/file), and any URL the storage itself makes is signed.

@@ -4,8 +4,8 @@ images and a manifest.json (a SHA-256 for every file, and the approvals that cov
 
 Each export loads the run's deliverables in a constant number of queries (whatever their count), reads each
 image once through Django's storage, keeps a copy of the file in storage (under exports/, so every web
-process and worker sees it, on a local folder or an S3-compatible bucket alike) and writes one AuditEvent
-naming that copy and its hash."""
+process and worker sees it, on a local folder or an S3-compatible bucket alike; AICMO_KEEP_EXPORTS=0 turns
+that off) and writes one AuditEvent naming that copy and its SHA-256."""
 
 import csv
 import hashlib
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import docx
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -95,7 +96,11 @@ def run_export(*, run: Run, fmt: str, approved_only: bool, actor) -> ExportFile:
     content = export.render(fmt)
     filename = export.filename(fmt)
     digest = hashlib.sha256(content).hexdigest()
-    stored_as = default_storage.save(f"{STORAGE_FOLDER}/{run.brand_id}/{run.run_id}/{filename}", ContentFile(content))
+    stored_as = ""
+    if settings.AICMO_KEEP_EXPORTS:  # the file as it was handed out, for every process (and the audit trail)
+        stored_as = default_storage.save(
+            f"{STORAGE_FOLDER}/{run.brand_id}/{run.run_id}/{filename}", ContentFile(content)
+        )
     with transaction.atomic():
         AuditEvent.objects.create(
             run=run,

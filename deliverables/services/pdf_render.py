@@ -22,11 +22,14 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
+    Flowable,
     Frame,
     FrameBreak,
     Image,
@@ -40,9 +43,8 @@ from reportlab.platypus import (
     TableStyle,
     XPreformatted,
 )
-from reportlab.platypus.tableofcontents import TableOfContents
 
-from .export_pack import BrandLook, PackDeliverable, image_size, platform_color, platform_label
+from .export_pack import BrandLook, PackDeliverable, platform_color, platform_label
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 PAGE_W, PAGE_H = A4
@@ -50,6 +52,10 @@ MARGIN = 18 * mm
 CONTENT_W = PAGE_W - 2 * MARGIN
 MAX_IMAGE_H = 110 * mm
 MAX_LIST_DEPTH = 4
+CELL_PADDING = 6  # reportlab's default left + right padding of a table cell, each
+TABLE_FONT_SIZE = 8
+GRID_FONT_SIZE = 7
+IMAGE_DPI = 150  # images are embedded at this resolution at most
 COVER_SPLIT = 0.45  # the brand-coloured part of the cover starts this high up the page
 
 
@@ -82,6 +88,17 @@ class _Styles:
         self.meta = ParagraphStyle(
             "meta", parent=self.body, fontSize=8.5, leading=11, textColor=colors.HexColor("#475569")
         )
+        self.facts = ParagraphStyle(
+            "facts",
+            parent=self.meta,
+            backColor=colors.HexColor("#f1f5f9"),
+            borderColor=self.secondary,
+            borderWidth=0,
+            borderPadding=(3, 4, 3, 6),
+            leftIndent=6,
+            spaceBefore=2,
+            spaceAfter=4,
+        )
         self.quote = ParagraphStyle(
             "quote", parent=self.body, leftIndent=12, textColor=colors.HexColor("#475569"), fontName=self.italic
         )
@@ -97,7 +114,6 @@ class _Styles:
         self.cover_sub = ParagraphStyle(
             "cover_sub", parent=self.body, fontSize=13, leading=18, textColor=colors.white, spaceAfter=2
         )
-        self.toc_levels = [ParagraphStyle("toc1", parent=self.body, fontSize=10, leading=13, leftIndent=8)]
         self.day = ParagraphStyle("day", parent=self.small, fontName=self.bold, fontSize=7.5)
         self.day_head = ParagraphStyle("dayhead", parent=self.small, fontName=self.bold, alignment=TA_CENTER)
 
@@ -106,14 +122,57 @@ class _Styles:
 
 
 class _Report(BaseDocTemplate):
-    """Adds each deliverable heading to the table of contents (and the PDF outline) as it is laid out."""
+    """Lays the report out in one pass. Each deliverable heading, as it lands on a page, gets a bookmark, an
+    outline entry and the page number its contents line shows (see `_ContentsLine`)."""
 
     def afterFlowable(self, flowable):
         key = getattr(flowable, "toc_key", None)
         if key:
-            self.notify("TOCEntry", (0, flowable.getPlainText(), self.page, key))
+            title = flowable.getPlainText()
             self.canv.bookmarkPage(key)
-            self.canv.addOutlineEntry(flowable.getPlainText(), key, level=0)
+            self.canv.addOutlineEntry(title, key, level=0)
+            # the contents line drew this form pages ago; it is defined now that the page is known
+            self.canv.beginForm(f"page-{key}", lowerx=-60, lowery=-4, upperx=2, uppery=12)
+            self.canv.setFont(self._contents_font, 10)
+            self.canv.drawRightString(0, 0, str(self.page))
+            self.canv.endForm()
+
+
+class _ContentsLine(Flowable):
+    """One line of the contents: number and title, dot leaders, and the page number, which is a form XObject
+    drawn here and defined when the heading is laid out. One layout pass instead of reportlab's
+    TableOfContents, which lays the whole document out until the page numbers settle (three passes here)."""
+
+    HEIGHT = 15
+
+    def __init__(self, key: str, text: str, font: str):
+        super().__init__()
+        self.key, self.text, self.font = key, text, font
+
+    def wrap(self, available_width, available_height):
+        self.width = available_width
+        return available_width, self.HEIGHT
+
+    def draw(self):
+        canvas = self.canv
+        room = self.width - 40
+        text = self.text
+        if stringWidth(text, self.font, 10) > room:  # one line each: a long title is cut with an ellipsis
+            while text and stringWidth(text + "…", self.font, 10) > room:
+                text = text[:-1]
+            text = text.rstrip() + "…"
+        canvas.setFont(self.font, 10)
+        canvas.drawString(8, 3, text)
+        start = 8 + stringWidth(text, self.font, 10) + 6
+        canvas.setFillColor(colors.HexColor("#94a3b8"))
+        dots = int(max(0, self.width - 34 - start) / stringWidth(" .", self.font, 10))
+        canvas.drawRightString(self.width - 28, 3, " ." * dots)
+        canvas.saveState()
+        canvas.setFillColor(colors.black)
+        canvas.translate(self.width, 3)
+        canvas.doForm(f"page-{self.key}")
+        canvas.restoreState()
+        canvas.linkRect("", self.key, (0, 0, self.width, self.HEIGHT), relative=1, thickness=0)
 
 
 def render_pdf(*, look: BrandLook, heading: str, subtitle: str, footer: str, items: list[PackDeliverable]) -> bytes:
@@ -163,20 +222,21 @@ def render_pdf(*, look: BrandLook, heading: str, subtitle: str, footer: str, ite
             PageTemplate(id="body", frames=[frame], onPage=lambda c, d: decorate(c, d, cover=False)),
         ]
     )
+    document._contents_font = styles.regular
     story = _cover(styles, look, heading, subtitle, items)
     story += [NextPageTemplate("body"), PageBreak(), Paragraph("Contents", styles.h1)]
-    toc = TableOfContents(levelStyles=styles.toc_levels, dotsMinLevel=0)
-    story += [toc, PageBreak()]
+    story += [_ContentsLine(f"d{n}", f"{n}. {item.title}", styles.regular) for n, item in enumerate(items, 1)]
+    story.append(PageBreak())
     for number, item in enumerate(items, 1):
         story += _section(styles, number, item)
-    document.multiBuild(story)
+    document.build(story)
     return buffer.getvalue()
 
 
 def _cover(styles: _Styles, look: BrandLook, heading: str, subtitle: str, items: list[PackDeliverable]) -> list:
     story: list = [Spacer(1, 12 * mm)]
     if look.logo:
-        logo = _image(look.logo, max_w=55 * mm, max_h=30 * mm)
+        logo = _image(look.logo, max_w=55 * mm, max_h=30 * mm, keep_alpha=True)
         if logo is not None:
             logo.hAlign = "LEFT"
             story += [logo, Spacer(1, 8 * mm)]
@@ -220,18 +280,8 @@ def _section(styles: _Styles, number: int, item: PackDeliverable) -> list:
         ("Provider", f"{item.provider or '—'} · {item.model or '—'}"),
         ("Status", f"{approval} · version {item.version}"),
     ]
-    meta = Table(
-        [[Paragraph(escape(k), styles.meta), Paragraph(escape(v), styles.meta)] for k, v in facts],
-        colWidths=[22 * mm, CONTENT_W - 22 * mm],
-        style=TableStyle(
-            [
-                ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f1f5f9")),
-                ("LINEBEFORE", (0, 0), (0, -1), 2, styles.secondary),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-            ]
-        ),
-    )
+    # one paragraph, not a table of paragraphs: a table's cells are measured again and again
+    meta = Paragraph("<br/>".join(f"<b>{escape(k)}</b>  {escape(v)}" for k, v in facts), styles.facts)
     story: list = [CondPageBreak(60 * mm), KeepTogether([title, meta]), Spacer(1, 4 * mm)]
     entries = item.entries
     if entries:
@@ -252,60 +302,77 @@ def _section(styles: _Styles, number: int, item: PackDeliverable) -> list:
     return story
 
 
-def _image(data: bytes, *, max_w: float, max_h: float) -> Image | None:
-    size = image_size(data)
-    if not size or not all(size):
+def _image(data: bytes, *, max_w: float, max_h: float, keep_alpha: bool = False) -> Image | None:
+    """The image scaled to fit, embedded at no more than IMAGE_DPI: a larger one is downscaled and, unless it
+    must keep its transparency (a logo), stored as JPEG, which the PDF carries as it is (reportlab would
+    otherwise deflate every pixel of a full-size PNG)."""
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(io.BytesIO(data)) as picture:
+            width, height = picture.size
+            if not width or not height:
+                return None
+            scale = min(max_w / width, max_h / height)
+            shown = (width * scale, height * scale)
+            pixels = (int(shown[0] / 72 * IMAGE_DPI), int(shown[1] / 72 * IMAGE_DPI))
+            if keep_alpha or (width <= pixels[0] and picture.format == "JPEG"):
+                return Image(io.BytesIO(data), width=shown[0], height=shown[1])
+            picture = picture.convert("RGB") if picture.mode != "RGB" else picture
+            if width > pixels[0]:
+                picture.thumbnail(pixels, PILImage.Resampling.BILINEAR, reducing_gap=2.0)
+            buffer = io.BytesIO()
+            picture.save(buffer, format="JPEG", quality=85)
+    except Exception:  # not an image Pillow can read: the section says so instead
         return None
-    width, height = size
-    scale = min(max_w / width, max_h / height)
-    return Image(io.BytesIO(data), width=width * scale, height=height * scale)
+    buffer.seek(0)
+    return Image(buffer, width=shown[0], height=shown[1])
 
 
 # --- the content calendar ------------------------------------------------------------------------------------
 
 
 def _calendar(styles: _Styles, entries: list[dict]) -> list:
-    """A month grid (Monday first) per month the entries span, then the entries in full."""
+    """A month grid (Monday first) per month the entries span, then the entries in full. Cells hold plain text
+    wrapped here (a Paragraph per cell made the calendar the slowest part of a report)."""
     by_day: dict[date, list[dict]] = {}
     for entry in entries:
         by_day.setdefault(date.fromisoformat(entry["date"]), []).append(entry)
     months = sorted({(day.year, day.month) for day in by_day})
     story: list = []
     column = CONTENT_W / 7
+    text_width = column - 2 * CELL_PADDING
     for year, month in months:
-        rows = [[Paragraph(name, styles.day_head) for name in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")]]
+        rows: list[list[str]] = [["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]]
+        marks: list[tuple] = []  # (column, row, colour) of cells that hold entries
         for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
             row = []
             for day in week:
                 if day.month != month:
                     row.append("")
                     continue
-                cell = [Paragraph(str(day.day), styles.day)]
+                lines = [str(day.day)]
                 for entry in by_day.get(day, []):
-                    color = platform_color(entry.get("platform"))
-                    cell.append(
-                        Paragraph(
-                            f'<font color="{color}">•</font> {escape(str(entry.get("title", ""))[:60])}', styles.small
-                        )
-                    )
-                row.append(cell)
+                    title = f"• {entry.get('title', '')}"
+                    lines += simpleSplit(title, styles.regular, GRID_FONT_SIZE, text_width)[:3]
+                if len(lines) > 1:
+                    marks.append((len(row), len(rows), platform_color(by_day[day][0].get("platform"))))
+                row.append("\n".join(lines))
             rows.append(row)
-        grid = Table(rows, colWidths=[column] * 7, rowHeights=[None] + [None] * (len(rows) - 1))
-        grid.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#cbd5e1")),
-                    ("BACKGROUND", (0, 0), (-1, 0), styles.primary),
-                    ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("TOPPADDING", (0, 1), (-1, -1), 2),
-                    ("BOTTOMPADDING", (0, 1), (-1, -1), 8),
-                ]
-            )
-        )
-        # the header row's text is white on the brand colour
-        for cell in rows[0]:
-            cell.style = ParagraphStyle("dayhead-w", parent=styles.day_head, textColor=colors.white)
+        commands = [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#cbd5e1")),
+            ("BACKGROUND", (0, 0), (-1, 0), styles.primary),
+            ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+            ("FONT", (0, 0), (-1, 0), styles.bold, GRID_FONT_SIZE + 0.5),
+            ("ALIGN", (0, 0), (-1, 0), "CENTER"),
+            ("FONT", (0, 1), (-1, -1), styles.regular, GRID_FONT_SIZE, GRID_FONT_SIZE + 2),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 1), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 1), (-1, -1), 8),
+        ]
+        # a cell with posts gets its first platform's colour as a left rule
+        commands += [("LINEBEFORE", (c, r), (c, r), 2, colors.HexColor(color)) for c, r, color in marks]
+        grid = Table(rows, colWidths=[column] * 7, style=TableStyle(commands))
         story += [Paragraph(escape(f"{calendar.month_name[month]} {year}"), styles.h2), grid, Spacer(1, 4 * mm)]
     rows = [["Date", "Platform", "Title", "Copy"]] + [
         [e["date"], platform_label(e.get("platform")), str(e.get("title", "")), str(e.get("text", ""))] for e in entries
@@ -315,25 +382,35 @@ def _calendar(styles: _Styles, entries: list[dict]) -> list:
 
 
 def _table(styles: _Styles, rows: list[list[str]], *, widths: list[float] | None = None) -> Table:
+    """A table of plain text, each cell wrapped to its column here; the header row in the brand colour."""
     count = max(len(row) for row in rows)
     rows = [row + [""] * (count - len(row)) for row in rows]
-    fractions = widths or [1 / count] * count
-    header_style = ParagraphStyle("th", parent=styles.small, fontName=styles.bold, textColor=colors.white)
-    data = [[Paragraph(escape(cell), header_style) for cell in rows[0]]] + [
-        [Paragraph(escape(cell), styles.small) for cell in row] for row in rows[1:]
+    column_widths = [CONTENT_W * f for f in (widths or [1 / count] * count)]
+    data = [
+        [
+            "\n".join(
+                simpleSplit(cell, styles.bold if r == 0 else styles.regular, TABLE_FONT_SIZE, w - 2 * CELL_PADDING)
+            )
+            for cell, w in zip(row, column_widths, strict=True)
+        ]
+        for r, row in enumerate(rows)
     ]
-    table = Table(data, colWidths=[CONTENT_W * f for f in fractions], repeatRows=1)
-    table.setStyle(
-        TableStyle(
+    return Table(
+        data,
+        colWidths=column_widths,
+        repeatRows=1,
+        style=TableStyle(
             [
                 ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#cbd5e1")),
                 ("BACKGROUND", (0, 0), (-1, 0), styles.primary),
+                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+                ("FONT", (0, 0), (-1, 0), styles.bold, TABLE_FONT_SIZE, TABLE_FONT_SIZE + 2),
+                ("FONT", (0, 1), (-1, -1), styles.regular, TABLE_FONT_SIZE, TABLE_FONT_SIZE + 2),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f8fafc")]),
             ]
-        )
+        ),
     )
-    return table
 
 
 # --- Markdown ------------------------------------------------------------------------------------------------
@@ -407,7 +484,7 @@ def _markdown_table(styles: _Styles, tokens: list[Token], start: int, story: lis
         if tokens[i].type == "tr_open":
             rows.append([])
         elif tokens[i].type == "inline":
-            rows[-1].append(tokens[i].content)
+            rows[-1].append(_plain(tokens[i]))
         i += 1
     if rows:
         story.append(_table(styles, rows))
@@ -448,3 +525,14 @@ def _inline(inline: Token, styles: _Styles) -> str:
         elif kind in ("text", "html_inline", "image"):
             parts.append(escape(child.content))
     return "".join(parts)
+
+
+def _plain(inline: Token) -> str:
+    """The text of an inline token without its Markdown marks (table cells are plain text)."""
+    parts = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline", "html_inline", "image"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts).strip()
