@@ -221,3 +221,57 @@ def image_size(data: bytes) -> tuple[int, int] | None:
             return image.size
     except Exception:
         return None
+
+
+MAX_CAMPAIGN_IMAGES = 24  # of the campaign's other runs, in a campaign run's exports
+
+
+@dataclass(frozen=True)
+class CampaignImage:
+    """An image made for the same campaign by another run (its ad creatives), shown in a campaign's exports."""
+
+    deliverable_id: str
+    caption: str
+    image: PackImage
+
+
+def campaign_images(run, *, approved_only: bool) -> list[CampaignImage]:
+    """The images of the campaign's creatives (other runs filed under the same campaign), newest first, at
+    most MAX_CAMPAIGN_IMAGES; with `approved_only`, those of approved deliverables only. One query."""
+    if run.campaign_id is None:
+        return []
+    from ..models import Asset
+
+    assets = (
+        Asset.objects.filter(
+            deliverable__run__campaign_id=run.campaign_id,
+            deliverable__run__brand_id=run.brand_id,
+            deliverable__generation_status=Deliverable.Generation.DONE,
+        )
+        .exclude(deliverable__run_id=run.pk)
+        .select_related("deliverable")
+        .order_by("-created_at")
+    )
+    if approved_only:
+        assets = assets.filter(deliverable__status=Deliverable.Status.APPROVED)
+    found = []
+    for asset in assets[:MAX_CAMPAIGN_IMAGES]:
+        data = _read_file(asset.file, what="image", ref=asset.pk)
+        if data is None:
+            continue
+        name = asset.file.name or ""
+        extension = name.rsplit(".", 1)[-1].lower() if "." in name else "png"
+        deliverable = asset.deliverable
+        found.append(
+            CampaignImage(
+                deliverable_id=str(deliverable.pk),
+                caption=deliverable.title or deliverable.kind,
+                image=PackImage(
+                    asset_id=str(asset.pk),
+                    name=f"images/campaign/{asset.pk}.{extension}",
+                    content_type=asset.content_type,
+                    data=data,
+                ),
+            )
+        )
+    return found

@@ -35,7 +35,7 @@ from ..models import AuditEvent, Deliverable, Run
 from ..platforms import PLATFORMS
 from ..selectors import with_current_revision
 from .docx_render import DocxWriter
-from .export_pack import PackDeliverable, brand_look, pack_deliverables
+from .export_pack import CampaignImage, PackDeliverable, brand_look, campaign_images, pack_deliverables
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +156,13 @@ class _Export:
         """The deliverables with provenance, approver and image bytes: built once for every format of a pack."""
         return pack_deliverables(list(self.deliverables))
 
+    @cached_property
+    def campaign_images(self) -> list[CampaignImage]:
+        """A campaign run's exports also show the images made for its campaign by creatives runs."""
+        if self.run.module != "campaigns":
+            return []
+        return campaign_images(self.run, approved_only=self.approved_only)
+
     @property
     def has_calendar(self) -> bool:
         return any(item.entries for item in self.items)
@@ -180,6 +187,11 @@ class _Export:
                 f"![Image for {revision.title or deliverable.kind}]({asset.url})" for asset in deliverable.image_assets
             ]
             blocks.append("\n\n".join(parts))
+        if self.campaign_images:
+            blocks.append(
+                "## Campaign creatives\n\n"
+                + "\n\n".join(f"![{c.caption}](/assets/{c.image.asset_id}/file)" for c in self.campaign_images)
+            )
         return ("\n\n---\n\n".join(blocks) + "\n").encode()
 
     # --- json -----------------------------------------------------------------------------------------------
@@ -217,6 +229,12 @@ class _Export:
                 writer.paragraph(" ".join(revision.hashtags))
             for image in item.images:
                 self._add_image(writer, image.data, width=Inches(4.5), what=f"image {image.asset_id}")
+        if self.campaign_images:
+            writer.heading("Campaign creatives", level=1)
+            writer.paragraph("Images of the ad creatives made for this campaign.")
+            for creative in self.campaign_images:
+                writer.paragraph(creative.caption).runs[0].italic = True
+                self._add_image(writer, creative.image.data, width=Inches(3.5), what=f"image {creative.image.asset_id}")
         buffer = io.BytesIO()
         document.save(buffer)
         return buffer.getvalue()
@@ -278,12 +296,25 @@ class _Export:
         from .pdf_render import render_pdf  # reportlab is loaded only by the exports that use it
 
         footer = f"{self.brand.name} · {self.heading} · run {self.run.run_id.hex[:8]} · {self.stamp:%Y-%m-%d}"
-        return render_pdf(look=self.look, heading=self.heading, subtitle=self.subtitle, footer=footer, items=self.items)
+        return render_pdf(
+            look=self.look,
+            heading=self.heading,
+            subtitle=self.subtitle,
+            footer=footer,
+            items=self.items,
+            campaign_images=self.campaign_images,
+        )
 
     def _pptx(self) -> bytes:
         from .pptx_render import render_pptx
 
-        return render_pptx(look=self.look, heading=self.heading, subtitle=self.subtitle, items=self.items)
+        return render_pptx(
+            look=self.look,
+            heading=self.heading,
+            subtitle=self.subtitle,
+            items=self.items,
+            campaign_images=self.campaign_images,
+        )
 
     def _ics(self) -> bytes:
         from .ics_render import render_ics
@@ -303,6 +334,7 @@ class _Export:
             covered = [item.id for item in self.items if item.entries] if fmt == "ics" else every
             files.append((self.filename(fmt), self.render(fmt), covered))
         images = [(image.name, image.data, [item.id]) for item in self.items for image in item.images]
+        images += [(c.image.name, c.image.data, [c.deliverable_id]) for c in self.campaign_images]
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name, data, _ in files:

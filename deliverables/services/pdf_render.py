@@ -44,7 +44,7 @@ from reportlab.platypus import (
     XPreformatted,
 )
 
-from .export_pack import BrandLook, PackDeliverable, platform_color, platform_label
+from .export_pack import BrandLook, CampaignImage, PackDeliverable, platform_color, platform_label
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 PAGE_W, PAGE_H = A4
@@ -52,6 +52,7 @@ MARGIN = 18 * mm
 CONTENT_W = PAGE_W - 2 * MARGIN
 MAX_IMAGE_H = 110 * mm
 MAX_LIST_DEPTH = 4
+CREATIVES_TITLE = "Campaign creatives"
 CELL_PADDING = 6  # reportlab's default left + right padding of a table cell, each
 TABLE_FONT_SIZE = 8
 GRID_FONT_SIZE = 7
@@ -175,7 +176,15 @@ class _ContentsLine(Flowable):
         canvas.linkRect("", self.key, (0, 0, self.width, self.HEIGHT), relative=1, thickness=0)
 
 
-def render_pdf(*, look: BrandLook, heading: str, subtitle: str, footer: str, items: list[PackDeliverable]) -> bytes:
+def render_pdf(
+    *,
+    look: BrandLook,
+    heading: str,
+    subtitle: str,
+    footer: str,
+    items: list[PackDeliverable],
+    campaign_images: list[CampaignImage] = (),
+) -> bytes:
     styles = _Styles(look)
     buffer = io.BytesIO()
     document = _Report(
@@ -226,9 +235,13 @@ def render_pdf(*, look: BrandLook, heading: str, subtitle: str, footer: str, ite
     story = _cover(styles, look, heading, subtitle, items)
     story += [NextPageTemplate("body"), PageBreak(), Paragraph("Contents", styles.h1)]
     story += [_ContentsLine(f"d{n}", f"{n}. {item.title}", styles.regular) for n, item in enumerate(items, 1)]
+    if campaign_images:
+        story.append(_ContentsLine("creatives", f"{len(items) + 1}. {CREATIVES_TITLE}", styles.regular))
     story.append(PageBreak())
     for number, item in enumerate(items, 1):
         story += _section(styles, number, item)
+    if campaign_images:
+        story += _creatives(styles, len(items) + 1, campaign_images)
     document.build(story)
     return buffer.getvalue()
 
@@ -299,6 +312,21 @@ def _section(styles: _Styles, number: int, item: PackDeliverable) -> list:
         story.append(flowable if flowable is not None else Paragraph("(An image could not be read.)", styles.meta))
         story.append(Spacer(1, 3 * mm))
     story.append(Spacer(1, 6 * mm))
+    return story
+
+
+def _creatives(styles: _Styles, number: int, creatives: list[CampaignImage]) -> list:
+    title = Paragraph(f"{number}. {CREATIVES_TITLE}", styles.h1)
+    title.toc_key = "creatives"
+    story: list = [
+        CondPageBreak(80 * mm),
+        title,
+        Paragraph("Images of the ad creatives made for this campaign.", styles.meta),
+    ]
+    for creative in creatives:
+        flowable = _image(creative.image.data, max_w=CONTENT_W * 0.6, max_h=80 * mm)
+        if flowable is not None:
+            story.append(KeepTogether([Paragraph(escape(creative.caption), styles.h3), flowable, Spacer(1, 4 * mm)]))
     return story
 
 

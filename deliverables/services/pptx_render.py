@@ -16,12 +16,13 @@ from pptx.oxml import parse_xml
 from pptx.oxml.ns import nsdecls
 from pptx.util import Emu, Inches, Pt
 
-from .export_pack import BrandLook, PackDeliverable, image_size, platform_color
+from .export_pack import BrandLook, CampaignImage, PackDeliverable, image_size, platform_color
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)  # 16:9
 MAX_BODY_CHARS = 1400  # of a document's text on its slide; the PDF and DOCX carry all of it
 MAX_CALENDAR_ROWS = 14  # calendar entries per slide
+CREATIVES_PER_SLIDE = 4
 FONT_BY_KIND = {"sans": "Calibri", "serif": "Georgia", "mono": "Consolas"}
 
 
@@ -133,7 +134,14 @@ class _Deck:
         return buffer.getvalue()
 
 
-def render_pptx(*, look: BrandLook, heading: str, subtitle: str, items: list[PackDeliverable]) -> bytes:
+def render_pptx(
+    *,
+    look: BrandLook,
+    heading: str,
+    subtitle: str,
+    items: list[PackDeliverable],
+    campaign_images: list[CampaignImage] = (),
+) -> bytes:
     deck = _Deck(look)
     _title_slide(deck, heading, subtitle, items)
     for item in items:
@@ -141,7 +149,19 @@ def render_pptx(*, look: BrandLook, heading: str, subtitle: str, items: list[Pac
     entries = [(item, entry) for item in items for entry in item.entries]
     if entries:
         _calendar_slides(deck, entries)
+    for start in range(0, len(campaign_images), CREATIVES_PER_SLIDE):
+        _creatives_slide(deck, campaign_images[start : start + CREATIVES_PER_SLIDE])
     return deck.save()
+
+
+def _creatives_slide(deck: _Deck, creatives: list[CampaignImage]) -> None:
+    """Up to four of the campaign's ad creative images side by side, each with its title."""
+    slide = deck.slide("Campaign creatives", subtitle="Images of the ad creatives made for this campaign")
+    width = (SLIDE_W - Inches(1.2) - Inches(0.3) * (CREATIVES_PER_SLIDE - 1)) / CREATIVES_PER_SLIDE
+    for index, creative in enumerate(creatives):
+        left = Inches(0.6) + index * (width + Inches(0.3))
+        deck.picture(slide, creative.image.data, left, Inches(1.8), width, Inches(3.6))
+        deck.text(slide, creative.caption, left, Inches(5.6), width, Inches(0.9), size=12)
 
 
 def _title_slide(deck: _Deck, heading: str, subtitle: str, items: list[PackDeliverable]) -> None:

@@ -18,7 +18,7 @@ from pptx import Presentation
 
 from aicmo.core.errors import Conflict
 from aicmo.llm.providers.offline import draw_image
-from deliverables.models import AuditEvent, Deliverable, Revision
+from deliverables.models import Asset, AuditEvent, Deliverable, Revision
 from deliverables.services import deliverable_amend, deliverable_approve, deliverable_submit, run_export
 from deliverables.services.export_pack import DEFAULT_PRIMARY, font_kind, hex_color
 
@@ -409,3 +409,63 @@ def test_exports_are_not_kept_when_turned_off(run, marketer, settings):
         "file": "",
         "sha256": hashlib.sha256(file.content).hexdigest(),
     }
+
+
+# --- a campaign's creatives in the campaign's exports ----------------------------------------------------------
+
+
+def creatives_for(campaign, user, run_tasks_inline, count=2):
+    from creatives.services import creatives_generate
+
+    with run_tasks_inline():
+        run = creatives_generate(
+            brand=campaign.brand,
+            user=user,
+            trace_id="trace-campaign-creatives",
+            campaign=campaign,
+            brief={"product": "Cold brew", "platforms": [], "count": count, "with_images": True},
+        )
+    run.refresh_from_db()
+    assert run.status == "SUCCESS" and run.campaign_id == campaign.pk
+    return run
+
+
+def test_a_campaign_docx_pdf_and_pack_carry_the_images_of_its_creatives(run, marketer, run_tasks_inline):
+    creatives = creatives_for(run.campaign, marketer, run_tasks_inline)
+    assets = list(Asset.objects.filter(deliverable__run=creatives))
+    assert len(assets) == 2
+
+    document = docx.Document(io.BytesIO(export(run, "docx", marketer).content))
+    reader = pypdf.PdfReader(io.BytesIO(export(run, "pdf", marketer).content))
+    deck = Presentation(io.BytesIO(export(run, "pptx", marketer).content))
+    pack = export(run, "zip", marketer)
+
+    assert len(document.inline_shapes) == 2
+    assert "Campaign creatives" in [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert sum(len(page.images) for page in reader.pages) == 2
+    assert reader.outline[-1].title == f"{run.deliverables.count() + 1}. Campaign creatives"
+    last = list(deck.slides)[-1]
+    assert sum(1 for shape in last.shapes if shape.shape_type == 13) == 2
+    archive = zipfile.ZipFile(io.BytesIO(pack.content))
+    manifest = {e["path"]: e for e in json.loads(archive.read("manifest.json"))["files"]}
+    for asset in assets:
+        name = f"images/campaign/{asset.pk}.png"
+        with asset.file.open("rb") as stored:
+            assert archive.read(name) == stored.read()
+        assert manifest[name]["sha256"] == hashlib.sha256(archive.read(name)).hexdigest()
+        assert manifest[name]["deliverables"] == [str(asset.deliverable_id)]
+    # the creatives run's own export is not a campaign document: it shows its own images only
+    assert len(docx.Document(io.BytesIO(export(creatives, "docx", marketer).content)).inline_shapes) == 2
+
+
+def test_approved_only_campaign_exports_carry_only_approved_creatives(run, marketer, manager, run_tasks_inline):
+    creatives = creatives_for(run.campaign, marketer, run_tasks_inline)
+    first, second = creatives.deliverables.order_by("position")
+    approve(first, marketer, manager)
+    approve(of_kind(run, "linkedin_post"), marketer, manager)
+
+    archive = zipfile.ZipFile(io.BytesIO(export(run, "zip", marketer, approved_only=True).content))
+
+    images = [n for n in archive.namelist() if n.startswith("images/campaign/")]
+    assert images == [f"images/campaign/{first.assets.get().pk}.png"]
+    assert second.assets.get().pk not in {n.rsplit("/", 1)[-1].split(".")[0] for n in images}
