@@ -331,9 +331,9 @@ def _creatives(styles: _Styles, number: int, creatives: list[CampaignImage]) -> 
 
 
 def _image(data: bytes, *, max_w: float, max_h: float, keep_alpha: bool = False) -> Image | None:
-    """The image scaled to fit, embedded at no more than IMAGE_DPI: a larger one is downscaled and, unless it
-    must keep its transparency (a logo), stored as JPEG, which the PDF carries as it is (reportlab would
-    otherwise deflate every pixel of a full-size PNG)."""
+    """The image scaled to fit, embedded at about IMAGE_DPI to twice that: one twice as large or more is reduced
+    by a whole factor and, unless it must keep its transparency (a logo), every image is stored as JPEG, which
+    the PDF carries as it is (reportlab would otherwise deflate every pixel of a full-size PNG)."""
     from PIL import Image as PILImage
 
     try:
@@ -344,11 +344,12 @@ def _image(data: bytes, *, max_w: float, max_h: float, keep_alpha: bool = False)
             scale = min(max_w / width, max_h / height)
             shown = (width * scale, height * scale)
             pixels = (int(shown[0] / 72 * IMAGE_DPI), int(shown[1] / 72 * IMAGE_DPI))
-            if keep_alpha or (width <= pixels[0] and picture.format == "JPEG"):
+            if keep_alpha or (width < 2 * pixels[0] and picture.format == "JPEG"):
                 return Image(io.BytesIO(data), width=shown[0], height=shown[1])
             picture = picture.convert("RGB") if picture.mode != "RGB" else picture
-            if width > pixels[0]:
-                picture.thumbnail(pixels, PILImage.Resampling.BILINEAR, reducing_gap=2.0)
+            factor = width // max(pixels[0], 1)
+            if factor >= 2:  # a box reduction by a whole factor (resampling to the exact size cost more)
+                picture = picture.reduce(factor)
             buffer = io.BytesIO()
             picture.save(buffer, format="JPEG", quality=85)
     except Exception:  # not an image Pillow can read: the section says so instead
