@@ -10,6 +10,8 @@ so untrusted text cannot inject markup."""
 
 import calendar
 import io
+import itertools
+import tempfile
 from datetime import date
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -185,7 +187,13 @@ def render_pdf(
     items: list[PackDeliverable],
     campaign_images: list[CampaignImage] = (),
 ) -> bytes:
-    styles = _Styles(look)
+    with tempfile.TemporaryDirectory(prefix="aicmo-pdf-") as folder:
+        styles = _Styles(look)
+        styles.image_folder, styles.image_numbers = Path(folder), itertools.count(1)
+        return _render(styles, look, heading, subtitle, footer, items, campaign_images)
+
+
+def _render(styles, look, heading, subtitle, footer, items, campaign_images) -> bytes:
     buffer = io.BytesIO()
     document = _Report(
         buffer,
@@ -249,7 +257,7 @@ def render_pdf(
 def _cover(styles: _Styles, look: BrandLook, heading: str, subtitle: str, items: list[PackDeliverable]) -> list:
     story: list = [Spacer(1, 12 * mm)]
     if look.logo:
-        logo = _image(look.logo, max_w=55 * mm, max_h=30 * mm, keep_alpha=True)
+        logo = _image(styles, look.logo, max_w=55 * mm, max_h=30 * mm, keep_alpha=True)
         if logo is not None:
             logo.hAlign = "LEFT"
             story += [logo, Spacer(1, 8 * mm)]
@@ -308,7 +316,7 @@ def _section(styles: _Styles, number: int, item: PackDeliverable) -> list:
             )
         )
     for image in item.images:
-        flowable = _image(image.data, max_w=CONTENT_W * 0.8, max_h=MAX_IMAGE_H)
+        flowable = _image(styles, image.data, max_w=CONTENT_W * 0.8, max_h=MAX_IMAGE_H)
         story.append(flowable if flowable is not None else Paragraph("(An image could not be read.)", styles.meta))
         story.append(Spacer(1, 3 * mm))
     story.append(Spacer(1, 6 * mm))
@@ -324,16 +332,19 @@ def _creatives(styles: _Styles, number: int, creatives: list[CampaignImage]) -> 
         Paragraph("Images of the ad creatives made for this campaign.", styles.meta),
     ]
     for creative in creatives:
-        flowable = _image(creative.image.data, max_w=CONTENT_W * 0.6, max_h=80 * mm)
+        flowable = _image(styles, creative.image.data, max_w=CONTENT_W * 0.6, max_h=80 * mm)
         if flowable is not None:
             story.append(KeepTogether([Paragraph(escape(creative.caption), styles.h3), flowable, Spacer(1, 4 * mm)]))
     return story
 
 
-def _image(data: bytes, *, max_w: float, max_h: float, keep_alpha: bool = False) -> Image | None:
-    """The image scaled to fit, embedded at about IMAGE_DPI to twice that: one twice as large or more is reduced
-    by a whole factor and, unless it must keep its transparency (a logo), every image is stored as JPEG, which
-    the PDF carries as it is (reportlab would otherwise deflate every pixel of a full-size PNG)."""
+def _image(styles: "_Styles", data: bytes, *, max_w: float, max_h: float, keep_alpha: bool = False) -> Image | None:
+    """The image scaled to fit, as a file in the render's folder. Unless it must keep its transparency (a
+    logo), it is stored as JPEG, reduced by a whole factor when it has twice the pixels IMAGE_DPI needs.
+
+    A file, not bytes: reportlab decodes an in-memory image to raw RGB to name it (and keeps the pixels until
+    the document is saved: about 3 MiB per image, half a GiB for a 500-deliverable report), while a JPEG file is
+    named by its path and copied into the PDF as it is."""
     from PIL import Image as PILImage
 
     try:
@@ -343,19 +354,23 @@ def _image(data: bytes, *, max_w: float, max_h: float, keep_alpha: bool = False)
                 return None
             scale = min(max_w / width, max_h / height)
             shown = (width * scale, height * scale)
-            pixels = (int(shown[0] / 72 * IMAGE_DPI), int(shown[1] / 72 * IMAGE_DPI))
-            if keep_alpha or (width < 2 * pixels[0] and picture.format == "JPEG"):
-                return Image(io.BytesIO(data), width=shown[0], height=shown[1])
-            picture = picture.convert("RGB") if picture.mode != "RGB" else picture
-            factor = width // max(pixels[0], 1)
-            if factor >= 2:  # a box reduction by a whole factor (resampling to the exact size cost more)
-                picture = picture.reduce(factor)
-            buffer = io.BytesIO()
-            picture.save(buffer, format="JPEG", quality=85)
+            path = styles.image_folder / f"{next(styles.image_numbers)}"
+            if keep_alpha:
+                path = path.with_suffix(".png")
+                picture.save(path, format="PNG")
+            elif picture.format == "JPEG" and width < 2 * shown[0] / 72 * IMAGE_DPI:
+                path = path.with_suffix(".jpg")
+                path.write_bytes(data)
+            else:
+                picture = picture.convert("RGB") if picture.mode != "RGB" else picture
+                factor = int(width // max(shown[0] / 72 * IMAGE_DPI, 1))
+                if factor >= 2:  # a box reduction by a whole factor (resampling to the exact size cost more)
+                    picture = picture.reduce(factor)
+                path = path.with_suffix(".jpg")
+                picture.save(path, format="JPEG", quality=85)
     except Exception:  # not an image Pillow can read: the section says so instead
         return None
-    buffer.seek(0)
-    return Image(buffer, width=shown[0], height=shown[1])
+    return Image(str(path), width=shown[0], height=shown[1])
 
 
 # --- the content calendar ------------------------------------------------------------------------------------

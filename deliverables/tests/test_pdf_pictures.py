@@ -52,4 +52,4 @@ def test_the_first_two_pages_look_as_designed(marketer, run_tasks_inline, tmp_pa
     assert any(close(pixel, SECONDARY, tolerance=40) for pixel in footer_row)  # the footer's rule
     # the title is written on the colour field: light pixels inside it
     field = [cover.getpixel((x, y)) for y in range(int(height * 0.2), int(height * 0.4)) for x in range(width)]
-    assert sum(1 for pixel in field if pixel[0] > 200 and pixel[1] > 200) > 500
+    assert sum(1 for pixel in field if pixel[0] > 200 and pixel[1] > 200) > 200  # none without the text
