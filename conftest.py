@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
-from campaigns.tests.factories import BrandFactory, UserFactory
+from brands.tests.factories import BrandFactory, UserFactory
 
 
 def pytest_collection_modifyitems(config, items):
@@ -37,36 +37,34 @@ def _clean_cache():
 
 
 @pytest.fixture
-def roles(db):
-    """The groups of the data migration (a transactional test's flush removes them)."""
-    from deliverables.roles import ensure_roles
-
-    ensure_roles()
-
-
-@pytest.fixture
-def brand(db, roles):
+def brand(db):
     return BrandFactory(name="Acme Coffee Roasters", slug="acme", banned_words=["cheap"])
 
 
 @pytest.fixture
-def other_brand(db, roles):
+def other_brand(db):
     return BrandFactory(name="Globex Corporation", slug="globex")
 
 
 @pytest.fixture
 def marketer(brand):
-    return UserFactory(username="marketer", role="Marketers", brands=[brand])
+    return UserFactory(username="marketer", role="marketer", brands=[brand])
 
 
 @pytest.fixture
 def manager(brand):
-    return UserFactory(username="manager", role="Managers", brands=[brand], is_staff=True)
+    return UserFactory(username="manager", role="manager", brands=[brand], is_staff=True)
 
 
 @pytest.fixture
 def outsider(other_brand):
-    return UserFactory(username="outsider", role="Marketers", brands=[other_brand])
+    return UserFactory(username="outsider", role="marketer", brands=[other_brand])
+
+
+@pytest.fixture
+def agency(brand, other_brand):
+    """Manager of globex, marketer of acme (contract §3): one person, two roles."""
+    return UserFactory(username="agency", roles={other_brand: "manager", brand: "marketer"}, is_staff=True)
 
 
 def api_client_for(user) -> APIClient:
@@ -137,7 +135,7 @@ def celery_worker_process(transactional_db, tmp_path):
 
 @pytest.fixture(scope="session")
 def _fake_llm_session():
-    from aicmo.llm.fake_server import FakeLLMServer
+    from aicmo.testing.fake_llm_server import FakeLLMServer
 
     with FakeLLMServer() as server:
         yield server

@@ -52,7 +52,7 @@ def run(result: Result) -> None:
 
     from aicmo.llm.registry import get_chain
     from deliverables.models import Deliverable, Run
-    from deliverables.services.generation import _recorder
+    from deliverables.services.slot_worker import _recorder
 
     from .common import bench_brand
 

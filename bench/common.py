@@ -170,7 +170,7 @@ def flush_redis() -> None:
 
 def bench_brand(slug: str = "bench"):
     """A brand with a kit, as the prompts expect."""
-    from campaigns.models import Brand
+    from brands.models import Brand
 
     brand, _ = Brand.objects.get_or_create(
         slug=slug,
@@ -186,21 +186,18 @@ def bench_brand(slug: str = "bench"):
     return brand
 
 
-def bench_user(username: str, brand, *, role: str = "Marketers"):
+def bench_user(username: str, brand, *, role: str = "marketer"):
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
 
-    from deliverables.roles import ensure_roles
+    from brands.models import Membership
 
-    ensure_roles()
     user, created = get_user_model().objects.get_or_create(
         username=username, defaults={"email": f"{username}@example.com"}
     )
     if created:
         user.set_password("bench-pass-123")
         user.save()
-        user.groups.add(Group.objects.get(name=role))
-    brand.members.add(user)
+    Membership.objects.update_or_create(user=user, brand=brand, defaults={"role": role})
     return user
 
 
@@ -240,7 +237,7 @@ def fake_server(name: str, *, latency: float = 0.0, status: int = 200) -> Iterat
     args = [
         sys.executable,
         "-m",
-        "aicmo.llm.fake_server",
+        "aicmo.testing.fake_llm_server",
         "--port",
         str(port),
         "--latency",

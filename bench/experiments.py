@@ -36,14 +36,14 @@ def dispatch() -> None:
 
     from deliverables import tasks
     from deliverables.models import Deliverable, Run
-    from deliverables.services import generation
+    from deliverables.services import planning
 
     from .api import BARE_PATH, BRIEF, GENERATE_PATH, _tokens
     from .common import flush_redis
 
     client = Client(HTTP_AUTHORIZATION=f"Token {_tokens()[0]}")
     original = {
-        "dispatch": generation.run_dispatch,
+        "dispatch": planning.run_dispatch,
         "refresh": Run.refresh_from_db,
         "bulk_create": Deliverable.objects.bulk_create,
     }
@@ -86,13 +86,13 @@ def dispatch() -> None:
             print(f"bare endpoint: {bare * 1000:.2f} ms CPU per request")
             for name, patches in variants.items():
                 patched = {**original, **patches}
-                generation.run_dispatch = patched["dispatch"]
+                planning.run_dispatch = patched["dispatch"]
                 Run.refresh_from_db = patched["refresh"]
                 Deliverable.objects.bulk_create = patched["bulk_create"]
                 cost = _timed(generate, repeats=150, cpu=True)
                 print(f"generate, {name}: {cost * 1000:.2f} ms CPU per request; bare ÷ generate {bare / cost:.2f}")
     finally:
-        generation.run_dispatch = original["dispatch"]
+        planning.run_dispatch = original["dispatch"]
         Run.refresh_from_db = original["refresh"]
         Deliverable.objects.bulk_create = original["bulk_create"]
         flush_redis()

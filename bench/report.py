@@ -13,13 +13,13 @@ from .common import ROOT, Result
 
 DOC = ROOT / "docs" / "benchmarks.md"
 FINDINGS = Path(__file__).with_name("findings.md")
-ORDER = ["fanout", "throughput", "chain", "failover", "api", "pages", "exports", "studio"]
+ORDER = ["fanout", "throughput", "chain", "failover", "api", "pages", "exports", "studio", "makerun"]
 _MARK = re.compile(r"<!-- bench-results\n(.*?)\n-->", re.S)
 
 INTRO = """# Benchmarks
 
 Measured by `make bench` (= `.venv/bin/python -m bench`; one benchmark or a few: `.venv/bin/python -m bench
-fanout chain`) against the local fake LLM server (`aicmo/llm/fake_server.py`), with real processes: Celery
+fanout chain`) against the local fake LLM server (`aicmo/testing/fake_llm_server.py`), with real processes: Celery
 workers (prefork) and gunicorn on PostgreSQL (`aicmo_bench`) and Redis (database 9). The machine is shared and
 small, so **every figure is a ratio or a difference measured within one run** (a run's wall time ÷ one call's
 latency, the chain vs a plain SDK call interleaved, one endpoint vs another in the same minute), and a median

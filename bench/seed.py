@@ -6,7 +6,6 @@ is computed by the product's checks. Each ad creative carries an image asset (th
 Seeding is idempotent: a brand `bench-pages-<N>` that already holds its run is reused.
 """
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,7 +29,7 @@ def seeded_run(size: int, *, status: str = "in_review"):
     from .common import bench_brand, bench_user
 
     brand = bench_brand(f"bench-pages-{size}")
-    manager = bench_user(f"bench-manager-{size}", brand, role="Managers")
+    manager = bench_user(f"bench-manager-{size}", brand, role="manager")
     run = Run.objects.filter(brand=brand, status=Run.Status.SUCCESS).first()
     if run is not None and Deliverable.objects.filter(run=run).count() == size:
         return run, manager
@@ -87,7 +86,8 @@ def _drafts(brand) -> dict:
 
 
 def _create(brand, manager, size: int, drafts: dict, status: str):
-    from deliverables.models import Asset, Deliverable, Revision, Run
+    from deliverables.models import Deliverable, Run
+    from deliverables.services import asset_create, revision_create
 
     now = timezone.now()
     run = Run.objects.create(
@@ -110,10 +110,10 @@ def _create(brand, manager, size: int, drafts: dict, status: str):
             "start_date": now.date().isoformat(),
         },
     )
-    deliverables, revisions = [], []
+    deliverables = []
     for position in range(size):
         kind = KINDS[position % len(KINDS)]
-        platform, draft, quality = drafts[kind]
+        platform, draft, _quality = drafts[kind]
         metadata = {
             "slot": {"variant": None, "with_image": kind == "ad_copy"},
             **draft.structured,
@@ -123,47 +123,45 @@ def _create(brand, manager, size: int, drafts: dict, status: str):
             "cost_usd": 0.0,
             "warnings": [],
         }
-        deliverable = Deliverable(
-            run=run,
-            position=position,
-            kind=kind,
-            platform=platform,
-            title=draft.title[:240],
-            hashtags=draft.hashtags,
-            metadata=metadata,
-            status=status,
-            version=1,
-            generation_status=Deliverable.Generation.DONE,
-            deliveries=1,
-        )
-        deliverables.append(deliverable)
-        revisions.append(
-            Revision(
-                deliverable=deliverable,
-                version=1,
+        deliverables.append(
+            Deliverable(
+                run=run,
+                position=position,
+                kind=kind,
+                platform=platform,
                 title=draft.title[:240],
-                content_markdown=draft.content_markdown,
                 hashtags=draft.hashtags,
-                structured=draft.structured,
-                provider="offline",
-                model="offline-templates-v1",
-                note="Generated",
-                quality=quality,
+                metadata=metadata,
+                status=status,
+                version=1,
+                generation_status=Deliverable.Generation.DONE,
+                deliveries=1,
             )
         )
     Deliverable.objects.bulk_create(deliverables)
-    Revision.objects.bulk_create(revisions)
     prompt, image = drafts["_image"]
-    for deliverable in deliverables:
+    for deliverable in deliverables:  # through the one writer of revisions and of assets, as generation does
+        _platform, draft, _quality = drafts[deliverable.kind]
+        revision_create(
+            deliverable=deliverable,
+            version=1,
+            title=draft.title,
+            content_markdown=draft.content_markdown,
+            hashtags=draft.hashtags,
+            structured=draft.structured,
+            brand_kit=run.input_snapshot["brand"],
+            provider="offline",
+            model="offline-templates-v1",
+            note="Generated",
+        )
         if deliverable.kind == "ad_copy":
-            asset = Asset(
-                brand=brand,
+            asset_create(
+                brand_id=brand.pk,
                 deliverable=deliverable,
+                content=image.png_bytes,
                 prompt=prompt,
                 size=image.size,
                 provider=image.provider,
                 model=image.model,
             )
-            asset.file.save(f"{asset.id}.png", ContentFile(image.png_bytes), save=False)
-            asset.save()
     return run

@@ -1,45 +1,16 @@
-"""Brands (with their members and kit) and campaigns in the admin, scoped to the user's brands."""
+"""Campaigns in the admin, scoped to the user's brands (any member may add one to their brand)."""
 
 from django.contrib import admin
-from django.db.models import Count
 
-from .models import Brand, Campaign
-from .selectors import brands_for
+from brands.admin import BrandMemberAdminMixin
+from brands.roles import GENERATE, may, may_anywhere
+from brands.selectors import brands_for
 
-
-@admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "industry", "member_count", "created_at"]
-    search_fields = ["name", "slug", "industry"]
-    prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["members"]
-    fieldsets = [
-        (None, {"fields": ["name", "slug", "industry", "members"]}),
-        (
-            "Brand kit",
-            {
-                "fields": [
-                    "audience",
-                    "tone_of_voice",
-                    "voice_examples",
-                    "banned_words",
-                    "required_disclaimers",
-                    "languages",
-                ]
-            },
-        ),
-    ]
-
-    def get_queryset(self, request):
-        return brands_for(request.user).annotate(member_total=Count("members", distinct=True))
-
-    @admin.display(description="Members", ordering="member_total")
-    def member_count(self, brand):
-        return brand.member_total
+from .models import Campaign
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(BrandMemberAdminMixin, admin.ModelAdmin):
     list_display = ["name", "brand", "timeline_days", "budget", "created_by", "created_at"]
     list_filter = [("brand", admin.RelatedOnlyFieldListFilter)]  # never other brands' names
     search_fields = ["name", "key_message"]
@@ -59,3 +30,12 @@ class CampaignAdmin(admin.ModelAdmin):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+    def has_add_permission(self, request):
+        return may_anywhere(request.user, GENERATE)
+
+    def has_change_permission(self, request, obj=None):
+        return may_anywhere(request.user, GENERATE) if obj is None else may(request.user, obj.brand_id, GENERATE)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)

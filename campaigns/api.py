@@ -4,7 +4,7 @@ from deliverables.api import WAIT_PARAMETER, GenerateView
 from deliverables.schema import GENERATE_RESPONSES
 
 from .serializers import CampaignBriefSerializer
-from .services import campaign_generate
+from .services import campaign_start
 
 
 class CampaignGenerateView(GenerateView):
@@ -18,5 +18,4 @@ class CampaignGenerateView(GenerateView):
         return super().post(request)
 
     def start(self, *, brief, user, trace_id):
-        brand = brief.pop("brand")
-        return campaign_generate(brand=brand, user=user, brief=brief, trace_id=trace_id)
+        return campaign_start(brief=brief, user=user, trace_id=trace_id)

@@ -6,10 +6,10 @@ from typing import Any
 
 from django import forms
 
+from brands.selectors import brands_for
 from deliverables.kinds import KINDS
 from deliverables.platforms import EMAIL_CHANNEL, PLATFORMS
 
-from .selectors import brands_for
 from .serializers import CampaignBriefSerializer
 from .services import CAMPAIGN_KINDS
 

@@ -1,9 +1,9 @@
 from rest_framework import serializers
 
 from aicmo.core.fields import AmountField, StrictCharField, StrictIntegerField, StrictSlugField
+from brands.selectors import brand_for
 from deliverables.platforms import EMAIL_CHANNEL, PLATFORMS, normalize_channel, post_kind
 
-from .selectors import brand_for
 from .services import CAMPAIGN_KINDS
 
 CHANNEL_NAMES = ", ".join([*PLATFORMS, EMAIL_CHANNEL])

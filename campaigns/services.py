@@ -5,12 +5,12 @@ from typing import Any
 
 from django.db import transaction
 
+from brands.models import Brand
 from deliverables.models import Module, Run
 from deliverables.platforms import EMAIL_CHANNEL, PLATFORMS, post_kind
-from deliverables.services import Slot, run_create
-from deliverables.services.generation import nothing_to_generate
+from deliverables.services import Slot, nothing_to_generate, run_create
 
-from .models import Brand, Campaign
+from .models import Campaign
 
 CAMPAIGN_KINDS = ("campaign_brief", "messaging_framework", "content_calendar", "social_posts", "email_copy")
 
@@ -65,3 +65,10 @@ def campaign_generate(*, brand: Brand, user, brief: Mapping[str, Any], trace_id:
         )
     run.refresh_from_db()  # as dispatched: e.g. with the broker down, its warning
     return run
+
+
+def campaign_start(*, brief: Mapping[str, Any], user, trace_id: str) -> Run:
+    """A brief as the serializer validated it (with its brand) → `campaign_generate`."""
+    brief = dict(brief)
+    brand = brief.pop("brand")
+    return campaign_generate(brand=brand, user=user, brief=brief, trace_id=trace_id)

@@ -4,10 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 
 from aicmo.core.errors import ApplicationError
+from brands.selectors import brands_for
 from deliverables.selectors import recent_runs_for
 
 from .forms import CampaignBriefForm
-from .selectors import brands_for
 from .services import campaign_generate
 
 

@@ -4,7 +4,7 @@ from deliverables.api import WAIT_PARAMETER, GenerateView
 from deliverables.schema import GENERATE_RESPONSES
 
 from .serializers import CreativesBriefSerializer
-from .services import creatives_generate
+from .services import creatives_start
 
 
 class CreativesGenerateView(GenerateView):
@@ -20,6 +20,4 @@ class CreativesGenerateView(GenerateView):
         return super().post(request)
 
     def start(self, *, brief, user, trace_id):
-        brand = brief.pop("brand")
-        campaign = brief.pop("campaign", None)
-        return creatives_generate(brand=brand, user=user, brief=brief, trace_id=trace_id, campaign=campaign)
+        return creatives_start(brief=brief, user=user, trace_id=trace_id)

@@ -2,9 +2,9 @@
 
 from django import forms
 
+from brands.selectors import brands_for
 from campaigns.forms import CHANNEL_CHOICES, SerializerBackedForm, kind_choices
 from campaigns.models import Campaign
-from campaigns.selectors import brands_for
 from deliverables.platforms import PLATFORMS
 
 from .serializers import CreativesBriefSerializer

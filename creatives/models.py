@@ -16,7 +16,7 @@ class StudioThread(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_threads")
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="studio_threads")
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="studio_threads")
     title = models.CharField(max_length=120, blank=True)
     brief = models.JSONField(
         default=dict,

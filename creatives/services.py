@@ -3,7 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
-from campaigns.models import Brand, Campaign
+from brands.models import Brand
+from campaigns.models import Campaign
 from deliverables.models import Module, Run
 from deliverables.platforms import PLATFORMS, post_kind
 from deliverables.services import Slot, run_create
@@ -39,3 +40,10 @@ def creatives_generate(
         slots=slots,
         trace_id=trace_id,
     )
+
+
+def creatives_start(*, brief: Mapping[str, Any], user, trace_id: str) -> Run:
+    """A brief as the serializer validated it (with its brand and optional campaign) → `creatives_generate`."""
+    brief = dict(brief)
+    brand, campaign = brief.pop("brand"), brief.pop("campaign", None)
+    return creatives_generate(brand=brand, user=user, brief=brief, trace_id=trace_id, campaign=campaign)

@@ -11,19 +11,21 @@ from django.utils.html import format_html, format_html_join
 
 from aicmo.core.errors import ApplicationError
 from aicmo.core.markdown import render_markdown
-from campaigns.selectors import brands_for
+from brands import roles
+from brands.admin import BrandMemberAdminMixin
+from brands.selectors import brands_for, brands_where
 
 from .models import Asset, AuditEvent, Deliverable, ProviderCall, Revision, Run
 from .selectors import deliverables_for, runs_for
 from .services import deliverable_approve, deliverable_reject, deliverable_submit
-from .services.workflow import APPROVE_PERMISSION, EDIT_PERMISSION
 
 # Brand filters list only brands present in the (brand-scoped) rows: never other brands' names.
 MY_BRANDS = admin.RelatedOnlyFieldListFilter
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the application (runs, revisions, audit, provider calls) are never edited by hand."""
+class ReadOnlyAdmin(BrandMemberAdminMixin, admin.ModelAdmin):
+    """Rows written by the application (runs, revisions, audit, provider calls) are never edited by hand;
+    brand members who are staff view them (each admin scopes its rows to their brands)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -35,7 +37,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(BrandMemberAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
@@ -253,11 +255,13 @@ class DeliverableAdmin(ReadOnlyAdmin):
 
     # --- actions: each calls the workflow service and reports every refusal -------------------------------
 
+    # The actions are offered to whoever holds the role in some brand; the service then checks each
+    # deliverable's own brand, so a manager of one brand is refused (and told) on another brand's rows.
     def has_approve_permission(self, request):
-        return request.user.has_perm(APPROVE_PERMISSION)
+        return roles.may_anywhere(request.user, roles.APPROVE)
 
     def has_submit_permission(self, request):
-        return request.user.has_perm(EDIT_PERMISSION)
+        return roles.may_anywhere(request.user, roles.SUBMIT)
 
     @admin.action(description="Approve selected deliverables", permissions=["approve"])
     def approve_selected(self, request, queryset):
@@ -447,6 +451,12 @@ class ProviderCallAdmin(ReadOnlyAdmin):
     list_select_related = ["run"]
     date_hierarchy = "created_at"
 
+    def has_module_permission(self, request):  # spend and errors: for the brands' managers
+        return super().has_module_permission(request) and roles.may_anywhere(request.user, roles.APPROVE)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
     def get_queryset(self, request):
         calls = super().get_queryset(request)
-        return calls if request.user.is_superuser else calls.filter(brand__in=brands_for(request.user))
+        return calls if request.user.is_superuser else calls.filter(brand__in=brands_where(request.user, roles.APPROVE))

@@ -89,7 +89,9 @@ class DeliverableDetailView(APIView):
     )
     def patch(self, request, pk):
         deliverable = _deliverable(request, pk)
-        deliverable_permission_check(actor=request.user, action="amend")  # 403 before any 400 about the body
+        deliverable_permission_check(
+            actor=request.user, action="amend", deliverable=deliverable
+        )  # 403 before any 400 about the body
         body = AmendSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         deliverable_amend(deliverable=deliverable, actor=request.user, **body.validated_data)
@@ -104,7 +106,9 @@ class DeliverableTransitionView(APIView):
 
     def post(self, request, pk):
         deliverable = _deliverable(request, pk)
-        deliverable_permission_check(actor=request.user, action=self.action_name)  # 403 before any 400 about the body
+        deliverable_permission_check(
+            actor=request.user, action=self.action_name, deliverable=deliverable
+        )  # 403 before any 400 about the body
         body = (RejectSerializer if self.action_name == "reject" else CommentSerializer)(data=request.data)
         body.is_valid(raise_exception=True)
         self.services[self.action_name](

@@ -25,7 +25,7 @@ class Run(models.Model):
 
     run_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     module = models.CharField(max_length=20, choices=Module.choices)
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="runs")
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="runs")
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.SET_NULL, null=True, blank=True, related_name="runs"
     )
@@ -92,7 +92,6 @@ class Deliverable(models.Model):
 
     class Meta:
         ordering = ["run", "position"]
-        permissions = [("approve_deliverable", "Can approve or reject deliverables")]
 
     def __str__(self) -> str:
         return self.title or self.kind
@@ -132,7 +131,7 @@ class Asset(models.Model):
     """A generated or uploaded file (images). Stored in Django storage, served only to brand members."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.CASCADE, related_name="assets")
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="assets")
     deliverable = models.ForeignKey(
         Deliverable, on_delete=models.SET_NULL, null=True, blank=True, related_name="assets"
     )
@@ -157,8 +156,19 @@ class Asset(models.Model):
         return reverse("asset-file", args=[self.id])
 
 
+class AuditAction(models.TextChoices):
+    """Every kind of audit event (written only by deliverables/events.py)."""
+
+    AMEND = "amend"
+    SUBMIT = "submit"
+    APPROVE = "approve"
+    REJECT = "reject"
+    EXPORT = "export"
+    RETRY_FAILED = "retry_failed"
+
+
 class AuditEvent(models.Model):
-    """Who did what to which deliverable, and when. Written by every transition and export."""
+    """Who did what to which deliverable, and when. Written by every transition and export (events.py)."""
 
     deliverable = models.ForeignKey(
         Deliverable, on_delete=models.CASCADE, null=True, blank=True, related_name="audit_events"
@@ -167,7 +177,7 @@ class AuditEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    action = models.CharField(max_length=40)
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20, blank=True)
     comment = models.TextField(blank=True)
@@ -191,15 +201,17 @@ class ProviderCall(models.Model):
     """One LLM or image call: which provider, how long, how many tokens, what it cost, how it ended."""
 
     class Outcome(models.TextChoices):
+        STARTED = "started"  # written before the call; left so only if the worker died during it
         OK = "ok"
         ERROR = "error"
-        SKIPPED = "skipped"  # cooling down or forced to fail by a drill
+        SKIPPED = "skipped"  # cooling down, forced to fail by a drill, or unable to (no image model)
+        INTERRUPTED = "interrupted"  # the call was cut off: a time limit, a shutdown, a killed worker
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, null=True, blank=True, related_name="provider_calls")
     deliverable = models.ForeignKey(
         Deliverable, on_delete=models.SET_NULL, null=True, blank=True, related_name="provider_calls"
     )
-    brand = models.ForeignKey("campaigns.Brand", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    brand = models.ForeignKey("brands.Brand", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     provider = models.CharField(max_length=40)
     model = models.CharField(max_length=120, blank=True)
     use_case = models.CharField(max_length=40)
@@ -207,14 +219,19 @@ class ProviderCall(models.Model):
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
     error_type = models.CharField(max_length=40, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     trace_id = models.CharField(max_length=64, blank=True)
+    # The chain's id for the attempt: its "started" row is updated, not duplicated, when the call ends.
+    call_id = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], name="providercall_started_idx", condition=models.Q(outcome="started"))
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider}/{self.model} {self.outcome} {self.latency_ms}ms"

@@ -1,13 +1,14 @@
 """Reads of the deliverables app, scoped by brand membership and loaded in a constant number of queries."""
 
-import time
+import time as clock
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
+    F,
     FloatField,
     JSONField,
     OuterRef,
@@ -20,9 +21,11 @@ from django.db.models import (
     Value,
 )
 from django.db.models.fields.json import KT, KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate, TruncMonth
+from django.utils import timezone
 
-from campaigns.selectors import brands_for
+from brands.roles import APPROVE
+from brands.selectors import brands_for, brands_where
 
 from .models import Asset, Deliverable, ProviderCall, Revision, Run
 
@@ -89,9 +92,9 @@ def assets_for(user, *, brand_slug: str | None = None) -> QuerySet[Asset]:
 
 def run_wait(run: Run, seconds: float) -> Run:
     """Long-poll: re-read the run until it ends or `seconds` have passed."""
-    deadline = time.monotonic() + seconds
-    while not run.is_terminal and time.monotonic() < deadline:
-        time.sleep(min(0.2, max(deadline - time.monotonic(), 0)))
+    deadline = clock.monotonic() + seconds
+    while not run.is_terminal and clock.monotonic() < deadline:
+        clock.sleep(min(0.2, max(deadline - clock.monotonic(), 0)))
         run.refresh_from_db()
     return run
 
@@ -182,7 +185,7 @@ def recent_runs_for(user, *, limit: int = 10, brand=None) -> list[Run]:
 
 
 def _approval_queue(user) -> QuerySet[Deliverable]:
-    """In-review deliverables of the user's brands, oldest first. The run's `input_snapshot` (the brief and
+    """In-review deliverables of the brands the user manages, oldest first. The run's `input_snapshot` (the brief and
     the whole brand kit) is not loaded: each row would decode it again. What the queue shows of it, the
     brief's product or campaign name (`run_brief_title`), is read in SQL."""
     brief = KeyTransform("brief", "run__input_snapshot")  # (KT() cannot follow a relation)
@@ -191,8 +194,8 @@ def _approval_queue(user) -> QuerySet[Deliverable]:
         NullIf(KeyTextTransform("product", brief), empty), NullIf(KeyTextTransform("campaign_name", brief), empty)
     )
     return (
-        deliverables_for(user)
-        .select_related("run__campaign")
+        Deliverable.objects.filter(run__brand__in=brands_where(user, APPROVE))
+        .select_related("run__campaign", "run__brand")
         .defer("run__input_snapshot")
         .annotate(run_brief_title=brief_title)
         .filter(status=Deliverable.Status.IN_REVIEW)
@@ -291,3 +294,75 @@ def ad_assets_for(user, *, brand_slug: str | None = None) -> QuerySet[Deliverabl
     if brand_slug:
         assets = assets.filter(run__brand__slug=brand_slug)
     return assets
+
+
+# --- spend (the home page) ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrandSpend:
+    name: str
+    slug: str
+    cost_usd: Decimal
+    tokens: int
+    calls: int
+    unpriced_calls: int
+
+
+def month_start(today: date | None = None) -> datetime:
+    today = today or timezone.localdate()
+    return timezone.make_aware(datetime.combine(today.replace(day=1), time.min))
+
+
+def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
+    """Cost, tokens and successful calls of this calendar month, per brand of the user (zero rows included)."""
+    brands = list(brands_for(user).order_by("name"))
+    rows = (
+        ProviderCall.objects.filter(
+            brand__in=brands, created_at__gte=month_start(today), outcome=ProviderCall.Outcome.OK
+        )
+        .values("brand_id")
+        .annotate(
+            cost=Sum("cost_usd"),
+            tokens=Sum(F("tokens_in") + F("tokens_out")),
+            calls=Count("pk"),
+            unpriced=Count("pk", filter=Q(cost_usd__isnull=True)),
+        )
+    )
+    by_brand = {row["brand_id"]: row for row in rows}
+    spend = []
+    for brand in brands:
+        row = by_brand.get(brand.pk, {})
+        spend.append(
+            BrandSpend(
+                name=brand.name,
+                slug=brand.slug,
+                cost_usd=row.get("cost") or Decimal("0"),
+                tokens=row.get("tokens") or 0,
+                calls=row.get("calls") or 0,
+                unpriced_calls=row.get("unpriced") or 0,
+            )
+        )
+    return spend
+
+
+def spend_series(user, *, days: int = 30, today: date | None = None) -> dict:
+    """Daily cost and tokens of successful provider calls over the last `days` days, one series per
+    (brand, provider). Answers {"days": [date…], "series": {(brand, provider): {date: (cost, tokens)}}}."""
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    since = timezone.make_aware(datetime.combine(first, time.min))
+    rows = (
+        ProviderCall.objects.filter(brand__in=brands_for(user), created_at__gte=since, outcome=ProviderCall.Outcome.OK)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "brand__name", "provider")
+        .annotate(cost=Sum("cost_usd"), tokens=Sum(F("tokens_in") + F("tokens_out")))
+        .order_by("brand__name", "provider", "day")
+    )
+    series: dict[tuple[str, str], dict[date, tuple[Decimal, int]]] = {}
+    for row in rows:
+        series.setdefault((row["brand__name"], row["provider"]), {})[row["day"]] = (
+            row["cost"] or Decimal("0"),
+            row["tokens"] or 0,
+        )
+    return {"days": [first + timedelta(days=i) for i in range(days)], "series": series}

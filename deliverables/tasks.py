@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from .services import deliverable_generate
+from .services.recovery import runs_requeue_stuck
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -15,6 +16,4 @@ def generate_deliverable(self, deliverable_id: str) -> None:
 
 @shared_task(ignore_result=True)
 def requeue_stuck_runs() -> dict[str, int]:
-    from .services.recovery import runs_requeue_stuck
-
     return runs_requeue_stuck()

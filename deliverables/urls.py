@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, api_review, views
+from . import api, api_review, home_views, views
 
 urlpatterns = [
     path("api/v1/runs/", api.RunListView.as_view(), name="api-runs"),
@@ -22,7 +22,9 @@ urlpatterns += [  # the review workflow and exports
     path("api/v1/runs/<uuid:run_id>/export", api_review.RunExportView.as_view(), name="api-run-export"),
 ]
 
-urlpatterns += [  # pages: runs, deliverables, approvals, assets
+urlpatterns += [  # pages: home, runs, deliverables, approvals, assets
+    path("", home_views.home, name="home"),
+    path("ui/platforms.css", home_views.platforms_css, name="platforms-css"),
     path("runs/<uuid:run_id>/", views.run_detail, name="run-detail"),
     path("runs/<uuid:run_id>/live", views.run_live, name="run-live"),
     path("runs/<uuid:run_id>/retry", views.run_retry, name="run-retry"),

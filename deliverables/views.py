@@ -14,7 +14,8 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.views.decorators.http import require_GET, require_POST
 
 from aicmo.core.errors import ApplicationError
-from campaigns.selectors import brands_for
+from brands import roles
+from brands.selectors import brands_for
 
 from .forms import AmendForm, TransitionForm
 from .models import Deliverable, Run
@@ -42,7 +43,6 @@ from .services import (
 )
 from .services.exports import FORMATS
 from .services.retry import run_retry_failed
-from .services.workflow import APPROVE_PERMISSION
 
 RUN_PAGE_SIZE = 25  # slot cards on a run page
 QUEUE_PAGE_SIZE = 25  # rows of the approval queue
@@ -402,7 +402,7 @@ def deliverable_diff(request, pk):
 @login_required
 @require_GET
 def approvals(request):
-    if not request.user.has_perm(APPROVE_PERMISSION):
+    if not roles.may_anywhere(request.user, roles.APPROVE):
         raise DjangoPermissionDenied("Only managers review deliverables.")
     page = approval_queue_page(request.user, number=request.GET.get("page"), per_page=QUEUE_PAGE_SIZE)
     for item in page.object_list:

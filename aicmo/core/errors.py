@@ -1,7 +1,9 @@
 """One family of application errors, mapped to HTTP answers in one DRF exception handler."""
 
 import logging
+from collections.abc import Callable
 
+from django.db import DataError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -43,8 +45,6 @@ NUL_MESSAGE = "The request contains a NUL character (%00)."
 
 def is_nul_error(exc: BaseException) -> bool:
     """PostgreSQL cannot store or compare text holding NUL: a query parameter with %00 used as a filter."""
-    from django.db import DataError
-
     return isinstance(exc, DataError) and "NUL (0x00)" in str(exc)
 
 
@@ -72,3 +72,21 @@ def api_exception_handler(exc, context):
     if len(response.data or ()) == 1 and getattr(detail, "code", None):
         response.data["code"] = detail.code  # 401/403/404/405/… answer {detail, code}, like ApplicationError
     return response
+
+
+# --- the generate endpoints' refusals ---------------------------------------------------------------------------
+# Refusals made before any view runs (oversized or malformed requests) answer a FAILED envelope on the generate
+# endpoints. The envelope belongs to the deliverables app, above aicmo: it registers its builder when Django
+# starts (DeliverablesConfig.ready), so aicmo never imports it.
+_failed_envelope_builder: Callable[..., dict] | None = None
+
+
+def failed_envelope_register(builder: Callable[..., dict]) -> None:
+    global _failed_envelope_builder
+    _failed_envelope_builder = builder
+
+
+def failed_envelope_builder() -> Callable[..., dict]:
+    if _failed_envelope_builder is None:
+        raise RuntimeError("No envelope builder registered: is the deliverables app installed?")
+    return _failed_envelope_builder

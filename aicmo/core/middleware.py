@@ -6,6 +6,11 @@ import time
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.views.defaults import bad_request
+
+from aicmo.llm.exceptions import ErrorType
+
+from .errors import NUL_MESSAGE, failed_envelope_builder, is_nul_error
 
 logger = logging.getLogger("aicmo.request")
 
@@ -89,14 +94,11 @@ class NullCharacterMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        from .errors import NUL_MESSAGE, is_nul_error
 
         if not is_nul_error(exception):
             return None
         if request.path.startswith("/api/"):
             return refusal(request, 400, NUL_MESSAGE, code="invalid", field="query")
-        from django.views.defaults import bad_request
-
         return bad_request(request, exception)
 
 
@@ -110,10 +112,7 @@ def refusal(request, status: int, message: str, *, code: str, field: str) -> Jso
     """A refusal made before any view ran: a FAILED envelope on the generate endpoints, {detail, code} elsewhere."""
     parts = request.path.strip("/").split("/")
     if len(parts) == 4 and parts[:2] == ["api", "v1"] and parts[3] == "generate":
-        from aicmo.llm.exceptions import ErrorType
-        from deliverables.envelope import failed_envelope
-
-        body = failed_envelope(
+        body = failed_envelope_builder()(
             module=parts[2],
             error_type=ErrorType.VALIDATION_ERROR,
             message=message,

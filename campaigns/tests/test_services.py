@@ -6,7 +6,7 @@ from aicmo.core.errors import ApplicationError
 from campaigns import services
 from campaigns.models import Campaign
 from deliverables.models import Run
-from deliverables.services.generation import nothing_to_generate
+from deliverables.services import nothing_to_generate
 
 pytestmark = pytest.mark.django_db
 

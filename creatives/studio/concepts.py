@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,11 +19,11 @@ from aicmo.core.errors import ApplicationError, Conflict
 from aicmo.llm.base import IMAGE_SIZES, ImageRequest
 from aicmo.llm.chain import ProviderChain
 from aicmo.llm.exceptions import AllProvidersFailed, UnsupportedOperation
+from deliverables.events import deliverable_amended_event
 from deliverables.kinds import render_ad
-from deliverables.models import Asset, AuditEvent, Deliverable, Module, ProviderCall, Revision, Run
+from deliverables.models import Asset, Deliverable, Module, ProviderCall, Revision, Run
 from deliverables.platforms import MIN_IMAGE_PROMPTS
-from deliverables.quality import evaluate
-from deliverables.services import run_totals
+from deliverables.services import asset_create, revision_create, run_totals
 
 from ..models import BRIEF_FIELDS, StudioMessage, StudioThread
 
@@ -130,14 +129,6 @@ def ad_asset_save(
     A revision of an asset in review is refused (the reviewer must see the text they approve)."""
     kit = thread.brand.kit()
     draft = render_ad(concept.fields)
-    quality = evaluate(
-        kind="ad_copy",
-        title=draft.title,
-        content_markdown=draft.content_markdown,
-        hashtags=[],
-        structured=draft.structured,
-        brand=kit,
-    )
     brief = {**thread.brief, **concept.brief}
     metadata = {
         **draft.structured,
@@ -169,27 +160,24 @@ def ad_asset_save(
                 metadata={**current.metadata, **metadata},
                 updated_at=now,
             )
-            revision = Revision.objects.create(
+            revision = revision_create(
                 deliverable=current,
                 version=version,
-                title=draft.title[:240],
+                title=draft.title,
                 content_markdown=draft.content_markdown,
                 structured=draft.structured,
+                brand_kit=kit,
                 provider=provider,
                 model=model,
-                quality=quality,
                 note="Revised in the studio at the marketer's request",
             )
-            AuditEvent.objects.create(
+            deliverable_amended_event(
                 deliverable=current,
-                run_id=current.run_id,
                 actor=locked.user,
-                action="amend",
                 from_status=current.status,
-                to_status=Deliverable.Status.DRAFT,
-                comment="Revised in the studio",
-                revision=version,
-                data={"from_version": version - 1, "studio_thread": str(locked.pk)},
+                from_version=version - 1,
+                note="Revised in the studio",
+                studio_thread=str(locked.pk),
             )
             deliverable, created = current, False
         else:
@@ -205,15 +193,15 @@ def ad_asset_save(
                 generation_status=Deliverable.Generation.DONE,
                 deliveries=1,
             )
-            revision = Revision.objects.create(
+            revision = revision_create(
                 deliverable=deliverable,
                 version=1,
-                title=draft.title[:240],
+                title=draft.title,
                 content_markdown=draft.content_markdown,
                 structured=draft.structured,
+                brand_kit=kit,
                 provider=provider,
                 model=model,
-                quality=quality,
                 note="New concept from the studio",
             )
             created = True
@@ -326,16 +314,15 @@ def ad_image_generate(
             backoff_sleep(delay)
     now = timezone.now()
     with transaction.atomic():
-        asset = Asset(
+        asset = asset_create(
             brand_id=thread.brand_id,
             deliverable=deliverable,
+            content=image.png_bytes,
             prompt=prompt,
             size=image.size,
             provider=image.provider,
             model=image.model,
         )
-        asset.file.save(f"{asset.id}.png", ContentFile(image.png_bytes), save=False)
-        asset.save()
         Deliverable.objects.filter(pk=deliverable.pk).update(updated_at=now)
         studio_run_settle(deliverable.run_id, now)
     return MadeImage(asset=asset, deliverable=deliverable, shape=shape, attempts=attempt)

@@ -3,7 +3,7 @@ anything else is "not found"."""
 
 from django.db.models import QuerySet
 
-from campaigns.selectors import brands_for
+from brands.selectors import brands_for
 from deliverables.models import Deliverable
 from deliverables.selectors import with_current_revision
 

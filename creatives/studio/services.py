@@ -11,9 +11,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from aicmo.core.errors import ApplicationError, Conflict, PermissionDenied
 from aicmo.core.trace import trace_id_var
@@ -21,10 +23,11 @@ from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall
 from aicmo.llm.chain import CallRecord
 from aicmo.llm.exceptions import AllProvidersFailed, ErrorType, ProviderError
 from aicmo.llm.registry import get_chain
-from campaigns.models import Brand
-from campaigns.selectors import brands_for
+from brands.models import Brand
+from brands.roles import GENERATE, may
+from brands.selectors import brands_for
 from deliverables.models import Deliverable, Revision
-from deliverables.services.generation import provider_call_save
+from deliverables.services import provider_call_save
 
 from ..models import StudioMessage, StudioThread
 from .concepts import _DEFAULT_TITLE, studio_run_settle
@@ -34,7 +37,9 @@ from .tools import TOOLS, ToolContext, tool_run
 
 logger = logging.getLogger(__name__)
 
-ASK_PERMISSION = "deliverables.add_run"  # a reply spends the brand's LLM budget, like a generate run
+# By name: the task module imports these services, so they look the task up in the app's registry.
+REPLY_TASK = "creatives.tasks.studio_reply"
+
 MAX_ROUNDS = 4
 MESSAGE_MAX_CHARS = 4000
 STOPPED_NOTE = "(I stopped here: that took more steps than I may use in one answer. Ask me to continue.)"
@@ -56,7 +61,7 @@ def thread_create(*, user, brand: Brand) -> StudioThread:
 def message_post(*, thread: StudioThread, user, text: str, trace_id: str) -> tuple[StudioMessage, StudioMessage]:
     """Save the marketer's message and a pending reply, and queue the reply once both are committed. One reply
     at a time per thread: the assistant must finish (or fail) before the next message."""
-    _require_ask_permission(user)
+    _require_ask_permission(user, thread.brand_id)
     text = (text or "").strip()
     if not text:
         raise ApplicationError("Write a message first.", details={"text": ["This field may not be blank."]})
@@ -81,7 +86,7 @@ def message_post(*, thread: StudioThread, user, text: str, trace_id: str) -> tup
 
 def message_retry(*, message: StudioMessage, user) -> StudioMessage:
     """Queue a failed reply again. It continues after the rounds that completed (their tools are not run again)."""
-    _require_ask_permission(user)
+    _require_ask_permission(user, message.thread.brand_id)
     if message.thread.user_id != user.pk:
         raise ApplicationError("This conversation is someone else's.")
     latest = StudioMessage.objects.filter(thread_id=message.thread_id, role=Role.ASSISTANT).order_by("-pk").first()
@@ -98,8 +103,9 @@ def message_retry(*, message: StudioMessage, user) -> StudioMessage:
     return message
 
 
-def _require_ask_permission(user) -> None:
-    if not user.has_perm(ASK_PERMISSION):
+def _require_ask_permission(user, brand_id: int) -> None:
+    """A reply spends the brand's LLM budget, like a generate run: the same role is needed."""
+    if not may(user, brand_id, GENERATE):
         raise PermissionDenied(
             "Your role does not allow asking the studio assistant (it spends the brand's AI budget)."
         )
@@ -127,12 +133,10 @@ def _refuse_while_answering(thread: StudioThread) -> None:
 
 def reply_dispatch(*, message_id: int) -> bool:
     """Queue the reply's task. With the broker down the reply fails at once with a retryable error."""
-    from kombu.exceptions import OperationalError
-
-    from ..tasks import studio_reply
-
     try:
-        studio_reply.apply_async(args=[message_id], retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY)
+        current_app.tasks[REPLY_TASK].apply_async(
+            args=[message_id], retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY
+        )
     except (OperationalError, ConnectionError, OSError) as error:
         logger.error(
             "broker unavailable, studio reply not queued", extra={"message_id": message_id, "error": str(error)[:200]}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aicmo.llm.fake_server import PNG_BYTES, Reply
+from aicmo.testing.fake_llm_server import PNG_BYTES, Reply
 from creatives.models import StudioMessage
 from creatives.studio import services, streaming
 from creatives.studio.concepts import AdConcept, ad_asset_save

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cached_property
 
 from ..kinds import KINDS
-from ..models import AuditEvent, Deliverable
+from ..models import AuditAction, AuditEvent, Deliverable
 from ..platforms import PLATFORMS
 
 logger = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def _approvals(approved: list[Deliverable]) -> dict:
         return {}
     found: dict = {}
     events = (
-        AuditEvent.objects.filter(deliverable_id__in=[d.pk for d in approved], action="approve")
+        AuditEvent.objects.filter(deliverable_id__in=[d.pk for d in approved], action=AuditAction.APPROVE)
         .order_by("created_at")
         .values_list("deliverable_id", "actor__username", "created_at")
     )

@@ -28,10 +28,11 @@ from django.utils.text import slugify
 from docx.shared import Inches
 
 from aicmo.core.errors import ApplicationError, Conflict, NotFound
-from campaigns.selectors import brands_for
+from brands.selectors import brands_for
 
 from ..envelope import build_envelope
-from ..models import AuditEvent, Deliverable, Run
+from ..events import run_exported_event
+from ..models import Deliverable, Run
 from ..platforms import PLATFORMS
 from ..selectors import with_current_revision
 from .docx_render import DocxWriter
@@ -102,11 +103,8 @@ def run_export(*, run: Run, fmt: str, approved_only: bool, actor) -> ExportFile:
             f"{STORAGE_FOLDER}/{run.brand_id}/{run.run_id}/{filename}", ContentFile(content)
         )
     with transaction.atomic():
-        AuditEvent.objects.create(
-            run=run,
-            actor=actor,
-            action="export",
-            data={"format": fmt, "approved_only": approved_only, "file": stored_as, "sha256": digest},
+        run_exported_event(
+            run=run, actor=actor, fmt=fmt, approved_only=approved_only, stored_as=stored_as, sha256=digest
         )
     return ExportFile(
         filename=filename, content_type=CONTENT_TYPES[fmt], content=content, stored_as=stored_as, sha256=digest

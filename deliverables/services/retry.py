@@ -8,8 +8,10 @@ from django.utils import timezone
 
 from aicmo.core.errors import Conflict
 
-from ..models import AuditEvent, Deliverable, Run
-from .generation import require_generate_permission, run_dispatch
+from ..events import run_retried_event
+from ..models import Deliverable, Run
+from .dispatch import run_dispatch
+from .planning import require_generate_permission
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ def run_retry_failed(*, run: Run, actor) -> list[str]:
     deaths gets a fair new chance. `dispatched_at` is cleared too, so with the broker down the sweeper
     dispatches the run within seconds (as a new run) instead of after AICMO_RUN_STUCK_AFTER_S.
     Refused (PermissionDenied) to an actor without the role to generate."""
-    require_generate_permission(actor)
+    require_generate_permission(actor, run.brand)
     now = timezone.now()
     with transaction.atomic():
         locked = Run.objects.select_for_update().get(pk=run.pk)
@@ -52,14 +54,7 @@ def run_retry_failed(*, run: Run, actor) -> list[str]:
         Deliverable.objects.filter(pk__in=ids, generation_status=Deliverable.Generation.FAILED).update(
             generation_status=Deliverable.Generation.PENDING, error=None, deliveries=0, updated_at=now
         )
-        AuditEvent.objects.create(
-            run_id=run.pk,
-            actor=actor,
-            action="retry_failed",
-            from_status=locked.status,
-            to_status=Run.Status.RUNNING,
-            data={"deliverables": [str(pk) for pk in ids], "kinds": [d.kind for d in failed]},
-        )
+        run_retried_event(run=run, actor=actor, from_status=locked.status, to_status=Run.Status.RUNNING, failed=failed)
         transaction.on_commit(lambda: run_dispatch(run_pk=run.pk))
     logger.info("failed deliverables sent back", extra={"run_id": str(locked.run_id), "count": len(ids)})
     run.refresh_from_db()

@@ -16,24 +16,33 @@ from django.db import transaction
 from django.utils import timezone
 
 from aicmo.core.errors import ApplicationError, Conflict, NotFound, PermissionDenied
-from campaigns.selectors import brands_for
+from brands import roles
 
-from ..models import AuditEvent, Deliverable, Revision
+from ..events import deliverable_amended_event, deliverable_transitioned_event
+from ..models import AuditAction, Deliverable, Revision
 from ..platforms import PLATFORMS, normalize_channel
-from ..quality import evaluate
+from .revisions import revision_create
 
 Status = Deliverable.Status
 
-APPROVE_PERMISSION = "deliverables.approve_deliverable"
-EDIT_PERMISSION = "deliverables.change_deliverable"  # amend and submit (Marketers and Managers hold it)
 AMENDABLE = (Status.DRAFT, Status.CHANGES_REQUESTED, Status.APPROVED)
 ACTIONS = ("amend", "submit", "approve", "reject")
-ACTION_PERMISSIONS = {  # the permission each action needs, and the refusal without it
-    "amend": (EDIT_PERMISSION, "You may not amend deliverables."),
-    "submit": (EDIT_PERMISSION, "You may not submit deliverables for review."),
-    "approve": (APPROVE_PERMISSION, "Only managers may approve deliverables."),
-    "reject": (APPROVE_PERMISSION, "Only managers may reject deliverables."),
+REFUSALS = {  # why an action is refused to a member whose role in the brand does not allow it
+    "amend": "Amending needs the marketer or manager role in this brand.",
+    "submit": "Submitting for review needs the marketer or manager role in this brand.",
+    "approve": "Only a manager of this brand may approve its deliverables.",
+    "reject": "Only a manager of this brand may reject its deliverables.",
 }
+# One transition table: the action, the status it starts from and the status it leads to. Amends start from
+# any of AMENDABLE and lead back to draft.
+TRANSITIONS = {
+    "submit": (Status.DRAFT, Status.IN_REVIEW),
+    "approve": (Status.IN_REVIEW, Status.APPROVED),
+    "reject": (Status.IN_REVIEW, Status.CHANGES_REQUESTED),
+}
+SELF_APPROVAL_REFUSAL = (
+    "You wrote the current revision: another manager must approve it (this brand does not allow self-approval)."
+)
 
 TITLE_MAX = 240
 NOTE_MAX = 500
@@ -57,8 +66,8 @@ def deliverable_amend(
 
     `version` is the version the actor edited: a stale one is a Conflict (someone else amended first).
     `title` and `hashtags` default to the current revision's. The deliverable goes back to `draft`."""
-    deliverable_permission_check(actor=actor, action="amend")
     current = _load(deliverable, actor)
+    deliverable_permission_check(actor=actor, action="amend", deliverable=current)
     content = (content_markdown or "").strip()
     if not content:
         raise ApplicationError(
@@ -81,14 +90,6 @@ def deliverable_amend(
     new_title = previous.title if title is None else _clean_title(title)
     tags = list(previous.hashtags) if hashtags is None else _clean_hashtags(hashtags)
     structured = _structured_after_amend(current.kind, previous.structured, content)
-    quality = evaluate(
-        kind=current.kind,
-        title=new_title,
-        content_markdown=content,
-        hashtags=tags,
-        structured=structured,
-        brand=current.run.input_snapshot.get("brand") or {},
-    )
 
     with transaction.atomic():
         updated = Deliverable.objects.filter(
@@ -106,27 +107,19 @@ def deliverable_amend(
         )
         if not updated:
             raise _amend_refusal(current.pk, version)
-        revision = Revision.objects.create(
-            deliverable_id=current.pk,
+        revision = revision_create(
+            deliverable=current,
             version=version + 1,
             title=new_title,
             content_markdown=content,
             hashtags=tags,
             structured=structured,
+            brand_kit=current.run.input_snapshot.get("brand") or {},
             author=actor,
             note=note,
-            quality=quality,
         )
-        AuditEvent.objects.create(
-            deliverable_id=current.pk,
-            run_id=current.run_id,
-            actor=actor,
-            action="amend",
-            from_status=current.status,
-            to_status=Status.DRAFT,
-            comment=note,
-            revision=version + 1,
-            data={"from_version": version},
+        deliverable_amended_event(
+            deliverable=current, actor=actor, from_status=current.status, from_version=version, note=note
         )
     deliverable.refresh_from_db()
     return revision
@@ -201,57 +194,35 @@ def calendar_entries(markdown: str) -> list[dict[str, str]]:
 
 def deliverable_submit(*, deliverable: Deliverable, actor, comment: str = "") -> Deliverable:
     """draft → in_review."""
-    deliverable_permission_check(actor=actor, action="submit")
-    return _transition(
-        deliverable=deliverable,
-        actor=actor,
-        action="submit",
-        source=Status.DRAFT,
-        target=Status.IN_REVIEW,
-        comment=comment,
-    )
+    return _transition(deliverable=deliverable, actor=actor, action="submit", comment=comment)
 
 
 def deliverable_approve(*, deliverable: Deliverable, actor, comment: str = "") -> Deliverable:
-    """in_review → approved; refused while the current revision has blocking quality issues."""
-    deliverable_permission_check(actor=actor, action="approve")
-    return _transition(
-        deliverable=deliverable,
-        actor=actor,
-        action="approve",
-        source=Status.IN_REVIEW,
-        target=Status.APPROVED,
-        comment=comment,
-        check=_no_blocking_issues,
-    )
+    """in_review → approved; refused while the current revision has blocking quality issues, and to the author
+    of the current revision unless the brand allows self-approval."""
+    return _transition(deliverable=deliverable, actor=actor, action="approve", comment=comment)
 
 
 def deliverable_reject(*, deliverable: Deliverable, actor, comment: str) -> Deliverable:
     """in_review → changes_requested, with a comment saying what to change."""
-    deliverable_permission_check(actor=actor, action="reject")
     if not (comment or "").strip():
+        current = _load(deliverable, actor)  # a non-member learns nothing, not even that a comment is missing
+        deliverable_permission_check(actor=actor, action="reject", deliverable=current)
         raise ApplicationError(
             "Say what should change: a comment is required to reject.",
             details={"comment": ["This field is required to reject."]},
         )
-    return _transition(
-        deliverable=deliverable,
-        actor=actor,
-        action="reject",
-        source=Status.IN_REVIEW,
-        target=Status.CHANGES_REQUESTED,
-        comment=comment,
-    )
+    return _transition(deliverable=deliverable, actor=actor, action="reject", comment=comment)
 
 
-def _transition(
-    *, deliverable: Deliverable, actor, action: str, source: str, target: str, comment: str, check=None
-) -> Deliverable:
+def _transition(*, deliverable: Deliverable, actor, action: str, comment: str) -> Deliverable:
+    source, target = TRANSITIONS[action]
     current = _load(deliverable, actor)
+    deliverable_permission_check(actor=actor, action=action, deliverable=current)
     if current.status != source:
         raise _illegal(current.status, action)
-    if check is not None:
-        check(current)
+    if action == "approve":
+        _no_blocking_issues(current)
     with transaction.atomic():
         moved = Deliverable.objects.filter(pk=current.pk, status=source, version=current.version).update(
             status=target, updated_at=timezone.now()
@@ -259,15 +230,13 @@ def _transition(
         if not moved:  # someone else moved it between our read and this update
             status = Deliverable.objects.filter(pk=current.pk).values_list("status", flat=True).first()
             raise _illegal(status, action)
-        AuditEvent.objects.create(
-            deliverable_id=current.pk,
-            run_id=current.run_id,
+        deliverable_transitioned_event(
+            deliverable=current,
             actor=actor,
-            action=action,
+            action=AuditAction(action),
             from_status=source,
             to_status=target,
-            comment=comment or "",
-            revision=current.version,
+            comment=comment,
         )
     deliverable.refresh_from_db()
     return deliverable
@@ -292,44 +261,56 @@ def deliverable_actions(*, user, deliverable: Deliverable) -> list[str]:
     if (
         not getattr(user, "is_authenticated", False)
         or deliverable.generation_status != Deliverable.Generation.DONE
-        or deliverable.run.brand_id not in _brand_ids(user)
+        or roles.role_in(user, deliverable.run.brand_id) is None
     ):
         return []
     allowed = []
-    if user.has_perm(EDIT_PERMISSION):
-        if deliverable.status in AMENDABLE:
-            allowed.append("amend")
-        if deliverable.status == Status.DRAFT:
-            allowed.append("submit")
-    if user.has_perm(APPROVE_PERMISSION) and deliverable.status == Status.IN_REVIEW:
-        if not _current_quality(deliverable).get("blocking"):
+    brand_id = deliverable.run.brand_id
+    if roles.may(user, brand_id, roles.AMEND) and deliverable.status in AMENDABLE:
+        allowed.append("amend")
+    if roles.may(user, brand_id, roles.SUBMIT) and deliverable.status == Status.DRAFT:
+        allowed.append("submit")
+    if roles.may(user, brand_id, roles.APPROVE) and deliverable.status == Status.IN_REVIEW:
+        if not _current_quality(deliverable).get("blocking") and not _self_approval_refused(user, deliverable):
             allowed.append("approve")
         allowed.append("reject")
     return allowed
 
 
-def _brand_ids(user) -> set[int]:
-    """The user's brand ids, cached on the user object for the request (as Django caches permissions)."""
-    if not hasattr(user, "_aicmo_brand_ids"):
-        user._aicmo_brand_ids = set(brands_for(user).values_list("pk", flat=True))
-    return user._aicmo_brand_ids
-
-
 # --- shared helpers ------------------------------------------------------------------------------------------
 
 
-def deliverable_permission_check(*, actor, action: str) -> None:
-    """Refuse (PermissionDenied) an actor whose role does not allow `action`. The services check it first;
-    the API checks it before validating the body, so a refused role gets 403 whatever it sent."""
-    permission, message = ACTION_PERMISSIONS[action]
-    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.has_perm(permission):
-        raise PermissionDenied(message)
+def deliverable_permission_check(*, actor, action: str, deliverable: Deliverable) -> None:
+    """Refuse (PermissionDenied) an actor whose role in the deliverable's brand does not allow `action`, and
+    a manager approving their own revision where the brand does not allow it. The services check it after
+    loading (non-members get 404 first); the API checks it before validating the body, so a refused role gets
+    403 whatever it sent."""
+    if actor is None or not roles.may(actor, deliverable.run.brand_id, action):
+        raise PermissionDenied(REFUSALS[action])
+    if action == "approve" and _self_approval_refused(actor, deliverable):
+        raise PermissionDenied(SELF_APPROVAL_REFUSAL)
+
+
+def _self_approval_refused(user, deliverable: Deliverable) -> bool:
+    """The current revision was written by `user` and the brand does not allow self-approval."""
+    if deliverable.run.brand.allow_self_approval:
+        return False
+    revision = getattr(deliverable, "current_revision", None)
+    if revision is not None and revision.version == deliverable.version:
+        author_id = revision.author_id
+    else:
+        author_id = (
+            Revision.objects.filter(deliverable_id=deliverable.pk, version=deliverable.version)
+            .values_list("author_id", flat=True)
+            .first()
+        )
+    return author_id is not None and author_id == user.pk
 
 
 def _load(deliverable: Deliverable, actor) -> Deliverable:
     """The deliverable as it is now in the database; 404 for non-members; only generated ones can be touched."""
-    current = Deliverable.objects.select_related("run").filter(pk=deliverable.pk).first()
-    if current is None or not brands_for(actor).filter(pk=current.run.brand_id).exists():
+    current = Deliverable.objects.select_related("run__brand").filter(pk=deliverable.pk).first()
+    if current is None or roles.role_in(actor, current.run.brand_id) is None:
         raise NotFound("No such deliverable.")
     if current.generation_status != Deliverable.Generation.DONE:
         raise Conflict(
@@ -352,12 +333,7 @@ def _current_quality(deliverable: Deliverable) -> Mapping[str, Any]:
 
 
 def _illegal(status: str | None, action: str) -> Conflict:
-    allowed_from = {
-        "submit": [Status.DRAFT],
-        "approve": [Status.IN_REVIEW],
-        "reject": [Status.IN_REVIEW],
-        "amend": list(AMENDABLE),
-    }[action]
+    allowed_from = list(AMENDABLE) if action == "amend" else [TRANSITIONS[action][0]]
     return Conflict(
         f"illegal transition: it is {status}",
         details={"status": status, "action": action, "allowed_from": [str(s) for s in allowed_from]},

@@ -7,7 +7,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from campaigns.tests.factories import UserFactory
+from brands.tests.factories import UserFactory
 from deliverables.models import AuditEvent, Deliverable, ProviderCall
 from deliverables.services import deliverable_amend, deliverable_submit
 
@@ -134,7 +134,7 @@ def test_a_marketer_who_is_not_staff_cannot_enter_the_admin(client, marketer, in
 
 
 def test_a_staff_marketer_sees_no_approve_or_reject_action_and_cannot_post_one(client, brand, in_review):
-    staff_marketer = UserFactory(username="staffmarketer", role="Marketers", brands=[brand], is_staff=True)
+    staff_marketer = UserFactory(username="staffmarketer", role="marketer", brands=[brand], is_staff=True)
     client.force_login(staff_marketer)
     before = snapshot(in_review)
 
@@ -150,7 +150,7 @@ def test_a_staff_marketer_sees_no_approve_or_reject_action_and_cannot_post_one(c
 
 
 def test_a_staff_marketer_submits_through_the_admin(client, brand, run):
-    staff_marketer = UserFactory(username="staffmarketer", role="Marketers", brands=[brand], is_staff=True)
+    staff_marketer = UserFactory(username="staffmarketer", role="marketer", brands=[brand], is_staff=True)
     draft = of_kind(run, "email_copy")
     client.force_login(staff_marketer)
 
@@ -200,7 +200,7 @@ def test_every_model_is_listed_for_a_manager_and_scoped_to_their_brands(
         ("deliverables/revision", 8),
         ("deliverables/asset", 1),
         ("deliverables/providercall", 9),
-        ("campaigns/brand", 1),
+        ("brands/brand", 1),
         ("campaigns/campaign", 1),
     ]:
         page = client.get(f"/admin/{path}/")

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from aicmo.llm.fake_server import Reply
+from aicmo.testing.fake_llm_server import Reply
 from conftest import SECRET_ANTHROPIC_KEY, SECRET_OPENAI_KEY
 from deliverables.envelope import validate_envelope
 from deliverables.models import ProviderCall, Revision, Run

@@ -5,9 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from aicmo.core.errors import Conflict, PermissionDenied
+from aicmo.core.errors import Conflict
 from campaigns.services import campaign_generate
-from campaigns.tests.factories import UserFactory
 from deliverables.models import AuditEvent, Deliverable, Run
 from deliverables.services.recovery import runs_requeue_stuck
 from deliverables.services.retry import run_retry_failed
@@ -42,7 +41,7 @@ def partial_run(marketer, run_tasks_inline, monkeypatch):
     with run_tasks_inline():
         run = campaign_generate(brand=marketer.brands.get(), user=marketer, brief=BRIEF, trace_id="trace-partial")
     restore()
-    cooldown.reset("offline")
+    cooldown.reset(cooldown.breaker_key("offline", "offline-templates-v1"))
     run.refresh_from_db()
     assert run.status == Run.Status.PARTIAL
     return run
@@ -131,19 +130,6 @@ def test_a_run_still_in_flight_with_a_failed_slot_is_not_retried(partial_run, ma
         run_retry_failed(run=partial_run, actor=marketer)
 
     assert partial_run.deliverables.get(kind="email_copy").generation_status == Deliverable.Generation.FAILED
-    assert not AuditEvent.objects.filter(action="retry_failed").exists()
-
-
-def test_retry_is_refused_to_a_brand_member_without_a_role_and_nothing_changes(partial_run, brand):
-    member = UserFactory(username="member", brands=[brand])
-    slots = list(partial_run.deliverables.values_list("pk", "generation_status", "updated_at"))
-
-    with pytest.raises(PermissionDenied) as refused:
-        run_retry_failed(run=partial_run, actor=member)
-
-    assert refused.value.message == "Generating needs the Marketers or Managers role."
-    assert Run.objects.get(pk=partial_run.pk).status == Run.Status.PARTIAL
-    assert list(partial_run.deliverables.values_list("pk", "generation_status", "updated_at")) == slots
     assert not AuditEvent.objects.filter(action="retry_failed").exists()
 
 

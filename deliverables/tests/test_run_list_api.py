@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from campaigns.tests.factories import BrandFactory
+from brands.tests.factories import BrandFactory
 from deliverables.models import Run
 
 pytestmark = pytest.mark.django_db

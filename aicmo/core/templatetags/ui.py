@@ -1,4 +1,5 @@
-"""Template helpers of the pages: theme, icons, money and token formats, labels, sanitised Markdown."""
+"""Template helpers of every page: theme, icons, money and token formats, sanitised Markdown, post text.
+(Labels of kinds, platforms and runs live with their registry: `{% load labels %}`, deliverables app.)"""
 
 import re
 from decimal import Decimal, InvalidOperation
@@ -8,8 +9,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from deliverables.kinds import KINDS
-from deliverables.platforms import EMAIL_CHANNEL, PLATFORMS
+from aicmo.core.markdown import render_markdown
+from aicmo.core.selectors import theme_for
 
 register = template.Library()
 
@@ -80,8 +81,6 @@ def icon(name: str, label: str = "", size: int = 18) -> SafeString:
 @register.simple_tag(takes_context=True)
 def user_theme(context) -> str:
     """The theme to render into <html data-theme>: 'light', 'dark' or 'system'."""
-    from aicmo.core.selectors import theme_for
-
     request = context.get("request")
     return theme_for(getattr(request, "user", None))
 
@@ -89,8 +88,6 @@ def user_theme(context) -> str:
 @register.filter
 def markdown(text: str) -> SafeString:
     """Untrusted Markdown (LLM output, user text) through the one sanitising renderer."""
-    from aicmo.core.markdown import render_markdown
-
     return render_markdown(text or "")
 
 
@@ -118,20 +115,6 @@ def count(value) -> str:
 
 
 @register.filter
-def platform_label(key) -> str:
-    if key == EMAIL_CHANNEL:
-        return "Email"
-    platform = PLATFORMS.get(key or "")
-    return platform.label if platform else (key or "")
-
-
-@register.filter
-def kind_label(kind: str) -> str:
-    spec = KINDS.get(kind)
-    return spec.label if spec else kind.replace("_", " ").capitalize()
-
-
-@register.filter
 def humanize_status(status: str) -> str:
     return (status or "").replace("_", " ").capitalize()
 
@@ -147,20 +130,6 @@ def post_text(text: str) -> SafeString:
     escaped = str(conditional_escape(text or ""))
     highlighted = _HASHTAG_OR_LINK.sub(r'<span class="post-link">\1</span>', escaped)
     return mark_safe(highlighted.replace("\n", "<br>"))
-
-
-@register.filter
-def run_title(run) -> str:
-    """What a person calls a run: its campaign, else the product of its brief, else its module."""
-    if run.campaign_id and run.campaign:
-        return run.campaign.name
-    brief = (run.input_snapshot or {}).get("brief") or {}
-    return brief.get("product") or brief.get("campaign_name") or f"{run.module.capitalize()} run"
-
-
-@register.filter
-def platform_labels(keys) -> str:
-    return ", ".join(platform_label(key) for key in keys or [])
 
 
 @register.filter

@@ -3,9 +3,9 @@
 from typing import Any
 
 from aicmo.llm.base import CompletionRequest, Message, ToolSpec
-from aicmo.llm.fake_server import FakeLLMServer
 from aicmo.llm.providers.anthropic import AnthropicProvider
 from aicmo.llm.providers.openai import OpenAIProvider
+from aicmo.testing.fake_llm_server import FakeLLMServer
 
 API_KEY = "sk-test-SECRET-123"  # must never show up in logs, errors or call records
 OPENAI_MODEL = "gpt-4.1-mini"

@@ -5,17 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from aicmo.core.errors import ApplicationError
-from campaigns.serializers import CampaignBriefSerializer
-from campaigns.services import campaign_generate
-from creatives.serializers import CreativesBriefSerializer
-from creatives.services import creatives_generate
 from deliverables.envelope import build_envelope
+from deliverables.modules import brief_modules, split_csv
 from deliverables.selectors import run_wait
-
-MODULES = {
-    "campaigns": (CampaignBriefSerializer, campaign_generate),
-    "creatives": (CreativesBriefSerializer, creatives_generate),
-}
 
 
 class _Request:
@@ -23,10 +15,6 @@ class _Request:
 
     def __init__(self, user):
         self.user = user
-
-
-def _csv(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
 class Command(BaseCommand):
@@ -39,7 +27,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("module", choices=sorted(MODULES))
+        parser.add_argument("module", choices=sorted(brief_modules()))
         parser.add_argument("--brand", default="", help="Brand slug (default: the --user's only brand).")
         parser.add_argument(
             "--user", default="", help="Requesting user (default: the brand's first member, else the first superuser)."
@@ -74,40 +62,18 @@ class Command(BaseCommand):
         user = self._user(options["user"], options["brand"])
         data = {
             "brand": options["brand"] or None,
-            "platforms": _csv(options["platforms"]),
-            "deliverables": _csv(options["deliverables"]),
+            "platforms": split_csv(options["platforms"]),
+            "deliverables": split_csv(options["deliverables"]),
         }
-        if module == "campaigns":
-            data.update(
-                campaign_name=options["name"] or "",
-                objectives=_csv(options["objectives"]),
-                budget=options["budget"],
-                timeline_days=options["days"] or 30,
-                audience=options["audience"],
-                key_message=options["message"],
-            )
-        else:
-            data.update(
-                product=options["product"] or "",
-                pitch=options["message"],
-                count=options["count"] or 1,
-                with_images=options["with_images"],
-                tone=options["tone"],
-                style=options["style"],
-                campaign=options["campaign"],
-            )
-        serializer_class, start = MODULES[module]
-        serializer = serializer_class(
+        entry = brief_modules()[module]
+        data.update(entry.brief_from_options(options))
+        serializer = entry.serializer_class(
             data={k: v for k, v in data.items() if v is not None}, context={"request": _Request(user)}
         )
         if not serializer.is_valid():
             raise CommandError(f"Invalid brief: {json.dumps(serializer.errors)}")
-        brief = dict(serializer.validated_data)
-        brand = brief.pop("brand")
-        campaign = brief.pop("campaign", None) if module == "creatives" else None
-        kwargs = {"campaign": campaign} if module == "creatives" else {}
         try:
-            run = start(brand=brand, user=user, brief=brief, trace_id=uuid.uuid4().hex, **kwargs)
+            run = entry.start(brief=dict(serializer.validated_data), user=user, trace_id=uuid.uuid4().hex)
         except ApplicationError as error:
             raise CommandError(f"{error.message} {json.dumps(error.details)}" if error.details else error.message)
         run = run_wait(run, options["wait"])

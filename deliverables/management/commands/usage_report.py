@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.models import Brand
+from brands.models import Brand
 from deliverables.selectors import UsageRow, provider_usage
 
 COLUMNS = ("month", "brand", "provider", "calls", "errors", "tokens_in", "tokens_out", "tokens", "cost_usd", "unpriced")

@@ -10,7 +10,7 @@ import zlib
 import jsonschema
 import pytest
 
-from aicmo.llm.fake_server import PNG_BYTES, FakeLLMServer, Reply, example_for_schema
+from aicmo.testing.fake_llm_server import PNG_BYTES, FakeLLMServer, Reply, example_for_schema
 from deliverables.kinds import KINDS
 
 

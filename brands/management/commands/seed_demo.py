@@ -1,10 +1,9 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from campaigns.models import Brand
+from brands.models import Brand, Membership, Role
 
 BRANDS = {
     "acme": dict(
@@ -28,17 +27,19 @@ BRANDS = {
         languages=["en"],
     ),
 }
-USERS = [  # (username, group, brands, is_staff)
-    ("marketer", "Marketers", ["acme"], False),
-    ("manager", "Managers", ["acme"], True),
-    ("outsider", "Marketers", ["globex"], False),
-]
+USERS = {  # username: ({brand: role}, is_staff)
+    "marketer": ({"acme": Role.MARKETER}, False),
+    "manager": ({"acme": Role.MANAGER}, True),
+    "outsider": ({"globex": Role.MARKETER}, False),
+    "agency": ({"globex": Role.MANAGER, "acme": Role.MARKETER}, True),
+}
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo brands (acme, globex) and users marketer, manager, outsider "
-        "(password $AICMO_DEMO_PASSWORD or demo-pass-123). Safe to run again."
+        "Create the demo brands (acme, globex) and users marketer, manager (of acme), outsider (marketer of "
+        "globex) and agency (manager of globex, marketer of acme), password $AICMO_DEMO_PASSWORD or "
+        "demo-pass-123. Safe to run again."
     )
 
     @transaction.atomic
@@ -47,14 +48,14 @@ class Command(BaseCommand):
             slug: Brand.objects.update_or_create(slug=slug, defaults=fields)[0] for slug, fields in BRANDS.items()
         }
         User = get_user_model()
-        for username, group, brand_slugs, is_staff in USERS:
+        for username, (roles, is_staff) in USERS.items():
             user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.com"})
             user.set_password(settings.AICMO_DEMO_PASSWORD)
             user.is_staff = is_staff
             user.save()
-            user.groups.set([Group.objects.get(name=group)])
-            user.brands.set([brands[slug] for slug in brand_slugs])
-            self.stdout.write(
-                f"{'created' if created else 'updated'} user {username} ({group}: {', '.join(brand_slugs)})"
-            )
-        self.stdout.write(self.style.SUCCESS("Demo data ready: log in as marketer or manager."))
+            Membership.objects.filter(user=user).exclude(brand__slug__in=list(roles)).delete()
+            for slug, role in roles.items():
+                Membership.objects.update_or_create(user=user, brand=brands[slug], defaults={"role": role})
+            summary = ", ".join(f"{role} of {slug}" for slug, role in roles.items())
+            self.stdout.write(f"{'created' if created else 'updated'} user {username} ({summary})")
+        self.stdout.write(self.style.SUCCESS("Demo data ready: log in as marketer, manager or agency."))

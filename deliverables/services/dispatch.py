@@ -1,0 +1,57 @@
+"""Dispatch: one task per unfinished slot of a run, and the run warnings that say how that went."""
+
+import logging
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from ..models import Deliverable, Run
+
+logger = logging.getLogger(__name__)
+
+# By name: the task module imports these services, so they look the task up in the app's registry.
+GENERATE_TASK = "deliverables.tasks.generate_deliverable"
+QUEUE_UNAVAILABLE = "The queue was unavailable; the run will start as soon as it is back."
+
+
+def run_dispatch(*, run_pk: int) -> bool:
+    """Enqueue one task per unfinished slot. With the broker down the run stays PENDING with a warning,
+    and the sweeper (`requeue_stuck_runs`) dispatches it when the broker is back."""
+    pending = list(
+        Deliverable.objects.filter(
+            run_id=run_pk,
+            generation_status__in=[Deliverable.Generation.PENDING, Deliverable.Generation.RUNNING],
+        ).values_list("pk", flat=True)
+    )
+    try:
+        generate_deliverable = current_app.tasks[GENERATE_TASK]
+        for pk in pending:
+            generate_deliverable.apply_async(
+                args=[str(pk)], retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY
+            )
+    except (OperationalError, ConnectionError, OSError) as error:
+        logger.error("broker unavailable, run left pending", extra={"run_pk": run_pk, "error": str(error)[:200]})
+        run_add_warning(run_pk=run_pk, warning=QUEUE_UNAVAILABLE)
+        return False
+    Run.objects.filter(pk=run_pk).update(dispatched_at=timezone.now())
+    run_remove_warning(run_pk=run_pk, warning=QUEUE_UNAVAILABLE)  # warnings describe the final state: queued now
+    return True
+
+
+def run_remove_warning(*, run_pk: int, warning: str) -> None:
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_pk)
+        if warning in run.warnings:
+            run.warnings = [w for w in run.warnings if w != warning]
+            run.save(update_fields=["warnings", "updated_at"])
+
+
+def run_add_warning(*, run_pk: int, warning: str) -> None:
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_pk)
+        if warning not in run.warnings:
+            run.warnings = [*run.warnings, warning]
+            run.save(update_fields=["warnings", "updated_at"])

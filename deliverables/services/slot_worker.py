@@ -1,0 +1,224 @@
+"""The slot worker (the body of the generation task): claim one slot, call the provider chain with the brief
+and brand kit, save the first revision and its image, then let the settling step look at the run.
+
+Idempotent by construction: a slot is claimed with a conditional update, its first revision is written
+only while it is still at version 0 (and a unique constraint backs that up), and the run is settled by a
+conditional update from an in-flight status. A re-delivered task therefore does no duplicate work."""
+
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from aicmo.core.trace import run_id_var, trace_id_var
+from aicmo.llm.base import IMAGE_SIZES, ImageRequest
+from aicmo.llm.chain import CallRecord
+from aicmo.llm.exceptions import AllProvidersFailed, ErrorType
+from aicmo.llm.pricing import unknown_price_warning
+from aicmo.llm.registry import get_chain
+
+from ..kinds import Draft, spec_for
+from ..models import Deliverable, Run
+from ..platforms import platform_for_kind, post_length
+from ..prompts import deliverable_request, shorten_request
+from .assets import asset_create
+from .provider_calls import provider_call_save, provider_calls_interrupted
+from .revisions import revision_create
+from .settle import run_finalize
+
+logger = logging.getLogger(__name__)
+
+
+def deliverable_generate(*, deliverable_id: str, redelivered: bool = True) -> None:
+    """Fill one slot. A pending slot is claimed by any delivery. A running one is taken over only by a
+    `redelivered` task (the broker hands back the task of a worker that died: the same message again) or once
+    its claim is older than AICMO_RUN_STUCK_AFTER_S; an extra copy of the task (the sweeper re-dispatched a
+    run whose message was still queued) leaves a slot another worker is on alone, so it neither calls the
+    LLM twice nor uses up the slot's deliveries. Direct calls (tests, shell) count as redelivered."""
+    now = timezone.now()
+    claimable = Q(generation_status=Deliverable.Generation.PENDING) | Q(
+        generation_status=Deliverable.Generation.RUNNING,
+        updated_at__lt=now - timedelta(seconds=settings.AICMO_RUN_STUCK_AFTER_S),
+    )
+    if redelivered:
+        claimable |= Q(generation_status=Deliverable.Generation.RUNNING)
+    claimed = Deliverable.objects.filter(claimable, pk=deliverable_id).update(
+        generation_status=Deliverable.Generation.RUNNING, deliveries=F("deliveries") + 1, updated_at=now
+    )
+    deliverable = Deliverable.objects.select_related("run").filter(pk=deliverable_id).first()
+    if deliverable is None:
+        logger.warning("task for a deliverable that no longer exists", extra={"deliverable_id": deliverable_id})
+        return
+    run = deliverable.run
+    trace_token, run_token = trace_id_var.set(run.trace_id), run_id_var.set(str(run.run_id))
+    try:
+        if claimed:
+            _generate_claimed(deliverable, run)
+        run_finalize(run_pk=run.pk)
+    finally:
+        trace_id_var.reset(trace_token)
+        run_id_var.reset(run_token)
+
+
+def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
+    if deliverable.deliveries > 1:  # the previous delivery's worker is gone: so are the calls it had under way
+        provider_calls_interrupted(deliverable_id=deliverable.pk)
+    if deliverable.deliveries > settings.AICMO_MAX_TASK_DELIVERIES:
+        _fail_slot(
+            deliverable,
+            ErrorType.INTERNAL_ERROR,
+            f"Gave up after {deliverable.deliveries - 1} attempts: the worker stopped each time.",
+        )
+        return
+    Run.objects.filter(pk=run.pk, status=Run.Status.PENDING).update(
+        status=Run.Status.RUNNING, started_at=timezone.now()
+    )
+    if deliverable.deliveries > 1:
+        logger.warning(
+            "deliverable picked up again",
+            extra={"deliverable_id": str(deliverable.pk), "deliveries": deliverable.deliveries},
+        )
+
+    slot = deliverable.metadata.get("slot", {})
+    platform = platform_for_kind(deliverable.kind)
+    context = {
+        **run.input_snapshot,
+        "platform": deliverable.platform,
+        "variant": slot.get("variant"),
+        "platform_label": platform.label if platform else None,
+    }
+    chain = get_chain(recorder=_recorder(run, deliverable))
+    try:
+        completion = chain.complete(deliverable_request(kind=deliverable.kind, context=context, trace_id=run.trace_id))
+        draft = spec_for(deliverable.kind).render(completion.data, context)
+        warnings = list(completion.warnings)
+        calls = [completion]
+        if platform and post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
+            shorter = chain.complete(
+                shorten_request(
+                    kind=deliverable.kind,
+                    context=context,
+                    trace_id=run.trace_id,
+                    text=draft.content_markdown,
+                    limit=platform.max_chars,
+                )
+            )
+            draft = spec_for(deliverable.kind).render(shorter.data, context)
+            calls.append(shorter)
+            warnings += shorter.warnings  # e.g. the rewrite came from the offline templates
+            if post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
+                warnings.append(
+                    f"Still over {platform.label}'s {platform.max_chars}-character limit after one "
+                    "rewrite: shorten it before approval."
+                )
+        # Inside the try: a time limit hit during a slow image call, or an error while saving, must end the
+        # slot now rather than leave it RUNNING for the sweeper. An image the providers cannot make only warns.
+        image = None
+        if slot.get("with_image") and draft.structured.get("image_prompts"):
+            image, image_warning = _generate_image(chain, run, draft.structured["image_prompts"][0])
+            if image_warning:
+                warnings.append(image_warning)
+        _save_first_revision(deliverable, run, draft, calls, warnings, image)
+    except AllProvidersFailed as error:
+        _fail_slot(deliverable, error.error_type, str(error))
+    except SoftTimeLimitExceeded:
+        _fail_slot(
+            deliverable,
+            ErrorType.TIMEOUT,
+            f"Timed out: generating took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} seconds.",
+        )
+    except Exception as error:  # a bug must end this slot, not loop the task
+        logger.exception("deliverable generation crashed", extra={"deliverable_id": str(deliverable.pk)})
+        _fail_slot(deliverable, ErrorType.INTERNAL_ERROR, f"Internal error ({type(error).__name__}).")
+
+
+def _generate_image(chain, run: Run, prompt: str):
+    try:
+        return chain.generate_image(
+            ImageRequest(
+                prompt=prompt,
+                size=IMAGE_SIZES["square"],
+                trace_id=run.trace_id,
+                context={"brand_name": run.input_snapshot["brand"]["name"]},
+            )
+        ), None
+    except AllProvidersFailed as error:
+        logger.warning("image generation failed", extra={"error": str(error)[:200]})
+        return None, "The image could not be generated; the copy is saved without it."
+
+
+def _save_first_revision(deliverable: Deliverable, run: Run, draft: Draft, calls, warnings: list[str], image) -> None:
+    main = calls[0]
+    tokens = sum(c.usage.total for c in calls)
+    costs = [c.cost_usd for c in calls]
+    cost = None if any(c is None for c in costs) else sum(costs, Decimal("0"))
+    if cost is None:
+        warnings.append(unknown_price_warning(main.provider, main.model))
+    metadata = {
+        **deliverable.metadata,
+        **draft.structured,
+        "provider": main.provider,
+        "model": main.model,
+        "tokens_used": tokens,
+        "cost_usd": float(cost) if cost is not None else None,
+        "warnings": sorted(set(warnings)),
+    }
+    with transaction.atomic():
+        won = Deliverable.objects.filter(
+            pk=deliverable.pk,
+            generation_status=Deliverable.Generation.RUNNING,
+            version=0,
+        ).update(
+            generation_status=Deliverable.Generation.DONE,
+            version=1,
+            title=draft.title[:240],
+            hashtags=draft.hashtags,
+            metadata=metadata,
+            error=None,
+            updated_at=timezone.now(),
+        )
+        if not won:  # another delivery of this task finished first
+            return
+        revision_create(
+            deliverable=deliverable,
+            version=1,
+            title=draft.title,
+            content_markdown=draft.content_markdown,
+            hashtags=draft.hashtags,
+            structured=draft.structured,
+            brand_kit=run.input_snapshot["brand"],
+            provider=main.provider,
+            model=main.model,
+            note="Generated",
+        )
+        if image is not None:
+            asset_create(
+                brand_id=run.brand_id,
+                deliverable=deliverable,
+                content=image.png_bytes,
+                prompt=draft.structured["image_prompts"][0],
+                size=image.size,
+                provider=image.provider,
+                model=image.model,
+            )
+
+
+def _fail_slot(deliverable: Deliverable, error_type: str, message: str) -> None:
+    Deliverable.objects.filter(pk=deliverable.pk, generation_status=Deliverable.Generation.RUNNING).update(
+        generation_status=Deliverable.Generation.FAILED,
+        error={"type": error_type, "message": message[:1000]},
+        updated_at=timezone.now(),
+    )
+    logger.warning("deliverable failed", extra={"deliverable_id": str(deliverable.pk), "error_type": error_type})
+
+
+def _recorder(run: Run, deliverable: Deliverable):
+    def record(call: CallRecord) -> None:
+        provider_call_save(call, run_id=run.pk, deliverable_id=deliverable.pk, brand_id=run.brand_id)
+
+    return record

@@ -1,0 +1,36 @@
+"""Labels of the deliverables registry for pages: kinds, platforms and runs as a person names them."""
+
+from django import template
+
+from ..kinds import KINDS
+from ..platforms import EMAIL_CHANNEL, PLATFORMS
+
+register = template.Library()
+
+
+@register.filter
+def platform_label(key) -> str:
+    if key == EMAIL_CHANNEL:
+        return "Email"
+    platform = PLATFORMS.get(key or "")
+    return platform.label if platform else (key or "")
+
+
+@register.filter
+def platform_labels(keys) -> str:
+    return ", ".join(platform_label(key) for key in keys or [])
+
+
+@register.filter
+def kind_label(kind: str) -> str:
+    spec = KINDS.get(kind)
+    return spec.label if spec else kind.replace("_", " ").capitalize()
+
+
+@register.filter
+def run_title(run) -> str:
+    """What a person calls a run: its campaign, else the product of its brief, else its module."""
+    if run.campaign_id and run.campaign:
+        return run.campaign.name
+    brief = (run.input_snapshot or {}).get("brief") or {}
+    return brief.get("product") or brief.get("campaign_name") or f"{run.module.capitalize()} run"
