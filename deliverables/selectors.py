@@ -27,7 +27,8 @@ from django.utils import timezone
 from brands.roles import APPROVE
 from brands.selectors import brands_for, brands_where
 
-from .models import Asset, Deliverable, ProviderCall, Revision, Run
+from .models import Asset, Deliverable, ProviderCall, Revision, Rewrite, Run
+from .provenance import OFFLINE
 
 
 def runs_for(user) -> QuerySet[Run]:
@@ -49,7 +50,11 @@ def with_current_revision(deliverables: list[Deliverable], *, with_images: bool 
         return deliverables
     wanted = {(pk, d.version) for pk, d in by_id.items()}
     # only the current versions (give or take), and in no order: the default one would join the run to sort
-    revisions = Revision.objects.filter(deliverable_id__in=by_id, version__in={v for _, v in wanted}).order_by()
+    revisions = (
+        Revision.objects.filter(deliverable_id__in=by_id, version__in={v for _, v in wanted})
+        .select_related("author")  # provenance names the editor: joined, not a query per row
+        .order_by()
+    )
     for revision in revisions:
         if (revision.deliverable_id, revision.version) in wanted:
             by_id[revision.deliverable_id].current_revision = revision
@@ -97,6 +102,26 @@ def run_wait(run: Run, seconds: float) -> Run:
         clock.sleep(min(0.2, max(deadline - clock.monotonic(), 0)))
         run.refresh_from_db()
     return run
+
+
+def run_first_image(run: Run) -> Asset | None:
+    """The run's first generated image (one query), for previews of posts that have none of their own."""
+    return Asset.objects.filter(deliverable__run=run).order_by("created_at", "pk").first()
+
+
+def rewrites_for(user) -> QuerySet[Rewrite]:
+    """Rewrites of the deliverables of the user's brands."""
+    rewrites = Rewrite.objects.select_related("deliverable__run__brand", "requested_by")
+    return rewrites if user.is_superuser else rewrites.filter(deliverable__run__brand__in=brands_for(user))
+
+
+def rewrite_wait(rewrite: Rewrite, seconds: float) -> Rewrite:
+    """Long-poll: re-read the rewrite until it ends or `seconds` have passed."""
+    deadline = clock.monotonic() + seconds
+    while not rewrite.is_terminal and clock.monotonic() < deadline:
+        clock.sleep(min(0.2, max(deadline - clock.monotonic(), 0)))
+        rewrite.refresh_from_db()
+    return rewrite
 
 
 # --- pages (dashboard) ---------------------------------------------------------------------------------------
@@ -252,8 +277,9 @@ def provider_usage(*, since: date | None = None, brand_slug: str | None = None) 
         .annotate(
             calls=Count("pk", filter=ok),
             errors=Count("pk", filter=~ok),
-            tokens_in=Sum("tokens_in"),
-            tokens_out=Sum("tokens_out"),
+            # offline "usage" is template words, not tokens: never added to real token counts
+            tokens_in=Sum("tokens_in", filter=~Q(provider=OFFLINE)),
+            tokens_out=Sum("tokens_out", filter=~Q(provider=OFFLINE)),
             cost=Sum("cost_usd"),
             unpriced=Count("pk", filter=ok & Q(cost_usd__isnull=True)),
         )
@@ -307,6 +333,7 @@ class BrandSpend:
     tokens: int
     calls: int
     unpriced_calls: int
+    offline_calls: int = 0  # template drafts: counted apart, their words are not tokens
 
 
 def month_start(today: date | None = None) -> datetime:
@@ -324,8 +351,9 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
         .values("brand_id")
         .annotate(
             cost=Sum("cost_usd"),
-            tokens=Sum(F("tokens_in") + F("tokens_out")),
+            tokens=Sum(F("tokens_in") + F("tokens_out"), filter=~Q(provider=OFFLINE)),
             calls=Count("pk"),
+            offline=Count("pk", filter=Q(provider=OFFLINE)),
             unpriced=Count("pk", filter=Q(cost_usd__isnull=True)),
         )
     )
@@ -341,6 +369,7 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
                 tokens=row.get("tokens") or 0,
                 calls=row.get("calls") or 0,
                 unpriced_calls=row.get("unpriced") or 0,
+                offline_calls=row.get("offline") or 0,
             )
         )
     return spend
@@ -356,7 +385,7 @@ def spend_series(user, *, days: int = 30, today: date | None = None) -> dict:
         ProviderCall.objects.filter(brand__in=brands_for(user), created_at__gte=since, outcome=ProviderCall.Outcome.OK)
         .annotate(day=TruncDate("created_at"))
         .values("day", "brand__name", "provider")
-        .annotate(cost=Sum("cost_usd"), tokens=Sum(F("tokens_in") + F("tokens_out")))
+        .annotate(cost=Sum("cost_usd"), tokens=Sum(F("tokens_in") + F("tokens_out"), filter=~Q(provider=OFFLINE)))
         .order_by("brand__name", "provider", "day")
     )
     series: dict[tuple[str, str], dict[date, tuple[Decimal, int]]] = {}

@@ -17,3 +17,11 @@ def generate_deliverable(self, deliverable_id: str) -> None:
 @shared_task(ignore_result=True)
 def requeue_stuck_runs() -> dict[str, int]:
     return runs_requeue_stuck()
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def rewrite_deliverable(self, rewrite_id: str) -> None:
+    from .services.rewrite import rewrite_perform
+
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    rewrite_perform(rewrite_id=rewrite_id, redelivered=redelivered)

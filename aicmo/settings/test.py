@@ -34,6 +34,10 @@ AICMO_LLM_PRIMARY_PROVIDER = ""
 AICMO_LLM_FALLBACK_PROVIDERS = []
 AICMO_FORCE_LLM_PROVIDER_FAIL = []
 AICMO_LLM_TIMEOUT_S = 5.0
+# Unit tests run a run's tasks only after the request (their on-commit callbacks fire when the test leaves
+# `run_tasks_inline`), so the default wait would always run out: generate answers 202 at once unless a test asks
+# for `?wait=` or overrides this. Live-server tests run with the product's default (90 s).
+AICMO_API_WAIT_S = 0.0
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"generate": "1000/min"}}
 
 CI = os.environ.get("CI") == "true"
@@ -64,4 +68,6 @@ DATABASES = {
 # Unit tests run tasks inline (the `run_tasks_inline` fixture); integration tests start real workers that
 # consume from this Redis database. Timeouts keep a test from hanging on a stopped Redis.
 CELERY_BROKER_URL = TEST_REDIS_URL
+REDIS_URL = TEST_REDIS_URL  # run announcements and studio streams: the run's private server, never make run's socket
+REDIS_IS_EMBEDDED = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 3, "socket_connect_timeout": 2, "visibility_timeout": 60}

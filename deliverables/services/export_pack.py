@@ -15,6 +15,7 @@ from functools import cached_property
 from ..kinds import KINDS
 from ..models import AuditAction, AuditEvent, Deliverable
 from ..platforms import PLATFORMS
+from ..provenance import provenance_of
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class PackDeliverable:
     version: int
     provider: str
     model: str
+    written_by: str  # the provenance label: 'openai · gpt-4.1-mini', ', edited by …' after a person's amend
     approved_by: str  # username of the approver of the current state, "" unless approved
     approved_at: datetime | None
     markdown: str
@@ -135,7 +137,7 @@ def pack_deliverables(deliverables: list[Deliverable]) -> list[PackDeliverable]:
     packed = []
     for deliverable in deliverables:
         revision = deliverable.current_revision
-        metadata = deliverable.metadata or {}
+        written = provenance_of(deliverable)
         approver, approved_at = approvals.get(deliverable.pk, ("", None))
         spec = KINDS.get(deliverable.kind)
         packed.append(
@@ -150,8 +152,9 @@ def pack_deliverables(deliverables: list[Deliverable]) -> list[PackDeliverable]:
                 status=deliverable.status,
                 version=deliverable.version,
                 # an amended revision was written by a person: the provenance is the generating call's
-                provider=revision.provider or str(metadata.get("provider") or ""),
-                model=revision.model or str(metadata.get("model") or ""),
+                provider=written.provider,
+                model=written.model,
+                written_by=written.label,
                 approved_by=approver,
                 approved_at=approved_at,
                 markdown=revision.content_markdown,

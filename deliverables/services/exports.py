@@ -34,6 +34,7 @@ from ..envelope import build_envelope
 from ..events import run_exported_event
 from ..models import Deliverable, Run
 from ..platforms import PLATFORMS
+from ..provenance import provenance_of
 from ..selectors import with_current_revision
 from .docx_render import DocxWriter
 from .export_pack import CampaignImage, PackDeliverable, brand_look, campaign_images, pack_deliverables
@@ -52,7 +53,8 @@ CONTENT_TYPES = {
 }
 FORMATS = tuple(CONTENT_TYPES)
 PACK_FORMATS = ("md", "json", "docx", "csv", "pdf", "pptx", "ics")  # what the ZIP holds, images aside
-CSV_COLUMNS = ["date", "time", "platform", "title", "text", "hashtags", "media", "status"]
+# provenance last: who wrote each row (provider, model), so a scheduler's import keeps its first columns
+CSV_COLUMNS = ["date", "time", "platform", "title", "text", "hashtags", "media", "status", "provider", "model"]
 # Calendar entries carry a day, not a time; schedulers' bulk imports want both: a calendar entry's own
 # "time" (HH:MM) wins, else this morning slot.
 DEFAULT_POST_TIME = "09:00"
@@ -268,6 +270,7 @@ class _Export:
                                 "hashtags": "",
                                 "media": "",
                                 "status": item.status,
+                                **_written_by(deliverable),
                             }
                         )
                     )
@@ -283,6 +286,7 @@ class _Export:
                             "hashtags": " ".join(item.hashtags),
                             "media": " ".join(asset.url for asset in deliverable.image_assets),
                             "status": item.status,
+                            **_written_by(deliverable),
                         }
                     )
                 )
@@ -366,6 +370,7 @@ class _Export:
                     "version": item.version,
                     "provider": item.provider,
                     "model": item.model,
+                    "written_by": item.written_by,
                 }
                 for item in self.items
             ],
@@ -392,9 +397,12 @@ def _describe(deliverable: Deliverable, item: PackDeliverable) -> str:
     else:
         parts.append(deliverable.status.replace("_", " "))
     parts.append(f"version {deliverable.version}")
-    if item.provider:
-        parts.append(f"{item.provider} {item.model}".strip())
-    return " · ".join(parts)
+    return " · ".join(parts) + f" · written by {item.written_by}"
+
+
+def _written_by(deliverable: Deliverable) -> dict[str, str]:
+    written = provenance_of(deliverable)
+    return {"provider": written.provider, "model": written.model}
 
 
 def _platform_label(key: str | None) -> str:

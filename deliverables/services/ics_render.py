@@ -1,5 +1,6 @@
 """The content calendar as an iCalendar file (RFC 5545, written with the `icalendar` library): one all-day
-VEVENT per calendar entry with its date, platform, title and text.
+VEVENT per calendar entry with its date, platform, title and text; a COMMENT says who wrote it
+(provider and model).
 
 UIDs are derived from the deliverable's id and the entry's date and platform (and its rank among entries of
 the same day and platform), not from its text or position: amending a post's copy or adding entries elsewhere
@@ -39,7 +40,8 @@ def render_ics(*, name: str, items: list[PackDeliverable], stamp: datetime) -> b
             event.add("dtstart", day)
             event.add("dtend", day + timedelta(days=1))
             event.add("summary", f"[{label}] {entry.get('title', '')}" if label else str(entry.get("title", "")))
-            event.add("description", str(entry.get("text", "")))
+            event.add("description", str(entry.get("text", "")))  # the post's copy, as it is to be published
+            event.add("comment", f"Written by {item.written_by}")  # provenance, kept out of the copy
             if label:
                 event.add("categories", [label])
             event.add("sequence", item.version)

@@ -298,7 +298,7 @@ def _section(styles: _Styles, number: int, item: PackDeliverable) -> list:
     facts = [
         ("Kind", item.kind_label),
         ("Platform", item.platform_label or "—"),
-        ("Provider", f"{item.provider or '—'} · {item.model or '—'}"),
+        ("Written by", item.written_by),
         ("Status", f"{approval} · version {item.version}"),
     ]
     # one paragraph, not a table of paragraphs: a table's cells are measured again and again

@@ -203,7 +203,7 @@ def _facts(item: PackDeliverable) -> str:
     parts = [item.kind_label]
     if item.platform_label:
         parts.append(item.platform_label)
-    parts += [f"{item.provider or '—'} / {item.model or '—'}", f"{status} · v{item.version}"]
+    parts += [f"written by {item.written_by}", f"{status} · v{item.version}"]
     return " · ".join(parts)
 
 

@@ -4,6 +4,7 @@ from django import template
 
 from ..kinds import KINDS
 from ..platforms import EMAIL_CHANNEL, PLATFORMS
+from ..provenance import provenance_of
 
 register = template.Library()
 
@@ -29,8 +30,17 @@ def kind_label(kind: str) -> str:
 
 @register.filter
 def run_title(run) -> str:
-    """What a person calls a run: its campaign, else the product of its brief, else its module."""
+    """What a person calls a run: a creatives run its product (a campaign has many), else its campaign, else the
+    product or campaign name of its brief, else its module."""
+    brief = (run.input_snapshot or {}).get("brief") or {}
+    if run.module == "creatives" and brief.get("product"):
+        return brief["product"]
     if run.campaign_id and run.campaign:
         return run.campaign.name
-    brief = (run.input_snapshot or {}).get("brief") or {}
     return brief.get("product") or brief.get("campaign_name") or f"{run.module.capitalize()} run"
+
+
+@register.filter
+def provenance(deliverable):
+    """Who wrote it: provider, model, template or not, and the editor (deliverables.provenance)."""
+    return provenance_of(deliverable)

@@ -223,6 +223,34 @@ def _stored() -> list[str]:
         return []
 
 
+# --- provenance in the pack's own formats -------------------------------------------------------------------
+
+WRITTEN = "offline · offline-templates-v1 (template draft, no AI model)"
+
+
+def test_pdf_pptx_ics_and_the_manifest_say_who_wrote_each_piece(run, marketer):
+    post = of_kind(run, "linkedin_post")
+    deliverable_amend(deliverable=post, actor=marketer, version=1, content_markdown=AMENDED)
+    count = run.deliverables.count()
+
+    flat = " ".join(pdf_text(export(run, "pdf", marketer).content).split())
+    assert flat.count(f"Written by {WRITTEN}") == count
+    assert flat.count(f"Written by {WRITTEN}, edited by marketer") == 1
+
+    deck = Presentation(io.BytesIO(export(run, "pptx", marketer).content))
+    texts = [shape.text_frame.text for slide in deck.slides for shape in slide.shapes if shape.has_text_frame]
+    assert sum(f"written by {WRITTEN}" in text for text in texts) == count
+    assert sum(f"written by {WRITTEN}, edited by marketer" in text for text in texts) == 1
+
+    events = list(icalendar.Calendar.from_ical(export(run, "ics", marketer).content).walk("VEVENT"))
+    assert events and {str(e["comment"]) for e in events} == {f"Written by {WRITTEN}"}
+
+    archive = zipfile.ZipFile(io.BytesIO(export(run, "zip", marketer).content))
+    written = {d["id"]: d for d in json.loads(archive.read("manifest.json"))["deliverables"]}
+    assert written[str(post.pk)]["written_by"] == f"{WRITTEN}, edited by marketer"
+    assert {(d["provider"], d["model"]) for d in written.values()} == {("offline", "offline-templates-v1")}
+
+
 # --- CSV -----------------------------------------------------------------------------------------------------
 
 
@@ -230,7 +258,8 @@ def test_csv_has_time_platform_and_media_columns(marketer, run_tasks_inline, run
     reader = csv.DictReader(io.StringIO(export(run, "csv", marketer).content.decode()))
     rows = list(reader)
 
-    assert reader.fieldnames == ["date", "time", "platform", "title", "text", "hashtags", "media", "status"]
+    assert reader.fieldnames[:8] == ["date", "time", "platform", "title", "text", "hashtags", "media", "status"]
+    assert reader.fieldnames[8:] == ["provider", "model"]  # provenance, last
     calendar_rows = [r for r in rows if r["date"]]
     assert [(r["date"], r["time"], r["platform"]) for r in calendar_rows] == [
         (e["date"], "09:00", e["platform"]) for e in entries_of(run)

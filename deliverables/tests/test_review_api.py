@@ -38,7 +38,7 @@ def test_get_answers_the_deliverable_with_its_revision_quality_and_actions(marke
     assert body["current_revision"]["version"] == 1
     assert body["current_revision"]["provider"] == "offline"
     assert body["current_revision"]["author"] is None
-    assert body["current_revision"]["content_markdown"].startswith("Acme Coffee Roasters presents Q1 Launch.")
+    assert body["current_revision"]["content_markdown"].startswith("There is something good waiting for you at Acme")
     assert body["quality"] == {"blocking": [], "warnings": []}
     assert body["actions"] == ["amend", "submit"]
     assert "slot" not in body["metadata"]
@@ -145,7 +145,16 @@ def test_an_illegal_transition_answers_409(manager_api, post):
 
 def test_blocking_quality_issues_answer_409_listing_them(marketer_api, manager_api, post):
     marketer_api.patch(url(post), {"content_markdown": "Cheap beans, {{discount}} off!", "version": 1}, format="json")
-    marketer_api.post(url(post, "/submit"), {}, format="json")
+    before = snapshot(post)
+
+    submitted = marketer_api.post(url(post, "/submit"), {}, format="json")
+
+    assert submitted.status_code == 409
+    assert submitted.json()["detail"].startswith("Submitting refused: the current revision has blocking quality")
+    assert [issue["code"] for issue in submitted.json()["details"]] == ["placeholder", "banned_word"]
+    assert marketer_api.get(url(post)).json()["actions"] == ["amend"]
+    assert snapshot(post) == before
+    set_status(post, "in_review")  # as data from before submit checked quality
     before = snapshot(post)
 
     response = manager_api.post(url(post, "/approve"), {"comment": "ok"}, format="json")
@@ -250,7 +259,10 @@ def test_export_downloads_an_attachment(marketer_api, post):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="aicmo_acme_q1-launch_')
     assert response["Content-Disposition"].endswith('.csv"')
-    assert response.content.decode().splitlines()[0] == "date,time,platform,title,text,hashtags,media,status"
+    assert (
+        response.content.decode().splitlines()[0]
+        == "date,time,platform,title,text,hashtags,media,status,provider,model"
+    )
 
 
 @pytest.mark.parametrize(
