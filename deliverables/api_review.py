@@ -203,7 +203,9 @@ class RunExportView(APIView):
             409: OpenApiResponse(ErrorSerializer, description="Nothing (approved) to export."),
         },
         description="Download the run as md, json (the envelope), docx, csv (one row per post and calendar "
-        "entry) or zip (all four and the images).",
+        "entry, with time, platform and media columns), pdf (the branded report), pptx (the branded deck), ics "
+        "(the content calendar, one event per entry; 409 without one) or zip (the delivery pack: every format, "
+        "the images and a manifest.json with a SHA-256 per file and the approvals that cover them).",
     )
     def get(self, request, run_id):
         run = runs_for(request.user).filter(run_id=run_id).first()

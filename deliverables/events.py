@@ -99,8 +99,16 @@ def deliverable_variant_created_event(*, deliverable, actor, variant_of, rewrite
     )
 
 
-def run_exported_event(*, run, actor, fmt: str, approved_only: bool) -> AuditEvent:
-    return _record(AuditAction.EXPORT, actor=actor, run_id=run.pk, data={"format": fmt, "approved_only": approved_only})
+def run_exported_event(
+    *, run, actor, fmt: str, approved_only: bool, stored_as: str = "", sha256: str = ""
+) -> AuditEvent:
+    """An export was handed out: its format, its scope, the copy kept in storage ("" when none) and its SHA-256."""
+    return _record(
+        AuditAction.EXPORT,
+        actor=actor,
+        run_id=run.pk,
+        data={"format": fmt, "approved_only": approved_only, "file": stored_as, "sha256": sha256},
+    )
 
 
 def run_retried_event(*, run, actor, from_status: str, to_status: str, failed) -> AuditEvent:

@@ -54,6 +54,11 @@ class PostPreview:
     handle: str
     image_url: str | None
 
+    @property
+    def copy_text(self) -> str:
+        """What a copy button puts on the clipboard: the post as it is pasted into the platform."""
+        return f"{self.text}\n\n{' '.join(self.hashtags)}" if self.hashtags else self.text
+
 
 def post_preview(
     *,

@@ -49,8 +49,17 @@ from .services.rewrite import DONE_NOTES, rewrite_create
 
 RUN_PAGE_SIZE = 25  # slot cards on a run page
 QUEUE_PAGE_SIZE = 25  # rows of the approval queue
-EXPORT_LABELS = {"docx": "Word", "md": "Markdown", "csv": "CSV", "json": "JSON", "zip": "Zip"}
-EXPORT_FORMATS = [(fmt, EXPORT_LABELS.get(fmt, fmt.upper())) for fmt in sorted(FORMATS, key=lambda f: f != "docx")]
+EXPORT_LABELS = {
+    "docx": "Word",
+    "pdf": "PDF report",
+    "pptx": "PowerPoint deck",
+    "ics": "Calendar (.ics)",
+    "md": "Markdown",
+    "csv": "CSV",
+    "json": "JSON",
+    "zip": "Delivery pack (zip)",
+}
+EXPORT_FORMATS = [(fmt, EXPORT_LABELS[fmt]) for fmt in EXPORT_LABELS if fmt in FORMATS]  # in the labels' order
 TRANSITIONS = {"submit": deliverable_submit, "approve": deliverable_approve, "reject": deliverable_reject}
 DONE_MESSAGES = {"submit": "Submitted for review.", "approve": "Approved.", "reject": "Changes requested."}
 

@@ -122,6 +122,31 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Keep a copy of every export in the default storage (exports/<brand>/<run>/), named in its audit event.
+AICMO_KEEP_EXPORTS = env.bool("AICMO_KEEP_EXPORTS", default=True)
+# Images and export files on S3-compatible object storage (AWS S3, MinIO, Ceph, R2…) when a bucket is
+# named, so web and workers on different machines share them. Objects stay private: the app streams each
+# one to members of its brand (/assets/<id>/file), and any URL the storage itself makes is signed.
+AICMO_S3_BUCKET = env("AICMO_S3_BUCKET", default="")
+if AICMO_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AICMO_S3_BUCKET,
+            "endpoint_url": env("AICMO_S3_ENDPOINT_URL", default="") or None,  # unset: AWS itself
+            # unset: boto3's own chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, instance roles)
+            "access_key": env("AICMO_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("AICMO_S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env("AICMO_S3_REGION", default="") or None,
+            "location": env("AICMO_S3_PREFIX", default=""),  # a folder inside the bucket
+            "addressing_style": env("AICMO_S3_ADDRESSING_STYLE", default="") or None,  # "path" for MinIO
+            "default_acl": None,  # the bucket's own (keep it private); no public-read objects
+            "querystring_auth": True,
+            "querystring_expire": env.int("AICMO_S3_URL_EXPIRE_S", default=300),
+            "file_overwrite": False,  # a second file of the same name gets its own key
+            "signature_version": "s3v4",
+        },
+    }
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("AICMO_MAX_REQUEST_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500

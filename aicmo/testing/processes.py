@@ -93,7 +93,8 @@ class ManagedProcess:
             return None
 
 
-def celery_worker(log_path: Path, *, concurrency: int = 4, **env: str) -> ManagedProcess:
+def celery_worker(log_path: Path, *, concurrency: int = 4, node: str = "", **env: str) -> ManagedProcess:
+    """A worker; give each of several workers its own `node` name (Celery's nodename must be unique)."""
     args = [
         sys.executable,
         "-m",
@@ -108,7 +109,7 @@ def celery_worker(log_path: Path, *, concurrency: int = 4, **env: str) -> Manage
         "--without-gossip",
         "--without-mingle",
         "--hostname",
-        f"test-{os.getpid()}@%h",
+        f"test-{os.getpid()}{'-' + node if node else ''}@%h",
     ]
     return ManagedProcess(args, env=process_env(**env), log_path=log_path, name="celery worker")
 
@@ -327,3 +328,16 @@ def pid_alive(pid: int) -> bool:
         return False
     stat = Path(f"/proc/{pid}/stat")
     return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")  # a zombie is gone
+
+
+def s3_server(log_path: Path, *, port: int | None = None) -> ManagedProcess:
+    """A local S3-compatible server (moto's server mode, from requirements-dev.txt) for the object-storage
+    tests. `process.url` is its endpoint; `start(ready_text=S3_READY)`. Any access key is accepted."""
+    port = port or free_port()
+    args = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+    process = ManagedProcess(args, env=dict(os.environ), log_path=log_path, name="moto s3 server")
+    process.url = f"http://127.0.0.1:{port}"
+    return process
+
+
+S3_READY = "Running on"

@@ -25,7 +25,7 @@ from .review_helpers import generate_campaign, generate_creatives, of_kind, set_
 
 pytestmark = pytest.mark.django_db
 
-FILENAME = re.compile(r"^aicmo_acme_q1-launch_\d{8}_\d{4}\.(md|json|docx|csv|zip)$")
+FILENAME = re.compile(r"^aicmo_acme_q1-launch_[0-9a-f]{8}_\d{8}_\d{4}\.(md|json|docx|csv|pdf|pptx|ics|zip)$")
 
 
 @pytest.fixture
@@ -176,16 +176,29 @@ def test_csv_has_a_row_per_post_and_per_calendar_entry(run, marketer):
     assert file.content_type == "text/csv; charset=utf-8"
     reader = csv.DictReader(io.StringIO(file.content.decode()))
     rows = list(reader)
-    assert reader.fieldnames == ["date", "platform", "title", "text", "hashtags", "status", "provider", "model"]
+    assert reader.fieldnames == [
+        "date",
+        "time",
+        "platform",
+        "title",
+        "text",
+        "hashtags",
+        "media",
+        "status",
+        "provider",
+        "model",
+    ]
     entries = Revision.objects.get(deliverable=of_kind(run, "content_calendar"), version=1).structured["entries"]
     calendar_rows = [r for r in rows if r["date"]]
     assert calendar_rows == [
         {
             "date": e["date"],
+            "time": "09:00",
             "platform": e["platform"],
             "title": e["title"],
             "text": e["text"],
             "hashtags": "",
+            "media": "",
             "status": "draft",
             "provider": "offline",
             "model": "offline-templates-v1",
@@ -258,13 +271,16 @@ def test_zip_stores_the_images_as_they_are_and_compresses_the_rest(marketer, run
         ("json", zipfile.ZIP_DEFLATED),
         ("docx", zipfile.ZIP_DEFLATED),
         ("csv", zipfile.ZIP_DEFLATED),
+        ("pdf", zipfile.ZIP_DEFLATED),
+        ("pptx", zipfile.ZIP_DEFLATED),
         ("png", zipfile.ZIP_STORED),
         ("png", zipfile.ZIP_STORED),
+        ("json", zipfile.ZIP_DEFLATED),  # the manifest, written last
     ]
 
 
 def test_an_export_writes_one_audit_event(run, marketer):
-    export(run, "zip", marketer, approved_only=False)
+    file = export(run, "zip", marketer, approved_only=False)
 
     assert list(AuditEvent.objects.values("run_id", "deliverable_id", "actor__username", "action", "data")) == [
         {
@@ -272,7 +288,7 @@ def test_an_export_writes_one_audit_event(run, marketer):
             "deliverable_id": None,
             "actor__username": "marketer",
             "action": "export",
-            "data": {"format": "zip", "approved_only": False},
+            "data": {"format": "zip", "approved_only": False, "file": file.stored_as, "sha256": file.sha256},
         }
     ]
 
@@ -296,7 +312,7 @@ def test_export_queries_do_not_grow_with_the_number_of_deliverables(marketer, ru
     assert Deliverable.objects.filter(run=large).count() > Deliverable.objects.filter(run=small).count() + 4
 
     counts = {}
-    for fmt in ("md", "json", "docx", "csv", "zip"):
+    for fmt in ("md", "json", "docx", "csv", "pdf", "pptx", "ics", "zip"):
         for name, run in (("small", small), ("large", large)):
             with CaptureQueriesContext(connection) as queries:
                 export(run, fmt, marketer)
@@ -316,7 +332,7 @@ def test_export_run_writes_the_file_into_a_directory(run, tmp_path, capsys):
     assert document.paragraphs[0].text == "Q1 Launch — Acme Coffee Roasters"
     assert f"Wrote {written[0]}" in capsys.readouterr().out
     event = AuditEvent.objects.get(action="export")
-    assert (event.actor, event.data) == (None, {"format": "docx", "approved_only": False})
+    assert (event.actor, event.data["format"], event.data["approved_only"]) == (None, "docx", False)
 
 
 def test_export_run_writes_to_a_named_file_with_approved_only(run, tmp_path):
@@ -348,5 +364,15 @@ def test_export_run_fails_with_clear_exit_codes(run, arguments, returncode, mess
 
 
 def test_export_run_rejects_an_unknown_format(run):
-    with pytest.raises(CommandError, match="invalid choice: 'pdf'"):
-        call_command("export_run", str(run.run_id), "--format", "pdf")
+    with pytest.raises(CommandError, match="invalid choice: 'rtf'"):
+        call_command("export_run", str(run.run_id), "--format", "rtf")
+    assert AuditEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "pptx", "ics"])
+def test_export_run_writes_the_branded_formats(run, tmp_path, fmt):
+    call_command("export_run", str(run.run_id), "--format", fmt, "--output", str(tmp_path))
+
+    (written,) = tmp_path.iterdir()
+    assert FILENAME.match(written.name) and written.suffix == f".{fmt}"
+    assert written.read_bytes()[:4] == {"pdf": b"%PDF", "pptx": b"PK\x03\x04", "ics": b"BEGIN:VCALENDAR"[:4]}[fmt]

@@ -259,11 +259,14 @@ def test_export_downloads_an_attachment(marketer_api, post):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="aicmo_acme_q1-launch_')
     assert response["Content-Disposition"].endswith('.csv"')
-    assert response.content.decode().splitlines()[0] == "date,platform,title,text,hashtags,status,provider,model"
+    assert (
+        response.content.decode().splitlines()[0]
+        == "date,time,platform,title,text,hashtags,media,status,provider,model"
+    )
 
 
 @pytest.mark.parametrize(
-    "query, field", [("", "format"), ("?format=pdf", "format"), ("?format=md&approved_only=maybe", "approved_only")]
+    "query, field", [("", "format"), ("?format=rtf", "format"), ("?format=md&approved_only=maybe", "approved_only")]
 )
 def test_export_with_bad_parameters_answers_400(marketer_api, post, query, field):
     response = marketer_api.get(f"/api/v1/runs/{post.run.run_id}/export{query}")

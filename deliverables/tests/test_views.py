@@ -714,3 +714,60 @@ def test_the_gallery_shows_saved_ad_concepts_with_images_linking_to_their_delive
     assert "No saved assets yet" in outsider_client.get("/assets/").content.decode()
     foreign = outsider_client.get("/assets/?brand=acme")
     assert foreign.status_code == 404 and "<h1>Nothing here</h1>" in foreign.content.decode()
+
+
+# --- copy buttons and export buttons ---------------------------------------------------------------------------
+
+
+def copy_buttons(html: str) -> list[tuple[str, str]]:
+    """(aria-label, text to copy) of each copy button of a page."""
+    return [(a["aria-label"], a["data-copy"]) for tag, a in tags_of(html) if tag == "button" and "data-copy" in a]
+
+
+def test_a_post_has_a_copy_button_with_its_text_and_hashtags(marketer_client, marketer, run_tasks_inline):
+    run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
+    post = of_kind(run, "linkedin_post")
+    revision = post.revisions.get(version=1)
+
+    detail = marketer_client.get(f"/deliverables/{post.pk}/").content.decode()
+    run_page = marketer_client.get(f"/runs/{run.run_id}/").content.decode()
+
+    expected = ("Copy post to the clipboard", f"{revision.content_markdown}\n\n{' '.join(revision.hashtags)}")
+    assert copy_buttons(detail) == [expected]
+    assert copy_buttons(run_page) == [expected]  # the run page's post card too
+
+
+def test_an_ad_creative_has_a_copy_button_per_field(marketer_client, marketer, run_tasks_inline):
+    run = generate_creatives(marketer, run_tasks_inline, count=1)
+    ad = of_kind(run, "ad_copy")
+    fields = ad.revisions.get(version=1).structured
+
+    html = marketer_client.get(f"/deliverables/{ad.pk}/").content.decode()
+
+    assert copy_buttons(html) == [
+        ("Copy headline to the clipboard", fields["headline"]),
+        ("Copy primary text to the clipboard", fields["primary_text"]),
+        ("Copy call to action to the clipboard", fields["call_to_action"]),
+    ] + [("Copy image prompt to the clipboard", prompt) for prompt in fields["image_prompts"]]
+
+
+def test_copied_text_is_escaped_in_the_page(marketer_client, marketer, run_tasks_inline):
+    from deliverables.services import deliverable_amend
+
+    run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
+    post = of_kind(run, "linkedin_post")
+    deliverable_amend(deliverable=post, actor=marketer, version=1, content_markdown='"><script>alert(1)</script>')
+
+    html = marketer_client.get(f"/deliverables/{post.pk}/").content.decode()
+
+    assert "<script>alert(1)" not in html
+    assert copy_buttons(html)[0][1].startswith('"><script>alert(1)</script>')
+
+
+def test_the_run_page_offers_every_export_format(marketer_client, marketer, run_tasks_inline):
+    run = generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"])
+
+    html = marketer_client.get(f"/runs/{run.run_id}/").content.decode()
+
+    offered = [a["value"] for tag, a in tags_of(html) if tag == "button" and a.get("name") == "format"]
+    assert offered == ["docx", "pdf", "pptx", "ics", "md", "csv", "json", "zip"]

@@ -43,6 +43,40 @@
       }
     }
   }, true);
+
+  // Copy buttons (a post, an ad's fields): shown only where the clipboard can be written, so a page without
+  // this script shows no button that does nothing.
+  function showCopyButtons(scope) {
+    if (!navigator.clipboard || !window.isSecureContext) {
+      return;
+    }
+    scope.querySelectorAll("[data-copy][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  showCopyButtons(document);
+  document.addEventListener("htmx:afterSwap", function (event) {
+    showCopyButtons(event.target);
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy]") : null;
+    if (!button) {
+      return;
+    }
+    var label = button.querySelector("[data-copy-label]");
+    var before = label ? label.textContent : "";
+    navigator.clipboard.writeText(button.getAttribute("data-copy")).then(function () {
+      if (label) {
+        label.textContent = "Copied";
+        window.setTimeout(function () { label.textContent = before; }, 1500);
+      }
+    }, function () {
+      if (label) {
+        label.textContent = "Copy failed";
+      }
+    });
+  });
+
   // The improve loop: text selected in the Amend editor, or in the rendered content, becomes the passage to
   // rewrite (the field stays editable; without JS a passage can be pasted into it).
   function offerSelection(text) {

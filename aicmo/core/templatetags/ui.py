@@ -21,6 +21,8 @@ ICONS = {
     "image": '<rect x="3" y="3" width="18" height="18" rx="2"/><circle cx="9" cy="9" r="2"/>'
     '<path d="m21 15-5-5L5 21"/>',
     "check": '<path d="M20 6 9 17l-5-5"/>',
+    "copy": '<rect x="9" y="9" width="12" height="12" rx="2"/>'
+    '<path d="M5 15H4a1 1 0 0 1-1-1V4a1 1 0 0 1 1-1h10a1 1 0 0 1 1 1v1"/>',
     "x": '<path d="M18 6 6 18M6 6l12 12"/>',
     "refresh": '<path d="M21 12a9 9 0 1 1-3-6.7L21 8"/><path d="M21 3v5h-5"/>',
     "download": '<path d="M12 3v12"/><path d="m7 10 5 5 5-5"/><path d="M5 21h14"/>',
