@@ -24,8 +24,34 @@ def brand_instructions(brand: Mapping[str, Any]) -> str:
         lines.append("Never use these words: " + ", ".join(brand["banned_words"]) + ".")
     if brand.get("required_disclaimers"):
         lines.append("Every piece must include, word for word: " + " | ".join(brand["required_disclaimers"]))
+    if brand.get("offer_url"):
+        lines.append(f"Calls to action send people to {brand['offer_url']} (use this link, never invent one).")
+    if brand.get("website_url"):
+        lines.append(f"The brand's website is {brand['website_url']}.")
+    visual = image_style_line(brand)
+    if visual:
+        lines.append(f"Image prompts you write follow the brand's look: {visual}")
     lines.append(f"Write in the language with code '{brand.get('language', 'en')}'.")
     return "\n".join(lines)
+
+
+def image_style_line(brand: Mapping[str, Any]) -> str:
+    """The brand's visual identity as one sentence (colours, image style, typeface), or "" when the kit has none."""
+    parts = []
+    colours = [c for c in (brand.get("primary_color"), brand.get("secondary_color")) if c]
+    if colours:
+        parts.append("brand colours " + " and ".join(colours))
+    if brand.get("image_style"):
+        parts.append(f"style: {brand['image_style']}")
+    if brand.get("font_family"):
+        parts.append(f"any text set in {brand['font_family']}")
+    return "; ".join(parts) + "." if parts else ""
+
+
+def image_prompt(prompt: str, brand: Mapping[str, Any]) -> str:
+    """An image prompt with the brand's colours and image style appended (they are what "on brand" means)."""
+    visual = image_style_line(brand)
+    return f"{prompt.rstrip('. ')}. Brand look: {visual}" if visual else prompt
 
 
 SYSTEM = (

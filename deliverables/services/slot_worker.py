@@ -25,7 +25,7 @@ from aicmo.llm.registry import get_chain
 from ..kinds import Draft, spec_for
 from ..models import Deliverable, Run
 from ..platforms import platform_for_kind, post_length
-from ..prompts import deliverable_request, shorten_request
+from ..prompts import deliverable_request, image_prompt, shorten_request
 from .assets import asset_create
 from .provider_calls import provider_call_save
 from .revisions import revision_create
@@ -138,7 +138,7 @@ def _generate_image(chain, run: Run, prompt: str):
     try:
         return chain.generate_image(
             ImageRequest(
-                prompt=prompt,
+                prompt=image_prompt(prompt, run.input_snapshot["brand"]),
                 size=IMAGE_SIZES["square"],
                 trace_id=run.trace_id,
                 context={"brand_name": run.input_snapshot["brand"]["name"]},
