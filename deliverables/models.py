@@ -165,6 +165,10 @@ class AuditAction(models.TextChoices):
     REJECT = "reject"
     EXPORT = "export"
     RETRY_FAILED = "retry_failed"
+    REVIEW_LINK_SENT = "review_link_sent"
+    REVIEW_LINK_REVOKED = "review_link_revoked"
+    CLIENT_APPROVED = "client_approved"
+    CLIENT_CHANGES_REQUESTED = "client_changes_requested"
 
 
 class AuditEvent(models.Model):
@@ -228,3 +232,77 @@ class ProviderCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}/{self.model} {self.outcome} {self.latency_ms}ms"
+
+
+class ReviewLink(models.Model):
+    """A link a manager sends to a client who has no account: it shows one revision of a deliverable and takes
+    one decision (approve or request changes, with a name and a comment). Only the token's SHA-256 is stored;
+    the link dies when it expires, is revoked, is used, or the deliverable moves past the revision it shows."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved"
+        CHANGES_REQUESTED = "changes_requested"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="review_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    version = models.PositiveIntegerField(help_text="The revision the client reads and decides on.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=20, choices=Decision.choices, blank=True)
+    reviewer_name = models.CharField(max_length=120, blank=True)
+    comment = models.TextField(blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    expiry_noticed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"review link {self.id} for {self.deliverable_id} v{self.version}"
+
+
+class Notification(models.Model):
+    """Something that waits for one user (the inbox); emailed once, unless the user turned email off."""
+
+    class Kind(models.TextChoices):
+        REVIEW_REQUESTED = "review_requested"
+        CHANGES_REQUESTED = "changes_requested"
+        APPROVED = "approved"
+        MENTION = "mention"
+        CLIENT_DECISION = "client_decision"
+        REVIEW_LINK_REMINDER = "review_link_reminder"
+        BUDGET = "budget"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    deliverable = models.ForeignKey(
+        Deliverable, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    text = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}: {self.text[:40]}"
+
+
+class NotificationSettings(models.Model):
+    """A user's choice about notification email (the inbox always shows them)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"notification settings of {self.user_id}"

@@ -27,7 +27,7 @@ from django.utils import timezone
 from brands.roles import APPROVE
 from brands.selectors import brands_for, brands_where
 
-from .models import Asset, Deliverable, ProviderCall, Revision, Run
+from .models import Asset, Deliverable, Notification, NotificationSettings, ProviderCall, Revision, Run
 
 
 def runs_for(user) -> QuerySet[Run]:
@@ -366,3 +366,45 @@ def spend_series(user, *, days: int = 30, today: date | None = None) -> dict:
             row["tokens"] or 0,
         )
     return {"days": [first + timedelta(days=i) for i in range(days)], "series": series}
+
+
+# --- the inbox (what waits for me) ------------------------------------------------------------------------------
+
+
+def changes_requested_of(user) -> QuerySet[Deliverable]:
+    """Deliverables sent back for changes whose run the user requested or whose text they wrote."""
+    if not getattr(user, "is_authenticated", False):
+        return Deliverable.objects.none()
+    return (
+        deliverables_for(user)
+        .filter(status=Deliverable.Status.CHANGES_REQUESTED)
+        .filter(Q(run__requested_by=user) | Q(revisions__author=user))
+        .distinct()
+        .select_related("run__brand")
+        .defer("run__input_snapshot")
+        .order_by("updated_at", "pk")
+    )
+
+
+def inbox_for(user) -> dict:
+    """The inbox page: reviews to do, changes requested of my work, unread notifications (mentions, client
+    decisions, reminders) and the latest read ones."""
+    notifications = Notification.objects.filter(user=user).select_related("deliverable").order_by("-created_at")
+    return {
+        "reviews": list(_approval_queue(user)[:50]),
+        "changes": list(changes_requested_of(user)[:50]),
+        "unread": list(notifications.filter(read_at=None)[:100]),
+        "earlier": list(notifications.exclude(read_at=None)[:20]),
+        "email_on": not NotificationSettings.objects.filter(user=user, email=False).exists(),
+    }
+
+
+def inbox_count(user) -> int:
+    """The number in the navigation: reviews to do + changes requested of my work + unread notifications."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return (
+        _approval_queue(user).count()
+        + changes_requested_of(user).count()
+        + Notification.objects.filter(user=user, read_at=None).count()
+    )

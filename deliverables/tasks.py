@@ -17,3 +17,10 @@ def generate_deliverable(self, deliverable_id: str) -> None:
 @shared_task(ignore_result=True)
 def requeue_stuck_runs() -> dict[str, int]:
     return runs_requeue_stuck()
+
+
+@shared_task(ignore_result=True)
+def review_links_sweep() -> dict[str, int]:
+    from .services.review_links import review_links_sweep as sweep
+
+    return sweep()

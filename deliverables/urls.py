@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, api_review, home_views, views
+from . import api, api_review, api_team, home_views, team_views, views
 
 urlpatterns = [
     path("api/v1/runs/", api.RunListView.as_view(), name="api-runs"),
@@ -44,4 +44,14 @@ urlpatterns += [  # pages: home, runs, deliverables, approvals, assets
     ),
     path("approvals/", views.approvals, name="approvals"),
     path("assets/", views.asset_gallery, name="assets"),
+]
+
+urlpatterns += [  # the team workflow: client review links and the inbox
+    path("api/v1/deliverables/<uuid:pk>/review-links", api_team.ReviewLinkListView.as_view(), name="api-review-links"),
+    path("api/v1/review-links/<uuid:pk>", api_team.ReviewLinkDetailView.as_view(), name="api-review-link"),
+    path("r/<str:token>/", team_views.review_link_page, name="review-link-page"),
+    path("inbox/", team_views.inbox, name="inbox"),
+    path("inbox/read", team_views.inbox_mark_read, name="inbox-read"),
+    path("inbox/email", team_views.inbox_email_setting, name="inbox-email"),
+    path("inbox/unsubscribe/<str:token>/", team_views.inbox_unsubscribe, name="inbox-unsubscribe"),
 ]

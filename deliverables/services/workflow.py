@@ -19,8 +19,9 @@ from aicmo.core.errors import ApplicationError, Conflict, NotFound, PermissionDe
 from brands import roles
 
 from ..events import deliverable_amended_event, deliverable_transitioned_event
-from ..models import AuditAction, Deliverable, Revision
+from ..models import AuditAction, Deliverable, Notification, Revision
 from ..platforms import PLATFORMS, normalize_channel
+from .notifications import managers_of, notify, writers_of
 from .revisions import revision_create
 
 Status = Deliverable.Status
@@ -238,8 +239,30 @@ def _transition(*, deliverable: Deliverable, actor, action: str, comment: str) -
             to_status=target,
             comment=comment,
         )
+        _notify_transition(current, actor, action, comment)
     deliverable.refresh_from_db()
     return deliverable
+
+
+def _notify_transition(deliverable: Deliverable, actor, action: str, comment: str) -> None:
+    """Submit tells the brand's managers; approve and reject tell the people whose work it is."""
+    title = deliverable.title or deliverable.kind
+    who = actor.get_username()
+    if action == "submit":
+        users, kind, text = (
+            managers_of(deliverable.run.brand_id),
+            Notification.Kind.REVIEW_REQUESTED,
+            (f"{who} asks you to review “{title}” (version {deliverable.version})"),
+        )
+    elif action == "reject":
+        users, kind, text = (
+            writers_of(deliverable),
+            Notification.Kind.CHANGES_REQUESTED,
+            (f"{who} requested changes to “{title}”: {comment[:200]}"),
+        )
+    else:
+        users, kind, text = writers_of(deliverable), Notification.Kind.APPROVED, f"{who} approved “{title}”"
+    notify(users=users, kind=kind, text=text, deliverable=deliverable, exclude=actor)
 
 
 def _no_blocking_issues(deliverable: Deliverable) -> None:
