@@ -145,3 +145,19 @@ class BrandKitVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand} kit v{self.version}"
+
+
+class BrandMonthSpend(models.Model):
+    """What a brand's provider calls cost in one calendar month (UTC): the row budget checks lock on."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="month_spend")
+    month = models.DateField(help_text="The first day of the month (UTC).")
+    spent_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["brand", "-month"]
+        constraints = [models.UniqueConstraint(fields=["brand", "month"], name="one_spend_row_per_brand_month")]
+
+    def __str__(self) -> str:
+        return f"{self.brand} {self.month:%Y-%m}: ${self.spent_usd}"

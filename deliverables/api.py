@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from aicmo.core.errors import ApplicationError, PermissionDenied
 from aicmo.core.throttling import CacheSafeScopedRateThrottle
 from aicmo.llm.exceptions import ErrorType
+from brands.budget import BudgetExceeded
 
 from .envelope import build_envelope, failed_envelope
 from .models import Module, Run
@@ -106,6 +107,14 @@ class GenerateView(APIView):
             run = self.start(brief=brief, user=request.user, trace_id=request.trace_id)
         except PermissionDenied:  # no role to generate: 403 through the exception handler, not a bad brief
             raise
+        except BudgetExceeded as error:
+            envelope = failed_envelope(
+                module=self.module,
+                error_type=ErrorType.BUDGET_EXCEEDED,
+                message=error.message,
+                trace_id=request.trace_id,
+            )
+            return Response(envelope, status=402)
         except ApplicationError as error:  # e.g. nothing to generate for this brief
             return self.invalid(request, error.details or {}, error.message)
         return envelope_response(run_wait(run, wait), created=True)

@@ -13,7 +13,15 @@ from django.utils import timezone
 from .selectors import run_deliverables, run_progress
 
 STATUSES = ("PENDING", "RUNNING", "SUCCESS", "PARTIAL", "FAILED")
-ERROR_TYPES = ("VALIDATION_ERROR", "PROVIDER_ERROR", "RATE_LIMIT", "TIMEOUT", "QUEUE_UNAVAILABLE", "INTERNAL_ERROR")
+ERROR_TYPES = (
+    "VALIDATION_ERROR",
+    "PROVIDER_ERROR",
+    "RATE_LIMIT",
+    "TIMEOUT",
+    "QUEUE_UNAVAILABLE",
+    "BUDGET_EXCEEDED",
+    "INTERNAL_ERROR",
+)
 DELIVERABLE_STATUSES = ("draft", "in_review", "changes_requested", "approved")
 ASSET_KEYS = ("image_url", "image_base64", "file_url", "slides")
 

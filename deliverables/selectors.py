@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     F,
     FloatField,
+    IntegerField,
     JSONField,
     OuterRef,
     Prefetch,
@@ -24,6 +26,7 @@ from django.db.models.fields.json import KT, KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate, TruncMonth
 from django.utils import timezone
 
+from brands.models import BrandMonthSpend
 from brands.roles import APPROVE
 from brands.selectors import brands_for, brands_where
 
@@ -307,6 +310,16 @@ class BrandSpend:
     tokens: int
     calls: int
     unpriced_calls: int
+    budget_usd: Decimal | None = None  # the brand's monthly cap (None: no cap)
+    budget_spent_usd: Decimal = Decimal("0")  # what counts against it (every paid call, failed ones included)
+
+    @property
+    def budget_left_usd(self) -> Decimal | None:
+        return None if self.budget_usd is None else max(self.budget_usd - self.budget_spent_usd, Decimal("0"))
+
+    @property
+    def budget_spent(self) -> bool:
+        return self.budget_usd is not None and self.budget_spent_usd >= self.budget_usd
 
 
 def month_start(today: date | None = None) -> datetime:
@@ -330,6 +343,11 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
         )
     )
     by_brand = {row["brand_id"]: row for row in rows}
+    counted = dict(
+        BrandMonthSpend.objects.filter(brand__in=brands, month=month_start(today).date()).values_list(
+            "brand_id", "spent_usd"
+        )
+    )
     spend = []
     for brand in brands:
         row = by_brand.get(brand.pk, {})
@@ -341,6 +359,8 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
                 tokens=row.get("tokens") or 0,
                 calls=row.get("calls") or 0,
                 unpriced_calls=row.get("unpriced") or 0,
+                budget_usd=brand.monthly_budget_usd,
+                budget_spent_usd=counted.get(brand.pk) or Decimal("0"),
             )
         )
     return spend
@@ -399,12 +419,26 @@ def inbox_for(user) -> dict:
     }
 
 
+class _Count(Subquery):
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _counted)"
+    output_field = IntegerField()
+
+
 def inbox_count(user) -> int:
-    """The number in the navigation: reviews to do + changes requested of my work + unread notifications."""
+    """The number in the navigation: reviews to do + changes requested of my work + unread notifications, in one
+    query (it is on every page)."""
     if not getattr(user, "is_authenticated", False):
         return 0
-    return (
-        _approval_queue(user).count()
-        + changes_requested_of(user).count()
-        + Notification.objects.filter(user=user, read_at=None).count()
+    parts = (
+        _approval_queue(user).values("pk"),
+        changes_requested_of(user).values("pk"),
+        Notification.objects.filter(user=user, read_at=None).values("pk"),
     )
+    counts = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(**{f"c{i}": _Count(part.order_by()) for i, part in enumerate(parts)})
+        .values_list("c0", "c1", "c2")
+        .first()
+    )
+    return sum(counts or ())

@@ -2,6 +2,7 @@
 studio alike (usage, spend and the failover drills read them)."""
 
 from aicmo.llm.chain import CallRecord
+from brands.budget import spend_add
 
 from ..models import ProviderCall
 
@@ -9,7 +10,9 @@ from ..models import ProviderCall
 def provider_call_save(
     call: CallRecord, *, run_id: int | None, deliverable_id, brand_id: int, trace_id: str = ""
 ) -> ProviderCall:
-    """One ProviderCall row for what the chain reported about one attempt."""
+    """One ProviderCall row for what the chain reported about one attempt; its cost counts against the brand's
+    month (failed calls that were answered, and so paid for, included)."""
+    spend_add(brand_id, call.cost_usd)
     return ProviderCall.objects.create(
         run_id=run_id,
         deliverable_id=deliverable_id,

@@ -21,6 +21,7 @@ from aicmo.llm.chain import CallRecord
 from aicmo.llm.exceptions import AllProvidersFailed, ErrorType
 from aicmo.llm.pricing import unknown_price_warning
 from aicmo.llm.registry import get_chain
+from brands.budget import BudgetExceeded, budget_check
 
 from ..kinds import Draft, spec_for
 from ..models import Deliverable, Run
@@ -92,11 +93,13 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
     }
     chain = get_chain(recorder=_recorder(run, deliverable))
     try:
+        budget_check(run.brand_id)  # before each call: a run that crosses the budget stops making calls
         completion = chain.complete(deliverable_request(kind=deliverable.kind, context=context, trace_id=run.trace_id))
         draft = spec_for(deliverable.kind).render(completion.data, context)
         warnings = list(completion.warnings)
         calls = [completion]
         if platform and post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
+            budget_check(run.brand_id)
             shorter = chain.complete(
                 shorten_request(
                     kind=deliverable.kind,
@@ -123,6 +126,8 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
         _save_first_revision(deliverable, run, draft, calls, warnings, image)
     except AllProvidersFailed as error:
         _fail_slot(deliverable, error.error_type, str(error))
+    except BudgetExceeded as error:
+        _fail_slot(deliverable, ErrorType.BUDGET_EXCEEDED, error.message)
     except SoftTimeLimitExceeded:
         _fail_slot(
             deliverable,
@@ -135,6 +140,10 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
 
 
 def _generate_image(chain, run: Run, prompt: str):
+    try:
+        budget_check(run.brand_id)
+    except BudgetExceeded:
+        return None, "The image was not generated: the brand's monthly budget is spent."
     try:
         return chain.generate_image(
             ImageRequest(
