@@ -1,4 +1,4 @@
-"""HTTP API of client review links (contract §5). Views find the object through the user's brands (others'
+"""HTTP API of client review links and comments (contract §5). Views find the object through the user's brands (others'
 objects answer 404), parse the body, call one service, and answer."""
 
 from django.http import Http404
@@ -8,10 +8,12 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aicmo.core.markdown import render_markdown
 from brands.roles import APPROVE, may
 
 from .api_review import FIELD_ERRORS, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 from .selectors import deliverables_for
+from .services.comments import comment_create
 from .services.review_links import DEFAULT_HOURS, review_link_create, review_link_revoke
 
 
@@ -67,3 +69,43 @@ class ReviewLinkDetailView(APIView):
     def delete(self, request, pk):
         link = review_link_revoke(link_id=pk, actor=request.user)
         return Response(ReviewLinkRevokedSerializer({"id": link.pk, "revoked_at": link.revoked_at}).data)
+
+
+class CommentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    author = serializers.CharField(source="author.username", read_only=True, default=None)
+    version = serializers.IntegerField(read_only=True)
+    body = serializers.CharField(max_length=5000, trim_whitespace=True)
+    body_html = serializers.SerializerMethodField()
+    mentions = serializers.ListField(child=serializers.CharField(), read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def get_body_html(self, comment) -> str:
+        return str(render_markdown(comment.body))
+
+
+class CommentListView(APIView):
+    def _deliverable(self, request, pk):
+        deliverable = deliverables_for(request.user).filter(pk=pk).first()
+        if deliverable is None:
+            raise Http404
+        return deliverable
+
+    @extend_schema(responses={200: CommentSerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND})
+    def get(self, request, pk):
+        deliverable = self._deliverable(request, pk)
+        comments = deliverable.comments.select_related("author")
+        return Response(CommentSerializer(comments, many=True).data)
+
+    @extend_schema(
+        request=CommentSerializer,
+        responses={201: CommentSerializer, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        description="Comment on the deliverable's current revision. `body` is Markdown (rendered sanitised); "
+        "`@username` notifies that member of the brand.",
+    )
+    def post(self, request, pk):
+        deliverable = self._deliverable(request, pk)
+        body = CommentSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        comment = comment_create(deliverable=deliverable, actor=request.user, body=body.validated_data["body"])
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)

@@ -306,3 +306,21 @@ class NotificationSettings(models.Model):
 
     def __str__(self) -> str:
         return f"notification settings of {self.user_id}"
+
+
+class Comment(models.Model):
+    """A team member's remark on a deliverable, made while it was at `version` (shown beside that revision).
+    The body is Markdown, rendered through the sanitiser like every other user text."""
+
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    version = models.PositiveIntegerField()
+    body = models.TextField()
+    mentions = models.JSONField(default=list, blank=True, help_text="Usernames notified by @mention.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deliverable", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"comment on {self.deliverable_id} v{self.version}"

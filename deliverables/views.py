@@ -234,8 +234,14 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
                 "hashtags": " ".join(current.hashtags),
             },
         )
+    comments = list(deliverable.comments.select_related("author"))
+    may_send = roles.may(request.user, run.brand_id, roles.APPROVE)
     return {
         "deliverable": deliverable,
+        "comments": comments,
+        "may_send_to_client": may_send,
+        "review_links": list(deliverable.review_links.all()[:10]) if may_send else [],
+        "new_review_url": extra.pop("new_review_url", None),
         "run": run,
         "brand": run.brand,
         "current": current,
