@@ -18,8 +18,8 @@ from .services.review_links import DEFAULT_HOURS, LinkGone, review_link_create, 
 
 
 def _private(response):
-    # The token is in the URL: never leak it in a Referer, never cache the page, never index it.
-    response["Referrer-Policy"] = "no-referrer"
+    # The token is in the URL: never leak it in a Referer to another site, never cache the page, never index it.
+    response["Referrer-Policy"] = "same-origin"  # not no-referrer: the form POST would carry Origin: null (CSRF)
     response["Cache-Control"] = "no-store"
     response["X-Robots-Tag"] = "noindex"
     return response

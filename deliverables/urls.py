@@ -43,6 +43,7 @@ urlpatterns += [  # pages: home, runs, deliverables, approvals, assets
         for action in ("submit", "approve", "reject")
     ),
     path("approvals/", views.approvals, name="approvals"),
+    path("approvals/bulk", views.approvals_bulk, name="approvals-bulk"),
     path("assets/", views.asset_gallery, name="assets"),
 ]
 

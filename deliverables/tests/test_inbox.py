@@ -34,14 +34,14 @@ def test_submit_and_reject_reach_the_inbox_and_email(
     assert [m.to for m in mail.outbox] == [["manager@example.com"]]
     assert "marketer asks you to review" in mail.outbox[0].subject
     page = manager_client.get("/inbox/").content.decode()
-    assert "Reviews to do <span class=\"chip\">1</span>" in page
+    assert 'Reviews to do <span class="chip">1</span>' in page
     assert nav_count(manager_client) == "2"  # the review and its notification
 
     with django_capture_on_commit_callbacks(execute=True):
         deliverable_reject(deliverable=post, actor=manager, comment="Shorter, please")
     assert mail.outbox[-1].to == ["marketer@example.com"]
     page = marketer_client.get("/inbox/").content.decode()
-    assert "Changes requested of your work <span class=\"chip\">1</span>" in page
+    assert 'Changes requested of your work <span class="chip">1</span>' in page
     assert "manager requested changes to" in page and "Shorter, please" in page
     assert nav_count(marketer_client) == "2"
 
@@ -72,3 +72,20 @@ def test_email_can_be_turned_off_from_the_inbox_and_by_the_link(
     assert anonymous.post(link).status_code == 200
     assert NotificationSettings.objects.get(user=manager).email is False
     assert anonymous.post("/inbox/unsubscribe/forged/").status_code == 400
+
+
+def test_bulk_actions_check_each_item_and_refuse_without_a_comment(marketer, manager_client, marketer_client, post):
+    deliverable_submit(deliverable=post, actor=marketer)
+    assert marketer_client.post("/approvals/bulk", {"action": "approve", "ids": [post.pk]}).status_code == 403
+
+    refused = manager_client.post("/approvals/bulk", {"action": "reject", "ids": [post.pk]}, follow=True)
+    assert "a comment is required to request changes" in refused.content.decode()
+    assert Deliverable.objects.get(pk=post.pk).status == "in_review"
+
+    done = manager_client.post(
+        "/approvals/bulk", {"action": "reject", "ids": [post.pk, "not-a-uuid"], "comment": "Shorter"}, follow=True
+    )
+    assert "Changes requested for 1 deliverable." in done.content.decode()
+    assert Deliverable.objects.get(pk=post.pk).status == "changes_requested"
+    again = manager_client.post("/approvals/bulk", {"action": "approve", "ids": [post.pk]}, follow=True)
+    assert "illegal transition: it is changes_requested" in again.content.decode()

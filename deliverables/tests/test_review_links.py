@@ -70,7 +70,7 @@ def test_a_client_without_an_account_requests_changes_once(
 
     page = client.get(f"/r/{token}/")
     assert page.status_code == 200
-    assert page["Referrer-Policy"] == "no-referrer" and page["Cache-Control"] == "no-store"
+    assert page["Referrer-Policy"] == "same-origin" and page["Cache-Control"] == "no-store"
     assert post.revisions.get(version=1).title in page.content.decode()
 
     refused = client.post(f"/r/{token}/", {"decision": "changes_requested", "name": "Dana", "comment": ""})
