@@ -24,7 +24,7 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	bin/ensure-chromium
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $${PYTEST_WORKERS:-2} $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.beat import PersistentScheduler
 from celery.signals import setup_logging, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aicmo.settings.dev")
@@ -13,16 +14,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-def _prepare_file_broker() -> None:
-    """kombu's filesystem transport (the no-server broker of `make run`) expects its folders to exist."""
-    from django.conf import settings
+class SchedulePersistentScheduler(PersistentScheduler):
+    """Celery's shelve scheduler that creates the folder of its file first: a missing `var/` (a fresh clone) made
+    beat crash at start, and nothing swept stuck runs afterwards."""
 
-    if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
-        for key in ("data_folder_in", "processed_folder", "control_folder"):
-            Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
-
-
-app.on_after_configure.connect(lambda sender, **kwargs: _prepare_file_broker(), weak=False)
+    def _open_schedule(self):
+        Path(self.schedule_filename).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        return super()._open_schedule()
 
 
 @setup_logging.connect(weak=False)

@@ -2,13 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from aicmo.core.login import ThrottledAdminAuthenticationForm, ThrottledLoginView
-
-admin.site.login_form = ThrottledAdminAuthenticationForm  # the admin's log-in is throttled too
+from aicmo.core.login import AicmoLoginView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),  # above the include: it wins
+    path("accounts/login/", AicmoLoginView.as_view(), name="login"),  # above the include: it wins
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves its start-up script as a file: no inline script for the CSP to block.

@@ -48,10 +48,13 @@ def run(result: Result) -> None:
 def _ours(request, healthy_url: str) -> dict:
     """Each timed call of a scenario is paired with a healthy call through the same chain code (the `groq`
     provider alone, at the healthy server: it leaves the primary's failure count alone)."""
+    from django.conf import settings
     from django.test import override_settings
 
     from aicmo.llm import cooldown
     from aicmo.llm.registry import get_chain
+
+    primary_breaker = cooldown.breaker_key("openai", settings.AICMO_OPENAI_MODEL)
 
     def configured(primary_url: str, *, primary: str = "openai", fallbacks: tuple[str, ...] = ("groq",)):
         return override_settings(
@@ -81,7 +84,7 @@ def _ours(request, healthy_url: str) -> dict:
         with fake_server(f"primary-{name}", **options) as primary:
             rounds_out = []
             for _ in range(rounds):
-                cooldown.reset("openai")
+                cooldown.reset(primary_breaker)
                 times, providers = [], []
                 for _ in range(calls):
                     out["healthy"].append(timed(healthy_url, primary="groq", fallbacks=())[0])
@@ -89,7 +92,7 @@ def _ours(request, healthy_url: str) -> dict:
                     times.append(took)
                     providers.append(provider)
                 rounds_out.append({"times": times, "providers": providers})
-            cooldown.reset("openai")
+            cooldown.reset(primary_breaker)
         out[name] = rounds_out
     return out
 

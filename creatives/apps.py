@@ -26,3 +26,6 @@ class CreativesConfig(AppConfig):
                 },
             )
         )
+        # Registers the tasks in every process: the studio dispatches its reply task by name, and Celery's
+        # autodiscovery runs only inside workers.
+        from . import tasks  # noqa: F401

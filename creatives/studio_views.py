@@ -13,12 +13,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from aicmo.core.errors import ApplicationError, PermissionDenied
+from aicmo.core.limits import ConcurrencyLimited, stream_slot
 from brands.selectors import brand_for, brands_for
 
 from .models import StudioMessage
 from .studio.selectors import studio_message_for, thread_assets, thread_for, thread_messages, threads_for
 from .studio.services import message_post, message_retry, thread_create
-from .studio.streaming import reply_events
+from .studio.streaming import CONNECTION_MAX_S, reply_events
 
 THREADS_LISTED = 50
 
@@ -134,10 +135,14 @@ def studio_message_stream(request, pk):
     if message is None or message.role != StudioMessage.Role.ASSISTANT:
         raise Http404
     last_event_id = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id", "")
-    response = StreamingHttpResponse(
-        reply_events(message_id=message.pk, last_event_id=last_event_id[:64]),
-        content_type="text/event-stream; charset=utf-8",
-    )
+    events = reply_events(message_id=message.pk, last_event_id=last_event_id[:64])
+    try:  # each open stream holds one of the user's stream slots until it ends or the connection closes
+        events = stream_slot(request.user, events, hold_s=CONNECTION_MAX_S + 30)
+    except ConcurrencyLimited as refused:
+        response = JsonResponse({"detail": refused.message, "code": refused.default_code}, status=429)
+        response["Retry-After"] = str(refused.wait)
+        return response
+    response = StreamingHttpResponse(events, content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx and friends: pass each event on at once
     return response

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aicmo.core.errors import ApplicationError, PermissionDenied
-from aicmo.core.throttling import CacheSafeScopedRateThrottle
+from aicmo.core.limits import AtomicScopedRateThrottle, ConcurrencyLimited, long_wait_slot
 from aicmo.llm.exceptions import ErrorType
 from brands.budget import BudgetExceeded
 
@@ -63,7 +63,7 @@ class GenerateView(APIView):
 
     module: str = ""
     serializer_class: type[serializers.Serializer]
-    throttle_classes = [CacheSafeScopedRateThrottle]
+    throttle_classes = [AtomicScopedRateThrottle]
     throttle_scope = "generate"
 
     def start(self, *, brief: dict, user, trace_id: str) -> Run:
@@ -82,10 +82,15 @@ class GenerateView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, Throttled):  # a generate answer is always an envelope (contract §4)
             wait = int(exc.wait) + 1 if exc.wait is not None else None
+            message = (
+                exc.message  # too many open waits
+                if isinstance(exc, ConcurrencyLimited)
+                else f"Too many generate requests: try again in {wait or 60} seconds."
+            )
             envelope = failed_envelope(
                 module=self.module,
                 error_type=ErrorType.RATE_LIMIT,
-                message=f"Too many generate requests: try again in {wait or 60} seconds.",
+                message=message,
                 trace_id=self.request.trace_id,
             )
             return Response(envelope, status=429, headers={"Retry-After": str(wait)} if wait else None)
@@ -103,21 +108,22 @@ class GenerateView(APIView):
         if not serializer.is_valid():
             return self.invalid(request, serializer.errors)
         brief = dict(serializer.validated_data)
-        try:
-            run = self.start(brief=brief, user=request.user, trace_id=request.trace_id)
-        except PermissionDenied:  # no role to generate: 403 through the exception handler, not a bad brief
-            raise
-        except BudgetExceeded as error:
-            envelope = failed_envelope(
-                module=self.module,
-                error_type=ErrorType.BUDGET_EXCEEDED,
-                message=error.message,
-                trace_id=request.trace_id,
-            )
-            return Response(envelope, status=402)
-        except ApplicationError as error:  # e.g. nothing to generate for this brief
-            return self.invalid(request, error.details or {}, error.message)
-        return envelope_response(run_wait(run, wait), created=True)
+        with long_wait_slot(request.user, wait):  # taken before the run exists: a refusal (429) changes nothing
+            try:
+                run = self.start(brief=brief, user=request.user, trace_id=request.trace_id)
+            except PermissionDenied:  # no role to generate: 403 through the exception handler, not a bad brief
+                raise
+            except BudgetExceeded as error:  # the month's budget is spent: no run, no provider call
+                envelope = failed_envelope(
+                    module=self.module,
+                    error_type=ErrorType.BUDGET_EXCEEDED,
+                    message=error.message,
+                    trace_id=request.trace_id,
+                )
+                return Response(envelope, status=402)
+            except ApplicationError as error:  # e.g. nothing to generate for this brief
+                return self.invalid(request, error.details or {}, error.message)
+            return envelope_response(run_wait(run, wait), created=True)
 
 
 class RunListView(ListAPIView):
@@ -219,7 +225,9 @@ class RunDetailView(APIView):
         run = runs_for(request.user).filter(run_id=run_id).first()
         if run is None:
             raise Http404
-        return envelope_response(run_wait(run, _wait_seconds(request)))
+        wait = _wait_seconds(request)
+        with long_wait_slot(request.user, wait):
+            return envelope_response(run_wait(run, wait))
 
 
 class AdAssetSerializer(serializers.Serializer):

@@ -2,6 +2,7 @@
 from the database, and the validator the server runs on every envelope it sends (clients may use it too).
 """
 
+import re
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -9,21 +10,15 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from jsonschema import Draft202012Validator
 
+from .envelope_schema import ASSET_KEYS, DELIVERABLE_STATUSES, ENVELOPE_SCHEMA, ERROR_TYPES, STATUSES
 from .selectors import run_deliverables, run_progress
 
-STATUSES = ("PENDING", "RUNNING", "SUCCESS", "PARTIAL", "FAILED")
-ERROR_TYPES = (
-    "VALIDATION_ERROR",
-    "PROVIDER_ERROR",
-    "RATE_LIMIT",
-    "TIMEOUT",
-    "QUEUE_UNAVAILABLE",
-    "BUDGET_EXCEEDED",
-    "INTERNAL_ERROR",
-)
-DELIVERABLE_STATUSES = ("draft", "in_review", "changes_requested", "approved")
-ASSET_KEYS = ("image_url", "image_base64", "file_url", "slides")
+__all__ = ["ASSET_KEYS", "DELIVERABLE_STATUSES", "ERROR_TYPES", "STATUSES", "build_envelope", "validate_envelope"]
+
+_SCHEMA_VALIDATOR = Draft202012Validator(ENVELOPE_SCHEMA)
+_REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property")
 
 
 class EnvelopeError(ValueError):
@@ -140,48 +135,69 @@ def failed_envelope(
 
 
 def validate_envelope(data: Any) -> list[str]:
-    """Every problem with an envelope, in plain words; an empty list means it keeps the contract."""
+    """Every problem with an envelope, in plain words; an empty list means it keeps the contract. The shape is
+    checked against the one JSON Schema (envelope_schema.py), then the rules that join fields."""
     if not isinstance(data, Mapping):
-        return ["the envelope must be a JSON object"]
+        return [ENVELOPE_SCHEMA["x-problem"]]
     problems: list[str] = []
-    status = data.get("status")
-    if status not in STATUSES:
-        problems.append(f"status must be one of {', '.join(STATUSES)}")
-    if not _nonblank(data.get("module")):
-        problems.append("module must be a non-empty string")
-    if not _nonblank(data.get("run_id")):
-        problems.append("run_id must be a non-empty string")
-    problems += _progress_problems(data.get("progress"))
-    problems += _meta_problems(data.get("meta"))
-    deliverables = data.get("deliverables")
-    if not isinstance(deliverables, list):
-        problems.append("deliverables must be a list")
-        deliverables = []
-    for i, item in enumerate(deliverables):
-        problems += [f"deliverables[{i}].{p}" for p in _deliverable_problems(item)]
-    if not isinstance(data.get("raw", {}), Mapping):
-        problems.append("raw must be an object")
+    for error in _SCHEMA_VALIDATOR.iter_errors(data):
+        for leaf in _leaves(error):
+            problem = _plain_words(leaf)
+            if problem not in problems:
+                problems.append(problem)
+    problems += [problem for problem in _rule_problems(data) if problem not in problems]
+    return problems
 
-    error = data.get("error")
-    if status == "SUCCESS" and not deliverables:
-        problems.append("a SUCCESS must have at least one deliverable")
-    if status == "PARTIAL":
-        if not deliverables:
-            problems.append("a PARTIAL must have at least one deliverable")
-        meta = data.get("meta")
-        if isinstance(meta, Mapping) and not meta.get("warnings"):
-            problems.append("a PARTIAL must list its failed deliverables in meta.warnings")
-    if status == "FAILED":
-        if not isinstance(error, Mapping):
-            problems.append("a FAILED must have error {type, message, trace_id}")
-        else:
-            if error.get("type") not in ERROR_TYPES:
-                problems.append(f"error.type must be one of {', '.join(ERROR_TYPES)}")
-            if not _nonblank(error.get("message")):
-                problems.append("error.message must be a non-empty string")
-            if not _nonblank(error.get("trace_id")):
-                problems.append("error.trace_id must be a non-empty string")
-    elif error is not None:
+
+def _leaves(error) -> list:
+    """The errors to report: an `anyOf` of "X or null" reports why X failed."""
+    if error.validator == "anyOf" and error.context:
+        concrete = [e for e in error.context if e.schema != {"type": "null"}]
+        return [leaf for e in concrete for leaf in _leaves(e)]
+    return [error]
+
+
+def _plain_words(error) -> str:
+    """The `x-problem` of the deepest schema node on the error's path that has one, prefixed with the
+    deliverable it is about; a missing property reports that property's own problem."""
+    node, problem = ENVELOPE_SCHEMA, ENVELOPE_SCHEMA["x-problem"]
+    for step in error.absolute_schema_path:
+        node = node[step] if isinstance(node, dict | list) else node
+        if isinstance(node, dict) and "x-problem" in node:
+            problem = node["x-problem"]
+    missing = _REQUIRED.match(error.message) if error.validator == "required" else None
+    if missing:
+        child = error.schema.get("properties", {}).get(missing.group("name"), {})
+        problem = child.get("x-problem") or problem  # e.g. a missing asset key: the assets' own problem
+    path = list(error.absolute_path)
+    if len(path) >= 2 and path[0] == "deliverables":
+        return f"deliverables[{path[1]}].{problem}"
+    return problem
+
+
+def _rule_problems(data: Mapping[str, Any]) -> list[str]:
+    """What the schema cannot say: values that depend on each other."""
+    problems = []
+    progress = data.get("progress")
+    if isinstance(progress, Mapping):
+        done, total = progress.get("done"), progress.get("total")
+        if isinstance(done, int) and isinstance(total, int) and done > total:
+            problems.append(ENVELOPE_SCHEMA["properties"]["progress"]["x-problem"])
+    meta = data.get("meta") if isinstance(data.get("meta"), Mapping) else {}
+    if "timestamp" in meta:
+        try:
+            datetime.fromisoformat(str(meta["timestamp"]))
+        except ValueError:
+            problems.append("meta.timestamp must be ISO 8601")
+    status, error = data.get("status"), data.get("error")
+    deliverables = data.get("deliverables") if isinstance(data.get("deliverables"), list) else []
+    if status in ("SUCCESS", "PARTIAL") and not deliverables:
+        problems.append(f"a {status} must have at least one deliverable")
+    if status == "PARTIAL" and meta and not meta.get("warnings"):
+        problems.append("a PARTIAL must list its failed deliverables in meta.warnings")
+    if status == "FAILED" and not isinstance(error, Mapping):
+        problems.append("a FAILED must have error {type, message, trace_id}")
+    if status != "FAILED" and error is not None:
         problems.append("error must be null unless the status is FAILED")
     return problems
 
@@ -190,65 +206,3 @@ def assert_valid_envelope(data: Any) -> None:
     problems = validate_envelope(data)
     if problems:
         raise EnvelopeError(problems)
-
-
-def _nonblank(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-def _progress_problems(progress: Any) -> list[str]:
-    if not isinstance(progress, Mapping):
-        return ["progress must be an object {done, total}"]
-    done, total = progress.get("done"), progress.get("total")
-    if not (isinstance(done, int) and isinstance(total, int) and 0 <= done <= total):
-        return ["progress.done and progress.total must be whole numbers with 0 ≤ done ≤ total"]
-    return []
-
-
-def _meta_problems(meta: Any) -> list[str]:
-    if not isinstance(meta, Mapping):
-        return ["meta must be an object"]
-    problems = []
-    try:
-        datetime.fromisoformat(str(meta.get("timestamp")))
-    except ValueError:
-        problems.append("meta.timestamp must be ISO 8601")
-    if not _nonblank(meta.get("provider")):
-        problems.append('meta.provider must be set ("none" before any call)')
-    if not isinstance(meta.get("tokens_used"), int) or meta["tokens_used"] < 0:
-        problems.append("meta.tokens_used must be a whole number ≥ 0")
-    cost = meta.get("cost_usd")
-    if cost is not None and (not isinstance(cost, int | float) or cost < 0):
-        problems.append("meta.cost_usd must be a number ≥ 0 or null")
-    if not isinstance(meta.get("warnings"), list) or not all(isinstance(w, str) for w in meta["warnings"]):
-        problems.append("meta.warnings must be a list of strings")
-    if not _nonblank(meta.get("trace_id")):
-        problems.append("meta.trace_id must be a non-empty string")
-    return problems
-
-
-def _deliverable_problems(item: Any) -> list[str]:
-    if not isinstance(item, Mapping):
-        return ["must be an object"]
-    problems = []
-    for key in ("id", "kind"):
-        if not _nonblank(item.get(key)):
-            problems.append(f"{key} must be a non-empty string")
-    if not isinstance(item.get("title"), str):
-        problems.append("title must be a string")
-    if not _nonblank(item.get("content_markdown")):
-        problems.append("content_markdown must have content (never empty)")
-    if item.get("platform") is not None and not isinstance(item.get("platform"), str):
-        problems.append("platform must be a string or null")
-    if not isinstance(item.get("hashtags"), list):
-        problems.append("hashtags must be a list")
-    if item.get("status") not in DELIVERABLE_STATUSES:
-        problems.append(f"status must be one of {', '.join(DELIVERABLE_STATUSES)}")
-    if not isinstance(item.get("version"), int) or item["version"] < 1:
-        problems.append("version must be a whole number ≥ 1")
-    assets = item.get("assets")
-    if not isinstance(assets, Mapping) or set(assets) != set(ASSET_KEYS):
-        problems.append(f"assets must be an object with {', '.join(ASSET_KEYS)}")
-    if not isinstance(item.get("metadata"), Mapping):
-        problems.append("metadata must be an object")
-    return problems

@@ -205,9 +205,11 @@ class ProviderCall(models.Model):
     """One LLM or image call: which provider, how long, how many tokens, what it cost, how it ended."""
 
     class Outcome(models.TextChoices):
+        STARTED = "started"  # written before the call; left so only if the worker died during it
         OK = "ok"
         ERROR = "error"
-        SKIPPED = "skipped"  # cooling down or forced to fail by a drill
+        SKIPPED = "skipped"  # cooling down, forced to fail by a drill, or unable to (no image model)
+        INTERRUPTED = "interrupted"  # the call was cut off: a time limit, a shutdown, a killed worker
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, null=True, blank=True, related_name="provider_calls")
     deliverable = models.ForeignKey(
@@ -221,14 +223,19 @@ class ProviderCall(models.Model):
     tokens_in = models.PositiveIntegerField(default=0)
     tokens_out = models.PositiveIntegerField(default=0)
     cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
     error_type = models.CharField(max_length=40, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     trace_id = models.CharField(max_length=64, blank=True)
+    # The chain's id for the attempt: its "started" row is updated, not duplicated, when the call ends.
+    call_id = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["created_at"], name="providercall_started_idx", condition=models.Q(outcome="started"))
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider}/{self.model} {self.outcome} {self.latency_ms}ms"

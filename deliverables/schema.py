@@ -1,65 +1,23 @@
-"""The deliverables envelope (contract §4) as OpenAPI components, so /api/schema/ declares what the generate and
-run endpoints really answer. Documentation only: envelopes are built by `envelope.build_envelope` and checked
-by `envelope.validate_envelope`; these serializers never parse or produce data."""
+"""What the generate and run endpoints answer, for /api/schema/: the envelope (its one JSON Schema, from
+envelope_schema.py) and the refusals. Documentation only: envelopes are built by `envelope.build_envelope` and
+checked by `envelope.validate_envelope`."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from .envelope import DELIVERABLE_STATUSES, ERROR_TYPES, STATUSES
-
-
-class EnvelopeProgressSerializer(serializers.Serializer):
-    done = serializers.IntegerField(min_value=0)
-    total = serializers.IntegerField(min_value=0)
-
-
-class EnvelopeMetaSerializer(serializers.Serializer):
-    timestamp = serializers.DateTimeField()
-    provider = serializers.CharField(help_text='The provider that made most deliverables; "none" before any call.')
-    model = serializers.CharField(allow_blank=True)
-    cost_usd = serializers.FloatField(min_value=0, allow_null=True, help_text="null when a model has no known price.")
-    tokens_used = serializers.IntegerField(min_value=0)
-    warnings = serializers.ListField(child=serializers.CharField())
-    trace_id = serializers.CharField()
-
-
-class EnvelopeAssetsSerializer(serializers.Serializer):
-    image_url = serializers.CharField(allow_null=True, help_text="Served only to members of the brand.")
-    image_base64 = serializers.CharField(allow_null=True)
-    file_url = serializers.CharField(allow_null=True)
-    slides = serializers.JSONField(allow_null=True)
-
-
-class EnvelopeDeliverableSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    kind = serializers.CharField()
-    title = serializers.CharField(allow_blank=True)
-    content_markdown = serializers.CharField()
-    platform = serializers.CharField(allow_null=True)
-    hashtags = serializers.ListField(child=serializers.CharField())
-    status = serializers.ChoiceField(choices=DELIVERABLE_STATUSES)
-    version = serializers.IntegerField(min_value=1)
-    assets = EnvelopeAssetsSerializer()
-    metadata = serializers.DictField(help_text="provider, model, tokens_used, cost_usd and the kind's own fields.")
-
-
-class EnvelopeErrorSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=ERROR_TYPES)
-    message = serializers.CharField()
-    trace_id = serializers.CharField()
-    details = serializers.DictField(required=False, help_text="Per field, for a VALIDATION_ERROR.")
+from .envelope_schema import openapi_schema
 
 
 class EnvelopeSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=STATUSES)
-    module = serializers.CharField()
-    run_id = serializers.UUIDField()
-    progress = EnvelopeProgressSerializer()
-    meta = EnvelopeMetaSerializer()
-    deliverables = EnvelopeDeliverableSerializer(many=True)
-    raw = serializers.DictField()
-    error = EnvelopeErrorSerializer(allow_null=True, help_text="Set only when the status is FAILED.")
+    """A name for the `Envelope` component; `envelope_component` (a post-processing hook) puts the one JSON
+    Schema of envelope_schema.py there, the same the validator checks every envelope against."""
+
+
+def envelope_component(result, generator, request, public):
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Envelope"] = openapi_schema()
+    return result
 
 
 class DetailErrorSerializer(serializers.Serializer):

@@ -71,7 +71,9 @@ class Completion:
 
 @dataclass(frozen=True)
 class StreamEvent:
-    """A piece of a streamed answer: text as it comes, then one final event with the whole Completion."""
+    """A piece of a streamed answer: text as it comes, then one final event with the whole Completion. An event
+    with neither (a chunk that carried no text: a role, tool-call fragments, a ping) is a sign of life that
+    keeps a slow but working stream inside the chain's idle limit; the chain does not pass it on."""
 
     text: str = ""
     completion: Completion | None = None
@@ -105,6 +107,7 @@ class LLMProvider(Protocol):
 
     name: str
     model: str
+    image_model: str | None  # None: this provider makes no images (the chain does not ask it)
 
     def complete(self, request: CompletionRequest) -> Completion: ...
 

@@ -1,10 +1,15 @@
 """A circuit breaker shared by every web and worker process through Django's cache (Redis in production).
 
-After `AICMO_COOLDOWN_FAILURES` failures in a row a provider is skipped for `AICMO_COOLDOWN_S` seconds,
-so a dead provider does not cost every call its timeout. One success closes it again.
+One breaker per provider and model (and a separate one for a provider's image model). After
+`AICMO_COOLDOWN_FAILURES` availability failures in a row (`ProviderError.is_outage`) the breaker opens for
+`AICMO_COOLDOWN_S` seconds, so a dead provider does not cost every call its timeout. The open key holds the
+wall-clock time the cooldown ends, so the chain can pick the breaker that closes first for a half-open trial
+when every provider is cooling down. One success closes it at once.
 """
 
 import logging
+import time
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,46 +17,61 @@ from django.core.cache import cache
 logger = logging.getLogger(__name__)
 
 
-def _failures_key(provider: str) -> str:
-    return f"aicmo:llm:failures:{provider}"
+def breaker_key(provider: str, model: str, *, image: bool = False) -> str:
+    """Images have their own breaker: a failing image model must not switch off a provider's text."""
+    return f"{provider}:image:{model}" if image else f"{provider}:{model}"
 
 
-def _open_key(provider: str) -> str:
-    return f"aicmo:llm:cooldown:{provider}"
+def _failures_key(key: str) -> str:
+    return f"aicmo:llm:failures:{key}"
 
 
-def is_cooling_down(provider: str) -> bool:
+def _open_key(key: str) -> str:
+    return f"aicmo:llm:cooldown:{key}"
+
+
+def open_until(keys: Iterable[str]) -> dict[str, float]:
+    """For each breaker that is open, when (epoch seconds) its cooldown ends; closed ones are left out.
+    One cache round trip for the whole chain."""
+    keys = list(keys)
     try:
-        return bool(cache.get(_open_key(provider)))
+        found = cache.get_many([_open_key(key) for key in keys])
     except Exception:  # a cache outage must not stop generation: assume closed
-        logger.warning("cooldown cache unavailable", extra={"provider": provider})
-        return False
+        logger.warning("cooldown cache unavailable", extra={"breakers": keys})
+        return {}
+    now = time.time()
+    until = {key: found.get(_open_key(key)) for key in keys}
+    return {key: float(end) for key, end in until.items() if isinstance(end, int | float) and end > now}
 
 
-def record_success(provider: str) -> None:
+def is_cooling_down(key: str) -> bool:
+    return key in open_until([key])
+
+
+def record_success(key: str) -> None:
+    """A success closes the breaker at once: the failure count and any open cooldown go."""
     try:
-        cache.delete(_failures_key(provider))
+        cache.delete_many([_failures_key(key), _open_key(key)])
     except Exception:
-        logger.warning("cooldown cache unavailable", extra={"provider": provider})
+        logger.warning("cooldown cache unavailable", extra={"breaker": key})
 
 
-def record_failure(provider: str) -> bool:
-    """Count a failure; returns True when this failure opened the cooldown."""
-    key = _failures_key(provider)
+def record_failure(key: str, *, reopen: bool = False) -> bool:
+    """Count an availability failure; returns True when this one opened the cooldown. `reopen`: a failed
+    half-open trial, which opens the cooldown again at once."""
+    counter = _failures_key(key)
     try:
-        cache.add(key, 0, timeout=int(settings.AICMO_COOLDOWN_S * 10))
-        failures = cache.incr(key)
-        if failures >= settings.AICMO_COOLDOWN_FAILURES:
-            cache.set(_open_key(provider), True, timeout=settings.AICMO_COOLDOWN_S)
-            cache.delete(key)
-            logger.warning(
-                "provider cooling down", extra={"provider": provider, "cooldown_s": settings.AICMO_COOLDOWN_S}
-            )
+        cache.add(counter, 0, timeout=int(settings.AICMO_COOLDOWN_S * 10))
+        failures = cache.incr(counter)
+        if reopen or failures >= settings.AICMO_COOLDOWN_FAILURES:
+            cache.set(_open_key(key), time.time() + settings.AICMO_COOLDOWN_S, timeout=settings.AICMO_COOLDOWN_S)
+            cache.delete(counter)
+            logger.warning("provider cooling down", extra={"breaker": key, "cooldown_s": settings.AICMO_COOLDOWN_S})
             return True
     except Exception:
-        logger.warning("cooldown cache unavailable", extra={"provider": provider})
+        logger.warning("cooldown cache unavailable", extra={"breaker": key})
     return False
 
 
-def reset(provider: str) -> None:
-    cache.delete_many([_failures_key(provider), _open_key(provider)])
+def reset(key: str) -> None:
+    cache.delete_many([_failures_key(key), _open_key(key)])

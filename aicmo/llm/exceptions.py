@@ -43,6 +43,21 @@ class ProviderError(Exception):
     def __str__(self) -> str:
         return f"{self.provider}: {self.message}"
 
+    @property
+    def is_outage(self) -> bool:
+        """Whether this failure says the provider (or this model) is unavailable: a timeout, a refused or dropped
+        connection, a 429, a 5xx, an error event mid-stream. Only these count towards a cooldown. A bad answer
+        (invalid JSON, empty text) is the model's trouble with one piece, and a 400 / 401 is the request's or
+        the key's: neither is cured by waiting, and cooling the provider down for them would switch off the
+        pieces it answers well (LiteLLM #3646)."""
+        if self.error_type in (ErrorType.TIMEOUT, ErrorType.RATE_LIMIT):
+            return True
+        if self.error_type == ErrorType.VALIDATION_ERROR:
+            return False
+        if self.status_code is None:  # connection errors, stream error events: no HTTP status to blame
+            return True
+        return self.status_code >= 500 or self.status_code == 408
+
 
 class UnsupportedOperation(ProviderError):
     """The provider cannot do this at all (e.g. images on Anthropic): skip it without counting a failure."""

@@ -69,6 +69,8 @@ def get_chain(recorder: Recorder = _no_record) -> ProviderChain:
         providers,
         forced_failures=[n.strip().lower() for n in settings.AICMO_FORCE_LLM_PROVIDER_FAIL],
         recorder=recorder,
+        timeout_s=settings.AICMO_LLM_TIMEOUT_S,
+        stream_idle_s=settings.AICMO_LLM_STREAM_IDLE_S,
     )
 
 

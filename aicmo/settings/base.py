@@ -1,20 +1,23 @@
 """Settings shared by every environment. Everything configurable is read through one `environ.Env`."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-VAR_DIR = BASE_DIR / "var"  # local state of the dev shape: SQLite-free bits like the file broker
+# Local state of the `make run` shape: the embedded Redis server's socket, beat's schedule, media.
+VAR_DIR = Path(os.environ.get("AICMO_VAR_DIR") or BASE_DIR / "var").resolve()
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=True)
-# An empty value counts as unset: development gets its insecure key, production (production.py) refuses to start.
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="") or ("dev-insecure-secret-key-change-me" if DEBUG else "")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
+# Production-safe by default: no debug pages and no known secret key. dev.py turns debugging on explicitly;
+# production.py refuses to start without a real key.
+DEBUG = False
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -28,6 +31,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files from our own static files, not a CDN (CSP)
     "django_htmx",
+    "axes",
     "aicmo.core",
     "brands",
     "campaigns",
@@ -50,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into the 429 answer
 ]
 
 ROOT_URLCONF = "aicmo.urls"
@@ -111,36 +116,54 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("AICMO_MAX_REQUEST_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 AICMO_MAX_UPLOAD_BYTES = env.int("AICMO_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)  # multipart bodies (files)
-# Failed log-ins per username + IP address before the login form refuses for the rest of the window.
-AICMO_LOGIN_MAX_FAILURES = env.int("AICMO_LOGIN_MAX_FAILURES", default=5)
+# Failed log-ins from one client address before it is locked out for the window (django-axes; aicmo/core/login.py).
+AICMO_LOGIN_MAX_FAILURES = env.int("AICMO_LOGIN_MAX_FAILURES", default=10)
 AICMO_LOGIN_WINDOW_S = env.int("AICMO_LOGIN_WINDOW_S", default=15 * 60)
+AXES_FAILURE_LIMIT = AICMO_LOGIN_MAX_FAILURES
+AXES_COOLOFF_TIME = timedelta(seconds=AICMO_LOGIN_WINDOW_S)
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]  # spraying is limited; no account can be locked by a stranger
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "aicmo.core.login.client_ip"
+AXES_LOCKOUT_CALLABLE = "aicmo.core.login.lockout_response"
+AXES_VERBOSE = False
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out address before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
 # Reverse proxies in front of the app that append to X-Forwarded-For (the log-in throttle counts per client).
 AICMO_TRUSTED_PROXIES = env.int("AICMO_TRUSTED_PROXIES", default=0)
 
 # --- Redis, broker, cache ---------------------------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="")
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
-# Unset (not set empty): a Redis broker also serves the shared cache, cooldowns and studio streams.
-if "REDIS_URL" not in os.environ and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
-    REDIS_URL = CELERY_BROKER_URL
-BROKER_DIR = VAR_DIR / "broker"
+# With neither REDIS_URL nor CELERY_BROKER_URL set, everything points at the embedded Redis server that `make run`
+# (aicmo/devserver.py) starts on this socket: broker, cache, cooldowns, throttles and studio streams take the
+# same code path as production. Without `make run` nothing listens there and the broker counts as down.
+EMBEDDED_REDIS_SOCKET = VAR_DIR / "redis.sock"
+EMBEDDED_REDIS_URL = f"unix://{EMBEDDED_REDIS_SOCKET}?db=0"
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
-        }
+
+def _broker_url_for(redis_url: str) -> str:
+    """kombu names a Redis on a Unix socket `redis+socket://PATH`; redis-py names it `unix://PATH`."""
+    if redis_url.startswith("unix://"):
+        path, _, query = redis_url.removeprefix("unix://").partition("?")
+        db = dict(part.split("=", 1) for part in query.split("&") if "=" in part).get("db", "0")
+        return f"redis+socket://{path}?virtual_host={db}"
+    return redis_url
+
+
+_broker_env = env("CELERY_BROKER_URL", default="")
+REDIS_URL = env("REDIS_URL", default="") or (
+    _broker_env if _broker_env.startswith(("redis://", "rediss://")) else EMBEDDED_REDIS_URL
+)
+CELERY_BROKER_URL = _broker_env or _broker_url_for(REDIS_URL)
+REDIS_IS_EMBEDDED = REDIS_URL == EMBEDDED_REDIS_URL
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
     }
-else:
-    # Shared by web and worker processes on one machine (cooldowns, throttles) without a server.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-            "LOCATION": str(VAR_DIR / "cache"),
-        }
-    }
+}
 
 # --- LLM providers ------------------------------------------------------------------------------------
 OPENAI_API_KEY = env("OPENAI_API_KEY", default="")
@@ -155,7 +178,10 @@ AICMO_LLM_PRIMARY_PROVIDER = env("AICMO_LLM_PRIMARY_PROVIDER", default="")
 AICMO_LLM_FALLBACK_PROVIDERS = env.list("AICMO_LLM_FALLBACK_PROVIDERS", default=[])
 AICMO_FORCE_LLM_PROVIDER_FAIL = env.list("AICMO_FORCE_LLM_PROVIDER_FAIL", default=[])
 AICMO_DEV_STUBS = env.bool("AICMO_DEV_STUBS", default=False)
+# One deadline per provider call, from connect to last byte (the chain's watchdog, aicmo/llm/deadline.py)…
 AICMO_LLM_TIMEOUT_S = env.float("AICMO_LLM_TIMEOUT_S", default=60.0)
+# …and the longest silence a stream may keep (before its first event too) before it counts as timed out.
+AICMO_LLM_STREAM_IDLE_S = env.float("AICMO_LLM_STREAM_IDLE_S", default=20.0)
 AICMO_LLM_MAX_TOKENS = env.int("AICMO_LLM_MAX_TOKENS", default=1800)
 # Circuit breaker: this many failures in a row open a provider's cooldown for this long.
 AICMO_COOLDOWN_FAILURES = env.int("AICMO_COOLDOWN_FAILURES", default=3)
@@ -172,9 +198,23 @@ AICMO_DEBUG_LOGGING = env.bool("AICMO_DEBUG_LOGGING", default=False)
 AICMO_DEMO_PASSWORD = env("AICMO_DEMO_PASSWORD", default="demo-pass-123")
 # A task delivered more often than this (a worker killed every time) ends as a failed deliverable.
 AICMO_MAX_TASK_DELIVERIES = env.int("AICMO_MAX_TASK_DELIVERIES", default=3)
-# A run still RUNNING this long after its last progress is re-dispatched or failed by the sweeper.
-AICMO_RUN_STUCK_AFTER_S = env.int("AICMO_RUN_STUCK_AFTER_S", default=600)
+# Every provider call ends by its deadline, so a task's worst case is known: a deliverable makes at most 5 calls
+# per provider in the chain (its answer and one repair, the same for one "shorten" rewrite, one image), a studio
+# reply 4 model rounds plus the images its tools make (8 allowed for). Celery's limits sit above that, for the
+# providers configured here (offline answers at once), so they are a last resort, never how a slow call ends.
+AICMO_LLM_NETWORK_PROVIDERS = max(1, sum(map(bool, (OPENAI_API_KEY, ANTHROPIC_API_KEY, GROQ_API_KEY, OLLAMA_BASE_URL))))
+AICMO_LLM_CALLS_PER_PROVIDER = 8
+CELERY_TASK_SOFT_TIME_LIMIT = int(AICMO_LLM_TIMEOUT_S * AICMO_LLM_CALLS_PER_PROVIDER * AICMO_LLM_NETWORK_PROVIDERS) + 30
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+# A run still RUNNING this long after its last progress is re-dispatched or failed by the sweeper (by default
+# not before a task still working on it would have hit its hard time limit).
+AICMO_RUN_STUCK_AFTER_S = env.int("AICMO_RUN_STUCK_AFTER_S", default=max(600, CELERY_TASK_TIME_LIMIT + 60))
 AICMO_MAX_WAIT_S = 120
+# Per user, open at once: long polls (`?wait=` > 0 on generate and run reads) and studio reply streams (429 past it).
+AICMO_MAX_CONCURRENT_WAITS = env.int("AICMO_MAX_CONCURRENT_WAITS", default=4)
+AICMO_MAX_CONCURRENT_STREAMS = env.int("AICMO_MAX_CONCURRENT_STREAMS", default=3)
+# JSON request bodies nested deeper than this answer 400 before they are parsed (aicmo/core/parsers.py).
+AICMO_MAX_JSON_DEPTH = env.int("AICMO_MAX_JSON_DEPTH", default=32)
 # Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
 AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
 
@@ -187,30 +227,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Django's CONN_MAX_AGE and health checks around each task.
 CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_IGNORE_RESULT = True  # state lives in the database, not in a result backend
-CELERY_TASK_SOFT_TIME_LIMIT = int(AICMO_LLM_TIMEOUT_S * 4 + 30)  # above SDK timeout x fallbacks
-CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+# CELERY_TASK_SOFT_TIME_LIMIT and CELERY_TASK_TIME_LIMIT: with the LLM settings above (computed from them).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),  # else kombu writes ./control/ in the working directory
-        "store_processed": False,
-        "polling_interval": 0.1,
-    }
-else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Above the task time limit, so a long task is not redelivered while it still runs.
-        "visibility_timeout": env.int("AICMO_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
-        # A frozen Redis must not hang a web request forever.
-        "socket_timeout": 5,
-        "socket_connect_timeout": 3,
-        # How often a worker looks for unacked tasks of dead workers (kombu's default is ~100 s).
-        "unacked_restore_interval": env.int("AICMO_BROKER_RESTORE_INTERVAL_S", default=10),
-        "unacked_restore_throttle": 1,
-    }
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Above the task time limit, so a long task is not redelivered while it still runs.
+    "visibility_timeout": env.int("AICMO_BROKER_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 300),
+    # A frozen Redis must not hang a web request forever.
+    "socket_timeout": 5,
+    "socket_connect_timeout": 3,
+    # How often a worker looks for unacked tasks of dead workers (kombu's default is ~100 s).
+    "unacked_restore_interval": env.int("AICMO_BROKER_RESTORE_INTERVAL_S", default=10),
+    "unacked_restore_throttle": 1,
+}
+# Beat's shelve file; this scheduler creates its folder before opening it (a missing one crashed beat).
+CELERY_BEAT_SCHEDULER = "aicmo.celery:SchedulePersistentScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = env("AICMO_BEAT_SCHEDULE", default=str(VAR_DIR / "celerybeat-schedule"))
 CELERY_BEAT_SCHEDULE = {
     "requeue-stuck-runs": {
         "task": "deliverables.tasks.requeue_stuck_runs",
@@ -237,6 +269,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "aicmo.core.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "aicmo.core.pagination.StrictPageNumberPagination",
     "PAGE_SIZE": 25,
@@ -257,6 +294,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "aicmo.core.schema_hooks.document_body_limit",
+        "deliverables.schema.envelope_component",  # the envelope's one JSON Schema (deliverables/envelope_schema.py)
     ],
 }
 

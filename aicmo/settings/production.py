@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, SECRET_KEY, env
+from .base import MIDDLEWARE, REDIS_IS_EMBEDDED, SECRET_KEY, env
 
 DEBUG = False
 if len(SECRET_KEY) < 32 or SECRET_KEY.startswith("dev-insecure"):
@@ -11,6 +11,8 @@ if len(SECRET_KEY) < 32 or SECRET_KEY.startswith("dev-insecure"):
         "DJANGO_SECRET_KEY must be set in production. (A random value of at least 32 characters, e.g. "
         '`python -c "import secrets; print(secrets.token_urlsafe(50))"`.)'
     )
+if REDIS_IS_EMBEDDED:  # the socket only `make run` serves: production needs a real Redis
+    raise ImproperlyConfigured("REDIS_URL (or a Redis CELERY_BROKER_URL) must be set in production.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -10,10 +10,13 @@ import socket
 import tempfile
 from urllib.parse import urlparse
 
+from aicmo.testing.private_redis import start_private_redis
+
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK, env
 
 DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 AICMO_DEV_STUBS = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -34,7 +37,11 @@ AICMO_LLM_TIMEOUT_S = 5.0
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"generate": "1000/min"}}
 
 CI = os.environ.get("CI") == "true"
-TEST_REDIS_URL = env("TEST_REDIS_URL", default="redis://127.0.0.1:6379/15")
+# A private server per test run (aicmo/testing/private_redis.py), one database per xdist worker.
+TEST_REDIS_URL = env("TEST_REDIS_URL", default="") or start_private_redis() or "redis://127.0.0.1:6379/15"
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and urlparse(TEST_REDIS_URL).path in ("", "/", "/0"):
+    TEST_REDIS_URL = urlparse(TEST_REDIS_URL)._replace(path=f"/{int(_xdist_worker[2:]) + 1}").geturl()
 _pg_url = env("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/aicmo")
 
 

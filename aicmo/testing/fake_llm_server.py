@@ -3,7 +3,9 @@
 It speaks just enough of both wire formats for the official SDKs: chat completions (plain and SSE), image
 generation, and messages (plain and SSE). Scenarios are queued per endpoint from Python
 (`fake.enqueue("openai", Reply(status=500))`) and consumed in order; when a queue is empty a default answer
-is synthesised: valid against the request's JSON Schema when it carries one, else a short echo.
+is synthesised: valid against the request's JSON Schema when it carries one, else a short echo. Faults: errors,
+hangs, garbage, cut or failing streams, delays, slow streams (`chunk_delay_s`) and trickling bodies (`trickle`:
+a few bytes every few seconds, which per-read timeouts never catch).
 
     with FakeLLMServer() as fake:
         client = openai.OpenAI(api_key="sk-test", base_url=fake.openai_base_url)
@@ -56,6 +58,8 @@ class Reply:
     cut_stream: bool = False  # drop the connection after the text chunks, before the stream ends
     stream_error: str | None = None  # after the text chunks, an error event of this type (e.g. "overloaded_error")
     delay_s: float = 0.0  # added to the server's latency, for this reply only
+    chunk_delay_s: float | None = None  # seconds before each streamed event, for this reply (else the server's)
+    trickle: tuple[int, float] | None = None  # (bytes, seconds): send the body that many bytes at a time, then wait
 
 
 @dataclass(frozen=True)
@@ -237,10 +241,11 @@ class _Handler(BaseHTTPRequestHandler):
         reply = fake._next_reply(endpoint)
         try:
             self._answer(fake, endpoint, reply, body if isinstance(body, dict) else {})
-        except ConnectionError:  # the client gave up (e.g. its timeout)
+        except ConnectionError:  # the client gave up (e.g. its timeout), or the server is stopping
             self.close_connection = True
 
     def _answer(self, fake: FakeLLMServer, endpoint: Endpoint, reply: Reply, body: dict[str, Any]) -> None:
+        self._trickle = reply.trickle
         if not fake._sleep(fake.latency_s + reply.delay_s):
             self.close_connection = True
             return
@@ -286,7 +291,20 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        self._write(data)
+
+    def _write(self, data: bytes) -> None:
+        """Write body bytes, at once or, for a trickling reply, a few at a time: each piece resets the client's
+        per-read timeout, so only a whole-call deadline stops such an answer."""
+        trickle = getattr(self, "_trickle", None)
+        if not trickle:
+            self.wfile.write(data)
+            return
+        size, every_s = trickle
+        for start in range(0, len(data), size):
+            if start and not self.server.fake._sleep(every_s):
+                raise ConnectionAbortedError("the fake server is stopping")
+            self.wfile.write(data[start : start + size])
 
     def _stream(self, fake: FakeLLMServer, events: Iterator[str | None], reply: Reply) -> None:
         """Server-sent events over chunked encoding, so the connection stays reusable afterwards.
@@ -298,13 +316,14 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        delay_s = fake.chunk_delay_s if reply.chunk_delay_s is None else reply.chunk_delay_s
         for event in events:
-            if event is None or not fake._sleep(fake.chunk_delay_s):
+            if event is None or not fake._sleep(delay_s):
                 self.close_connection = True
                 return
             data = event.encode()
-            self.wfile.write(b"%X\r\n%s\r\n" % (len(data), data))
-        self.wfile.write(b"0\r\n\r\n")
+            self._write(b"%X\r\n%s\r\n" % (len(data), data))
+        self._write(b"0\r\n\r\n")
 
 
 # --- answers -----------------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ class ManagedProcess:
             return None
 
 
-def celery_worker(log_path: Path, *, concurrency: int = 4, beat: bool = False, **env: str) -> ManagedProcess:
+def celery_worker(log_path: Path, *, concurrency: int = 4, **env: str) -> ManagedProcess:
     args = [
         sys.executable,
         "-m",
@@ -110,8 +110,6 @@ def celery_worker(log_path: Path, *, concurrency: int = 4, beat: bool = False, *
         "--hostname",
         f"test-{os.getpid()}@%h",
     ]
-    if beat:
-        args += ["--beat", "--schedule", str(log_path.with_suffix(".beat"))]
     return ManagedProcess(args, env=process_env(**env), log_path=log_path, name="celery worker")
 
 
@@ -211,3 +209,84 @@ def redis_server(log_path: Path, *, port: int | None = None) -> ManagedProcess:
 
 
 REDIS_READY = "Ready to accept connections"
+
+
+# --- `make run`'s supervisor (aicmo/devserver.py) and its embedded Redis --------------------------------------------
+
+
+def short_var_dir() -> Path:
+    """A fresh `var/` for a supervised run: short, since the embedded Redis's Unix socket path must fit in 100 bytes."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="aicmo-var-"))
+
+
+def embedded_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    """process_env() for `make run`'s shape: no REDIS_URL / CELERY_BROKER_URL, so the settings point everything at
+    the embedded server on `var_dir/redis.sock`."""
+    env = process_env(AICMO_VAR_DIR=str(var_dir), **overrides)
+    for name in ("REDIS_URL", "CELERY_BROKER_URL"):
+        if name not in overrides:
+            env.pop(name, None)
+    return env
+
+
+def devserver(
+    log_path: Path, *, processes: dict[str, list[str]], env: dict[str, str], restarts: int = 5, grace_s: float = 6
+) -> ManagedProcess:
+    """`python -m aicmo.devserver` supervising `processes` (name -> argv); start(ready_text=...) on a child's line."""
+    import shlex
+
+    args = [sys.executable, "-m", "aicmo.devserver", "--restarts", str(restarts), "--grace", str(grace_s)]
+    for name, argv in processes.items():
+        args += ["--process", f"{name}={shlex.join(argv)}"]
+    return ManagedProcess(args, env=env, log_path=log_path, name="devserver")
+
+
+def make_run_processes(port: int, *, concurrency: int = 4, web: str = "runserver") -> dict[str, list[str]]:
+    """bin/dev's three processes (the web server as `make run` starts it, or gunicorn for the production shape)."""
+    python = sys.executable
+    if web == "runserver":
+        web_args = [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    else:
+        web_args = [python, "-m", "gunicorn", "aicmo.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+        web_args += ["--threads", "8", "--access-logfile", "-"]
+    worker = ["worker", "--loglevel", "INFO", "--concurrency", str(concurrency), "--without-gossip", "--without-mingle"]
+    return {
+        "web": web_args,
+        "worker": [python, "-m", "celery", "-A", "aicmo", *worker],
+        "beat": [python, "-m", "celery", "-A", "aicmo", "beat", "--loglevel", "INFO"],
+    }
+
+
+def children_of(pid: int) -> dict[int, str]:
+    """Direct children of `pid`: {pid: command line} (from /proc, Linux)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                found[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def supervised_pid(supervisor: ManagedProcess, marker: str) -> int:
+    """The pid of the supervisor's child whose command line contains `marker` (e.g. " worker", " beat")."""
+    matches = [pid for pid, cmd in children_of(supervisor.proc.pid).items() if marker in cmd]
+    if len(matches) != 1:
+        raise RuntimeError(f"expected one child matching {marker!r}, found {matches}")
+    return matches[0]
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")  # a zombie is gone

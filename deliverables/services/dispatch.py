@@ -37,7 +37,16 @@ def run_dispatch(*, run_pk: int) -> bool:
         run_add_warning(run_pk=run_pk, warning=QUEUE_UNAVAILABLE)
         return False
     Run.objects.filter(pk=run_pk).update(dispatched_at=timezone.now())
+    run_remove_warning(run_pk=run_pk, warning=QUEUE_UNAVAILABLE)  # warnings describe the final state: queued now
     return True
+
+
+def run_remove_warning(*, run_pk: int, warning: str) -> None:
+    with transaction.atomic():
+        run = Run.objects.select_for_update().get(pk=run_pk)
+        if warning in run.warnings:
+            run.warnings = [w for w in run.warnings if w != warning]
+            run.save(update_fields=["warnings", "updated_at"])
 
 
 def run_add_warning(*, run_pk: int, warning: str) -> None:

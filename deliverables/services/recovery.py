@@ -11,6 +11,7 @@ from aicmo.llm.exceptions import ErrorType
 
 from ..models import Deliverable, Run
 from .dispatch import run_dispatch
+from .provider_calls import provider_calls_interrupted
 from .settle import run_finalize
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ def runs_requeue_stuck(*, now=None) -> dict[str, int]:
     stuck_before = now - timedelta(seconds=stuck_after)
     in_flight = Run.objects.filter(status__in=[Run.Status.PENDING, Run.Status.RUNNING])
     counts = {"dispatched": 0, "redispatched": 0, "gave_up": 0, "settled": 0}
+    # A call still "started" after the hard task time limit belonged to a worker that is gone.
+    provider_calls_interrupted(started_before=now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT))
 
     for run in in_flight.filter(dispatched_at__isnull=True, created_at__lt=now - NEVER_DISPATCHED_GRACE):
         if run_dispatch(run_pk=run.pk):

@@ -28,7 +28,7 @@ from ..models import Deliverable, Run
 from ..platforms import platform_for_kind, post_length
 from ..prompts import deliverable_request, image_prompt, shorten_request
 from .assets import asset_create
-from .provider_calls import provider_call_save
+from .provider_calls import provider_call_save, provider_calls_interrupted
 from .revisions import revision_create
 from .settle import run_finalize
 
@@ -67,6 +67,8 @@ def deliverable_generate(*, deliverable_id: str, redelivered: bool = True) -> No
 
 
 def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
+    if deliverable.deliveries > 1:  # the previous delivery's worker is gone: so are the calls it had under way
+        provider_calls_interrupted(deliverable_id=deliverable.pk)
     if deliverable.deliveries > settings.AICMO_MAX_TASK_DELIVERIES:
         _fail_slot(
             deliverable,
@@ -111,6 +113,7 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
             )
             draft = spec_for(deliverable.kind).render(shorter.data, context)
             calls.append(shorter)
+            warnings += shorter.warnings  # e.g. the rewrite came from the offline templates
             if post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
                 warnings.append(
                     f"Still over {platform.label}'s {platform.max_chars}-character limit after one "

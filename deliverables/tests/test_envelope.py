@@ -100,7 +100,7 @@ def test_failed_needs_a_typed_error_with_trace_id():
     )
     assert problems == [
         "error.type must be one of VALIDATION_ERROR, PROVIDER_ERROR, RATE_LIMIT, TIMEOUT, "
-        "QUEUE_UNAVAILABLE, INTERNAL_ERROR",
+        "QUEUE_UNAVAILABLE, BUDGET_EXCEEDED, INTERNAL_ERROR",
         "error.message must be a non-empty string",
         "error.trace_id must be a non-empty string",
     ]
@@ -128,3 +128,13 @@ def test_failed_envelope_for_a_request_that_never_became_a_run():
     assert data["run_id"]
     assert data["meta"]["provider"] == "none"
     assert data["error"]["details"] == {"product": ["This field is required."]}
+
+
+def test_the_validator_and_the_api_document_share_one_schema(marketer_api):
+    """/api/schema/ publishes the validator's JSON Schema (as OpenAPI 3.0) as the Envelope component."""
+    from deliverables.envelope_schema import openapi_schema
+
+    document = marketer_api.get("/api/schema/?format=json").json()
+
+    assert document["components"]["schemas"]["Envelope"] == openapi_schema()
+    assert document["components"]["schemas"]["Envelope"]["properties"]["error"]["nullable"] is True

@@ -149,7 +149,7 @@ def test_one_failing_deliverable_makes_a_partial_run(marketer_api, run_tasks_inl
     assert final["status"] == "PARTIAL"
     assert len(final["deliverables"]) == 4
     assert final["meta"]["warnings"] == ["email_copy failed: All providers failed: offline: boom"]
-    cooldown.reset("offline")
+    cooldown.reset(cooldown.breaker_key("offline", "offline-templates-v1"))
 
 
 @pytest.mark.parametrize(

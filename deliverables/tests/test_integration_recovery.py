@@ -2,6 +2,8 @@
 killed in the middle of an LLM call, and a deliverable whose worker dies every time."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +28,7 @@ from aicmo.testing.processes import (
 )
 from deliverables.envelope import validate_envelope
 from deliverables.models import Deliverable, ProviderCall, Revision, Run
+from deliverables.services.provider_calls import INTERRUPTED_BY_WORKER
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -101,7 +104,7 @@ def test_a_brief_sent_while_the_broker_is_down_runs_once_the_sweeper_finds_it(ma
         assert validate_envelope(final) == []
         assert final["status"] == "SUCCESS"
         assert [d["kind"] for d in final["deliverables"]] == ["campaign_brief", "linkedin_post"]
-        assert final["meta"]["warnings"][0] == QUEUE_WARNING
+        assert QUEUE_WARNING not in final["meta"]["warnings"]  # queued since: warnings describe the final state
         assert Revision.objects.filter(deliverable__run=run).count() == 2
         assert http("GET", web.url + "/healthz")[::2] == (200, {"status": "ok", "db": "ok", "broker": "ok"})
     finally:
@@ -178,7 +181,13 @@ def test_a_worker_killed_mid_call_is_redelivered_and_the_run_completes_without_d
     ]
     assert Revision.objects.filter(deliverable__run=run).count() == 2
     assert len(fake.requests_to("openai")) == 4  # each slot: the killed call and the redelivered one
-    assert ProviderCall.objects.filter(run=run, outcome="ok").count() == 2
+    # Every call made has its row: the killed ones were written "started" and marked when the slot came back.
+    assert sorted(ProviderCall.objects.filter(run=run).values_list("use_case", "outcome", "error_message")) == [
+        ("campaign_brief", "interrupted", INTERRUPTED_BY_WORKER),
+        ("campaign_brief", "ok", ""),
+        ("email_copy", "interrupted", INTERRUPTED_BY_WORKER),
+        ("email_copy", "ok", ""),
+    ]
 
 
 def test_a_deliverable_whose_worker_dies_every_time_ends_failed_and_the_run_partial(marketer, tmp_path):
@@ -222,3 +231,128 @@ def test_a_deliverable_whose_worker_dies_every_time_ends_failed_and_the_run_part
         {"type": "INTERNAL_ERROR", "message": message},
     )
     assert run.deliverables.get(kind="campaign_brief").generation_status == Deliverable.Generation.DONE
+    assert sorted(ProviderCall.objects.filter(run=run).values_list("use_case", "outcome")) == [
+        ("campaign_brief", "ok"),
+        ("email_copy", "interrupted"),  # the call the killed worker had under way
+    ]
+
+
+# --- the drill: 200 generate calls while the worker is SIGKILLed twice and beat once --------------------------------
+
+DRILL_RUNS = 200
+DRILL_KINDS = ["email_copy"]  # one slot per run: 200 slots keep the drill near a minute per shape
+
+
+def _sqlite_make_run_database(var, env) -> str:
+    """`make run`'s own set-up on a fresh SQLite file: migrate, seed_demo, and the marketer's API token."""
+    for command in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
+        done = subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    done = subprocess.run(
+        [sys.executable, "manage.py", "drf_create_token", "marketer"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.split()[2]  # "Generated token <key> for user marketer"
+
+
+@pytest.mark.parametrize("shape", ["make-run: SQLite + embedded Redis", "production: PostgreSQL + Redis"])
+def test_200_generate_calls_all_succeed_while_the_worker_is_killed_twice_and_beat_once(shape, marketer, tmp_path):
+    import sqlite3
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.conf import settings
+    from django.db import connection
+
+    from aicmo.testing.processes import (
+        devserver,
+        embedded_env,
+        free_port,
+        make_run_processes,
+        short_var_dir,
+        supervised_pid,
+    )
+
+    embedded = shape.startswith("make-run")
+    port = free_port()
+    with FakeLLMServer(latency_s=0.05) as fake:
+        drill_env = {
+            **_openai_worker_env(fake),
+            "AICMO_GENERATE_RATE": "100000/min",
+            "AICMO_SWEEP_INTERVAL_S": "2",
+            "AICMO_RUN_STUCK_AFTER_S": "30",
+        }
+        var = short_var_dir()
+        if embedded:
+            database = var / "db.sqlite3"
+            env = embedded_env(var, DATABASE_URL=f"sqlite:///{database}", **drill_env)
+            token = _sqlite_make_run_database(var, env)
+
+            def query(sql: str) -> list[tuple]:
+                with sqlite3.connect(database) as db:
+                    return db.execute(sql).fetchall()
+        else:
+            flush_redis()
+            env = process_env(AICMO_VAR_DIR=str(var), **drill_env)  # REDIS_URL: the test Redis database
+            token = Token.objects.create(user=marketer).key
+
+            def query(sql: str) -> list[tuple]:
+                with connection.cursor() as cursor:
+                    cursor.execute(sql)
+                    return cursor.fetchall()
+
+        supervisor = devserver(
+            tmp_path / "devserver.log",
+            processes=make_run_processes(port, concurrency=4, web="runserver" if embedded else "gunicorn"),
+            env=env,
+        )
+        supervisor.start(ready_text=" ready.", timeout_s=120)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_http(url + "/healthz")
+            body = {"campaign_name": "Drill", "platforms": ["email"], "deliverables": DRILL_KINDS}
+
+            def generate(_):
+                return http("POST", url + "/api/v1/campaigns/generate?wait=0", token=token, body=body)[0]
+
+            statuses = []
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                for victim in (" worker ", " beat", " worker ", None):
+                    statuses += pool.map(generate, range(DRILL_RUNS // 4))
+                    if victim is None:
+                        break
+                    calls = len(fake.requests_to("openai"))
+                    wait_until(
+                        lambda calls=calls: len(fake.requests_to("openai")) >= calls + 4,  # the worker is busy now
+                        timeout_s=60,
+                        what="LLM calls in flight",
+                        log=supervisor.output,
+                    )
+                    os.killpg(supervised_pid(supervisor, victim), signal.SIGKILL)
+            assert statuses == [202] * DRILL_RUNS
+
+            def settled() -> bool:
+                return (
+                    query("SELECT COUNT(*) FROM deliverables_run WHERE status IN ('SUCCESS','PARTIAL','FAILED')")[0][0]
+                    == DRILL_RUNS
+                )
+
+            wait_until(settled, timeout_s=150, what="every run settled", log=supervisor.output)
+            output = supervisor.output()
+        finally:
+            supervisor.stop()
+
+    assert "make run: worker was killed by SIGKILL; restarting it (1/5 within 60 s)" in output
+    assert "make run: worker was killed by SIGKILL; restarting it (2/5 within 60 s)" in output
+    assert "make run: beat was killed by SIGKILL; restarting it (1/5 within 60 s)" in output
+    assert query("SELECT status, COUNT(*) FROM deliverables_run GROUP BY status") == [("SUCCESS", DRILL_RUNS)]
+    first_revisions = query(
+        "SELECT d.id, COUNT(r.id) FROM deliverables_deliverable d LEFT JOIN deliverables_revision r "
+        "ON r.deliverable_id = d.id AND r.version = 1 GROUP BY d.id"
+    )
+    assert len(first_revisions) == DRILL_RUNS * len(DRILL_KINDS)
+    assert {count for _, count in first_revisions} == {1}  # every slot: exactly one first revision
+    assert query("SELECT MAX(deliveries) FROM deliverables_deliverable")[0][0] >= 2  # the kills hit running tasks
+    if not embedded:
+        assert settings.TEST_REDIS_URL in env["REDIS_URL"]

@@ -93,6 +93,38 @@ def test_with_the_broker_still_down_the_run_stays_pending_with_one_warning(
     assert (run.status, run.dispatched_at, run.warnings) == (Run.Status.PENDING, None, [QUEUE_WARNING])
 
 
+def test_the_queue_warning_goes_once_the_sweeper_has_queued_the_run(
+    marketer, django_capture_on_commit_callbacks, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    from deliverables import tasks
+
+    sent: list[str] = []
+    broker = {"up": False}
+
+    def publish(args, **kwargs):
+        if not broker["up"]:
+            raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        sent.append(args[0])
+
+    monkeypatch.setattr(tasks.generate_deliverable, "apply_async", publish)
+    run = new_run(marketer, django_capture_on_commit_callbacks)
+    age(run, 11)
+    runs_requeue_stuck()
+    run.refresh_from_db()
+    assert run.warnings == [QUEUE_WARNING]
+
+    broker["up"] = True
+    counts = runs_requeue_stuck()
+
+    run.refresh_from_db()
+    assert counts == {"dispatched": 1, "redispatched": 0, "gave_up": 0, "settled": 0}
+    assert len(sent) == 2
+    assert run.dispatched_at is not None
+    assert run.warnings == []  # it described a state that is over
+
+
 def test_a_stuck_running_slot_is_redispatched_and_a_fresh_copy_takes_it_over(
     marketer, django_capture_on_commit_callbacks, sent, settings
 ):

@@ -41,7 +41,7 @@ def partial_run(marketer, run_tasks_inline, monkeypatch):
     with run_tasks_inline():
         run = campaign_generate(brand=marketer.brands.get(), user=marketer, brief=BRIEF, trace_id="trace-partial")
     restore()
-    cooldown.reset("offline")
+    cooldown.reset(cooldown.breaker_key("offline", "offline-templates-v1"))
     run.refresh_from_db()
     assert run.status == Run.Status.PARTIAL
     return run

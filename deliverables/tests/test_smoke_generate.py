@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
 from aicmo.testing.processes import free_port
-from deliverables.envelope import failed_envelope
+from deliverables.envelope import failed_envelope, validate_envelope
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_an_error_status_exits_2(marketer):
     assert "❌ The endpoint answered 503 (Service unavailable)." in output
 
 
-def test_a_failed_run_exits_2_with_its_error(marketer):
+def test_a_failed_run_exits_3_with_its_error(marketer):
     def failed(path, headers):
         envelope = failed_envelope(
             module="campaigns",
@@ -122,11 +122,86 @@ def test_a_failed_run_exits_2_with_its_error(marketer):
     with backend(failed) as (url, _):
         code, output = smoke("--url", url)
 
-    assert code == 2
+    assert code == 3
+    assert "❌ The run FAILED (PROVIDER_ERROR: All providers failed: openai: HTTP 503 from openai)." in output
+    assert "ALL TESTS PASSED" not in output
+
+
+def finished_envelope(trace_id: str, *, status: str = "SUCCESS", provider: str = "openai", warnings=()) -> dict:
+    """A run that ended with one campaign brief made by `provider` (valid by the contract's validator)."""
+    envelope = failed_envelope(module="campaigns", error_type="PROVIDER_ERROR", message="x", trace_id=trace_id)
+    envelope.update(status=status, error=None, progress={"done": 2, "total": 2})
+    envelope["meta"].update(provider=provider, model="m", cost_usd=0.0, warnings=list(warnings))
+    envelope["deliverables"] = [
+        {
+            "id": "d1",
+            "kind": "campaign_brief",
+            "title": "Brief",
+            "content_markdown": "# Brief",
+            "platform": None,
+            "hashtags": [],
+            "status": "draft",
+            "version": 1,
+            "assets": {"image_url": None, "image_base64": None, "file_url": None, "slides": None},
+            "metadata": {"provider": provider, "model": "m", "tokens_used": 1, "cost_usd": 0.0},
+        }
+    ]
+    return envelope
+
+
+def test_a_partial_run_exits_3_naming_what_failed(marketer):
+    warning = "email_copy failed: All providers failed: openai: timed out"
+
+    def partial(path, headers):
+        envelope = finished_envelope(headers["X-Trace-ID"], status="PARTIAL", warnings=[warning])
+        assert validate_envelope(envelope) == []
+        return 200, json.dumps(envelope).encode()
+
+    with backend(partial) as (url, _):
+        code, output = smoke("--url", url)
+
+    assert code == 3
+    assert f"❌ The run is PARTIAL: {warning}." in output
+    assert "❌ SMOKE TEST FAILED" in output
+    assert "ALL TESTS PASSED" not in output
+
+
+def offline_success(path, headers):
+    return 200, json.dumps(finished_envelope(headers["X-Trace-ID"], provider="offline")).encode()
+
+
+def test_offline_answering_while_a_key_is_configured_exits_3(marketer, settings):
+    settings.OPENAI_API_KEY = KEY
+
+    with backend(offline_success) as (url, _):
+        code, output = smoke("--url", url)
+
+    assert code == 3
     assert (
-        "❌ The server answered, but the run FAILED (PROVIDER_ERROR: All providers failed: openai: HTTP 503 "
-        "from openai)."
+        "❌ The offline provider answered although openai is configured here: is the key valid, and does the "
+        "server have it? (--allow-offline accepts this.)"
     ) in output
+    assert KEY not in output
+
+
+def test_allow_offline_accepts_offline_answers_with_a_warning(marketer, settings):
+    settings.OPENAI_API_KEY = KEY
+
+    with backend(offline_success) as (url, _):
+        code, output = smoke("--url", url, "--allow-offline")
+
+    assert code == 0
+    assert "⚠️  The offline provider answered although openai is configured here" in output
+    assert output.splitlines()[-2] == "✅ ALL TESTS PASSED"
+
+
+def test_offline_answering_with_no_key_configured_passes(marketer):
+    with backend(offline_success) as (url, _):
+        code, output = smoke("--url", url)
+
+    assert code == 0, output
+    assert "offline provider answered" not in output
+    assert output.splitlines()[-2] == "✅ ALL TESTS PASSED"
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,20 @@ def test_a_provider_that_hangs_is_given_up_after_the_timeout(openai_then_offline
     assert "TIMEOUT: timed out waiting for openai" in output
 
 
+def test_a_trickling_provider_is_given_up_at_the_whole_call_deadline(openai_then_offline):
+    # 8 bytes every 0.4 s: each read is far inside the per-read timeout; only the whole-call deadline stops it
+    openai_then_offline.enqueue("openai", Reply(text="OK " * 100, trickle=(8, 0.4)))
+
+    started = time.monotonic()
+    code, output = check("--timeout", "1")
+
+    assert code == 2
+    assert time.monotonic() - started < 2.5
+    latency = re.search(r"❌ openai +unreachable +(\d+) ms  gpt-4\.1-mini  TIMEOUT: (.*)", output)
+    assert latency is not None and 1000 <= int(latency.group(1)) < 1500
+    assert latency.group(2) == "timed out waiting for openai: no complete answer within 1 s"
+
+
 def test_a_provider_in_a_drill_counts_as_failing_without_being_called(openai_then_offline, settings):
     settings.AICMO_FORCE_LLM_PROVIDER_FAIL = ["openai"]
 

@@ -13,19 +13,22 @@ import anthropic
 
 from ..base import Completion, CompletionRequest, ImageRequest, ImageResult, Message, StreamEvent, ToolCall, Usage
 from ..exceptions import UnsupportedOperation
-from .sdk import LazyClient, elapsed_ms, json_object, priced, sdk_error, tool_arguments
+from .sdk import LazyClient, elapsed_ms, http_client, json_object, priced, sdk_error, tool_arguments
 
 DELIVER_TOOL = "deliver"
 
 
 class AnthropicProvider:
     name = "anthropic"
+    image_model = None  # the Messages API makes no images
 
     def __init__(self, *, api_key: str, base_url: str | None, model: str, timeout_s: float):
         self.model = model
         # max_retries=0: the chain owns retries; the SDK would honour a Retry-After of hours.
         self._client = LazyClient(
-            lambda: anthropic.Anthropic(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s)
+            lambda: anthropic.Anthropic(
+                api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s, http_client=http_client()
+            )
         )
 
     def __repr__(self) -> str:
@@ -57,24 +60,27 @@ class AnthropicProvider:
             events = self.client.messages.create(**self._params(request), stream=True)
             with events:  # closes the connection if the consumer stops early
                 for event in events:
+                    text = ""
                     if event.type == "message_start":
                         tokens_in = event.message.usage.input_tokens
                         tokens_out = event.message.usage.output_tokens
                     elif event.type == "content_block_start" and event.content_block.type == "tool_use":
                         tool_blocks[event.index] = (event.content_block.id, event.content_block.name, [])
                     elif event.type == "content_block_delta" and event.delta.type == "text_delta":
-                        parts.append(event.delta.text)
-                        yield StreamEvent(text=event.delta.text)
+                        text = event.delta.text
                     elif event.type == "content_block_delta" and event.delta.type == "input_json_delta":
                         _, name, pieces = tool_blocks[event.index]
                         pieces.append(event.delta.partial_json)
                         if name == DELIVER_TOOL and request.json_schema is not None:
                             # The structured answer is this tool's input: stream it as OpenAI streams its JSON.
-                            parts.append(event.delta.partial_json)
-                            yield StreamEvent(text=event.delta.partial_json)
+                            text = event.delta.partial_json
                     elif event.type == "message_delta":
                         tokens_out = event.usage.output_tokens  # cumulative
                         tokens_in = getattr(event.usage, "input_tokens", None) or tokens_in
+                    if text:
+                        parts.append(text)
+                    # Every event counts for the idle limit; one without text is an empty sign of life.
+                    yield StreamEvent(text=text)
         except Exception as error:
             raise sdk_error(error, provider=self.name, sdk=anthropic) from None
         tool_uses = [(call_id, name, "".join(pieces)) for _, (call_id, name, pieces) in sorted(tool_blocks.items())]

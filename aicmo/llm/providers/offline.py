@@ -25,6 +25,7 @@ def _words(text: str) -> int:
 class OfflineProvider:
     name = "offline"
     model = MODEL
+    image_model = IMAGE_MODEL
 
     def complete(self, request: CompletionRequest) -> Completion:
         started = time.monotonic()

@@ -23,7 +23,7 @@ from ..base import (
     Usage,
 )
 from ..exceptions import ErrorType, ProviderError, UnsupportedOperation
-from .sdk import LazyClient, elapsed_ms, json_object, priced, sdk_error, tool_arguments
+from .sdk import LazyClient, elapsed_ms, http_client, json_object, priced, sdk_error, tool_arguments
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,9 @@ class OpenAIProvider:
         self.image_model = image_model
         # max_retries=0: the chain owns retries and fallback; SDK retries would multiply the timeout.
         self._client = LazyClient(
-            lambda: openai.OpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s)
+            lambda: openai.OpenAI(
+                api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout_s, http_client=http_client()
+            )
         )
 
     def __repr__(self) -> str:
@@ -84,6 +86,7 @@ class OpenAIProvider:
             )
             with events:  # closes the connection if the consumer stops early
                 for chunk in events:
+                    sent = False
                     if chunk.usage:  # only on the last chunk
                         usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
                     for choice in chunk.choices:
@@ -96,7 +99,10 @@ class OpenAIProvider:
                                 call["arguments"].append(fragment.function.arguments or "")
                         if delta.content:
                             parts.append(delta.content)
+                            sent = True
                             yield StreamEvent(text=delta.content)
+                    if not sent:
+                        yield StreamEvent()  # a sign of life (role, tool-call fragments, usage) for the idle limit
         except Exception as error:
             raise sdk_error(error, provider=self.name, sdk=openai) from None
         tool_calls = tuple(

@@ -1,5 +1,6 @@
-"""What the OpenAI and Anthropic providers share: a lazily built SDK client, error mapping (both SDKs raise the
-same family of exceptions), costing, and reading tool arguments and JSON answers."""
+"""What the OpenAI and Anthropic providers share: a lazily built SDK client on a transport that keeps the chain's
+whole-call deadline, error mapping (both SDKs raise the same family of exceptions), costing, and reading tool
+arguments and JSON answers."""
 
 import json
 import logging
@@ -12,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 import httpx2
 
-from .. import pricing
+from .. import deadline, pricing
 from ..base import Usage
 from ..exceptions import ErrorType, ProviderError
 
@@ -36,6 +37,63 @@ class LazyClient(Generic[Client]):
             if self._client is None:
                 self._client = self._build()
             return self._client
+
+
+# The SDKs' own connection limits (their default client's; a client with our transport would get httpx's).
+_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+# The caller's watchdog gives up exactly at the deadline; the transport ends the abandoned exchange just after.
+_GRACE_S = 0.25
+
+
+class DeadlineTransport(httpx2.BaseTransport):
+    """Keeps the budget of the call running in this thread (`deadline.current_budget()`, set by the chain's
+    watchdog): every connect, write and read may wait at most the time left, and the body stops with a timeout
+    at the first chunk after the deadline, or after the caller gave up. Without a budget (a direct call) it is
+    the plain transport."""
+
+    def __init__(self, inner: httpx2.BaseTransport | None = None):
+        self._inner = inner or httpx2.HTTPTransport(limits=_LIMITS)
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        budget = deadline.current_budget()
+        if budget is None:
+            return self._inner.handle_request(request)
+        left = budget.remaining() + _GRACE_S
+        if budget.cancelled.is_set() or left <= 0:
+            raise httpx2.ConnectTimeout("the call's deadline has passed", request=request)
+        timeouts = request.extensions.get("timeout") or {}
+        request.extensions["timeout"] = {
+            name: left if timeouts.get(name) is None else min(timeouts[name], left)
+            for name in ("connect", "read", "write", "pool")
+        }
+        response = self._inner.handle_request(request)
+        response.stream = _DeadlineStream(response.stream, budget, request)  # type: ignore[arg-type]
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _DeadlineStream(httpx2.SyncByteStream):
+    def __init__(self, inner, budget: deadline.Budget, request: httpx2.Request):
+        self._inner, self._budget, self._request = inner, budget, request
+
+    def __iter__(self):
+        for chunk in self._inner:
+            if self._budget.cancelled.is_set() or self._budget.remaining() + _GRACE_S <= 0:
+                raise httpx2.ReadTimeout("the call's deadline has passed", request=self._request)
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()
+
+
+def http_client() -> httpx2.Client:
+    """The HTTP client an SDK is built with. `follow_redirects` as the SDKs' own default client; timeouts come
+    from the SDK with each request."""
+    return httpx2.Client(transport=DeadlineTransport(), follow_redirects=True)
 
 
 def sdk_error(error: BaseException, *, provider: str, sdk: ModuleType) -> ProviderError:

@@ -27,11 +27,44 @@ from .factories import (
 INVALID_AD = {"headline": "Brew better", "hashtags": ["#coffee", "no hash sign"]}
 
 
+class Records(list):
+    """The chain's records of settled attempts, in order. Each attempt's "started" record (kept in `raw`) is
+    checked off against the record that settles it: every call is reported before it is made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: list[CallRecord] = []
+        self.open: dict[str, CallRecord] = {}
+
+    def append(self, record: CallRecord) -> None:
+        self.raw.append(record)
+        assert record.call_id
+        if record.outcome == "started":
+            assert record.call_id not in self.open and (record.latency_ms, record.error_type) == (0, "")
+            self.open[record.call_id] = record
+            return
+        started = self.open.pop(record.call_id, None)
+        if record.outcome != "skipped":  # skipped without a call: cooling down or a drill
+            assert started is not None and (started.provider, started.model) == (record.provider, record.model)
+        super().append(record)
+
+
 def make_chain(
-    fake: FakeLLMServer, records: list[CallRecord], *, timeout_s: float = 5.0, forced_failures: tuple[str, ...] = ()
+    fake: FakeLLMServer,
+    records: list[CallRecord],
+    *,
+    timeout_s: float = 5.0,
+    stream_idle_s: float = 5.0,
+    forced_failures: tuple[str, ...] = (),
 ) -> ProviderChain:
     providers = [openai_provider(fake, timeout_s=timeout_s), anthropic_provider(fake, timeout_s=timeout_s)]
-    return ProviderChain(providers, forced_failures=forced_failures, recorder=records.append)
+    return ProviderChain(
+        providers,
+        forced_failures=forced_failures,
+        recorder=records.append,
+        timeout_s=timeout_s,
+        stream_idle_s=stream_idle_s,
+    )
 
 
 def outcomes(records: list[CallRecord]) -> list[tuple[str, str, str]]:
@@ -39,7 +72,7 @@ def outcomes(records: list[CallRecord]) -> list[tuple[str, str, str]]:
 
 
 def test_a_failing_primary_falls_through_to_the_next_provider(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.enqueue("openai", Reply(status=500))
     fake.enqueue("anthropic", Reply(text="Fresh coffee, faster.", usage=(120, 30)))
 
@@ -53,7 +86,7 @@ def test_a_failing_primary_falls_through_to_the_next_provider(fake: FakeLLMServe
 
 
 def test_a_failing_primary_stream_falls_through_before_the_first_event(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.enqueue("openai", Reply(status=503))
     fake.enqueue("anthropic", Reply(stream_chunks=["Fresh ", "coffee."]))
 
@@ -65,7 +98,7 @@ def test_a_failing_primary_stream_falls_through_before_the_first_event(fake: Fak
 
 
 def test_every_provider_down_raises_all_providers_failed(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.default_status = 503
 
     with pytest.raises(AllProvidersFailed) as caught:
@@ -83,13 +116,13 @@ def test_every_provider_rate_limited_is_a_rate_limit(fake: FakeLLMServer) -> Non
     fake.default_status = 429
 
     with pytest.raises(AllProvidersFailed) as caught:
-        make_chain(fake, []).complete(text_request())
+        make_chain(fake, Records()).complete(text_request())
 
     assert caught.value.error_type == ErrorType.RATE_LIMIT
 
 
 def test_an_invalid_structured_answer_is_repaired_on_the_same_provider(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.enqueue("openai", Reply(json=INVALID_AD, usage=(100, 20)), Reply(usage=(150, 25)))
 
     completion = make_chain(fake, records).complete(ad_request())
@@ -114,7 +147,7 @@ def test_an_invalid_structured_answer_is_repaired_on_the_same_provider(fake: Fak
 
 
 def test_an_answer_invalid_twice_falls_through_to_the_next_provider(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.enqueue("openai", Reply(json=INVALID_AD), Reply(text="still not json"))
 
     completion = make_chain(fake, records).complete(ad_request())
@@ -125,7 +158,7 @@ def test_an_answer_invalid_twice_falls_through_to_the_next_provider(fake: FakeLL
 
 
 def test_an_answer_invalid_twice_records_the_tokens_and_cost_of_both_paid_calls(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.enqueue("openai", Reply(json=INVALID_AD, usage=(100, 20)), Reply(json=INVALID_AD, usage=(150, 25)))
 
     make_chain(fake, records).complete(ad_request())
@@ -137,7 +170,7 @@ def test_an_answer_invalid_twice_records_the_tokens_and_cost_of_both_paid_calls(
 
 
 def test_a_repair_call_that_errors_still_records_the_paid_first_answer(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.enqueue("openai", Reply(json=INVALID_AD, usage=(100, 20)), Reply(status=500))
 
     make_chain(fake, records).complete(ad_request())
@@ -148,7 +181,7 @@ def test_a_repair_call_that_errors_still_records_the_paid_first_answer(fake: Fak
 
 
 def test_an_empty_answer_records_its_tokens(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.enqueue("openai", Reply(text="", usage=(120, 30)))
 
     make_chain(fake, records).complete(text_request())
@@ -159,7 +192,7 @@ def test_an_empty_answer_records_its_tokens(fake: FakeLLMServer) -> None:
 
 
 def test_a_call_that_got_no_answer_records_no_tokens(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.enqueue("openai", Reply(status=500))
 
     make_chain(fake, records).complete(text_request())
@@ -173,7 +206,7 @@ def test_a_call_that_got_no_answer_records_no_tokens(fake: FakeLLMServer) -> Non
 
 
 def test_a_forced_failure_drill_never_calls_the_provider(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
 
     completion = make_chain(fake, records, forced_failures=("openai",)).complete(text_request())
 
@@ -186,7 +219,7 @@ def test_a_provider_failing_repeatedly_cools_down_and_is_not_called(fake: FakeLL
     settings.AICMO_COOLDOWN_FAILURES = 2
     settings.AICMO_COOLDOWN_S = 60
     fake.enqueue("openai", Reply(status=500), Reply(status=500), Reply(status=500))
-    records: list[CallRecord] = []
+    records = Records()
     chain = make_chain(fake, records)
 
     answers = [chain.complete(text_request()).provider for _ in range(3)]
@@ -198,7 +231,7 @@ def test_a_provider_failing_repeatedly_cools_down_and_is_not_called(fake: FakeLL
 
 
 def test_a_hanging_primary_is_cut_by_its_timeout_and_the_secondary_answers(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.enqueue("openai", Reply(hang=True))
     started = time.monotonic()
 
@@ -210,7 +243,7 @@ def test_a_hanging_primary_is_cut_by_its_timeout_and_the_secondary_answers(fake:
 
 
 def test_images_skip_a_provider_without_image_support(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     chain = ProviderChain([anthropic_provider(fake), openai_provider(fake)], recorder=records.append)
 
     result = chain.generate_image(ImageRequest(prompt="A latte on oak"))
@@ -232,7 +265,7 @@ def test_the_api_key_never_leaks(
         "anthropic",
         Reply(status=statuses[1], body={"type": "error", "error": {"type": "authentication_error", "message": echo}}),
     )
-    records: list[CallRecord] = []
+    records = Records()
 
     with pytest.raises(AllProvidersFailed) as caught:
         make_chain(fake, records).complete(text_request())
@@ -249,7 +282,7 @@ def test_the_api_key_never_leaks(
 
 
 def test_a_stream_failing_midway_raises_and_is_recorded_as_an_error(fake: FakeLLMServer) -> None:
-    records: list[CallRecord] = []
+    records = Records()
     fake.enqueue("openai", Reply(stream_chunks=["Fresh ", "coffee "], cut_stream=True))
     received: list[str] = []
 
@@ -264,7 +297,7 @@ def test_a_stream_failing_midway_raises_and_is_recorded_as_an_error(fake: FakeLL
 
 def test_failing_images_do_not_open_the_cooldown_of_the_providers_text(fake: FakeLLMServer, settings) -> None:
     settings.AICMO_COOLDOWN_FAILURES = 2
-    records: list[CallRecord] = []
+    records = Records()
     chain = make_chain(fake, records)
     fake.enqueue("images", Reply(status=500), Reply(status=500))
     for _ in range(2):

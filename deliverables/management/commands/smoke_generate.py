@@ -42,8 +42,9 @@ class Command(BaseCommand):
         "/api/v1/campaigns/generate?wait=N with the DRF token of --user (default marketer; the token is created "
         "if missing), (4) the answer keeps the envelope contract (deliverables.envelope.validate_envelope, "
         "trace id echoed), (5) a summary: status, run id, provider, model, each deliverable. "
-        "Exit 0 ok, 1 configuration, 2 endpoint (unreachable, error status, failed run or no result in time), "
-        "3 contract broken, 4 unexpected error."
+        "Exit 0 ok, 1 configuration, 2 endpoint (unreachable, error status or no result in time), "
+        "3 contract (the envelope broken, a PARTIAL or FAILED run, or the offline provider answering while a "
+        "provider key is configured, unless --allow-offline), 4 unexpected error."
     )
 
     def add_arguments(self, parser):
@@ -53,6 +54,11 @@ class Command(BaseCommand):
         parser.add_argument("--wait", type=int, default=60, help="Seconds the server may block per request (≤ 120).")
         parser.add_argument(
             "--timeout", type=float, default=180.0, help="Seconds to wait in all for the run to end (default 180)."
+        )
+        parser.add_argument(
+            "--allow-offline",
+            action="store_true",
+            help="Pass when the offline provider answered although a provider key is configured (else exit 3).",
         )
 
     def handle(self, *args, **options):
@@ -142,8 +148,6 @@ class Command(BaseCommand):
         self._line(f"Status: {envelope['status']}")
         self._line(f"Run ID: {envelope['run_id']}")
         self._line(f"Module: {envelope['module']}")
-        if envelope["status"] == "FAILED":
-            raise SmokeFailure(EXIT_ENDPOINT, f"The server answered, but the run FAILED{_error_summary(envelope)}.")
         self._line("✅ All contract checks passed")
 
         self._banner("TEST 5: Response summary")
@@ -159,6 +163,28 @@ class Command(BaseCommand):
             self._line(f"       Content: {len(item['content_markdown'])} chars")
         for warning in meta["warnings"]:
             self._line(f"⚠️  {warning}")
+        self._check_outcome(envelope, allow_offline=options["allow_offline"])
+
+    def _check_outcome(self, envelope: dict, *, allow_offline: bool) -> None:
+        """A run that ended, but not the way an operator may call green (contract §8: exit 3)."""
+        if envelope["status"] == "FAILED":
+            raise SmokeFailure(EXIT_CONTRACT, f"The run FAILED{_error_summary(envelope)}.")
+        if envelope["status"] == "PARTIAL":
+            raise SmokeFailure(
+                EXIT_CONTRACT, f"The run is PARTIAL: {'; '.join(envelope['meta']['warnings']) or 'some pieces failed'}."
+            )
+        providers = {envelope["meta"]["provider"]} | {
+            (item.get("metadata") or {}).get("provider") for item in envelope["deliverables"]
+        }
+        keyed = [name for name, _ in KEY_VARIABLES if is_configured(name)]
+        if "offline" in providers and keyed:
+            message = (
+                f"The offline provider answered although {', '.join(keyed)} is configured here: "
+                "is the key valid, and does the server have it?"
+            )
+            if not allow_offline:
+                raise SmokeFailure(EXIT_CONTRACT, message + " (--allow-offline accepts this.)")
+            self._line(f"⚠️  {message} Accepted (--allow-offline).")
 
     def _backend_url(self, given: str | None) -> str:
         url = (given or os.environ.get("BACKEND_URL") or DEFAULT_URL).strip().rstrip("/")

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from aicmo.llm import cooldown
+from aicmo.llm import cooldown, deadline
 from aicmo.llm.base import CompletionRequest, Message
 from aicmo.llm.exceptions import ProviderError
 from aicmo.llm.registry import KNOWN_PROVIDERS, build_provider, is_configured, provider_order
@@ -24,14 +24,19 @@ EXIT_OK, EXIT_NONE_CONFIGURED, EXIT_UNREACHABLE = 0, 1, 2
 class Command(BaseCommand):
     help = (
         "Call each configured LLM provider once, in chain order (AICMO_LLM_PRIMARY_PROVIDER, then "
-        "AICMO_LLM_FALLBACK_PROVIDERS), with a tiny prompt and a short timeout, and print whether it answered, "
-        "how long it took and which model answered. Prints provider and variable names only, never keys. "
-        "Exit 0 when every configured provider answered, 1 when none is configured, 2 when some did not answer "
-        "(or are made to fail by AICMO_FORCE_LLM_PROVIDER_FAIL)."
+        "AICMO_LLM_FALLBACK_PROVIDERS), with a tiny prompt and a short deadline for the whole call, and print "
+        "whether it answered, how long it took and which model answered. Prints provider and variable names only, "
+        "never keys. Exit 0 when every configured provider answered, 1 when none is configured, 2 when some did "
+        "not answer (or are made to fail by AICMO_FORCE_LLM_PROVIDER_FAIL)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--timeout", type=float, default=10.0, help="Seconds to wait for each provider (10).")
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=10.0,
+            help="Seconds each provider may take for the whole call, connect to last byte (10).",
+        )
 
     def handle(self, *args, **options):
         order = provider_order()
@@ -60,11 +65,12 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"All {len(order)} configured provider(s) answered."))
 
     def _check(self, name: str, *, timeout_s: float, forced: bool) -> tuple[bool, str]:
-        cooling = " (cooling down after repeated failures)" if cooldown.is_cooling_down(name) else ""
-        if forced:
-            return False, f"{name:<10} skipped: made to fail by AICMO_FORCE_LLM_PROVIDER_FAIL (a drill){cooling}"
         with override_settings(AICMO_LLM_TIMEOUT_S=timeout_s):
             provider = build_provider(name)  # a fresh client with the short timeout, not the chain's cached one
+        breaker = cooldown.breaker_key(name, provider.model)
+        cooling = " (cooling down after repeated failures)" if cooldown.is_cooling_down(breaker) else ""
+        if forced:
+            return False, f"{name:<10} skipped: made to fail by AICMO_FORCE_LLM_PROVIDER_FAIL (a drill){cooling}"
         request = CompletionRequest(
             system="You are a health check.",
             messages=(Message("user", "Reply with: OK"),),
@@ -75,7 +81,8 @@ class Command(BaseCommand):
         )
         started = time.monotonic()
         try:
-            completion = provider.complete(request)
+            # The SDK's timeout is per read: the watchdog holds the whole call to --timeout.
+            completion = deadline.within(lambda: provider.complete(request), timeout_s=timeout_s, provider=name)
         except ProviderError as error:  # its message is written by the provider code and never quotes a key
             latency = int((time.monotonic() - started) * 1000)
             return False, (

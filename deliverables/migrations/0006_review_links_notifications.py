@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deliverables', '0004_audit_actions'),
+        ('deliverables', '0005_provider_call_started_interrupted'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
