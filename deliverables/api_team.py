@@ -5,16 +5,20 @@ from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from aicmo.core.markdown import render_markdown
-from brands.roles import APPROVE, may
+from brands.roles import APPROVE, EDIT_BRAND, may
+from brands.selectors import brand_for, brands_where
 
 from .api_review import FIELD_ERRORS, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
+from .models import Webhook, WebhookEvent
 from .selectors import deliverables_for
 from .services.comments import comment_create
 from .services.review_links import DEFAULT_HOURS, review_link_create, review_link_revoke
+from .services.webhooks import webhook_create
 
 
 class ReviewLinkCreateSerializer(serializers.Serializer):
@@ -109,3 +113,63 @@ class CommentListView(APIView):
         body.is_valid(raise_exception=True)
         comment = comment_create(deliverable=deliverable, actor=request.user, body=body.validated_data["body"])
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    brand = serializers.CharField(source="brand.slug", required=False)
+    url = serializers.URLField(max_length=500)
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.values), min_length=1)
+    active = serializers.BooleanField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class WebhookCreatedSerializer(WebhookSerializer):
+    secret = serializers.CharField(read_only=True, help_text="Shown once: verify X-AICMO-Signature with it.")
+
+
+class WebhookDeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    event_id = serializers.UUIDField()
+    event = serializers.CharField()
+    attempt = serializers.IntegerField()
+    status_code = serializers.IntegerField(allow_null=True)
+    ok = serializers.BooleanField()
+    latency_ms = serializers.IntegerField()
+    response_excerpt = serializers.CharField()
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class WebhookListView(APIView):
+    @extend_schema(responses={200: WebhookSerializer(many=True), 401: UNAUTHENTICATED})
+    def get(self, request):
+        hooks = Webhook.objects.filter(brand__in=brands_where(request.user, EDIT_BRAND)).select_related("brand")
+        return Response(WebhookSerializer(hooks, many=True).data)
+
+    @extend_schema(
+        request=WebhookSerializer,
+        responses={201: WebhookCreatedSerializer, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 403: FORBIDDEN},
+        description="Subscribe a URL to a brand's events (managers of the brand). The answer carries the signing "
+        "secret, shown only here. In production, loopback and private addresses are refused.",
+    )
+    def post(self, request):
+        body = WebhookSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        slug = (body.validated_data.get("brand") or {}).get("slug")
+        brand = brand_for(request.user, slug)
+        if brand is None:
+            raise ValidationError({"brand": ["Name one of your brands (you belong to several, or to none)."]})
+        hook = webhook_create(
+            brand=brand, actor=request.user, url=body.validated_data["url"], events=body.validated_data["events"]
+        )
+        return Response(WebhookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookDeliveryListView(APIView):
+    @extend_schema(responses={200: WebhookDeliverySerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND})
+    def get(self, request, pk):
+        hook = Webhook.objects.filter(pk=pk, brand__in=brands_where(request.user, EDIT_BRAND)).first()
+        if hook is None:
+            raise Http404
+        return Response(WebhookDeliverySerializer(hook.deliveries.all()[:200], many=True).data)

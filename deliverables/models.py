@@ -331,3 +331,54 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"comment on {self.deliverable_id} v{self.version}"
+
+
+class WebhookEvent(models.TextChoices):
+    RUN_SUCCEEDED = "run.succeeded"
+    RUN_FAILED = "run.failed"
+    DELIVERABLE_SUBMITTED = "deliverable.submitted"
+    DELIVERABLE_APPROVED = "deliverable.approved"
+    DELIVERABLE_CHANGES_REQUESTED = "deliverable.changes_requested"
+    COMMENT_CREATED = "comment.created"
+
+
+class Webhook(models.Model):
+    """A brand's subscriber: events are POSTed to `url`, signed with `secret` (HMAC-SHA256 of the body). The
+    secret must be kept to sign; it is shown once, at creation, and never again by the API."""
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=80)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["brand", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event: what was sent, what came back, how long it took."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField(help_text="Same for every attempt of one event.")
+    event = models.CharField(max_length=40)
+    attempt = models.PositiveSmallIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    latency_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event} attempt {self.attempt} → {self.status_code or self.error}"

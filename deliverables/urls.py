@@ -52,6 +52,10 @@ urlpatterns += [  # the team workflow: client review links and the inbox
     path("api/v1/deliverables/<uuid:pk>/comments", api_team.CommentListView.as_view(), name="api-comments"),
     path("deliverables/<uuid:pk>/comments", team_views.deliverable_comment, name="deliverable-comment"),
     path("deliverables/<uuid:pk>/review-link", team_views.deliverable_review_link, name="deliverable-review-link"),
+    path("api/v1/webhooks", api_team.WebhookListView.as_view(), name="api-webhooks"),
+    path(
+        "api/v1/webhooks/<int:pk>/deliveries", api_team.WebhookDeliveryListView.as_view(), name="api-webhook-deliveries"
+    ),
     path("api/v1/review-links/<uuid:pk>", api_team.ReviewLinkDetailView.as_view(), name="api-review-link"),
     path("r/<str:token>/", team_views.review_link_page, name="review-link-page"),
     path("inbox/", team_views.inbox, name="inbox"),

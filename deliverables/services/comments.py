@@ -11,6 +11,7 @@ from brands import roles
 
 from ..models import Comment, Deliverable, Notification
 from .notifications import notify
+from .webhooks import webhook_emit
 
 BODY_MAX = 5000
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
@@ -47,5 +48,17 @@ def comment_create(*, deliverable: Deliverable, actor, body: str) -> Comment:
             deliverable=current,
             text=f"{actor.get_username()} mentioned you on “{current.title}”: {body[:200]}",
             exclude=actor,
+        )
+        webhook_emit(
+            brand_id=current.run.brand_id,
+            event="comment.created",
+            data={
+                "comment_id": comment.pk,
+                "deliverable_id": str(current.pk),
+                "author": actor.get_username(),
+                "version": comment.version,
+                "body": body,
+                "mentions": comment.mentions,
+            },
         )
     return comment

@@ -18,6 +18,7 @@ from brands import roles
 from ..events import client_decided_event, review_link_revoked_event, review_link_sent_event
 from ..models import Deliverable, Notification, ReviewLink
 from .notifications import managers_of, notify, team_of
+from .webhooks import webhook_emit
 
 DEFAULT_HOURS = 72
 NAME_MAX, COMMENT_MAX = 120, 5000
@@ -142,6 +143,14 @@ def review_link_decide(*, token: str, decision: str, name: str, comment: str) ->
         ).update(status=Deliverable.Status.CHANGES_REQUESTED, updated_at=now):
             to_status = Deliverable.Status.CHANGES_REQUESTED
         client_decided_event(link=link, from_status=from_status, to_status=to_status)
+        if to_status != from_status:
+            from .workflow import deliverable_event_data
+
+            webhook_emit(
+                brand_id=deliverable.run.brand_id,
+                event="deliverable.changes_requested",
+                data=deliverable_event_data(deliverable, status=to_status, actor=f"client: {name}", comment=comment),
+            )
         verb = "approved" if decision == ReviewLink.Decision.APPROVED else "requested changes to"
         notify(
             users=[*team_of(deliverable.run.brand_id)]

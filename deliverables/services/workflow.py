@@ -23,6 +23,7 @@ from ..models import AuditAction, Deliverable, Notification, Revision
 from ..platforms import PLATFORMS, normalize_channel
 from .notifications import managers_of, notify, writers_of
 from .revisions import revision_create
+from .webhooks import webhook_emit
 
 Status = Deliverable.Status
 
@@ -40,6 +41,11 @@ TRANSITIONS = {
     "submit": (Status.DRAFT, Status.IN_REVIEW),
     "approve": (Status.IN_REVIEW, Status.APPROVED),
     "reject": (Status.IN_REVIEW, Status.CHANGES_REQUESTED),
+}
+TRANSITION_EVENTS = {
+    "submit": "deliverable.submitted",
+    "approve": "deliverable.approved",
+    "reject": "deliverable.changes_requested",
 }
 SELF_APPROVAL_REFUSAL = (
     "You wrote the current revision: another manager must approve it (this brand does not allow self-approval)."
@@ -240,6 +246,11 @@ def _transition(*, deliverable: Deliverable, actor, action: str, comment: str) -
             comment=comment,
         )
         _notify_transition(current, actor, action, comment)
+        webhook_emit(
+            brand_id=current.run.brand_id,
+            event=TRANSITION_EVENTS[action],
+            data=deliverable_event_data(current, status=target, actor=actor.get_username(), comment=comment),
+        )
     deliverable.refresh_from_db()
     return deliverable
 
@@ -381,3 +392,18 @@ def _amend_refusal(pk, version: int) -> Conflict:
             "It is in review: a manager must approve or reject it before it can be amended.", details={"status": status}
         )
     return _illegal(status, "amend")
+
+
+def deliverable_event_data(deliverable: Deliverable, *, status: str, actor: str | None, comment: str = "") -> dict:
+    """What a webhook receives about a deliverable event."""
+    return {
+        "deliverable_id": str(deliverable.pk),
+        "run_id": str(deliverable.run.run_id),
+        "brand": deliverable.run.brand.slug,
+        "kind": deliverable.kind,
+        "title": deliverable.title,
+        "status": status,
+        "version": deliverable.version,
+        "actor": actor,
+        "comment": comment,
+    }

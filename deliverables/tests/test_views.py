@@ -679,7 +679,7 @@ def test_the_approval_queue_is_paginated_oldest_first_and_names_each_run(
     assert "30 waiting." in first and "Page 1 of 2" in first and "Page 2 of 2" in second
     assert 'rel="next" href="/approvals/?page=2">Next</a>' in first
     assert 'rel="prev" href="/approvals/">Previous</a>' in second
-    assert second.count('<div class="small muted">Cold brew</div>') == 5  # the brief's product names the run
+    assert second.count('<div class="small muted">Cold brew · run ') == 5  # the brief's product names the run
 
 
 # --- assets ---------------------------------------------------------------------------------------------------------
