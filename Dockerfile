@@ -14,5 +14,6 @@ RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost python m
     && chown aicmo /data/media
 USER aicmo
 EXPOSE 8000
-CMD ["gunicorn", "aicmo.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "8", "--timeout", "150", \
-     "--graceful-timeout", "30", "--access-logfile", "-"]
+# ASGI (uvicorn workers): an open ?wait= or stream is a suspended coroutine, not a held thread.
+CMD ["gunicorn", "aicmo.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000", \
+     "--workers", "3", "--timeout", "150", "--graceful-timeout", "30", "--access-logfile", "-"]

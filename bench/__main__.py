@@ -1,7 +1,7 @@
 """`python -m bench [name ...]`: run every benchmark (or the named ones) and rewrite docs/benchmarks.md.
 
-Names: fanout throughput chain failover api pages exports studio makerun. Results of benchmarks not run this time are
-kept from the previous docs/benchmarks.md. Exit status is 0 unless the command line is wrong: benchmarks
+Names: fanout throughput chain failover api pages exports studio makerun waits. Results of benchmarks not run
+this time are kept from the previous docs/benchmarks.md. Exit status is 0 unless the command line is wrong: benchmarks
 never fail a build.
 """
 
@@ -23,6 +23,7 @@ BENCHMARKS = {
     "exports": ("bench.exports", "Exports: DOCX and ZIP of a 500-deliverable run"),
     "studio": ("bench.studio_ttft", "Studio: time to first token"),
     "makerun": ("bench.make_run", "make run: embedded Redis vs the filesystem broker, and cold start"),
+    "waits": ("bench.waits", "Waits: N open ?wait= requests under uvicorn"),
 }
 
 

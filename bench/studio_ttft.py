@@ -103,7 +103,9 @@ def _measure(transport: str, *, fake_url: str, user, runs: int, warmup: int) -> 
     redis_url = settings.TEST_REDIS_URL if transport == "redis" else ""
     env = provider_env(fake_url + "/v1", REDIS_URL=redis_url)
     with celery_workers(1, concurrency=2, env=env, tag=f"studio-{transport}"):
-        web = gunicorn(LOG_DIR / f"gunicorn-studio-{transport}.log", workers=1, threads=8, **child_env(**env))
+        web = gunicorn(
+            LOG_DIR / f"gunicorn-studio-{transport}.log", workers=1, threads=8, asgi=False, **child_env(**env)
+        )
         try:
             web.start(ready_text="Booting worker", timeout_s=60)
             wait_http(web.url + "/healthz", timeout_s=60)

@@ -1,6 +1,6 @@
 from drf_spectacular.utils import extend_schema
 
-from deliverables.api import WAIT_PARAMETER, GenerateView
+from deliverables.api import GENERATE_PARAMETERS, GenerateView
 from deliverables.schema import GENERATE_RESPONSES
 
 from .serializers import CampaignBriefSerializer
@@ -12,7 +12,9 @@ class CampaignGenerateView(GenerateView):
     serializer_class = CampaignBriefSerializer
 
     @extend_schema(
-        request={"application/json": CampaignBriefSerializer}, parameters=[WAIT_PARAMETER], responses=GENERATE_RESPONSES
+        request={"application/json": CampaignBriefSerializer},
+        parameters=GENERATE_PARAMETERS,
+        responses=GENERATE_RESPONSES,
     )
     def post(self, request):
         return super().post(request)

@@ -1,6 +1,6 @@
 from drf_spectacular.utils import extend_schema
 
-from deliverables.api import WAIT_PARAMETER, GenerateView
+from deliverables.api import GENERATE_PARAMETERS, GenerateView
 from deliverables.schema import GENERATE_RESPONSES
 
 from .serializers import CreativesBriefSerializer
@@ -13,7 +13,7 @@ class CreativesGenerateView(GenerateView):
 
     @extend_schema(
         request={"application/json": CreativesBriefSerializer},
-        parameters=[WAIT_PARAMETER],
+        parameters=GENERATE_PARAMETERS,
         responses=GENERATE_RESPONSES,
     )
     def post(self, request):

@@ -1,5 +1,8 @@
 """HTTP API of runs and generation (contract §4–§5). Views parse, call a service or selector, answer."""
 
+from contextlib import ExitStack
+
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
@@ -10,6 +13,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aicmo.core.authentication import LoginLocked
 from aicmo.core.errors import ApplicationError, PermissionDenied
 from aicmo.core.limits import AtomicScopedRateThrottle, ConcurrencyLimited, long_wait_slot
 from aicmo.llm.exceptions import ErrorType
@@ -26,40 +30,106 @@ from .schema import (
     UNAUTHENTICATED,
     EnvelopeSerializer,
 )
-from .selectors import ad_assets_for, assets_for, run_wait, runs_for
+from .selectors import ad_assets_for, assets_for, runs_for
+from .waiting import release_request_thread, run_wait_async
 
 WAIT_PARAMETER = OpenApiParameter(
     "wait",
     {"type": "number", "minimum": 0, "maximum": 120},
-    description="Seconds (0 to 120, fractions allowed) to wait for the run to end.",
+    description="Seconds (0 to 120, fractions allowed) to wait for the run to end (default 0).",
 )
+GENERATE_PARAMETERS = [
+    OpenApiParameter(
+        "wait",
+        {"type": "number", "minimum": 0, "maximum": 120},
+        description="Seconds (0 to 120, fractions allowed) to wait for the run to end before answering 202; "
+        "default AICMO_API_WAIT_S (90). 0 answers 202 at once.",
+    ),
+    OpenApiParameter(
+        "Prefer",
+        str,
+        OpenApiParameter.HEADER,
+        description="`respond-async`: answer 202 at once (as `?wait=0`), unless `wait` is given.",
+    ),
+]
 ENVELOPE = OpenApiResponse(EnvelopeSerializer, description="The deliverables envelope (contract §4).")
 
 
-def _wait_seconds(request) -> float:
+def _wait_seconds(request, *, default: float = 0.0) -> float:
+    """`?wait=N` (0 to 120 seconds); without it, `default`. `Prefer: respond-async` (RFC 7240) means 0."""
     raw = request.query_params.get("wait")
     if raw is None:
-        return 0.0
+        prefer = {token.strip().lower() for token in request.headers.get("Prefer", "").split(",")}
+        return 0.0 if "respond-async" in prefer else default
     try:
         value = float(raw)
     except ValueError:
         raise serializers.ValidationError({"wait": ["A number of seconds from 0 to 120."]})
-    if not 0 <= value <= settings.AICMO_MAX_WAIT_S:
+    if not 0 <= value <= settings.AICMO_MAX_WAIT_S:  # also refuses nan
         raise serializers.ValidationError({"wait": ["A number of seconds from 0 to 120."]})
     return value
 
 
-def envelope_response(run: Run, *, created: bool = False) -> Response:
-    envelope = build_envelope(run)
-    response = Response(envelope, status=200 if run.is_terminal else 202)
-    if created:
-        response["Location"] = f"/api/v1/runs/{run.run_id}"
+def envelope_response(run: Run, *, created: bool = False, wait: float = 0.0, slot: ExitStack | None = None) -> Response:
+    """The run's envelope: 200 once it has ended, else 202. With `wait`, the answer is held (by
+    `WaitingAPIView`, without a thread) until the run ends or the wait is over, then rebuilt; `slot` (the
+    user's long-wait slot) is released when the wait is over, or now when there is nothing to wait for."""
+    slot = slot or ExitStack()
+    try:
+        envelope = build_envelope(run)
+        response = Response(envelope, status=200 if run.is_terminal else 202)
+        if created:
+            response["Location"] = f"/api/v1/runs/{run.run_id}"
+    except BaseException:
+        slot.close()
+        raise
+    if wait > 0 and not run.is_terminal:
+        response.wait_for_run = (run, wait, slot)
+    else:
+        slot.close()
     return response
 
 
-class GenerateView(APIView):
-    """Base of the generate endpoints: validate the brief, start the run, answer its envelope.
-    Bad input answers 400 with a FAILED envelope whose `error.details` names each field."""
+def _envelope_refresh(response: Response, run: Run) -> None:
+    run.refresh_from_db()
+    response.data = build_envelope(run)
+    response.status_code = 200 if run.is_terminal else 202
+
+
+class WaitingAPIView(APIView):
+    """An APIView served as an async Django view. DRF (authentication, throttles, parsing, validation, the
+    service call) runs as it always does, in a thread (sync_to_async); when its answer asks to wait for a run,
+    the wait is awaited on the event loop (deliverables/waiting.py: notified, not polled) and holds no thread.
+    The envelope is then rebuilt, in a thread again, before Django renders the response."""
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        sync_view = super().as_view(**initkwargs)
+
+        async def view(request, *args, **kwargs):
+            response = await sync_to_async(sync_view)(request, *args, **kwargs)
+            pending = getattr(response, "wait_for_run", None)
+            if pending is not None:
+                run, seconds, slot = pending
+                try:
+                    await release_request_thread()
+                    await run_wait_async(run.run_id, seconds)
+                    await sync_to_async(_envelope_refresh)(response, run)
+                finally:  # also when the client has gone and the request is cancelled
+                    await sync_to_async(slot.close)()
+            return response
+
+        # What DRF's as_view carries: drf-spectacular finds the view class, CSRF is DRF's business.
+        view.cls, view.initkwargs, view.csrf_exempt = cls, sync_view.initkwargs, True
+        view.__name__, view.__doc__ = sync_view.__name__, sync_view.__doc__
+        return view
+
+
+class GenerateView(WaitingAPIView):
+    """Base of the generate endpoints: validate the brief, start the run, answer its envelope: 200 with the final
+    envelope if the run ends within the wait (AICMO_API_WAIT_S, `?wait=N`), else 202 (`?wait=0` and
+    `Prefer: respond-async`: at once). Bad input answers 400 with a FAILED envelope whose `error.details` names
+    each field."""
 
     module: str = ""
     serializer_class: type[serializers.Serializer]
@@ -82,11 +152,11 @@ class GenerateView(APIView):
     def handle_exception(self, exc):
         if isinstance(exc, Throttled):  # a generate answer is always an envelope (contract §4)
             wait = int(exc.wait) + 1 if exc.wait is not None else None
-            message = (
-                exc.message  # too many open waits
-                if isinstance(exc, ConcurrencyLimited)
-                else f"Too many generate requests: try again in {wait or 60} seconds."
-            )
+            if isinstance(exc, ConcurrencyLimited):
+                message = exc.message  # too many open waits
+            else:
+                what = exc.detail if isinstance(exc, LoginLocked) else "Too many generate requests"
+                message = f"{str(what).rstrip('.')}: try again in {wait or 60} seconds."
             envelope = failed_envelope(
                 module=self.module,
                 error_type=ErrorType.RATE_LIMIT,
@@ -99,7 +169,7 @@ class GenerateView(APIView):
     def post(self, request):
         try:
             data = request.data
-            wait = _wait_seconds(request)
+            wait = _wait_seconds(request, default=settings.AICMO_API_WAIT_S)
         except (ParseError, UnsupportedMediaType) as error:
             return self.invalid(request, {"body": [str(error.detail)]}, "The request body is not valid JSON.")
         except serializers.ValidationError as error:
@@ -108,22 +178,31 @@ class GenerateView(APIView):
         if not serializer.is_valid():
             return self.invalid(request, serializer.errors)
         brief = dict(serializer.validated_data)
-        with long_wait_slot(request.user, wait):  # taken before the run exists: a refusal (429) changes nothing
-            try:
-                run = self.start(brief=brief, user=request.user, trace_id=request.trace_id)
-            except PermissionDenied:  # no role to generate: 403 through the exception handler, not a bad brief
-                raise
-            except BudgetExceeded as error:  # the month's budget is spent: no run, no provider call
-                envelope = failed_envelope(
-                    module=self.module,
-                    error_type=ErrorType.BUDGET_EXCEEDED,
-                    message=error.message,
-                    trace_id=request.trace_id,
-                )
-                return Response(envelope, status=402)
-            except ApplicationError as error:  # e.g. nothing to generate for this brief
-                return self.invalid(request, error.details or {}, error.message)
-            return envelope_response(run_wait(run, wait), created=True)
+        # The per-user slot of a long wait, taken before the run exists (a refusal, 429, changes nothing) and
+        # held until the (async) wait is over.
+        slot = ExitStack()
+        slot.enter_context(long_wait_slot(request.user, wait))
+        try:
+            run = self.start(brief=brief, user=request.user, trace_id=request.trace_id)
+        except PermissionDenied:  # no role to generate: 403 through the exception handler, not a bad brief
+            slot.close()
+            raise
+        except BudgetExceeded as error:  # the month's budget is spent: no run, no provider call
+            slot.close()
+            envelope = failed_envelope(
+                module=self.module,
+                error_type=ErrorType.BUDGET_EXCEEDED,
+                message=error.message,
+                trace_id=request.trace_id,
+            )
+            return Response(envelope, status=402)
+        except ApplicationError as error:  # e.g. nothing to generate for this brief
+            slot.close()
+            return self.invalid(request, error.details or {}, error.message)
+        except BaseException:
+            slot.close()
+            raise
+        return envelope_response(run, created=True, wait=wait, slot=slot)
 
 
 class RunListView(ListAPIView):
@@ -167,7 +246,8 @@ class RunListView(ListAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("status", str, enum=[*Run.Status.values, *(v.lower() for v in Run.Status.values)]),
+            # One spelling per value: generated clients make an enum of it (the filter also takes lower case).
+            OpenApiParameter("status", str, enum=list(Run.Status.values), description="Case-insensitive."),
             OpenApiParameter("module", str, enum=list(Module.values)),
             OpenApiParameter("brand", str, description="Brand slug."),
         ],
@@ -210,7 +290,10 @@ class RunListView(ListAPIView):
         return runs.order_by("-created_at")
 
 
-class RunDetailView(APIView):
+class RunDetailView(WaitingAPIView):
+    """A run's envelope: 200 once it has ended, else 202; `?wait=N` holds the answer until the run ends (200) or
+    the N seconds are over (202)."""
+
     @extend_schema(
         parameters=[WAIT_PARAMETER],
         responses={
@@ -226,8 +309,9 @@ class RunDetailView(APIView):
         if run is None:
             raise Http404
         wait = _wait_seconds(request)
-        with long_wait_slot(request.user, wait):
-            return envelope_response(run_wait(run, wait))
+        slot = ExitStack()
+        slot.enter_context(long_wait_slot(request.user, wait))
+        return envelope_response(run, wait=wait, slot=slot)
 
 
 class AdAssetSerializer(serializers.Serializer):

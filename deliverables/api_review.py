@@ -1,6 +1,7 @@
 """HTTP API of the review workflow and of exports (contract §5, §7). Views find the object through the
 user's brands (others' objects answer 404), parse the body, call one service, and answer."""
 
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.openapi import AutoSchema
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .models import Deliverable
-from .selectors import deliverables_for, revisions_of, runs_for, with_current_revision
+from .selectors import deliverables_for, revisions_of, rewrite_wait, rewrites_for, runs_for, with_current_revision
 from .serializers import (
     AmendSerializer,
     CommentSerializer,
@@ -21,6 +22,8 @@ from .serializers import (
     ExportQuerySerializer,
     RejectSerializer,
     RevisionSerializer,
+    RewriteRequestSerializer,
+    RewriteSerializer,
 )
 from .services import (
     deliverable_amend,
@@ -31,6 +34,7 @@ from .services import (
     run_export,
 )
 from .services.exports import FORMATS
+from .services.rewrite import rewrite_create
 
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid body: DRF's field errors, per field.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object among your brands' objects.")
@@ -216,3 +220,91 @@ class RunExportView(APIView):
         response = HttpResponse(export.content, content_type=export.content_type)
         response["Content-Disposition"] = content_disposition_header(True, export.filename)
         return response
+
+
+# --- the improve loop ------------------------------------------------------------------------------------------
+
+REWRITE_WAIT = OpenApiParameter(
+    "wait",
+    {"type": "number", "minimum": 0, "maximum": 120},
+    description="Seconds (0 to 120) to wait for the rewrite to end; default AICMO_API_WAIT_S (90). "
+    "`Prefer: respond-async` answers 202 at once.",
+)
+REWRITE_DONE = OpenApiResponse(
+    RewriteSerializer,
+    description="The rewrite ended (`done`, with the deliverable at its new version or the "
+    "variants, or `failed`, with `error`).",
+)
+REWRITE_PENDING = OpenApiResponse(
+    RewriteSerializer,
+    description="Still `pending` or `running`: poll `Location` (`/api/v1/rewrites/<id>?wait=N`).",
+)
+
+
+def _rewrite_wait_seconds(request) -> float:
+    """As generate waits (contract §5): AICMO_API_WAIT_S by default, `?wait=N` (0–120), `Prefer: respond-async`."""
+    from .api import _wait_seconds
+
+    if "respond-async" in request.headers.get("Prefer", "").lower():
+        return 0.0
+    if "wait" in request.query_params:
+        return _wait_seconds(request)
+    return float(getattr(settings, "AICMO_API_WAIT_S", 90))
+
+
+def _rewrite_response(request, rewrite, *, created: bool = False) -> Response:
+    body = RewriteSerializer(rewrite, context={"request": request}).data
+    response = Response(body, status=200 if rewrite.is_terminal else 202)
+    if created or not rewrite.is_terminal:
+        response["Location"] = f"/api/v1/rewrites/{rewrite.pk}"
+    return response
+
+
+class RewriteView(APIView):
+    @extend_schema(
+        request=RewriteRequestSerializer,
+        parameters=[REWRITE_WAIT],
+        responses={
+            200: REWRITE_DONE,
+            202: REWRITE_PENDING,
+            400: FIELD_ERRORS,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="A stale `version`, in review (except `variants`), or another rewrite of it in flight.",
+            ),
+        },
+        description="Improve a deliverable through the provider chain with the brand kit: `regenerate`, `shorten`, "
+        "`expand`, `tone` (+ `tone`), `translate` (+ `language`), or `variants` (+ `count` ≤ 5), on the whole "
+        "piece or a `selection`. A worker does it: the result is a new draft revision (`version + 1`), or for "
+        "`variants` that many sibling deliverables in the same run. Waits like generate.",
+    )
+    def post(self, request, pk):
+        deliverable = _deliverable(request, pk)
+        deliverable_permission_check(  # 403 before any 400 about the body
+            actor=request.user, action="amend", deliverable=deliverable
+        )
+        body = RewriteRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        wait = _rewrite_wait_seconds(request)
+        rewrite = rewrite_create(
+            deliverable=deliverable, actor=request.user, trace_id=request.trace_id, **body.validated_data
+        )
+        return _rewrite_response(request, rewrite_wait(rewrite, wait), created=True)
+
+
+class RewriteDetailView(APIView):
+    @extend_schema(
+        parameters=[REWRITE_WAIT],
+        responses={200: REWRITE_DONE, 202: REWRITE_PENDING, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        description="A rewrite; `?wait=N` long-polls until it ends (default: no wait).",
+    )
+    def get(self, request, pk):
+        from .api import _wait_seconds
+
+        rewrite = rewrites_for(request.user).filter(pk=pk).first()
+        if rewrite is None:
+            raise Http404
+        return _rewrite_response(request, rewrite_wait(rewrite, _wait_seconds(request)))

@@ -68,6 +68,37 @@ def deliverable_amended_event(
     )
 
 
+def deliverable_rewritten_event(
+    *, deliverable, actor, from_status: str, revision: int, comment: str, data
+) -> AuditEvent:
+    """The improve loop rewrote it through the provider chain (`data`: the rewrite's id, action, options,
+    provider and model); `revision` is the version it made (variants: the version they were made from)."""
+    return _record(
+        AuditAction.REWRITE,
+        actor=actor,
+        deliverable_id=deliverable.pk,
+        run_id=deliverable.run_id,
+        from_status=from_status,
+        to_status=deliverable.Status.DRAFT if data.get("rewrite") != "variants" else from_status,
+        comment=comment,
+        revision=revision,
+        data=dict(data),
+    )
+
+
+def deliverable_variant_created_event(*, deliverable, actor, variant_of, rewrite_id) -> AuditEvent:
+    """A sibling deliverable made as an A/B variant of `variant_of`, as a draft at version 1."""
+    return _record(
+        AuditAction.VARIANT,
+        actor=actor,
+        deliverable_id=deliverable.pk,
+        run_id=deliverable.run_id,
+        to_status=deliverable.Status.DRAFT,
+        revision=1,
+        data={"variant_of": str(variant_of.pk), "rewrite_id": str(rewrite_id)},
+    )
+
+
 def run_exported_event(*, run, actor, fmt: str, approved_only: bool) -> AuditEvent:
     return _record(AuditAction.EXPORT, actor=actor, run_id=run.pk, data={"format": fmt, "approved_only": approved_only})
 

@@ -74,17 +74,21 @@ def _calendar_schema(context: Mapping[str, Any]) -> dict:
     )
 
 
-def _render_calendar(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Draft:
-    entries = sorted(answer["entries"], key=lambda e: (e["date"], e["platform"]))
+def render_calendar(title: str, entries: list[Mapping[str, Any]]) -> str:
+    """A content calendar as Markdown: its title and a table of its entries in date order."""
     rows = ["| Date | Platform | Title | Copy |", "|---|---|---|---|"]
-    for entry in entries:
+    for entry in sorted(entries, key=lambda e: (e["date"], e["platform"])):
         label = PLATFORMS[entry["platform"]].label if entry["platform"] in PLATFORMS else entry["platform"]
         cells = [entry["date"], label, entry["title"], entry["text"]]
         rows.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
-    markdown = f"## {answer['title'].strip()}\n\n" + "\n".join(rows)
+    return f"## {title.strip()}\n\n" + "\n".join(rows)
+
+
+def _render_calendar(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Draft:
+    entries = sorted(answer["entries"], key=lambda e: (e["date"], e["platform"]))
     return Draft(
         title=answer["title"].strip(),
-        content_markdown=markdown,
+        content_markdown=render_calendar(answer["title"], entries),
         hashtags=[],
         structured={"entries": [dict(e) for e in entries]},
     )

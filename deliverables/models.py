@@ -165,6 +165,8 @@ class AuditAction(models.TextChoices):
     REJECT = "reject"
     EXPORT = "export"
     RETRY_FAILED = "retry_failed"
+    REWRITE = "rewrite"  # the improve loop made a new revision (or, for variants, sibling deliverables)
+    VARIANT = "variant"  # a deliverable made as an A/B variant of another
     REVIEW_LINK_SENT = "review_link_sent"
     REVIEW_LINK_REVOKED = "review_link_revoked"
     CLIENT_APPROVED = "client_approved"
@@ -239,6 +241,56 @@ class ProviderCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}/{self.model} {self.outcome} {self.latency_ms}ms"
+
+
+class Rewrite(models.Model):
+    """One request to improve a deliverable with the model (regenerate, shorten, expand, change tone, translate,
+    or make variants), on the whole text or a selected passage. A worker does it; the result is a new revision
+    of the deliverable (`result_version`) or, for variants, new sibling deliverables in the same run."""
+
+    class Action(models.TextChoices):
+        REGENERATE = "regenerate"
+        SHORTEN = "shorten"
+        EXPAND = "expand"
+        TONE = "tone"
+        TRANSLATE = "translate"
+        VARIANTS = "variants"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    TERMINAL = (Status.DONE, Status.FAILED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="rewrites")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    options = models.JSONField(default=dict, blank=True, help_text="tone, language, count, instructions, selection")
+    from_version = models.PositiveIntegerField(help_text="The version the request was made on.")
+    result_version = models.PositiveIntegerField(null=True, blank=True)
+    variant_ids = models.JSONField(default=list, blank=True, help_text="Ids of the sibling deliverables made.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    trace_id = models.CharField(max_length=64, blank=True)
+    deliveries = models.PositiveSmallIntegerField(default=0, help_text="How often a worker picked it up.")
+    error = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} of {self.deliverable_id} v{self.from_version} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
 
 
 class ReviewLink(models.Model):

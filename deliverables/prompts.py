@@ -104,3 +104,53 @@ def shorten_request(
         max_tokens=base.max_tokens,
         trace_id=trace_id,
     )
+
+
+REWRITE_TASKS = {
+    "regenerate": "Write a fresh version of this text: new wording and a new angle, the same facts and offer.",
+    "shorten": "Shorten this text to at most {target_chars} characters, cutting at sentence or clause boundaries. "
+    "Keep the message, the call to action and any required disclaimer.",
+    "expand": "Expand this text with specific, useful detail from the brief and the brand kit (no invented facts "
+    "or figures), keeping its message and call to action.",
+    "tone": "Rewrite this text in a {tone} tone of voice, keeping its facts, message and call to action.",
+    "translate": "Translate this text into {language_name}. Keep names, hashtags, links and any required "
+    "disclaimer's meaning; write it as a native marketer would.",
+    "variants": "Write {count} distinct variants of this text for an A/B test: each with a different hook or "
+    "angle, the same facts, offer and call to action.",
+}
+
+
+def rewrite_request(
+    *, kind: str, context: Mapping[str, Any], job: Mapping[str, Any], json_schema: Mapping[str, Any], trace_id: str
+) -> CompletionRequest:
+    """The request of one improve-loop rewrite (deliverables.services.rewrite). `job` says what to do and
+    carries the text; it also goes to the offline provider, which rewrites from it without a model."""
+    spec = spec_for(kind)
+    brief = {key: value for key, value in (context.get("brief") or {}).items() if value not in (None, "", [])}
+    task = REWRITE_TASKS[job["action"]].format(**{"target_chars": None, "tone": None, "count": None, **job})
+    lines = [
+        f"Task: {task}",
+        f"The text is {'a passage of ' if job.get('passage') else ''}a {spec.label} ({kind}).",
+    ]
+    if job.get("max_chars"):
+        lines.append(f"Hard limit: the rewritten text must be at most {job['max_chars']} characters.")
+    if job.get("passage"):
+        lines.append("Rewrite only this passage; it goes back in place in the piece, so keep it fitting there.")
+    if job.get("instructions"):
+        lines.append(f"The marketer's instructions: {job['instructions']}")
+    lines.append(f"Campaign brief (JSON):\n{json.dumps(brief, indent=2, default=str)}")
+    if job.get("title") and not job.get("passage"):
+        lines.append(f"Current title: {job['title']}")
+    if job.get("hashtags"):
+        lines.append("Current hashtags: " + " ".join(job["hashtags"]))
+    lines.append(f"The text:\n<<<\n{job['text']}\n>>>")
+    return CompletionRequest(
+        system=f"{SYSTEM}\n\n{brand_instructions(context['brand'])}",
+        messages=(Message("user", "\n\n".join(lines)),),
+        use_case=f"{kind}:{job['action']}",
+        task="rewrite",
+        context={**context, "rewrite": dict(job)},
+        json_schema=json_schema,
+        max_tokens=settings.AICMO_LLM_MAX_TOKENS,
+        trace_id=trace_id,
+    )

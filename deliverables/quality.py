@@ -29,6 +29,17 @@ PLACEHOLDERS = [
 ]
 
 
+def over_limit_warning(label: str, max_chars: int) -> str:
+    """The run warning of a generated post still over its platform's limit: about that text only, so a later
+    revision drops it (see `is_text_warning`)."""
+    return f"Still over {label}'s {max_chars}-character limit after one rewrite: shorten it before approval."
+
+
+def is_text_warning(warning: str) -> bool:
+    """Whether a stored generation warning describes the text (and so is stale once the text changes)."""
+    return warning.startswith("Still over ") and "-character limit" in warning
+
+
 def _issue(code: str, message: str) -> dict[str, str]:
     return {"code": code, "message": message}
 

@@ -30,7 +30,7 @@ from brands.models import BrandMonthSpend
 from brands.roles import APPROVE
 from brands.selectors import brands_for, brands_where
 
-from .models import Asset, Deliverable, Notification, NotificationSettings, ProviderCall, Revision, Run
+from .models import Asset, Deliverable, Notification, NotificationSettings, ProviderCall, Revision, Rewrite, Run
 
 
 def runs_for(user) -> QuerySet[Run]:
@@ -100,6 +100,26 @@ def run_wait(run: Run, seconds: float) -> Run:
         clock.sleep(min(0.2, max(deadline - clock.monotonic(), 0)))
         run.refresh_from_db()
     return run
+
+
+def run_first_image(run: Run) -> Asset | None:
+    """The run's first generated image (one query), for previews of posts that have none of their own."""
+    return Asset.objects.filter(deliverable__run=run).order_by("created_at", "pk").first()
+
+
+def rewrites_for(user) -> QuerySet[Rewrite]:
+    """Rewrites of the deliverables of the user's brands."""
+    rewrites = Rewrite.objects.select_related("deliverable__run__brand", "requested_by")
+    return rewrites if user.is_superuser else rewrites.filter(deliverable__run__brand__in=brands_for(user))
+
+
+def rewrite_wait(rewrite: Rewrite, seconds: float) -> Rewrite:
+    """Long-poll: re-read the rewrite until it ends or `seconds` have passed."""
+    deadline = clock.monotonic() + seconds
+    while not rewrite.is_terminal and clock.monotonic() < deadline:
+        clock.sleep(min(0.2, max(deadline - clock.monotonic(), 0)))
+        rewrite.refresh_from_db()
+    return rewrite
 
 
 # --- pages (dashboard) ---------------------------------------------------------------------------------------

@@ -36,3 +36,11 @@ def deliver_webhook(self, webhook_id: int, event_id: str, body: dict) -> None:
     except DeliveryFailed as error:
         # 1 s, 2 s, 4 s, … (AICMO_WEBHOOK_BACKOFF_S doubles each time), five retries in all.
         raise self.retry(exc=error, countdown=settings.AICMO_WEBHOOK_BACKOFF_S * 2**self.request.retries) from error
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def rewrite_deliverable(self, rewrite_id: str) -> None:
+    from .services.rewrite import rewrite_perform
+
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    rewrite_perform(rewrite_id=rewrite_id, redelivered=redelivered)

@@ -19,6 +19,8 @@ urlpatterns += [  # the review workflow and exports
     path("api/v1/deliverables/<uuid:pk>/submit", api_review.SubmitView.as_view(), name="api-deliverable-submit"),
     path("api/v1/deliverables/<uuid:pk>/approve", api_review.ApproveView.as_view(), name="api-deliverable-approve"),
     path("api/v1/deliverables/<uuid:pk>/reject", api_review.RejectView.as_view(), name="api-deliverable-reject"),
+    path("api/v1/deliverables/<uuid:pk>/rewrite", api_review.RewriteView.as_view(), name="api-deliverable-rewrite"),
+    path("api/v1/rewrites/<uuid:pk>", api_review.RewriteDetailView.as_view(), name="api-rewrite"),
     path("api/v1/runs/<uuid:run_id>/export", api_review.RunExportView.as_view(), name="api-run-export"),
 ]
 
@@ -33,6 +35,12 @@ urlpatterns += [  # pages: home, runs, deliverables, approvals, assets
     path("deliverables/<uuid:pk>/amend", views.deliverable_amend_view, name="deliverable-amend"),
     path("deliverables/<uuid:pk>/preview", views.deliverable_preview, name="deliverable-preview"),
     path("deliverables/<uuid:pk>/diff", views.deliverable_diff, name="deliverable-diff"),
+    path("deliverables/<uuid:pk>/rewrite", views.deliverable_rewrite_view, name="deliverable-rewrite"),
+    path(
+        "deliverables/<uuid:pk>/rewrites/<uuid:rewrite_id>",
+        views.deliverable_rewrite_status,
+        name="deliverable-rewrite-status",
+    ),
     *(
         path(
             f"deliverables/<uuid:pk>/{action}",

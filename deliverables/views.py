@@ -19,8 +19,9 @@ from aicmo.core.errors import ApplicationError
 from brands import roles
 from brands.selectors import brands_for
 
-from .forms import AmendForm, TransitionForm
-from .models import Deliverable, Run
+from .forms import AmendForm, CalendarEntryFormSet, RewriteForm, TransitionForm, calendar_entries_of
+from .kinds import render_calendar
+from .models import Deliverable, Rewrite, Run
 from .platforms import platform_for_kind
 from .presentation import calendar_entries, calendar_months, calendar_platforms, char_meter, post_preview, side_by_side
 from .quality import evaluate
@@ -30,6 +31,7 @@ from .selectors import (
     approval_queue_page,
     deliverables_for,
     revisions_of,
+    run_first_image,
     run_leading_provider,
     run_slot_counts,
     run_slots_page,
@@ -45,6 +47,7 @@ from .services import (
 )
 from .services.exports import FORMATS
 from .services.retry import run_retry_failed
+from .services.rewrite import DONE_NOTES, rewrite_create
 
 RUN_PAGE_SIZE = 25  # slot cards on a run page
 QUEUE_PAGE_SIZE = 25  # rows of the approval queue
@@ -96,17 +99,21 @@ def _run_state(run: Run, counts: SlotCounts) -> str:
 def _run_context(run: Run, counts: SlotCounts, *, page_number) -> dict:
     """The run page: the progress of every slot (`counts`) and one page of slot cards."""
     page = run_slots_page(run, number=page_number, per_page=RUN_PAGE_SIZE, total=counts.total)
+    # the first image among this page's slots (prefetched: no query); a creatives run's ads come first
+    run_image = next((images[0] for slot in page.object_list if (images := getattr(slot, "image_assets", []))), None)
     for slot in page.object_list:
         revision = getattr(slot, "current_revision", None)
         images = getattr(slot, "image_assets", [])
         slot.image_url = images[0].url if images else None
+        # A post with no image of its own is previewed with the run's generated image (a creatives run's ad)
+        preview_image = slot.image_url or (run_image.url if run_image else None)
         slot.preview = revision and post_preview(
             kind=slot.kind,
             content_markdown=revision.content_markdown,
             hashtags=revision.hashtags,
             brand_name=run.brand.name,
             brand_slug=run.brand.slug,
-            image_url=slot.image_url,
+            image_url=preview_image,
         )
         slot.blocking = len((revision.quality or {}).get("blocking") or []) if revision else 0
         slot.calendar = calendar_entries(slot.metadata.get("entries")) if slot.kind == "content_calendar" else []
@@ -226,9 +233,20 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
     by_version = {r.version: r for r in revisions}
     entries = calendar_entries(deliverable.metadata.get("entries")) if deliverable.kind == "content_calendar" else []
     amend_form = extra.pop("amend_form", None)
+    is_calendar = deliverable.kind == "content_calendar"
+    entry_formset = extra.pop("entry_formset", None)
+    if is_calendar and entry_formset is None and current is not None:
+        entry_formset = CalendarEntryFormSet(
+            prefix="entries",
+            initial=[
+                {"date": e.day, "platform": e.platform, "title": e.title, "text": e.text}
+                for e in calendar_entries(current.structured.get("entries"))
+            ],
+        )
     if amend_form is None and current is not None:
         amend_form = AmendForm(
             with_hashtags=platform_for_kind(deliverable.kind) is not None,
+            with_content=not is_calendar,
             initial={
                 "version": deliverable.version,
                 "title": current.title,
@@ -238,6 +256,19 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
         )
     comments = list(deliverable.comments.select_related("author"))
     may_send = roles.may(request.user, run.brand_id, roles.APPROVE)
+    rewrite_form = extra.pop("rewrite_form", None)
+    if rewrite_form is None:
+        rewrite_form = RewriteForm(initial={"version": deliverable.version, "count": 2, "tone": "friendly"})
+    active = (
+        deliverable.rewrites.filter(status__in=[Rewrite.Status.PENDING, Rewrite.Status.RUNNING])
+        .order_by("-created_at")
+        .first()
+    )
+    variants = list(
+        deliverables_for(request.user)
+        .filter(run_id=run.pk, metadata__variant_of=str(deliverable.pk))
+        .order_by("position")
+    )
     return {
         "deliverable": deliverable,
         "comments": comments,
@@ -246,11 +277,18 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
         "new_review_url": extra.pop("new_review_url", None),
         "run": run,
         "brand": run.brand,
+        "rewrite_form": rewrite_form,
+        "active_rewrite": active and _rewrite_context(deliverable, active),
+        "variants": variants,
+        "variant_of": deliverables_for(request.user).filter(pk=deliverable.metadata.get("variant_of")).first()
+        if deliverable.metadata.get("variant_of")
+        else None,
         "current": current,
         "revisions": revisions,
         "images": images,
         "actions": actions,
         "amend_form": amend_form,
+        "entry_formset": entry_formset,
         "transition_form": extra.pop("transition_form", None) or TransitionForm(),
         "quality": (current.quality if current else None) or {"blocking": [], "warnings": []},
         "preview": current
@@ -260,7 +298,11 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
             hashtags=current.hashtags,
             brand_name=run.brand.name,
             brand_slug=run.brand.slug,
-            image_url=images[0].url if images else None,
+            image_url=images[0].url
+            if images
+            else (
+                run_image.url if platform_for_kind(deliverable.kind) and (run_image := run_first_image(run)) else None
+            ),
         ),
         "calendar": {
             "months": calendar_months(entries),
@@ -290,29 +332,68 @@ def deliverable_detail(request, pk):
 @require_POST
 def deliverable_amend_view(request, pk):
     deliverable = _deliverable(request, pk)
-    form = AmendForm(request.POST, with_hashtags=platform_for_kind(deliverable.kind) is not None)
+    is_calendar = deliverable.kind == "content_calendar"
+    form = AmendForm(
+        request.POST, with_hashtags=platform_for_kind(deliverable.kind) is not None, with_content=not is_calendar
+    )
+    formset = CalendarEntryFormSet(request.POST, prefix="entries") if is_calendar else None
     status = 400
-    if form.is_valid():
+    conflict = None
+    if form.is_valid() and (formset is None or formset.is_valid()):
         data = form.cleaned_data
         try:
             revision = deliverable_amend(
                 deliverable=deliverable,
                 actor=request.user,
                 version=data["version"],
-                content_markdown=data["content_markdown"],
+                content_markdown=data.get("content_markdown", ""),
                 title=data["title"] or None,
                 hashtags=form.hashtag_list(),
                 note=data["note"],
+                entries=calendar_entries_of(formset) if formset is not None else None,
             )
         except ApplicationError as error:
-            form.add_service_error(error)
             status = error.http_status
+            details = error.details if isinstance(error.details, dict) else {}
+            if "current_version" in details:  # someone saved first: keep this edit, rebased on their version
+                deliverable.refresh_from_db()
+                form, conflict = _amend_conflict(deliverable, form, details["current_version"], formset=formset)
+            elif "entries" in details:
+                form.add_error(None, [error.message, *details["entries"]])
+            else:
+                form.add_service_error(error)
         else:
             messages.success(request, f"Saved as version {revision.version}.")
             return redirect("deliverable-detail", pk=deliverable.pk)
     deliverable.refresh_from_db()
-    context = _deliverable_context(request, deliverable, amend_form=form, amend_open=True)
+    context = _deliverable_context(
+        request, deliverable, amend_form=form, amend_open=True, conflict=conflict, entry_formset=formset
+    )
     return render(request, "deliverables/deliverable_detail.html", context, status=status)
+
+
+def _amend_conflict(deliverable: Deliverable, form: AmendForm, current_version: int, *, formset=None):
+    """A stale amend: both texts side by side, and the editor holding the user's edit on the current version, so
+    saving again re-applies it knowingly (nothing typed is lost)."""
+    theirs = revisions_of(deliverable).filter(version=current_version).first()
+    data = form.cleaned_data
+    rebased = AmendForm(
+        {**form.data.dict(), "version": current_version},
+        with_hashtags=platform_for_kind(deliverable.kind) is not None,
+        with_content=formset is None,
+    )
+    rebased.is_valid()
+    if formset is not None:  # a calendar: the edited entries, as the table they would make
+        mine = render_calendar(data["title"] or deliverable.title, calendar_entries_of(formset))
+    else:
+        mine = data["content_markdown"]
+    conflict = {
+        "version": data["version"],
+        "current_version": current_version,
+        "theirs": theirs,
+        "mine": mine,
+    }
+    return rebased, conflict
 
 
 @login_required
@@ -411,9 +492,10 @@ def approvals(request):
         item.quality_warnings = quality.get("warnings") or []
         # as the run_title filter names a run, from what the selector read (the run's input_snapshot is not loaded)
         run = item.run
+        named_by_product = run.module == "creatives" and item.run_brief_title  # creatives: the product's name
         item.run_label = (
             run.campaign.name
-            if run.campaign_id and run.campaign
+            if run.campaign_id and run.campaign and not named_by_product
             else item.run_brief_title or f"{run.module.capitalize()} run"
         )
         item.waiting_s = (timezone.now() - item.updated_at).total_seconds()
@@ -470,3 +552,90 @@ def asset_gallery(request):
         raise Http404
     page = Paginator(ad_assets_for(request.user, brand_slug=brand_slug), 24).get_page(request.GET.get("page"))
     return render(request, "deliverables/assets.html", {"page": page, "brands": brands, "brand_slug": brand_slug})
+
+
+# --- the improve loop ------------------------------------------------------------------------------------------
+
+REWRITE_LABELS = {
+    "regenerate": "Regenerating",
+    "shorten": "Shortening",
+    "expand": "Expanding",
+    "tone": "Changing the tone",
+    "translate": "Translating",
+    "variants": "Writing variants",
+}
+
+
+def _rewrite_context(deliverable: Deliverable, rewrite: Rewrite) -> dict:
+    return {
+        "deliverable": deliverable,
+        "rewrite": rewrite,
+        "rewrite_label": REWRITE_LABELS[rewrite.action],
+        "status_url": reverse("deliverable-rewrite-status", args=[deliverable.pk, rewrite.pk]),
+    }
+
+
+@login_required
+@require_POST
+def deliverable_rewrite_view(request, pk):
+    """Start a rewrite from the page. With htmx the card turns into the rewrite's progress (refusals come back
+    in the card, with a 200 so htmx shows them); without, the page reloads showing it."""
+    deliverable = _deliverable(request, pk)
+    form = RewriteForm(request.POST)
+    error = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            rewrite = rewrite_create(
+                deliverable=deliverable,
+                actor=request.user,
+                action=data["action"],
+                version=data["version"],
+                tone=data["tone"] if data["action"] == "tone" else "",
+                language=data["language"] if data["action"] == "translate" else "",
+                count=data["count"] if data["action"] == "variants" else None,
+                instructions=data["instructions"],
+                selection=data["selection"] if data["selection"].strip() else "",
+                trace_id=getattr(request, "trace_id", ""),
+            )
+        except ApplicationError as refusal:
+            form.add_service_error(refusal)
+            error = refusal
+        else:
+            if request.htmx:
+                return render(request, "deliverables/_rewrite_progress.html", _rewrite_context(deliverable, rewrite))
+            return redirect(f"{reverse('deliverable-detail', args=[deliverable.pk])}#improve")
+    deliverable.refresh_from_db()
+    if request.htmx:
+        context = {"deliverable": deliverable, "rewrite_form": form}
+        return render(request, "deliverables/_rewrite_form.html", context)
+    context = _deliverable_context(request, deliverable, rewrite_form=form)
+    return render(request, "deliverables/deliverable_detail.html", context, status=error.http_status if error else 400)
+
+
+@login_required
+@require_GET
+def deliverable_rewrite_status(request, pk, rewrite_id):
+    """The progress of a rewrite (polled by htmx every second). Once it ended, the page reloads (HX-Redirect)
+    with a message saying what it made."""
+    deliverable = _deliverable(request, pk)
+    rewrite = get_object_or_404(Rewrite.objects.filter(deliverable=deliverable), pk=rewrite_id)
+    page = reverse("deliverable-detail", args=[deliverable.pk])
+    if not rewrite.is_terminal:
+        if not request.htmx:
+            return redirect(page)
+        return render(request, "deliverables/_rewrite_progress.html", _rewrite_context(deliverable, rewrite))
+    if rewrite.status == Rewrite.Status.DONE:
+        if rewrite.action == Rewrite.Action.VARIANTS:
+            count = len(rewrite.variant_ids)
+            messages.success(request, f"{count} variant{'s' if count != 1 else ''} added to the run, as drafts.")
+        else:
+            note = DONE_NOTES[rewrite.action].format(**{"tone": "", "language_name": "", **rewrite.options})
+            messages.success(request, f"{note}: saved as version {rewrite.result_version}.")
+    else:
+        messages.error(request, f"The {rewrite.action} failed: {(rewrite.error or {}).get('message', 'unknown error')}")
+    if not request.htmx:
+        return redirect(page)
+    response = HttpResponse(status=200)
+    response["HX-Redirect"] = page
+    return response

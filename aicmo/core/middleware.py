@@ -1,12 +1,19 @@
 """Request-level operations: one structured log line per request, a hard limit on request bodies, and health
-probes answered before host and HTTPS checks."""
+probes answered before host and HTTPS checks.
+
+Every middleware here runs in the server's mode: called under WSGI (and the test client), awaited under ASGI.
+Under ASGI a sync-only middleware would run the rest of the request (the view's `?wait=` included) inside a
+worker thread, holding it for the whole wait; Django's own middleware and django-htmx's are dual-mode too."""
 
 import logging
 import time
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils.functional import SimpleLazyObject, empty
 from django.views.defaults import bad_request
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from aicmo.llm.exceptions import ErrorType
 
@@ -17,19 +24,52 @@ logger = logging.getLogger("aicmo.request")
 QUIET_PATHS = ("/healthz", "/health", "/static/")  # probes and assets: logged at DEBUG only
 
 
-class RequestLogMiddleware:
-    """Logs method, path (never the query string: it may carry tokens), status and duration. It sits inside
-    TraceIdMiddleware, so the line carries the request's trace id through `ContextFilter`."""
+class DualModeMiddleware:
+    """Base: `__call__` answers in the mode of the handler below (a coroutine under ASGI)."""
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return self.handle(request)
+
+    def handle(self, request):
+        return self.get_response(request)
+
+    async def __acall__(self, request):
+        return await self.get_response(request)
+
+
+class RequestLogMiddleware(DualModeMiddleware):
+    """Logs method, path (never the query string: it may carry tokens), status and duration. It sits inside
+    TraceIdMiddleware, so the line carries the request's trace id through `ContextFilter`."""
+
+    def handle(self, request):
         started = time.monotonic()
         response = self.get_response(request)
+        self.log(request, response, started, evaluate_user=True)
+        return response
+
+    async def __acall__(self, request):
+        started = time.monotonic()
+        response = await self.get_response(request)
+        # No database query from the event loop: the user is named only if the request already loaded it.
+        self.log(request, response, started, evaluate_user=False)
+        return response
+
+    def log(self, request, response, started: float, *, evaluate_user: bool) -> None:
         level = logging.DEBUG if request.path.startswith(QUIET_PATHS) else logging.INFO
         if logger.isEnabledFor(level):
             user = getattr(request, "user", None)
+            if not evaluate_user and isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+                user = None
             logger.log(
                 level,
                 "request",
@@ -41,36 +81,36 @@ class RequestLogMiddleware:
                     "user_id": user.pk if user is not None and user.is_authenticated else None,
                 },
             )
-        return response
 
 
-class HealthProbeMiddleware:
+class HealthProbeMiddleware(DualModeMiddleware):
     """Answers /healthz and /health before SecurityMiddleware and CommonMiddleware. A container or load-balancer
     probe speaks plain HTTP to 127.0.0.1 (or the pod's address): SECURE_SSL_REDIRECT would redirect it and
     ALLOWED_HOSTS would refuse it, and the probe would call a healthy server dead. The answer is the same JSON."""
 
     PATHS = ("/healthz", "/health")
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def handle(self, request):
         if request.path in self.PATHS:
             from .views import healthz
 
             return healthz(request)
         return self.get_response(request)
 
+    async def __acall__(self, request):
+        if request.path in self.PATHS:
+            from .views import healthz
 
-class RequestSizeLimitMiddleware:
+            return await sync_to_async(healthz)(request)  # database and broker checks are blocking calls
+        return await self.get_response(request)
+
+
+class RequestSizeLimitMiddleware(DualModeMiddleware):
     """Answers 413 to a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE (AICMO_MAX_UPLOAD_BYTES for multipart
     uploads) before anything reads it. Django applies its limit to form data only; DRF's JSON parser reads
     the raw stream and would not. Generate endpoints answer a FAILED envelope, like every other refusal."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def refused(self, request):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -79,19 +119,19 @@ class RequestSizeLimitMiddleware:
         limit = settings.AICMO_MAX_UPLOAD_BYTES if multipart else settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         if limit is not None and length > limit:
             return too_large(request, limit)
-        return self.get_response(request)
+        return None
+
+    def handle(self, request):
+        return self.refused(request) or self.get_response(request)
+
+    async def __acall__(self, request):
+        return self.refused(request) or await self.get_response(request)
 
 
-class NullCharacterMiddleware:
+class NullCharacterMiddleware(DualModeMiddleware):
     """Turns the database's refusal of a NUL character (a %00 in a query parameter used as a filter: PostgreSQL
     cannot compare text holding NUL) into a 400 on pages; API views answer the same through the DRF exception
     handler. A NUL in a parameter nothing reads is ignored, like the parameter."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
 
     def process_exception(self, request, exception):
 
@@ -100,6 +140,30 @@ class NullCharacterMiddleware:
         if request.path.startswith("/api/"):
             return refusal(request, 400, NUL_MESSAGE, code="invalid", field="query")
         return bad_request(request, exception)
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, dual-mode (its own middleware is sync-only): a static file is served from a thread, every
+    other request passes straight through to the async handler below."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response=None):
+        super().__init__(get_response)
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return super().__call__(request)
+
+    async def __acall__(self, request):
+        static_file = self.find_file(request.path_info) if self.autorefresh else self.files.get(request.path_info)
+        if static_file is not None:
+            return await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
+        return await self.get_response(request)
 
 
 def too_large(request, limit: int) -> JsonResponse:

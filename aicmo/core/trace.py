@@ -4,6 +4,8 @@ import re
 import uuid
 from contextvars import ContextVar
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+
 trace_id_var: ContextVar[str] = ContextVar("trace_id", default="")
 run_id_var: ContextVar[str] = ContextVar("run_id", default="")
 
@@ -20,15 +22,35 @@ def clean_trace_id(value: str | None) -> str:
 
 
 class TraceIdMiddleware:
+    """Dual-mode (see aicmo.core.middleware): awaited under ASGI, so a waiting async view holds no thread."""
+
+    sync_capable = True
+    async_capable = True
+
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
         trace_id = clean_trace_id(request.headers.get("X-Trace-ID"))
         request.trace_id = trace_id
         token = trace_id_var.set(trace_id)
         try:
             response = self.get_response(request)
+        finally:
+            trace_id_var.reset(token)
+        response["X-Trace-ID"] = trace_id
+        return response
+
+    async def __acall__(self, request):
+        trace_id = clean_trace_id(request.headers.get("X-Trace-ID"))
+        request.trace_id = trace_id
+        token = trace_id_var.set(trace_id)
+        try:
+            response = await self.get_response(request)
         finally:
             trace_id_var.reset(token)
         response["X-Trace-ID"] = trace_id

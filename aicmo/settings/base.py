@@ -46,7 +46,7 @@ MIDDLEWARE = [
     "aicmo.core.middleware.NullCharacterMiddleware",  # %00 in a filter: 400, not 500 (PostgreSQL refuses NUL)
     "aicmo.core.middleware.HealthProbeMiddleware",  # /healthz before the host and HTTPS checks below
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "aicmo.core.middleware.StaticFilesMiddleware",  # WhiteNoise, dual-mode (ASGI)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -87,6 +87,17 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
+# The ASGI web process (aicmo/asgi.py sets AICMO_DB_POOL) runs each request's sync parts on a thread of the
+# request's own, so a persistent connection per thread would be a new connection per request, and a burst of
+# requests (a thousand open waits arriving) would exceed PostgreSQL's max_connections. A pool bounds them per
+# process (Django's psycopg pool; it needs CONN_MAX_AGE 0). Celery workers keep their persistent connection.
+if env.bool("AICMO_DB_POOL", default=False) and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": env.int("AICMO_DB_POOL_SIZE", default=10),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -210,6 +221,8 @@ CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 # not before a task still working on it would have hit its hard time limit).
 AICMO_RUN_STUCK_AFTER_S = env.int("AICMO_RUN_STUCK_AFTER_S", default=max(600, CELERY_TASK_TIME_LIMIT + 60))
 AICMO_MAX_WAIT_S = 120
+# How long a generate call waits for its run before answering 202 (contract §5; `?wait=N` overrides per call).
+AICMO_API_WAIT_S = env.float("AICMO_API_WAIT_S", default=90.0)
 # Per user, open at once: long polls (`?wait=` > 0 on generate and run reads) and studio reply streams (429 past it).
 AICMO_MAX_CONCURRENT_WAITS = env.int("AICMO_MAX_CONCURRENT_WAITS", default=4)
 AICMO_MAX_CONCURRENT_STREAMS = env.int("AICMO_MAX_CONCURRENT_STREAMS", default=3)
@@ -269,7 +282,8 @@ CELERY_BEAT_SCHEDULE["review-links-sweep"] = {
 # --- DRF ----------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",  # first: 401s say `WWW-Authenticate: Token`
+        "aicmo.core.authentication.ThrottledBasicAuthentication",  # credentials in a client's base URL
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -292,6 +306,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Request bodies documented as JSON only (the API's clients send JSON; the form parsers serve the browsable
+    # API): one content type per body is what client generators turn into one working `body` argument.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -34,6 +34,10 @@ AICMO_LLM_PRIMARY_PROVIDER = ""
 AICMO_LLM_FALLBACK_PROVIDERS = []
 AICMO_FORCE_LLM_PROVIDER_FAIL = []
 AICMO_LLM_TIMEOUT_S = 5.0
+# Unit tests run a run's tasks only after the request (their on-commit callbacks fire when the test leaves
+# `run_tasks_inline`), so the default wait would always run out: generate answers 202 at once unless a test asks
+# for `?wait=` or overrides this. Live-server tests run with the product's default (90 s).
+AICMO_API_WAIT_S = 0.0
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"generate": "1000/min"}}
 
 CI = os.environ.get("CI") == "true"

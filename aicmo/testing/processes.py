@@ -1,4 +1,4 @@
-"""Real processes for integration tests and benchmarks: a Celery worker (and gunicorn) on the test database.
+"""Real processes for integration tests and benchmarks: a Celery worker (and uvicorn, gunicorn) on the test database.
 
 The child processes read the same PostgreSQL database the test uses (pytest-django's test database) and the
 Redis database named by `TEST_REDIS_URL`, through the ordinary environment variables of contract §2."""
@@ -153,22 +153,27 @@ def wait_http(url: str, *, timeout_s: float = 60, expect: int | None = 200) -> i
 
 
 def gunicorn(
-    log_path: Path, *, port: int | None = None, workers: int = 2, threads: int = 4, **env: str
+    log_path: Path, *, port: int | None = None, workers: int = 2, threads: int = 4, asgi: bool = True, **env: str
 ) -> ManagedProcess:
-    """The production web server. `process.url` is its base URL; `start(ready_text="Booting worker")`, then
-    `wait_http(process.url + "/healthz")` when the test needs a healthy answer."""
+    """The production web server: gunicorn with uvicorn workers (ASGI), as the Dockerfile runs it; `asgi=False`
+    is the old sync (WSGI, `threads` per process) shape, for comparisons. `process.url` is its base URL;
+    `start(ready_text="Booting worker")`, then `wait_http(process.url + "/healthz")` when the test needs a
+    healthy answer."""
     port = port or free_port()
+    serving = (
+        ["aicmo.asgi:application", "--worker-class", "uvicorn_worker.UvicornWorker"]
+        if asgi
+        else ["aicmo.wsgi", "--threads", str(threads)]
+    )
     args = [
         sys.executable,
         "-m",
         "gunicorn",
-        "aicmo.wsgi",
+        *serving,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
-        "--threads",
-        str(threads),
         "--timeout",
         "150",
         "--graceful-timeout",
@@ -179,6 +184,30 @@ def gunicorn(
     process = ManagedProcess(args, env=process_env(**env), log_path=log_path, name="gunicorn")
     process.url = f"http://127.0.0.1:{port}"
     return process
+
+
+def uvicorn(log_path: Path, *, port: int | None = None, **env: str) -> ManagedProcess:
+    """The web server of `make run` (bin/dev): one uvicorn process. `start(ready_text=UVICORN_READY)`."""
+    port = port or free_port()
+    args = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "aicmo.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--lifespan",
+        "off",  # Django's ASGI handler has no lifespan support
+        "--no-access-log",
+    ]
+    process = ManagedProcess(args, env=process_env(**env), log_path=log_path, name="uvicorn")
+    process.url = f"http://127.0.0.1:{port}"
+    return process
+
+
+UVICORN_READY = "Uvicorn running on"
 
 
 def celery_beat(log_path: Path, **env: str) -> ManagedProcess:

@@ -11,12 +11,12 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from aicmo.celery import app as celery_app
 from aicmo.core.errors import ApplicationError, Conflict, PermissionDenied
 from aicmo.core.trace import trace_id_var
 from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall
@@ -37,7 +37,9 @@ from .tools import TOOLS, ToolContext, tool_run
 
 logger = logging.getLogger(__name__)
 
-# By name: the task module imports these services, so they look the task up in the app's registry.
+# By name: the task module imports these services, so they look the task up in the app's registry. The
+# project's app, not `celery.current_app`: that is thread-local, and ASGI runs this on a request's own thread,
+# where it is Celery's empty default app.
 REPLY_TASK = "creatives.tasks.studio_reply"
 
 MAX_ROUNDS = 4
@@ -134,7 +136,7 @@ def _refuse_while_answering(thread: StudioThread) -> None:
 def reply_dispatch(*, message_id: int) -> bool:
     """Queue the reply's task. With the broker down the reply fails at once with a retryable error."""
     try:
-        current_app.tasks[REPLY_TASK].apply_async(
+        celery_app.tasks[REPLY_TASK].apply_async(
             args=[message_id], retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY
         )
     except (OperationalError, ConnectionError, OSError) as error:

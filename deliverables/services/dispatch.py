@@ -2,17 +2,20 @@
 
 import logging
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from aicmo.celery import app as celery_app
+
 from ..models import Deliverable, Run
 
 logger = logging.getLogger(__name__)
 
-# By name: the task module imports these services, so they look the task up in the app's registry.
+# By name: the task module imports these services, so they look the task up in the app's registry. The
+# project's app, not `celery.current_app`: that is thread-local, and ASGI runs this on a request's own thread,
+# where it is Celery's empty default app.
 GENERATE_TASK = "deliverables.tasks.generate_deliverable"
 QUEUE_UNAVAILABLE = "The queue was unavailable; the run will start as soon as it is back."
 
@@ -27,7 +30,7 @@ def run_dispatch(*, run_pk: int) -> bool:
         ).values_list("pk", flat=True)
     )
     try:
-        generate_deliverable = current_app.tasks[GENERATE_TASK]
+        generate_deliverable = celery_app.tasks[GENERATE_TASK]
         for pk in pending:
             generate_deliverable.apply_async(
                 args=[str(pk)], retry=True, retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY

@@ -5,12 +5,14 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from aicmo.llm.exceptions import ErrorType
 
 from ..models import Deliverable, ProviderCall, Run
+from ..waiting import run_settled_publish
 from .webhooks import webhook_emit
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ def run_finalize(*, run_pk: int) -> bool:
                 "error": error,
             },
         )
+        # Wakes the API requests waiting on this run (deliverables/waiting.py), once the settlement is visible.
+        transaction.on_commit(lambda: run_settled_publish(run.run_id))
     return bool(settled)
 
 

@@ -27,6 +27,7 @@ from ..kinds import Draft, spec_for
 from ..models import Deliverable, Run
 from ..platforms import platform_for_kind, post_length
 from ..prompts import deliverable_request, image_prompt, shorten_request
+from ..quality import over_limit_warning
 from .assets import asset_create
 from .provider_calls import provider_call_save, provider_calls_interrupted
 from .revisions import revision_create
@@ -115,10 +116,7 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
             calls.append(shorter)
             warnings += shorter.warnings  # e.g. the rewrite came from the offline templates
             if post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
-                warnings.append(
-                    f"Still over {platform.label}'s {platform.max_chars}-character limit after one "
-                    "rewrite: shorten it before approval."
-                )
+                warnings.append(over_limit_warning(platform.label, platform.max_chars))
         # Inside the try: a time limit hit during a slow image call, or an error while saving, must end the
         # slot now rather than leave it RUNNING for the sweeper. An image the providers cannot make only warns.
         image = None

@@ -19,8 +19,10 @@ from aicmo.core.errors import ApplicationError, Conflict, NotFound, PermissionDe
 from brands import roles
 
 from ..events import deliverable_amended_event, deliverable_transitioned_event
-from ..models import AuditAction, Deliverable, Notification, Revision
+from ..kinds import render_calendar
+from ..models import AuditAction, Deliverable, Notification, Revision, Run
 from ..platforms import PLATFORMS, normalize_channel
+from ..quality import is_text_warning
 from .notifications import managers_of, notify, writers_of
 from .revisions import revision_create
 from .webhooks import webhook_emit
@@ -68,14 +70,18 @@ def deliverable_amend(
     title: str | None = None,
     hashtags: list[str] | None = None,
     note: str = "",
+    entries: list[Mapping[str, Any]] | None = None,
 ) -> Revision:
     """Save a new revision (version + 1, by `actor`, with its quality report) and make it current.
 
     `version` is the version the actor edited: a stale one is a Conflict (someone else amended first).
-    `title` and `hashtags` default to the current revision's. The deliverable goes back to `draft`."""
+    `title` and `hashtags` default to the current revision's. The deliverable goes back to `draft`. A content
+    calendar may be amended entry by entry: `entries` (date, platform, title, text) become its table."""
     current = _load(deliverable, actor)
     deliverable_permission_check(actor=actor, action="amend", deliverable=current)
     content = (content_markdown or "").strip()
+    if entries is not None and current.kind == "content_calendar":
+        content = content or "(entries)"  # the table is rendered from the entries below
     if not content:
         raise ApplicationError(
             "The content must not be blank.", details={"content_markdown": ["This field may not be blank."]}
@@ -96,40 +102,96 @@ def deliverable_amend(
     previous = Revision.objects.get(deliverable_id=current.pk, version=current.version)
     new_title = previous.title if title is None else _clean_title(title)
     tags = list(previous.hashtags) if hashtags is None else _clean_hashtags(hashtags)
-    structured = _structured_after_amend(current.kind, previous.structured, content)
+    if entries is not None and current.kind == "content_calendar":
+        structured = {**previous.structured, "entries": _clean_entries(entries)}
+        content = render_calendar(new_title, structured["entries"])
+    else:
+        structured = _structured_after_amend(current.kind, previous.structured, content)
 
-    with transaction.atomic():
-        updated = Deliverable.objects.filter(
-            pk=current.pk,
-            version=version,
-            status=current.status,
-            generation_status=Deliverable.Generation.DONE,
-        ).update(
-            version=version + 1,
-            status=Status.DRAFT,
-            title=new_title,
-            hashtags=tags,
-            metadata={**current.metadata, **structured},
-            updated_at=timezone.now(),
-        )
-        if not updated:
-            raise _amend_refusal(current.pk, version)
-        revision = revision_create(
-            deliverable=current,
-            version=version + 1,
-            title=new_title,
-            content_markdown=content,
-            hashtags=tags,
-            structured=structured,
-            brand_kit=current.run.input_snapshot.get("brand") or {},
-            author=actor,
-            note=note,
-        )
+    def event() -> None:
         deliverable_amended_event(
             deliverable=current, actor=actor, from_status=current.status, from_version=version, note=note
         )
+
+    revision = deliverable_revise(
+        deliverable=current,
+        from_version=version,
+        content_markdown=content,
+        title=new_title,
+        hashtags=tags,
+        structured=structured,
+        author=actor,
+        note=note,
+        record_event=event,
+    )
     deliverable.refresh_from_db()
     return revision
+
+
+def deliverable_revise(
+    *,
+    deliverable: Deliverable,
+    from_version: int,
+    content_markdown: str,
+    title: str,
+    hashtags: list[str],
+    structured: Mapping[str, Any],
+    author,
+    record_event,
+    provider: str = "",
+    model: str = "",
+    note: str = "",
+    metadata: Mapping[str, Any] | None = None,
+) -> Revision:
+    """Make a new text current (amends and rewrites): version + 1 through `revision_create`, the deliverable
+    back to `draft`, and the audit event `record_event()` writes, in one transaction whose write is conditional
+    on the version and status the caller read (`deliverable` as loaded by the caller). Warnings about the
+    previous text (over a limit) are dropped from the deliverable and its run: the new revision's quality
+    report replaces them, so nothing stale shows on the run, the details card or in exports."""
+    stale = [w for w in deliverable.metadata.get("warnings") or [] if is_text_warning(w)]
+    new_metadata = {**deliverable.metadata, **(metadata or {}), **structured}
+    new_metadata["warnings"] = [w for w in new_metadata.get("warnings") or [] if not is_text_warning(w)]
+    with transaction.atomic():
+        updated = Deliverable.objects.filter(
+            pk=deliverable.pk,
+            version=from_version,
+            status=deliverable.status,
+            generation_status=Deliverable.Generation.DONE,
+        ).update(
+            version=from_version + 1,
+            status=Status.DRAFT,
+            title=title,
+            hashtags=hashtags,
+            metadata=new_metadata,
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            raise _amend_refusal(deliverable.pk, from_version)
+        revision = revision_create(
+            deliverable=deliverable,
+            version=from_version + 1,
+            title=title,
+            content_markdown=content_markdown,
+            hashtags=hashtags,
+            structured=structured,
+            brand_kit=deliverable.run.input_snapshot.get("brand") or {},
+            author=author,
+            provider=provider,
+            model=model,
+            note=note[:NOTE_MAX],
+        )
+        record_event()
+        if stale:
+            _drop_run_warnings(deliverable.run_id, [f"{deliverable.kind}: {w}" for w in stale])
+    return revision
+
+
+def _drop_run_warnings(run_pk: int, warnings: list[str]) -> None:
+    run = Run.objects.select_for_update().get(pk=run_pk)
+    kept = [w for w in run.warnings if w not in warnings]
+    if kept != run.warnings:
+        run.warnings = kept
+        run.save(update_fields=["warnings", "updated_at"])
 
 
 def _clean_title(title: str) -> str:
@@ -161,12 +223,64 @@ def _clean_hashtags(hashtags: Sequence[str]) -> list[str]:
     return tags
 
 
+ENTRY_TITLE_MAX = 120
+ENTRIES_MAX = 200
+
+
+def _clean_entries(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Calendar entries as a person edited them: each needs a date (YYYY-MM-DD), a known platform, a title and
+    a text. Refused with one message per bad entry (numbered from 1, as the page shows them)."""
+    from datetime import date
+
+    if not entries:
+        raise ApplicationError("A calendar needs at least one entry.", details={"entries": ["Add at least one entry."]})
+    if len(entries) > ENTRIES_MAX:
+        raise ApplicationError(
+            f"Too many entries (at most {ENTRIES_MAX}).", details={"entries": [f"At most {ENTRIES_MAX} entries."]}
+        )
+    cleaned, problems = [], []
+    for number, entry in enumerate(entries, 1):
+        entry = entry if isinstance(entry, Mapping) else {}
+        day, platform = str(entry.get("date") or "").strip(), str(entry.get("platform") or "").strip().lower()
+        title, text = " ".join(str(entry.get("title") or "").split()), str(entry.get("text") or "").strip()
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            problems.append(f"Entry {number}: the date must be YYYY-MM-DD.")
+        key = normalize_channel(platform) if platform else None
+        if key not in PLATFORMS:
+            problems.append(f"Entry {number}: choose a platform ({', '.join(PLATFORMS)}).")
+        if not title or len(title) > ENTRY_TITLE_MAX:
+            problems.append(f"Entry {number}: a title of 1 to {ENTRY_TITLE_MAX} characters is needed.")
+        if not text:
+            problems.append(f"Entry {number}: the text must not be blank.")
+        cleaned.append({"date": day, "platform": key or platform, "title": title, "text": text})
+    if problems:
+        raise ApplicationError("Some calendar entries are invalid.", details={"entries": problems})
+    return sorted(cleaned, key=lambda e: (e["date"], e["platform"]))
+
+
 def _structured_after_amend(kind: str, previous: Mapping[str, Any], content: str) -> dict[str, Any]:
     """The kind-specific fields of the amended text. Parsed back only from the exact shapes generation writes
     (calendar table rows, the email's Subject / Preheader lines); everything else is carried over."""
     structured = dict(previous)
     if kind == "content_calendar":
         structured["entries"] = calendar_entries(content)
+    elif kind == "ad_copy":  # the shape render_ad writes: headline, primary text, call to action, prompts
+        match = re.match(
+            r"^##[ \t]+(?P<headline>.+?)[ \t]*\n\n(?P<primary>.+?)\n\n\*\*Call to action:\*\*[ \t]*(?P<cta>.+?)[ \t]*"
+            r"\n\n### Image prompts\n\n(?P<prompts>.+)$",
+            content.strip(),
+            re.S,
+        )
+        if match:
+            prompts = [re.sub(r"^\d+[.)]\s*", "", line).strip() for line in match["prompts"].splitlines()]
+            structured.update(
+                headline=match["headline"],
+                primary_text=match["primary"].strip(),
+                call_to_action=match["cta"],
+                image_prompts=[p for p in prompts if p],
+            )
     elif kind == "email_copy":
         for key, label in (("subject", "Subject"), ("preheader", "Preheader")):
             match = re.search(rf"^\*\*{label}:\*\*[ \t]*(.+?)[ \t]*$", content, re.M)
@@ -200,7 +314,8 @@ def calendar_entries(markdown: str) -> list[dict[str, str]]:
 
 
 def deliverable_submit(*, deliverable: Deliverable, actor, comment: str = "") -> Deliverable:
-    """draft → in_review."""
+    """draft → in_review; refused while the current revision has blocking quality issues (a manager could not
+    approve it, so the marketer is told first, with the issues)."""
     return _transition(deliverable=deliverable, actor=actor, action="submit", comment=comment)
 
 
@@ -228,7 +343,7 @@ def _transition(*, deliverable: Deliverable, actor, action: str, comment: str) -
     deliverable_permission_check(actor=actor, action=action, deliverable=current)
     if current.status != source:
         raise _illegal(current.status, action)
-    if action == "approve":
+    if action in ("submit", "approve"):
         _no_blocking_issues(current)
     with transaction.atomic():
         moved = Deliverable.objects.filter(pk=current.pk, status=source, version=current.version).update(
@@ -279,8 +394,9 @@ def _notify_transition(deliverable: Deliverable, actor, action: str, comment: st
 def _no_blocking_issues(deliverable: Deliverable) -> None:
     blocking = _current_quality(deliverable).get("blocking") or []
     if blocking:
+        what = "Approval" if deliverable.status == Status.IN_REVIEW else "Submitting"
         raise Conflict(
-            "Approval refused: the current revision has blocking quality issues. Amend it first.",
+            f"{what} refused: the current revision has blocking quality issues. Amend it first.",
             details=list(blocking),
         )
 
@@ -302,7 +418,11 @@ def deliverable_actions(*, user, deliverable: Deliverable) -> list[str]:
     brand_id = deliverable.run.brand_id
     if roles.may(user, brand_id, roles.AMEND) and deliverable.status in AMENDABLE:
         allowed.append("amend")
-    if roles.may(user, brand_id, roles.SUBMIT) and deliverable.status == Status.DRAFT:
+    if (
+        roles.may(user, brand_id, roles.SUBMIT)
+        and deliverable.status == Status.DRAFT
+        and not _current_quality(deliverable).get("blocking")
+    ):
         allowed.append("submit")
     if roles.may(user, brand_id, roles.APPROVE) and deliverable.status == Status.IN_REVIEW:
         if not _current_quality(deliverable).get("blocking") and not _self_approval_refused(user, deliverable):

@@ -29,8 +29,11 @@ def kind_label(kind: str) -> str:
 
 @register.filter
 def run_title(run) -> str:
-    """What a person calls a run: its campaign, else the product of its brief, else its module."""
+    """What a person calls a run: a creatives run its product (a campaign has many), else its campaign, else the
+    product or campaign name of its brief, else its module."""
+    brief = (run.input_snapshot or {}).get("brief") or {}
+    if run.module == "creatives" and brief.get("product"):
+        return brief["product"]
     if run.campaign_id and run.campaign:
         return run.campaign.name
-    brief = (run.input_snapshot or {}).get("brief") or {}
     return brief.get("product") or brief.get("campaign_name") or f"{run.module.capitalize()} run"

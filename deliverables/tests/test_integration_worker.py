@@ -33,3 +33,27 @@ def test_a_campaign_is_generated_by_a_real_worker(marketer, celery_worker_proces
     assert all("Q1 Launch" in d["content_markdown"] or "Q1 Launch" in d["title"] for d in envelope["deliverables"])
     assert Revision.objects.count() == 6
     assert "generate_deliverable" in celery_worker_process.output()
+
+
+def test_a_rewrite_is_done_by_a_real_worker(marketer, celery_worker_process):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=marketer).key}")
+    generated = client.post(
+        "/api/v1/campaigns/generate?wait=60",
+        {"campaign_name": "Q1 Launch", "platforms": ["linkedin"], "deliverables": ["social_posts"]},
+        format="json",
+    ).json()
+    (post,) = generated["deliverables"]
+
+    response = client.post(
+        f"/api/v1/deliverables/{post['id']}/rewrite?wait=60",
+        {"action": "variants", "version": 1, "count": 2},
+        format="json",
+    )
+
+    assert response.status_code == 200, celery_worker_process.output()[-2000:]
+    body = response.json()
+    assert body["status"] == "done"
+    assert len(body["variants"]) == 2
+    assert {v["run_id"] for v in body["variants"]} == {generated["run_id"]}
+    assert "rewrite_deliverable" in celery_worker_process.output()

@@ -145,7 +145,16 @@ def test_an_illegal_transition_answers_409(manager_api, post):
 
 def test_blocking_quality_issues_answer_409_listing_them(marketer_api, manager_api, post):
     marketer_api.patch(url(post), {"content_markdown": "Cheap beans, {{discount}} off!", "version": 1}, format="json")
-    marketer_api.post(url(post, "/submit"), {}, format="json")
+    before = snapshot(post)
+
+    submitted = marketer_api.post(url(post, "/submit"), {}, format="json")
+
+    assert submitted.status_code == 409
+    assert submitted.json()["detail"].startswith("Submitting refused: the current revision has blocking quality")
+    assert [issue["code"] for issue in submitted.json()["details"]] == ["placeholder", "banned_word"]
+    assert marketer_api.get(url(post)).json()["actions"] == ["amend"]
+    assert snapshot(post) == before
+    set_status(post, "in_review")  # as data from before submit checked quality
     before = snapshot(post)
 
     response = manager_api.post(url(post, "/approve"), {"comment": "ok"}, format="json")

@@ -498,9 +498,19 @@ def test_amend_saves_a_new_version_and_a_stale_one_is_refused_keeping_the_text(
 
     html = stale.content.decode()
     assert stale.status_code == 409
-    assert "Stale version: you amended version 1, but the deliverable is now at version 2." in html
-    assert "My edit of the old text</textarea>" in html
+    assert "Version 2 was saved by marketer while you edited version 1." in html
+    assert "<pre data-conflict-theirs>Fresh roast, delivered. Order today.</pre>" in html
+    assert "<pre data-conflict-mine>My edit of the old text</pre>" in html
+    assert "My edit of the old text</textarea>" in html  # the edit is kept, rebased on version 2
+    assert 'name="version" value="2"' in html
     assert snapshot(post) == before
+
+    reapplied = marketer_client.post(
+        f"/deliverables/{post.pk}/amend", {"version": 2, "content_markdown": "My edit of the old text", "hashtags": ""}
+    )
+
+    assert reapplied.status_code == 302
+    assert Revision.objects.get(deliverable=post, version=3).content_markdown == "My edit of the old text"
 
 
 def test_the_live_preview_renders_the_text_with_its_character_meter_and_checks(

@@ -166,7 +166,13 @@ def test_approval_is_refused_while_the_revision_has_blocking_issues(post, market
         version=1,
         content_markdown="Our cheap coffee, [Insert offer here]. Discover it today.",
     )
-    deliverable_submit(deliverable=post, actor=marketer)
+    before = snapshot(post)
+    with pytest.raises(Conflict) as submit_refusal:
+        deliverable_submit(deliverable=post, actor=marketer)
+    assert submit_refusal.value.message.startswith("Submitting refused: the current revision has blocking")
+    assert [issue["code"] for issue in submit_refusal.value.details] == ["placeholder", "banned_word"]
+    assert snapshot(post) == before
+    set_status(post, "in_review")  # as data from before submit checked quality
     before = snapshot(post)
 
     with pytest.raises(Conflict) as refusal:
@@ -392,8 +398,9 @@ def test_actions_follow_status_and_role(post, marketer, manager, outsider, statu
 
 def test_approve_is_not_offered_while_blocking_issues_remain(post, marketer, manager):
     deliverable_amend(deliverable=post, actor=marketer, version=1, content_markdown="TBD")
-    deliverable_submit(deliverable=post, actor=marketer)
     post.refresh_from_db()
+    assert deliverable_actions(user=marketer, deliverable=post) == ["amend"]  # submit is not offered either
+    set_status(post, "in_review")
 
     assert deliverable_actions(user=manager, deliverable=post) == ["reject"]
     attached = with_current_revision([Deliverable.objects.select_related("run").get(pk=post.pk)])[0]

@@ -58,4 +58,24 @@
       }
     }
   }, true);
+  // The improve loop: text selected in the Amend editor, or in the rendered content, becomes the passage to
+  // rewrite (the field stays editable; without JS a passage can be pasted into it).
+  function offerSelection(text) {
+    var target = document.querySelector("[data-rewrite-selection]");
+    if (target && text && text.trim()) {
+      target.value = text;
+    }
+  }
+  document.addEventListener("select", function (event) {
+    var source = event.target;
+    if (source && source.name === "content_markdown" && typeof source.selectionStart === "number") {
+      offerSelection(source.value.substring(source.selectionStart, source.selectionEnd));
+    }
+  }, true);
+  document.addEventListener("mouseup", function (event) {
+    var area = event.target.closest ? event.target.closest("[data-rendered-content], .post-text") : null;
+    if (area && window.getSelection) {
+      offerSelection(window.getSelection().toString());
+    }
+  });
 })();

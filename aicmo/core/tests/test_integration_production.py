@@ -6,6 +6,7 @@ import json
 import secrets
 import urllib.error
 import urllib.request
+from email.message import Message
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -16,7 +17,10 @@ from deliverables.envelope import validate_envelope
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def call(method: str, url: str, token: str, body: dict | None = None, *, trace_id: str = "") -> tuple[int, dict, bytes]:
+def call(
+    method: str, url: str, token: str, body: dict | None = None, *, trace_id: str = ""
+) -> tuple[int, Message, bytes]:
+    """Status, headers (case-insensitive: uvicorn sends them in lower case) and body."""
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     if trace_id:
         headers["X-Trace-ID"] = trace_id
@@ -25,9 +29,9 @@ def call(method: str, url: str, token: str, body: dict | None = None, *, trace_i
     )
     try:
         with urllib.request.urlopen(request, timeout=90) as response:
-            return response.status, dict(response.headers), response.read()
+            return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read()
+        return error.code, error.headers, error.read()
 
 
 def test_generate_amend_submit_approve_export_on_gunicorn_worker_and_beat(marketer, manager, tmp_path):

@@ -31,7 +31,12 @@ class OfflineProvider:
         started = time.monotonic()
         writer = _post if request.task.endswith("_post") else _WRITERS.get(request.task)
         tool_calls: tuple = ()
-        if writer is not None and request.json_schema is not None:
+        if request.task == "rewrite" and request.json_schema is not None:  # the improve loop
+            from .offline_rewrite import rewrite
+
+            data = rewrite(request.context)
+            text = json.dumps(data, ensure_ascii=False)
+        elif writer is not None and request.json_schema is not None:
             data = writer(_Brief(request.context))
             text = json.dumps(data, ensure_ascii=False)
         elif request.task == "studio":  # the creative studio's scripted assistant

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deliverables', '0006_review_links_notifications'),
+        ('deliverables', '0007_review_links_notifications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('brands', '0005_brand_month_spend'),
-        ('deliverables', '0007_comments'),
+        ('deliverables', '0008_comments'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deliverables', '0005_provider_call_started_interrupted'),
+        ('deliverables', '0006_rewrite_requests'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='auditevent',
             name='action',
-            field=models.CharField(choices=[('amend', 'Amend'), ('submit', 'Submit'), ('approve', 'Approve'), ('reject', 'Reject'), ('export', 'Export'), ('retry_failed', 'Retry Failed'), ('review_link_sent', 'Review Link Sent'), ('review_link_revoked', 'Review Link Revoked'), ('client_approved', 'Client Approved'), ('client_changes_requested', 'Client Changes Requested')], max_length=40),
+            field=models.CharField(choices=[('amend', 'Amend'), ('submit', 'Submit'), ('approve', 'Approve'), ('reject', 'Reject'), ('export', 'Export'), ('retry_failed', 'Retry Failed'), ('rewrite', 'Rewrite'), ('variant', 'Variant'), ('review_link_sent', 'Review Link Sent'), ('review_link_revoked', 'Review Link Revoked'), ('client_approved', 'Client Approved'), ('client_changes_requested', 'Client Changes Requested')], max_length=40),
         ),
         migrations.CreateModel(
             name='NotificationSettings',

@@ -1,0 +1,166 @@
+"""Generate's wait (contract §5): 200 with the final envelope when the run ends within the wait, else 202;
+`?wait=0` and `Prefer: respond-async` answer at once; the wait is woken by the settlement's announcement on Redis,
+with a slow safety re-check, and falls back to reading the waiting runs when Redis is missing or down.
+
+The runs here are generated for real (offline provider) by a thread that starts a moment after the request's
+commit, standing in for the worker: the request is then already waiting when the run ends."""
+
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from deliverables import waiting
+from deliverables.envelope import validate_envelope
+from deliverables.models import Run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BRIEF = {"campaign_name": "Q1 Launch", "platforms": ["LinkedIn"], "deliverables": ["campaign_brief", "linkedin_post"]}
+
+
+@pytest.fixture
+def late_worker(monkeypatch):
+    """Tasks run in a thread 0.3 s after they are enqueued (each thread has its own database connection)."""
+    from deliverables import tasks
+
+    threads: list[threading.Thread] = []
+
+    def run_later(pk):
+        time.sleep(0.3)
+        try:
+            tasks.generate_deliverable.run(pk)
+        finally:
+            connection.close()
+
+    def apply_async(args, **kwargs):
+        thread = threading.Thread(target=run_later, args=args)
+        threads.append(thread)
+        thread.start()
+
+    monkeypatch.setattr(tasks.generate_deliverable, "apply_async", apply_async)
+    yield threads
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def no_worker(monkeypatch):
+    from deliverables import tasks
+
+    monkeypatch.setattr(tasks.generate_deliverable, "apply_async", lambda args, **kwargs: None)
+
+
+def timed(call):
+    started = time.monotonic()
+    response = call()
+    return response, time.monotonic() - started
+
+
+def test_generate_answers_200_with_the_final_envelope_woken_by_the_announcement(
+    marketer_api, late_worker, settings, monkeypatch
+):
+    settings.REDIS_URL = settings.TEST_REDIS_URL
+    settings.AICMO_API_WAIT_S = 20.0
+    monkeypatch.setattr(waiting, "RECHECK_S", 60.0)  # only the announcement can wake the request in time
+
+    response, elapsed = timed(lambda: marketer_api.post("/api/v1/campaigns/generate", BRIEF, format="json"))
+
+    assert response.status_code == 200
+    body = response.json()
+    assert validate_envelope(body) == []
+    assert body["status"] == "SUCCESS"
+    assert [d["kind"] for d in body["deliverables"]] == ["campaign_brief", "linkedin_post"]
+    assert all(d["content_markdown"].strip() for d in body["deliverables"])
+    assert response["Location"] == f"/api/v1/runs/{body['run_id']}"
+    assert elapsed < 5, elapsed
+
+
+def test_a_lost_announcement_is_caught_by_the_safety_recheck(marketer_api, late_worker, settings, monkeypatch):
+    settings.REDIS_URL = settings.TEST_REDIS_URL
+    monkeypatch.setattr("deliverables.services.settle.run_settled_publish", lambda run_id: None)
+    monkeypatch.setattr(waiting, "RECHECK_S", 1.0)
+
+    response, elapsed = timed(lambda: marketer_api.post("/api/v1/campaigns/generate?wait=20", BRIEF, format="json"))
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "SUCCESS"
+    assert elapsed < 8, elapsed
+
+
+@pytest.mark.parametrize("redis_url", ["", "redis://127.0.0.1:1/0"], ids=["no-redis", "redis-down"])
+def test_without_a_reachable_redis_the_wait_reads_the_waiting_runs(marketer_api, late_worker, settings, redis_url):
+    settings.REDIS_URL = redis_url
+
+    response, elapsed = timed(lambda: marketer_api.post("/api/v1/campaigns/generate?wait=20", BRIEF, format="json"))
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "SUCCESS"
+    assert elapsed < 8, elapsed
+
+
+def test_wait_zero_and_prefer_respond_async_answer_202_at_once(marketer_api, no_worker, settings):
+    settings.AICMO_API_WAIT_S = 30.0
+
+    zero, zero_s = timed(lambda: marketer_api.post("/api/v1/campaigns/generate?wait=0", BRIEF, format="json"))
+    prefer, prefer_s = timed(
+        lambda: marketer_api.post(
+            "/api/v1/campaigns/generate", BRIEF, format="json", HTTP_PREFER="respond-async, return=minimal"
+        )
+    )
+
+    for response, elapsed in ((zero, zero_s), (prefer, prefer_s)):
+        assert response.status_code == 202
+        assert response.json()["status"] == "PENDING"
+        assert response["Location"] == f"/api/v1/runs/{response.json()['run_id']}"
+        assert elapsed < 3, elapsed
+    assert Run.objects.filter(status=Run.Status.PENDING).count() == 2
+
+
+def test_a_run_not_ended_within_the_default_wait_answers_202_after_it(marketer_api, no_worker, settings):
+    settings.AICMO_API_WAIT_S = 1.0
+
+    response, elapsed = timed(lambda: marketer_api.post("/api/v1/campaigns/generate", BRIEF, format="json"))
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "PENDING"
+    assert 1.0 <= elapsed < 4, elapsed
+    run_id = response.json()["run_id"]
+    polled, polled_s = timed(lambda: marketer_api.get(f"/api/v1/runs/{run_id}?wait=0.5"))
+    assert polled.status_code == 202 and polled.json()["run_id"] == run_id
+    assert 0.5 <= polled_s < 3, polled_s
+
+
+@pytest.mark.parametrize("wait", ["-1", "121", "soon", "nan"])
+def test_a_bad_wait_is_a_validation_error_and_starts_nothing(marketer_api, no_worker, wait):
+    response = marketer_api.post(f"/api/v1/campaigns/generate?wait={wait}", BRIEF, format="json")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["status"] == "FAILED" and body["error"]["type"] == "VALIDATION_ERROR"
+    assert body["error"]["details"] == {"wait": ["A number of seconds from 0 to 120."]}
+    assert Run.objects.count() == 0
+
+
+def test_run_finalize_announces_the_run_on_the_settled_channel(marketer_api, settings, run_tasks_inline):
+    import redis
+
+    settings.REDIS_URL = settings.TEST_REDIS_URL
+    subscriber = redis.Redis.from_url(settings.TEST_REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    subscriber.subscribe(waiting.SETTLED_CHANNEL)
+    subscriber.get_message(timeout=1)  # the subscription's confirmation
+    with run_tasks_inline():
+        response = marketer_api.post("/api/v1/campaigns/generate?wait=0", BRIEF, format="json")
+    run_id = response.json()["run_id"]
+
+    messages = []
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and not messages:
+        message = subscriber.get_message(timeout=0.5)
+        if message:
+            messages.append(message["data"].decode())
+    subscriber.close()
+
+    assert Run.objects.get(run_id=run_id).status == Run.Status.SUCCESS
+    assert messages == [run_id]
