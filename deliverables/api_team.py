@@ -75,7 +75,7 @@ class ReviewLinkDetailView(APIView):
         return Response(ReviewLinkRevokedSerializer({"id": link.pk, "revoked_at": link.revoked_at}).data)
 
 
-class CommentSerializer(serializers.Serializer):
+class ThreadCommentSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     author = serializers.CharField(source="author.username", read_only=True, default=None)
     version = serializers.IntegerField(read_only=True)
@@ -95,24 +95,24 @@ class CommentListView(APIView):
             raise Http404
         return deliverable
 
-    @extend_schema(responses={200: CommentSerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND})
+    @extend_schema(responses={200: ThreadCommentSerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND})
     def get(self, request, pk):
         deliverable = self._deliverable(request, pk)
         comments = deliverable.comments.select_related("author")
-        return Response(CommentSerializer(comments, many=True).data)
+        return Response(ThreadCommentSerializer(comments, many=True).data)
 
     @extend_schema(
-        request=CommentSerializer,
-        responses={201: CommentSerializer, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+        request=ThreadCommentSerializer,
+        responses={201: ThreadCommentSerializer, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 404: NOT_FOUND},
         description="Comment on the deliverable's current revision. `body` is Markdown (rendered sanitised); "
         "`@username` notifies that member of the brand.",
     )
     def post(self, request, pk):
         deliverable = self._deliverable(request, pk)
-        body = CommentSerializer(data=request.data)
+        body = ThreadCommentSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         comment = comment_create(deliverable=deliverable, actor=request.user, body=body.validated_data["body"])
-        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+        return Response(ThreadCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
 class WebhookSerializer(serializers.Serializer):
