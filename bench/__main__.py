@@ -1,8 +1,8 @@
 """`python -m bench [name ...]`: run every benchmark (or the named ones) and rewrite docs/benchmarks.md.
 
-Names: fanout throughput chain failover api pages exports studio makerun waits. Results of benchmarks not run
-this time are kept from the previous docs/benchmarks.md. Exit status is 0 unless the command line is wrong: benchmarks
-never fail a build.
+Names: fanout throughput chain failover api pages exports studio makerun waits shortener. Results of benchmarks
+not run this time are kept from the previous docs/benchmarks.md. Exit status is 0 unless the command line is wrong:
+benchmarks never fail a build.
 """
 
 import argparse
@@ -21,9 +21,10 @@ BENCHMARKS = {
     "api": ("bench.api", "API: POST /api/v1/campaigns/generate under gunicorn"),
     "pages": ("bench.pages", "Pages: run page and approvals queue at 10 vs 500 deliverables"),
     "exports": ("bench.exports", "Exports: DOCX and ZIP of a 500-deliverable run"),
-    "studio": ("bench.studio_ttft", "Studio: time to first token"),
+    "studio": ("bench.studio_ttft", "Studio: N concurrent open ChatKit streams (TTFT overhead, /healthz, memory)"),
     "makerun": ("bench.make_run", "make run: embedded Redis vs the filesystem broker, and cold start"),
     "waits": ("bench.waits", "Waits: N open ?wait= requests under uvicorn"),
+    "shortener": ("bench.shortener", "Shortener: pieces within their limit at first save, long answers"),
 }
 
 

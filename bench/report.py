@@ -13,7 +13,19 @@ from .common import ROOT, Result
 
 DOC = ROOT / "docs" / "benchmarks.md"
 FINDINGS = Path(__file__).with_name("findings.md")
-ORDER = ["fanout", "throughput", "chain", "failover", "api", "pages", "exports", "studio", "makerun", "waits"]
+ORDER = [
+    "fanout",
+    "throughput",
+    "chain",
+    "failover",
+    "api",
+    "pages",
+    "exports",
+    "studio",
+    "makerun",
+    "waits",
+    "shortener",
+]
 _MARK = re.compile(r"<!-- bench-results\n(.*?)\n-->", re.S)
 
 INTRO = """# Benchmarks

@@ -1,4 +1,4 @@
-"""The creative studio's conversations: a thread per marketer and brand, and its messages.
+"""The creative studio's conversations (ChatKit threads): a thread per marketer and brand, and its items.
 
 Saved ad concepts are not stored here: they are `ad_copy` Deliverables of the thread's studio Run, so they go
 through the same review workflow as every other deliverable."""
@@ -40,6 +40,19 @@ class StudioThread(models.Model):
         related_name="+",
         help_text="The concept that “change the headline” revises.",
     )
+    pending_images = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Ids of images made before any concept was saved: the next saved concept takes them "
+        "(the seed's pending_images).",
+    )
+    reply_key = models.CharField(
+        max_length=64, blank=True, help_text="The reply being written (its Redis stream), empty when none."
+    )
+    reply_started_at = models.DateTimeField(null=True, blank=True)
+    trace_ids = models.JSONField(
+        default=list, blank=True, help_text="Trace ids of its replies: their provider calls join the studio run."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -55,56 +68,36 @@ class StudioThread(models.Model):
         return "\n".join(f"- {name}: {self.brief[name]}" for name in BRIEF_FIELDS if self.brief.get(name))
 
 
-class StudioMessage(models.Model):
-    """A marketer's message, or the assistant's reply to one.
+class StudioItem(models.Model):
+    """One ChatKit thread item (a marketer's message, an assistant message, a widget, a client tool call, hidden
+    context), stored as the protocol's own JSON so `items.list` answers exactly what was streamed. `seq` orders
+    a thread's items; `item_id` is the protocol's id."""
 
-    A reply may take several model rounds (text, tool calls, their results, more text): `steps` keeps each
-    round so the history sent to the model is exact, `content` is the text the marketer sees, and `actions`
-    what the tools did (assets saved, images made, theme switched) for the page to show."""
-
-    class Role(models.TextChoices):
-        USER = "user"
-        ASSISTANT = "assistant"
-
-    class Status(models.TextChoices):
-        PENDING = "pending"  # queued for a worker
-        STREAMING = "streaming"  # a worker is writing it
-        COMPLETE = "complete"
-        FAILED = "failed"  # the partial text was discarded; `error` says why, and it can be retried
-
-    IN_FLIGHT = (Status.PENDING, Status.STREAMING)
-    TERMINAL = (Status.COMPLETE, Status.FAILED)
-
-    thread = models.ForeignKey(StudioThread, on_delete=models.CASCADE, related_name="messages")
-    role = models.CharField(max_length=10, choices=Role.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.COMPLETE)
-    content = models.TextField(blank=True)
-    steps = models.JSONField(
-        default=list,
-        blank=True,
-        help_text='Model rounds: [{"text", "tool_calls": [{"id", "name", "arguments"}], '
-        '"results": [{"tool_call_id", "name", "content"}]}].',
-    )
-    actions = models.JSONField(default=list, blank=True, help_text="What the tools did, for the page.")
-    error = models.JSONField(null=True, blank=True)
-    provider = models.CharField(max_length=40, blank=True)
-    model = models.CharField(max_length=120, blank=True)
-    tokens_used = models.PositiveIntegerField(default=0)
-    cost_usd = models.DecimalField(max_digits=12, decimal_places=6, null=True, blank=True)
-    trace_id = models.CharField(max_length=64, blank=True)
-    attempt = models.PositiveSmallIntegerField(default=0, help_text="Workers that started this reply (any try).")
-    deliveries = models.PositiveSmallIntegerField(
-        default=0, help_text="Workers that started it since the last retry by the marketer."
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    seq = models.BigAutoField(primary_key=True)
+    thread = models.ForeignKey(StudioThread, on_delete=models.CASCADE, related_name="items")
+    item_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=40)
+    data = models.JSONField(help_text="The ThreadItem as ChatKit serialises it.")
+    created_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["thread", "id"]
+        ordering = ["thread", "seq"]
+        constraints = [models.UniqueConstraint(fields=["thread", "item_id"], name="studio_item_unique_id")]
 
     def __str__(self) -> str:
-        return f"{self.role} message {self.pk} ({self.status})"
+        return f"{self.type} {self.item_id}"
 
-    @property
-    def is_terminal(self) -> bool:
-        return self.status in self.TERMINAL
+
+class StudioAttachment(models.Model):
+    """Metadata of a file a marketer attached (ChatKit's attachment record); the bytes live in storage."""
+
+    id = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_attachments")
+    thread = models.ForeignKey(
+        StudioThread, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    data = models.JSONField(help_text="The Attachment as ChatKit serialises it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"attachment {self.id}"

@@ -2,9 +2,9 @@
 
 from celery import shared_task
 
-from .studio.services import reply_generate
+from .studio.assistant import reply_generate
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def studio_reply(message_id: int) -> None:
-    reply_generate(message_id=message_id)
+def studio_respond(thread_id: str, reply_key: str, user_item_id: str, trace_id: str) -> None:
+    reply_generate(thread_id=thread_id, reply_key=reply_key, user_item_id=user_item_id, trace_id=trace_id)

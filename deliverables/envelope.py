@@ -13,6 +13,7 @@ from django.utils import timezone
 from jsonschema import Draft202012Validator
 
 from .envelope_schema import ASSET_KEYS, DELIVERABLE_STATUSES, ENVELOPE_SCHEMA, ERROR_TYPES, STATUSES
+from .provenance import provenance_of
 from .selectors import run_deliverables, run_progress
 
 __all__ = ["ASSET_KEYS", "DELIVERABLE_STATUSES", "ERROR_TYPES", "STATUSES", "build_envelope", "validate_envelope"]
@@ -77,6 +78,9 @@ def deliverable_payload(deliverable) -> dict[str, Any]:
     revision = deliverable.current_revision
     images = getattr(deliverable, "image_assets", [])
     metadata = {key: value for key, value in deliverable.metadata.items() if key != "slot"}
+    if revision is not None:  # who wrote the current text (a person's amend names its editor)
+        written = provenance_of(deliverable)
+        metadata["written_by"] = {"provider": written.provider, "model": written.model, "edited_by": written.edited_by}
     return {
         "id": str(deliverable.pk),
         "kind": deliverable.kind,

@@ -41,7 +41,11 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
     "x-problem": "the envelope must be a JSON object",
     "required": ["status", "module", "run_id", "progress", "meta", "deliverables", "error"],
     "properties": {
-        "status": {"enum": list(STATUSES), "x-problem": f"status must be one of {', '.join(STATUSES)}"},
+        "status": {
+            "enum": list(STATUSES),
+            "x-enum-name": "EnvelopeStatusEnum",
+            "x-problem": f"status must be one of {', '.join(STATUSES)}",
+        },
         "module": _text("module must be a non-empty string"),
         "run_id": _text("run_id must be a non-empty string"),
         "progress": {
@@ -102,6 +106,7 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
                     "hashtags": {"type": "array", "items": {"type": "string"}, "x-problem": "hashtags must be a list"},
                     "status": {
                         "enum": list(DELIVERABLE_STATUSES),
+                        "x-enum-name": "DeliverableStatusEnum",
                         "x-problem": f"status must be one of {', '.join(DELIVERABLE_STATUSES)}",
                     },
                     "version": {"type": "integer", "minimum": 1, "x-problem": "version must be a whole number ≥ 1"},
@@ -138,6 +143,7 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
                     "properties": {
                         "type": {
                             "enum": list(ERROR_TYPES),
+                            "x-enum-name": "ErrorTypeEnum",
                             "x-problem": f"error.type must be one of {', '.join(ERROR_TYPES)}",
                         },
                         "message": _text("error.message must be a non-empty string"),
@@ -152,9 +158,11 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
 }
 
 
-def openapi_schema(schema: dict[str, Any] = ENVELOPE_SCHEMA) -> dict[str, Any]:
-    """The schema as an OpenAPI 3.0 component: `anyOf [X, null]` becomes `X` with `nullable: true`, and the keys
-    only JSON Schema knows ($schema, x-problem) go."""
+def openapi_components(schema: dict[str, Any] = ENVELOPE_SCHEMA) -> dict[str, dict[str, Any]]:
+    """The schema as OpenAPI 3.0 components: `Envelope`, and each enum marked `x-enum-name` as a component of
+    its own (so generated clients get named enum types). `anyOf [X, null]` becomes `X` with `nullable: true`,
+    and the keys only JSON Schema knows ($schema, x-problem) go."""
+    components: dict[str, dict[str, Any]] = {}
 
     def convert(node: Any) -> Any:
         if isinstance(node, list):
@@ -162,10 +170,19 @@ def openapi_schema(schema: dict[str, Any] = ENVELOPE_SCHEMA) -> dict[str, Any]:
         if not isinstance(node, dict):
             return node
         node = {key: value for key, value in node.items() if key not in ("$schema", "x-problem")}
+        if "x-enum-name" in node:
+            name = node.pop("x-enum-name")
+            components[name] = {"type": "string", "enum": list(node.pop("enum"))}
+            return (
+                {**node, "allOf": [{"$ref": f"#/components/schemas/{name}"}]}
+                if node
+                else {"$ref": f"#/components/schemas/{name}"}
+            )
         options = node.get("anyOf")
         if options and {"type": "null"} in options and len(options) == 2:
             other = next(option for option in options if option != {"type": "null"})
             node = {**{k: v for k, v in node.items() if k != "anyOf"}, **convert(other), "nullable": True}
         return {key: convert(value) for key, value in node.items()}
 
-    return convert(deepcopy(schema))
+    components["Envelope"] = convert(deepcopy(schema))
+    return components

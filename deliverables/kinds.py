@@ -11,6 +11,7 @@ from .platforms import (
     MIN_IMAGE_PROMPTS,
     PLATFORMS,
     Platform,
+    hashtags_in_style,
     post_kind,
 )
 
@@ -70,7 +71,7 @@ def _calendar_schema(context: Mapping[str, Any]) -> dict:
         text=_string(),
     )
     return _object(
-        title=_string(max_length=200), entries={"type": "array", "items": entry, "minItems": 1, "maxItems": 120}
+        title=_string(max_length=200), entries={"type": "array", "items": entry, "minItems": 1, "maxItems": 200}
     )
 
 
@@ -104,27 +105,58 @@ def _post_schema(platform: Platform) -> Callable[[Mapping[str, Any]], dict]:
             "items": {"type": "string", "pattern": r"^#\w+$"},
             "maxItems": platform.max_hashtags or 30,
         }
-        return _object(title=_string(max_length=120), text=_string(max_length=platform.max_chars), hashtags=hashtags)
+        fields: dict[str, Any] = {"title": _string(max_length=120)}
+        if platform.format == "script":
+            beat = _object(
+                time=_string(max_length=20), visual=_string(max_length=240), voiceover=_string(max_length=300)
+            )
+            fields["hook"] = _string(max_length=150)
+            fields["script"] = {"type": "array", "items": beat, "minItems": 3, "maxItems": 6}
+            fields["text"] = _string(max_length=min(platform.target_chars, 300))  # the caption
+        else:
+            fields["text"] = _string(max_length=platform.max_chars)
+        fields["hashtags"] = hashtags
+        return _object(**fields)
 
     return schema
 
 
 def _render_post(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Draft:
     hashtags = [tag if tag.startswith("#") else f"#{tag}" for tag in answer["hashtags"]]
+    platform = PLATFORMS.get(str(context.get("platform") or ""))
+    if platform is not None:
+        hashtags = hashtags_in_style(hashtags, platform)
+    if answer.get("script"):  # a short-video platform: hook, script and caption together
+        # Plain-text labels, no Markdown emphasis: the post preview shows the text as the platform would.
+        script = [dict(beat) for beat in answer["script"]]
+        lines = [f"Hook (first seconds): {answer['hook'].strip()}", "", "Script:"]
+        lines += [
+            f"{i}. {beat['time'].strip()}: {beat['visual'].strip().rstrip('.')}. "
+            f"Voice-over: “{beat['voiceover'].strip()}”"
+            for i, beat in enumerate(script, 1)
+        ]
+        lines += ["", f"Caption: {answer['text'].strip()}"]
+        return Draft(
+            title=answer["title"].strip(),
+            content_markdown="\n".join(lines),
+            hashtags=hashtags,
+            structured={"hook": answer["hook"].strip(), "script": script, "caption": answer["text"].strip()},
+        )
     return Draft(
         title=answer["title"].strip(), content_markdown=answer["text"].strip(), hashtags=hashtags, structured={}
     )
 
 
 def _post_spec(platform: Platform) -> KindSpec:
+    what = "one short video (hook, script and caption)" if platform.format == "script" else "one post"
     return KindSpec(
         kind=post_kind(platform.key),
         label=f"{platform.label} post",
         instructions=(
-            f"Write one {platform.label} post for this campaign. The text, hashtags included, must stay under "
-            f"{int(platform.max_chars * 0.95)} characters. Give {min(platform.recommended_hashtags, 5)} or fewer "
-            "relevant hashtags separately (each starting with #), a short internal title, and a clear call to "
-            "action in the text."
+            f"Write {what} for {platform.label} carrying the campaign's key message, adapted to the platform. "
+            f"Everything (text, hashtags and any required disclaimer) must stay under {platform.target_chars} "
+            "characters. Give the hashtags separately (each starting with #), a short internal title, and a "
+            "clear call to action in the text."
         ),
         schema=_post_schema(platform),
         render=_render_post,
@@ -193,8 +225,9 @@ KINDS: dict[str, KindSpec] = {
             label="Campaign brief & strategy",
             instructions=(
                 "Write the campaign brief and strategy in Markdown with these sections (## headings): Objectives, "
-                "Audience, Positioning, Channel plan (one line per platform), KPIs (measurable, with targets), "
-                "Budget split (a table of channel, share and amount that adds up to the budget), and Timeline "
+                "Audience, Positioning, Channel plan (one line per platform), KPIs (measurable: use only targets "
+                "the brief gives, otherwise name the metric and say the target is to be set), Budget split (a table "
+                "of channel and amount that adds up to the brief's budget, or 'to set' without one), and Timeline "
                 "(phases across the campaign's days)."
             ),
             schema=_document_schema,
@@ -216,7 +249,8 @@ KINDS: dict[str, KindSpec] = {
             instructions=(
                 "Plan a content calendar across the campaign's timeline starting on the start date: dated entries "
                 "(YYYY-MM-DD) for each requested platform, about two a week per platform, each with a short title "
-                "and the post copy."
+                "and the post copy in that platform's style and within its limit (required disclaimers included). "
+                "Vary the angle from entry to entry: no two entries may read the same."
             ),
             schema=_calendar_schema,
             render=_render_calendar,
@@ -249,3 +283,29 @@ KINDS: dict[str, KindSpec] = {
 
 def spec_for(kind: str) -> KindSpec:
     return KINDS[kind]
+
+
+# The fields whose length the shortener owns: the model is asked for them with `maxLength`, but an answer over
+# it is accepted on arrival and shortened (a rejected answer would only fall through to another provider).
+SHORTENED_FIELDS = frozenset({"text"})
+
+
+def validation_schema(schema: Mapping[str, Any]) -> dict:
+    """`schema` without `maxLength` on the fields the shortener owns, wherever they are nested."""
+
+    def relax(node: Any, name: str = "") -> Any:
+        if isinstance(node, Mapping):
+            out = {}
+            for key, value in node.items():
+                if key == "maxLength" and name in SHORTENED_FIELDS:
+                    continue
+                if key == "properties" and isinstance(value, Mapping):
+                    out[key] = {prop: relax(sub, prop) for prop, sub in value.items()}
+                else:
+                    out[key] = relax(value, name if key == "items" else "")
+            return out
+        if isinstance(node, list):
+            return [relax(item) for item in node]
+        return node
+
+    return relax(schema)

@@ -1,14 +1,27 @@
-"""Prompts for generated deliverables. The brand kit goes into every system prompt."""
+"""Prompts for generated deliverables. The brand kit goes into every system prompt; a post's platform craft
+(from the platform registry) into its task."""
 
+import dataclasses
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 
 from aicmo.llm.base import CompletionRequest, Message
 
-from .kinds import spec_for
+from .kinds import spec_for, validation_schema
+from .platforms import PLATFORMS, emoji_allowed, platform_for_kind
+
+
+def brand_links(brand: Mapping[str, Any]) -> dict[str, str]:
+    """The links a piece may use, from the brand kit (read defensively: older kits have no such fields)."""
+    links = {}
+    for key, label in (("offer_url", "offer"), ("website_url", "website")):
+        url = str(brand.get(key) or "").strip()
+        if url.startswith(("https://", "http://")):
+            links[label] = url
+    return links
 
 
 def brand_instructions(brand: Mapping[str, Any]) -> str:
@@ -24,10 +37,18 @@ def brand_instructions(brand: Mapping[str, Any]) -> str:
         lines.append("Never use these words: " + ", ".join(brand["banned_words"]) + ".")
     if brand.get("required_disclaimers"):
         lines.append("Every piece must include, word for word: " + " | ".join(brand["required_disclaimers"]))
-    if brand.get("offer_url"):
-        lines.append(f"Calls to action send people to {brand['offer_url']} (use this link, never invent one).")
-    if brand.get("website_url"):
-        lines.append(f"The brand's website is {brand['website_url']}.")
+    links = brand_links(brand)
+    if links:
+        lines.append(
+            "Links you may use (no others): " + ", ".join(f"{label}: {url}" for label, url in links.items()) + "."
+        )
+    else:
+        lines.append("The brand kit has no links: write no link and no URL at all.")
+    lines.append(
+        "Emoji suit this voice: use them sparingly where the platform welcomes them."
+        if emoji_allowed(brand)
+        else "Use no emoji."
+    )
     visual = image_style_line(brand)
     if visual:
         lines.append(f"Image prompts you write follow the brand's look: {visual}")
@@ -56,51 +77,108 @@ def image_prompt(prompt: str, brand: Mapping[str, Any]) -> str:
 
 SYSTEM = (
     "You are AICMO, a senior marketing strategist and copywriter. You write finished, specific copy: never "
-    "placeholders such as [Insert …], TBD or Lorem ipsum, never invented statistics presented as facts. "
-    "Answer only with JSON matching the given schema."
+    "placeholders such as [Insert …], TBD or Lorem ipsum, never placeholder links such as (#) or example.com. "
+    "Never invent facts: use only the figures (budgets, percentages, counts, prices, dates) the brief gives; "
+    "any other target is named as a target to set. Answer only with JSON matching the given schema."
 )
 
 
+def slot_context(snapshot: Mapping[str, Any], *, kind: str, platform: str | None, variant: int | None) -> dict:
+    """What a slot's prompt (and the offline templates) work from: the run's snapshot, the slot's own fields,
+    and the craft of its platform(s) from the registry."""
+    spec = platform_for_kind(kind)
+    chosen = [p for p in (snapshot.get("brief") or {}).get("platforms") or [] if p in PLATFORMS]
+    return {
+        **snapshot,
+        "platform": platform,
+        "variant": variant,
+        "platform_label": spec.label if spec else None,
+        "platform_craft": dataclasses.asdict(spec) if spec else None,
+        "platforms_craft": {key: dataclasses.asdict(PLATFORMS[key]) for key in chosen},
+        "emoji_ok": emoji_allowed(snapshot.get("brand") or {}),
+    }
+
+
+def _task(kind: str, context: Mapping[str, Any]) -> str:
+    spec = spec_for(kind)
+    lines = [f"Task: {spec.instructions}"]
+    platform = platform_for_kind(kind)
+    if platform is not None:
+        lines.append(platform.craft_instructions(emoji_ok=bool(context.get("emoji_ok"))))
+    elif kind == "content_calendar":
+        for key in context.get("platforms_craft") or {}:
+            p = PLATFORMS[key]
+            lines.append(f"- {p.label} entries: at most {p.target_chars} characters; {p.hook or ''}".rstrip("; "))
+    return "\n".join(lines)
+
+
 def deliverable_request(*, kind: str, context: Mapping[str, Any], trace_id: str) -> CompletionRequest:
-    """The request for one deliverable slot. `context` is the run's snapshot plus the slot's own fields."""
+    """The request for one deliverable slot. `context` comes from `slot_context`."""
     spec = spec_for(kind)
     brief = {key: value for key, value in context["brief"].items() if value not in (None, "", [])}
     user = (
-        f"Task: {spec.instructions}\n\n"
+        f"{_task(kind, context)}\n\n"
         f"Campaign brief (JSON):\n{json.dumps(brief, indent=2, default=str)}\n\n"
         f"Start date: {context.get('start_date')}\n"
         + (f"Platform: {context['platform']}\n" if context.get("platform") else "")
         + (f"This is variant {context['variant']} of several: make it distinct.\n" if context.get("variant") else "")
     )
+    schema = spec.schema(context)
     return CompletionRequest(
         system=f"{SYSTEM}\n\n{brand_instructions(context['brand'])}",
         messages=(Message("user", user),),
         use_case=kind,
         task=kind,
         context=context,
-        json_schema=spec.schema(context),
+        json_schema=schema,
+        validation_schema=validation_schema(schema),
         max_tokens=settings.AICMO_LLM_MAX_TOKENS,
         trace_id=trace_id,
     )
 
 
 def shorten_request(
-    *, kind: str, context: Mapping[str, Any], text: str, limit: int, trace_id: str
+    *,
+    kind: str,
+    context: Mapping[str, Any],
+    text: str,
+    hashtags: Sequence[str],
+    limit: int,
+    trace_id: str,
+    title: str = "",
+    structured: Mapping[str, Any] | None = None,
+    attempt: int = 1,
 ) -> CompletionRequest:
-    """One bounded rewrite for a draft over its platform's hard limit."""
+    """One model pass of the shortener: the draft and its hashtags, to at most 95 % of the hard `limit`."""
     base = deliverable_request(kind=kind, context=context, trace_id=trace_id)
     target = int(limit * 0.95)
+    length = len(text) + sum(len(t) + 1 for t in hashtags)
+    disclaimers = list((context.get("brand") or {}).get("required_disclaimers") or [])
     ask = (
-        f"This draft is {len(text)} characters, over the {limit}-character limit. Shorten it to at most "
-        f"{target} characters, hashtags included, keeping the message and the call to action.\n\n{text}"
+        f"This draft is {length} characters with its hashtags, over the {limit}-character limit"
+        + (" (a previous shortening was still too long)" if attempt > 1 else "")
+        + f". Rewrite it to at most {target} characters, hashtags"
+        + (" and the required disclaimers (word for word)" if disclaimers else "")
+        + " included, keeping the message, the platform's style and the call to action. Cut whole sentences or "
+        "clauses; never end mid-word.\n\n"
+        f"Draft:\n{text}\n\nHashtags: {' '.join(hashtags)}"
     )
+    script = (structured or {}).get("script")
     return CompletionRequest(
         system=base.system,
         messages=(*base.messages, Message("user", ask)),
         use_case=f"{kind}:shorten",
         task=kind,
-        context={**context, "shorten_to": target},
+        context={
+            **context,
+            "shorten_to": target,
+            "shorten_text": (structured or {}).get("caption") or text,
+            "shorten_hashtags": list(hashtags),
+            "shorten_title": title,
+            "shorten_script": list(script or []),
+        },
         json_schema=base.json_schema,
+        validation_schema=base.validation_schema,
         max_tokens=base.max_tokens,
         trace_id=trace_id,
     )

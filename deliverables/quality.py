@@ -11,6 +11,7 @@ from .platforms import (
     AD_PRIMARY_TEXT_WORDS,
     EMAIL_SUBJECT_MAX,
     MIN_IMAGE_PROMPTS,
+    PLATFORMS,
     platform_for_kind,
     post_length,
 )
@@ -26,6 +27,10 @@ PLACEHOLDERS = [
         "a [Brand Name]-style placeholder",
     ),
     (re.compile(r"\bXX+\b|\$X+\b"), "an XX placeholder"),
+    # Links that go nowhere: "[Shop](#)", "[Shop]()", "[Shop]( )", href="#", and example.com addresses.
+    (re.compile(r"\]\(\s*#?\s*\)|\(\s*#\s*\)"), "a link to nowhere"),
+    (re.compile(r"""href\s*=\s*["']\s*#?\s*["']""", re.I), "a link to nowhere"),
+    (re.compile(r"\b(?:https?://)?(?:[\w-]+\.)*example\.(?:com|org|net)\b[^\s)\]]*", re.I), "an example.com link"),
 ]
 
 
@@ -70,6 +75,19 @@ def evaluate(
     for disclaimer in brand.get("required_disclaimers") or []:
         if disclaimer and _normalise(disclaimer) not in _normalise(text):
             blocking.append(_issue("missing_disclaimer", f"Missing the required disclaimer “{disclaimer}”."))
+
+    if kind == "content_calendar":
+        for entry in structured.get("entries") or []:
+            entry_platform = PLATFORMS.get(str(entry.get("platform")))
+            length = len(str(entry.get("text") or ""))
+            if entry_platform and length > entry_platform.max_chars:
+                blocking.append(
+                    _issue(
+                        "over_limit",
+                        f"{entry.get('date')} {entry_platform.label} entry: {length} characters, over the "
+                        f"limit of {entry_platform.max_chars}.",
+                    )
+                )
 
     platform = platform_for_kind(kind)
     if platform:

@@ -31,6 +31,7 @@ from brands.roles import APPROVE
 from brands.selectors import brands_for, brands_where
 
 from .models import Asset, Deliverable, Notification, NotificationSettings, ProviderCall, Revision, Rewrite, Run
+from .provenance import OFFLINE
 
 
 def runs_for(user) -> QuerySet[Run]:
@@ -52,7 +53,11 @@ def with_current_revision(deliverables: list[Deliverable], *, with_images: bool 
         return deliverables
     wanted = {(pk, d.version) for pk, d in by_id.items()}
     # only the current versions (give or take), and in no order: the default one would join the run to sort
-    revisions = Revision.objects.filter(deliverable_id__in=by_id, version__in={v for _, v in wanted}).order_by()
+    revisions = (
+        Revision.objects.filter(deliverable_id__in=by_id, version__in={v for _, v in wanted})
+        .select_related("author")  # provenance names the editor: joined, not a query per row
+        .order_by()
+    )
     for revision in revisions:
         if (revision.deliverable_id, revision.version) in wanted:
             by_id[revision.deliverable_id].current_revision = revision
@@ -275,8 +280,9 @@ def provider_usage(*, since: date | None = None, brand_slug: str | None = None) 
         .annotate(
             calls=Count("pk", filter=ok),
             errors=Count("pk", filter=~ok),
-            tokens_in=Sum("tokens_in"),
-            tokens_out=Sum("tokens_out"),
+            # offline "usage" is template words, not tokens: never added to real token counts
+            tokens_in=Sum("tokens_in", filter=~Q(provider=OFFLINE)),
+            tokens_out=Sum("tokens_out", filter=~Q(provider=OFFLINE)),
             cost=Sum("cost_usd"),
             unpriced=Count("pk", filter=ok & Q(cost_usd__isnull=True)),
         )
@@ -330,6 +336,7 @@ class BrandSpend:
     tokens: int
     calls: int
     unpriced_calls: int
+    offline_calls: int = 0  # template drafts: counted apart, their words are not tokens
     budget_usd: Decimal | None = None  # the brand's monthly cap (None: no cap)
     budget_spent_usd: Decimal = Decimal("0")  # what counts against it (every paid call, failed ones included)
 
@@ -357,8 +364,9 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
         .values("brand_id")
         .annotate(
             cost=Sum("cost_usd"),
-            tokens=Sum(F("tokens_in") + F("tokens_out")),
+            tokens=Sum(F("tokens_in") + F("tokens_out"), filter=~Q(provider=OFFLINE)),
             calls=Count("pk"),
+            offline=Count("pk", filter=Q(provider=OFFLINE)),
             unpriced=Count("pk", filter=Q(cost_usd__isnull=True)),
         )
     )
@@ -381,6 +389,7 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
                 unpriced_calls=row.get("unpriced") or 0,
                 budget_usd=brand.monthly_budget_usd,
                 budget_spent_usd=counted.get(brand.pk) or Decimal("0"),
+                offline_calls=row.get("offline") or 0,
             )
         )
     return spend
@@ -396,7 +405,7 @@ def spend_series(user, *, days: int = 30, today: date | None = None) -> dict:
         ProviderCall.objects.filter(brand__in=brands_for(user), created_at__gte=since, outcome=ProviderCall.Outcome.OK)
         .annotate(day=TruncDate("created_at"))
         .values("day", "brand__name", "provider")
-        .annotate(cost=Sum("cost_usd"), tokens=Sum(F("tokens_in") + F("tokens_out")))
+        .annotate(cost=Sum("cost_usd"), tokens=Sum(F("tokens_in") + F("tokens_out"), filter=~Q(provider=OFFLINE)))
         .order_by("brand__name", "provider", "day")
     )
     series: dict[tuple[str, str], dict[date, tuple[Decimal, int]]] = {}

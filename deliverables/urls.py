@@ -53,6 +53,7 @@ urlpatterns += [  # pages: home, runs, deliverables, approvals, assets
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/bulk", views.approvals_bulk, name="approvals-bulk"),
     path("assets/", views.asset_gallery, name="assets"),
+    path("assets", views.assets_index, name="assets-index"),  # the ChatKit sample's path (JSON or the page)
 ]
 
 urlpatterns += [  # the team workflow: client review links and the inbox

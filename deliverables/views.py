@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -500,6 +500,54 @@ def approvals(request):
         )
         item.waiting_s = (timezone.now() - item.updated_at).total_seconds()
     return render(request, "deliverables/approvals.html", {"page": page, "queue": page.object_list})
+
+
+def ad_asset_record(item: Deliverable) -> dict:
+    """One saved asset as the ChatKit sample front end's `AdAssetRecord`."""
+    fields = getattr(item, "current_structured", None) or {}
+    meta = item.metadata or {}
+    return {
+        "id": str(item.pk),
+        "product": meta.get("product", ""),
+        "style": meta.get("style", ""),
+        "tone": meta.get("tone", ""),
+        "pitch": meta.get("pitch", ""),
+        "headline": fields.get("headline") or item.title,
+        "primaryText": fields.get("primary_text", ""),
+        "callToAction": fields.get("call_to_action", ""),
+        "imagePrompts": list(fields.get("image_prompts") or []),
+        "images": [asset.url for asset in getattr(item, "image_assets", [])],
+        "createdAt": item.created_at.isoformat(),
+    }
+
+
+def _assets_json(request):
+    """`{"assets": [AdAssetRecord]}`, oldest first as the seed lists them; API authentication (token or
+    session), anonymous 401."""
+    from rest_framework import exceptions
+    from rest_framework.request import Request
+    from rest_framework.settings import api_settings
+
+    try:
+        user = Request(request, authenticators=[c() for c in api_settings.DEFAULT_AUTHENTICATION_CLASSES]).user
+    except exceptions.APIException as error:
+        return JsonResponse({"detail": str(error.detail)}, status=401)
+    if not user.is_authenticated:
+        return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
+    brand_slug = request.GET.get("brand") or None
+    if brand_slug and not brands_for(user).filter(slug=brand_slug).exists():
+        return JsonResponse({"detail": "No brand of yours has this slug."}, status=404)
+    assets = ad_assets_for(user, brand_slug=brand_slug).order_by("created_at", "pk")
+    return JsonResponse({"assets": [ad_asset_record(item) for item in assets]})
+
+
+@require_GET
+def assets_index(request):
+    """`GET /assets`: JSON for a request that accepts it at least as much as HTML (the ChatKit sample's front end
+    fetches it with `Accept: */*`), the gallery page for a browser's navigation (`text/html` first)."""
+    if request.get_preferred_type(["application/json", "text/html"]) == "application/json":
+        return _assets_json(request)
+    return asset_gallery(request)
 
 
 @login_required

@@ -5,6 +5,7 @@ inside URLs (DATABASE_URL, REDIS_URL, broker URLs in CACHES) nor the process env
 import os
 import re
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.views.debug import SafeExceptionReporterFilter
 
@@ -38,13 +39,27 @@ class CredentialMaskingFilter(SafeExceptionReporterFilter):
 
 
 class NoUrlListMiddleware:
-    """With DEBUG on, Django's 404 page lists the project's URL patterns: answer the site's own 404 instead."""
+    """With DEBUG on, Django's 404 page lists the project's URL patterns: answer the site's own 404 instead.
+    Dual-mode, so under ASGI it holds no thread while a view awaits."""
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
-        response = self.get_response(request)
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        return self._guarded(request, self.get_response(request))
+
+    async def _acall(self, request):
+        return self._guarded(request, await self.get_response(request))
+
+    @staticmethod
+    def _guarded(request, response):
         if (
             settings.DEBUG
             and response.status_code == 404

@@ -40,6 +40,9 @@ class CompletionRequest:
     task: str = ""
     context: Mapping[str, Any] = field(default_factory=dict)
     json_schema: Mapping[str, Any] | None = None  # when set, the answer must be JSON valid against it
+    # What the answer is checked against on arrival, when it differs from what the model is asked for (e.g.
+    # without the `maxLength` a shortener enforces afterwards); None: `json_schema` itself.
+    validation_schema: Mapping[str, Any] | None = None
     tools: tuple[ToolSpec, ...] = ()
     max_tokens: int = 1800
     temperature: float = 0.7

@@ -195,7 +195,8 @@ class ProviderChain:
             if not completion.text.strip() and not completion.tool_calls:
                 raise _empty_answer(provider, completion)
             return completion
-        data, problem = _parse_valid(completion, request.json_schema)
+        schema = request.validation_schema or request.json_schema
+        data, problem = _parse_valid(completion, schema)
         if problem is None:
             return replace(completion, data=data)
         # One repair attempt: show the model its answer and what is wrong with it.
@@ -217,7 +218,7 @@ class ProviderChain:
                 error.usage, error.cost_usd = completion.usage, completion.cost_usd
             raise
         usage, cost = _spent(completion, repaired)  # both attempts are paid for, whatever the outcome
-        data, problem = _parse_valid(repaired, request.json_schema)
+        data, problem = _parse_valid(repaired, schema)
         if problem is not None:
             raise ProviderError(
                 f"answer does not match the schema after one repair: {problem}",

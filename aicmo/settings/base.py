@@ -194,7 +194,8 @@ AICMO_LLM_TIMEOUT_S = env.float("AICMO_LLM_TIMEOUT_S", default=60.0)
 # …and the longest silence a stream may keep (before its first event too) before it counts as timed out.
 AICMO_LLM_STREAM_IDLE_S = env.float("AICMO_LLM_STREAM_IDLE_S", default=20.0)
 AICMO_LLM_MAX_TOKENS = env.int("AICMO_LLM_MAX_TOKENS", default=1800)
-# Circuit breaker: this many failures in a row open a provider's cooldown for this long.
+# Circuit breaker: this many availability failures in a row (timeouts, connection errors, 429, 5xx; never a bad
+# answer) open the cooldown of a provider and model for this long.
 AICMO_COOLDOWN_FAILURES = env.int("AICMO_COOLDOWN_FAILURES", default=3)
 AICMO_COOLDOWN_S = env.float("AICMO_COOLDOWN_S", default=60.0)
 
@@ -230,6 +231,7 @@ AICMO_MAX_CONCURRENT_STREAMS = env.int("AICMO_MAX_CONCURRENT_STREAMS", default=3
 AICMO_MAX_JSON_DEPTH = env.int("AICMO_MAX_JSON_DEPTH", default=32)
 # Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
 AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
+AICMO_STUDIO_DB_THREADS = env.int("AICMO_STUDIO_DB_THREADS", default=2)  # ChatKit's ORM threads per web process
 
 # --- Celery -----------------------------------------------------------------------------------------
 CELERY_TASK_ACKS_LATE = True

@@ -68,4 +68,6 @@ DATABASES = {
 # Unit tests run tasks inline (the `run_tasks_inline` fixture); integration tests start real workers that
 # consume from this Redis database. Timeouts keep a test from hanging on a stopped Redis.
 CELERY_BROKER_URL = TEST_REDIS_URL
+REDIS_URL = TEST_REDIS_URL  # run announcements and studio streams: the run's private server, never make run's socket
+REDIS_IS_EMBEDDED = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 3, "socket_connect_timeout": 2, "visibility_timeout": 60}

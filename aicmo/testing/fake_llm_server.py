@@ -99,11 +99,18 @@ class FakeLLMServer:
         default_status: int = 200,
         seed: int | None = None,
         record_requests: bool = True,
+        overlong: float = 0.0,
+        obey_rate: float = 0.5,
     ):
         self.latency_s = latency_s  # before every answer
         self.chunk_delay_s = chunk_delay_s  # between streamed chunks
         self.fail_rate = fail_rate  # share of default answers replaced by a 500
         self.default_status = default_status  # status of default answers (e.g. 503 for a dead provider)
+        # Deliberately long answers, to exercise a shortener: synthesised `text` fields come out `overlong`
+        # times longer than their schema's maxLength. A request asking for "at most N characters" is obeyed
+        # with probability `obey_rate`, else answered 10 % over N.
+        self.overlong = overlong
+        self.obey_rate = obey_rate
         self.requests: list[ReceivedRequest] = []
         self.record_requests = record_requests  # off for a long-running server, whose list would only grow
         self._queues: dict[str, deque[Reply]] = {name: deque() for name in ("openai", "anthropic", "images")}
@@ -146,7 +153,8 @@ class FakeLLMServer:
             self.requests.clear()
             for queue in self._queues.values():
                 queue.clear()
-        self.latency_s = self.chunk_delay_s = self.fail_rate = 0.0
+        self.latency_s = self.chunk_delay_s = self.fail_rate = self.overlong = 0.0
+        self.obey_rate = 0.5
         self.default_status = 200
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -266,14 +274,14 @@ class _Handler(BaseHTTPRequestHandler):
             count = int(body.get("n") or 1)
             self._send_json(200, {"created": int(time.time()), "data": [{"b64_json": PNG_B64}] * count}, reply.headers)
         elif endpoint == "openai":
-            answer = _openai_answer(reply, body)
+            answer = _openai_answer(reply, body, fake)
             if body.get("stream"):
                 include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
                 self._stream(fake, _openai_events(fake, body, answer, include_usage), reply)
             else:
                 self._send_json(200, _openai_completion(fake, body, answer), reply.headers)
         else:
-            answer, forced = _anthropic_answer(reply, body)
+            answer, forced = _anthropic_answer(reply, body, fake)
             if body.get("stream"):
                 self._stream(fake, _anthropic_events(fake, body, answer, forced), reply)
             else:
@@ -367,7 +375,7 @@ def _scripted_calls(reply: Reply, id_prefix: str) -> list[tuple[str, str, Mappin
     return [(f"{id_prefix}{i}", name, args) for i, (name, args) in enumerate(reply.tool_calls, 1)]
 
 
-def _openai_answer(reply: Reply, body: Mapping[str, Any]) -> _Answer:
+def _openai_answer(reply: Reply, body: Mapping[str, Any], fake: FakeLLMServer | None = None) -> _Answer:
     response_format = body.get("response_format") or {}
     schema = (
         (response_format.get("json_schema") or {}).get("schema")
@@ -381,7 +389,7 @@ def _openai_answer(reply: Reply, body: Mapping[str, Any]) -> _Answer:
     elif reply.tool_calls:
         text = ""
     elif schema is not None:
-        text = json.dumps(example_for_schema(schema))
+        text = json.dumps(_stretched(fake, schema, example_for_schema(schema), body))
     else:
         text = _default_text(body.get("messages") or [])
     return _make_answer(reply, body, text, _scripted_calls(reply, "call_fake_"))
@@ -462,7 +470,9 @@ def _openai_events(
     yield "data: [DONE]\n\n"
 
 
-def _anthropic_answer(reply: Reply, body: Mapping[str, Any]) -> tuple[_Answer, str | None]:
+def _anthropic_answer(
+    reply: Reply, body: Mapping[str, Any], fake: FakeLLMServer | None = None
+) -> tuple[_Answer, str | None]:
     """The answer, and the name of the tool the request forces (its structured-output tool), if any."""
     choice = body.get("tool_choice") or {}
     forced = choice.get("name") if choice.get("type") == "tool" else None
@@ -477,7 +487,7 @@ def _anthropic_answer(reply: Reply, body: Mapping[str, Any]) -> tuple[_Answer, s
     elif calls:
         text = ""
     elif forced and schema is not None:
-        calls, text = [("toolu_fake_0", forced, example_for_schema(schema))], ""
+        calls, text = [("toolu_fake_0", forced, _stretched(fake, schema, example_for_schema(schema), body))], ""
     else:
         text = _default_text(body.get("messages") or [])
     return _make_answer(reply, body, text, calls), forced
@@ -577,6 +587,46 @@ def _error_body(endpoint: Endpoint, status: int) -> dict[str, Any]:
         return {"type": "error", "error": {"type": _ANTHROPIC_ERROR_TYPES.get(status, "api_error"), "message": message}}
     kind = "rate_limit_exceeded" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
     return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+
+
+# --- deliberately long answers ------------------------------------------------------------------------------
+
+OVERLONG_FIELDS = frozenset({"text"})
+_AT_MOST = re.compile(r"at most (\d+) characters")
+
+
+def _stretched(fake: FakeLLMServer | None, schema: Mapping[str, Any], data: Any, body: Mapping[str, Any]) -> Any:
+    """`data` with its `text` fields made too long, when the server is set to answer `overlong`."""
+    if fake is None or not fake.overlong or not isinstance(data, dict):
+        return data
+    asked = _AT_MOST.findall(_words((body.get("messages") or [{}])[-1].get("content")))
+    properties = schema.get("properties") or {}
+    for key, sub in properties.items():
+        if key in OVERLONG_FIELDS and isinstance(data.get(key), str) and sub.get("maxLength"):
+            if asked:  # a shortening request: obey it, or overshoot a little
+                target = int(asked[-1])
+                with fake._lock:
+                    obeys = fake._random.random() < fake.obey_rate
+                length = max(target - 80, 20) if obeys else int(target * 1.1)
+            else:
+                length = int(sub["maxLength"] * (1 + fake.overlong))
+            data[key] = long_text(length)
+    return data
+
+
+def long_text(length: int) -> str:
+    """About `length` characters of sentences, as a talkative model writes them."""
+    sentences = itertools.cycle(
+        (
+            "This sample sentence keeps going well past the point where a reader stops.",
+            "Another clause follows, with details nobody asked for, and a second thought.",
+            "The call to action arrives eventually; it is buried here.",
+        )
+    )
+    parts: list[str] = []
+    while sum(len(p) + 1 for p in parts) < length:
+        parts.append(next(sentences))
+    return " ".join(parts)[:length].rsplit(" ", 1)[0]
 
 
 # --- schema examples ---------------------------------------------------------------------------------------
@@ -725,6 +775,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between streamed chunks")
     parser.add_argument("--fail-rate", type=float, default=0.0, help="share of answers replaced by a 500")
     parser.add_argument("--status", type=int, default=200, help="status of every answer (e.g. 503)")
+    parser.add_argument("--overlong", type=float, default=0.0, help="text fields this much over their maxLength")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     _Handler.verbose = args.verbose
@@ -736,6 +787,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail_rate=args.fail_rate,
         default_status=args.status,
         record_requests=False,
+        overlong=args.overlong,
     )
     print(f"fake LLM server on {fake.base_url} (OpenAI base URL {fake.openai_base_url})", flush=True)
     try:

@@ -272,14 +272,22 @@ def devserver(
     return ManagedProcess(args, env=env, log_path=log_path, name="devserver")
 
 
-def make_run_processes(port: int, *, concurrency: int = 4, web: str = "runserver") -> dict[str, list[str]]:
-    """bin/dev's three processes (the web server as `make run` starts it, or gunicorn for the production shape)."""
+def make_run_processes(port: int, *, concurrency: int = 4, web: str = "uvicorn") -> dict[str, list[str]]:
+    """bin/dev's three processes (the web server as `make run` starts it: uvicorn; or gunicorn for production)."""
     python = sys.executable
-    if web == "runserver":
-        web_args = [python, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]
+    if web == "uvicorn":
+        web_args = [python, "-m", "uvicorn", "aicmo.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
+        web_args += ["--no-access-log"]
     else:
-        web_args = [python, "-m", "gunicorn", "aicmo.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
-        web_args += ["--threads", "8", "--access-logfile", "-"]
+        web_args = [
+            python,
+            "-m",
+            "gunicorn",
+            "aicmo.asgi:application",
+            "--worker-class",
+            "uvicorn_worker.UvicornWorker",
+        ]
+        web_args += ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--access-logfile", "-"]
     worker = ["worker", "--loglevel", "INFO", "--concurrency", str(concurrency), "--without-gossip", "--without-mingle"]
     return {
         "web": web_args,

@@ -6,6 +6,7 @@ with the first concept), so it enters the same review workflow as every other de
 immutable Revisions: revising never overwrites, it adds a version."""
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ from deliverables.models import Asset, Deliverable, Module, ProviderCall, Revisi
 from deliverables.platforms import MIN_IMAGE_PROMPTS
 from deliverables.services import asset_create, revision_create, run_totals
 
-from ..models import BRIEF_FIELDS, StudioMessage, StudioThread
+from ..models import BRIEF_FIELDS, StudioThread
+from .items import DEFAULT_TITLE
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +112,7 @@ class SavedConcept:
     deliverable: Deliverable
     revision: Revision
     created: bool  # a new asset (True) or a new version of the current one
+    image_count: int = 0
 
 
 def ad_asset_save(
@@ -123,10 +126,13 @@ def ad_asset_save(
     tokens_used: int = 0,
     cost_usd: Decimal | None = None,
     warnings: Sequence[str] = (),
+    images: Sequence[str] = (),
 ) -> SavedConcept:
     """Save `concept` in the thread: as a new version of the thread's current asset when `revise` (and there is
     one), else as a new asset. The thread's confirmed brief takes the concept's product, style, tone and pitch.
-    A revision of an asset in review is refused (the reviewer must see the text they approve)."""
+    A revision of an asset in review is refused (the reviewer must see the text they approve). Images made
+    before any concept existed (the thread's pending images), and the brand's images named in `images` (their
+    URLs or ids), are attached to the saved asset."""
     kit = thread.brand.kit()
     draft = render_ad(concept.fields)
     brief = {**thread.brief, **concept.brief}
@@ -205,23 +211,31 @@ def ad_asset_save(
                 note="New concept from the studio",
             )
             created = True
+        attach = {*map(str, locked.pending_images), *(m[0] for i in images if (m := _UUID.findall(i)))}
+        if attach:
+            Asset.objects.filter(pk__in=attach, brand_id=locked.brand_id).update(deliverable=deliverable)
+        locked.pending_images = []
         locked.brief = brief
         locked.latest_deliverable = deliverable
         if (not locked.title or locked.title == _DEFAULT_TITLE) and concept.product:
             locked.title = (concept.product[:1].upper() + concept.product[1:])[:120]
-        locked.save(update_fields=["brief", "latest_deliverable", "title", "run", "updated_at"])
+        locked.save(update_fields=["brief", "latest_deliverable", "title", "run", "pending_images", "updated_at"])
         studio_run_settle(locked.run_id, now)
-    thread.brief, thread.latest_deliverable, thread.run_id, thread.title = (
+    thread.brief, thread.latest_deliverable, thread.run_id, thread.title, thread.pending_images = (
         locked.brief,
         deliverable,
         locked.run_id,
         locked.title,
+        [],
     )
     deliverable.refresh_from_db()
-    return SavedConcept(deliverable=deliverable, revision=revision, created=created)
+    return SavedConcept(
+        deliverable=deliverable, revision=revision, created=created, image_count=deliverable.assets.count()
+    )
 
 
-_DEFAULT_TITLE = "New conversation"
+_DEFAULT_TITLE = DEFAULT_TITLE
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _studio_run(thread: StudioThread, kit: dict, brief: dict, trace_id: str, now) -> Run:
@@ -250,7 +264,7 @@ def _studio_run(thread: StudioThread, kit: dict, brief: dict, trace_id: str, now
         },
     )
     thread.run = run
-    traces = StudioMessage.objects.filter(thread=thread).exclude(trace_id="").values("trace_id")
+    traces = [t for t in {*thread.trace_ids, trace_id} if t]
     ProviderCall.objects.filter(run__isnull=True, brand_id=thread.brand_id, trace_id__in=traces).update(run=run)
     return run
 
@@ -272,7 +286,7 @@ def studio_run_settle(run_pk: int | None, now) -> None:
 @dataclass(frozen=True)
 class MadeImage:
     asset: Asset
-    deliverable: Deliverable
+    deliverable: Deliverable | None  # None: held as a pending image of the thread
     shape: str
     attempts: int
 
@@ -280,19 +294,19 @@ class MadeImage:
 def ad_image_generate(
     *, thread: StudioThread, prompt: str, shape: str, chain: ProviderChain, trace_id: str
 ) -> MadeImage:
-    """Make an image for the thread's current asset and attach it. Up to three attempts with exponential
-    backoff; each attempt goes down the provider chain (the offline provider draws a PNG)."""
+    """Make an image for the thread's current asset and attach it, or (no concept saved yet) hold it as a
+    pending image the first saved concept takes, as the seed's thread metadata does. Up to three attempts with
+    exponential backoff; each attempt goes down the provider chain (the offline provider draws a PNG)."""
     deliverable = (
         Deliverable.objects.filter(pk=thread.latest_deliverable_id).first() if thread.latest_deliverable_id else None
     )
-    if deliverable is None:
-        raise ApplicationError("There is no saved concept yet: images are attached to one, so save a concept first.")
     shape = (shape or "square").strip().lower()
     if shape not in IMAGE_SIZES:
         shape = next((name for name, size in IMAGE_SIZES.items() if size == shape), "")
     if not shape:
         raise ApplicationError("The shape must be square, portrait or landscape.", details={"shape": list(IMAGE_SIZES)})
-    prompt = " ".join((prompt or "").split()) or (deliverable.metadata.get("image_prompts") or [""])[0]
+    fallback = (deliverable.metadata.get("image_prompts") or [""])[0] if deliverable else ""
+    prompt = " ".join((prompt or "").split()) or fallback
     if not prompt:
         raise ApplicationError("An image needs a prompt.", details={"prompt": ["This field may not be blank."]})
     request = ImageRequest(
@@ -323,6 +337,12 @@ def ad_image_generate(
             provider=image.provider,
             model=image.model,
         )
-        Deliverable.objects.filter(pk=deliverable.pk).update(updated_at=now)
-        studio_run_settle(deliverable.run_id, now)
+        if deliverable is not None:
+            Deliverable.objects.filter(pk=deliverable.pk).update(updated_at=now)
+            studio_run_settle(deliverable.run_id, now)
+        else:
+            locked = StudioThread.objects.select_for_update().get(pk=thread.pk)
+            locked.pending_images = [*locked.pending_images, str(asset.pk)]
+            locked.save(update_fields=["pending_images", "updated_at"])
+            thread.pending_images = locked.pending_images
     return MadeImage(asset=asset, deliverable=deliverable, shape=shape, attempts=attempt)

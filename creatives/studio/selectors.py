@@ -7,9 +7,7 @@ from brands.selectors import brands_for
 from deliverables.models import Deliverable
 from deliverables.selectors import with_current_revision
 
-from ..models import StudioMessage, StudioThread
-
-PAGE_MESSAGES = 200  # a page shows the latest messages of a thread
+from ..models import StudioThread
 
 
 def threads_for(user) -> QuerySet[StudioThread]:
@@ -20,20 +18,6 @@ def threads_for(user) -> QuerySet[StudioThread]:
 
 def thread_for(user, thread_id) -> StudioThread | None:
     return threads_for(user).filter(pk=thread_id).first()
-
-
-def studio_message_for(user, message_id: int) -> StudioMessage | None:
-    if not getattr(user, "is_authenticated", False):
-        return None
-    return (
-        StudioMessage.objects.select_related("thread")
-        .filter(pk=message_id, thread__user=user, thread__brand__in=brands_for(user))
-        .first()
-    )
-
-
-def thread_messages(thread: StudioThread, *, limit: int = PAGE_MESSAGES) -> list[StudioMessage]:
-    return list(thread.messages.order_by("-pk")[:limit])[::-1]
 
 
 def thread_assets(thread: StudioThread) -> list[Deliverable]:

@@ -1,8 +1,9 @@
 """The assistant's tools: their specs (sent to every provider, which translates them into function tools or
-tool use) and `tool_run`, which validates a call's arguments and runs the service behind it.
+tool use) and `tool_run`, which validates a server tool's arguments and runs the service behind it.
 
 A tool never raises: its result, success or error, goes back to the model as JSON (so the model can tell the
-marketer, or correct itself in the next round), and what it did goes to the page as an action."""
+marketer, or correct itself in the next round), and what it did goes to the marketer as a ChatKit widget.
+`switch_theme` is the seed's client tool: assistant.py hands it to the front end."""
 
 import json
 import logging
@@ -10,8 +11,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chatkit.types import WidgetItem
+from chatkit.widgets import DynamicWidgetRoot
+from django.utils import timezone
+
 from aicmo.core.errors import ApplicationError
-from aicmo.core.services import preference_set_theme
 from aicmo.llm.base import IMAGE_SIZES, Completion, ToolCall, ToolSpec
 from aicmo.llm.chain import ProviderChain
 
@@ -22,13 +26,15 @@ logger = logging.getLogger(__name__)
 
 THEMES = ("light", "dark")
 
+CLIENT_TOOLS = ("switch_theme",)  # run by the front end: the turn ends with a pending client tool call
+
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
         name="save_ad_asset",
         description=(
             "Save a finished ad concept to the marketer's assets (as a draft for review). Call it right after "
-            "presenting a concept. revise=true saves a new version of the asset saved last in this "
-            "conversation (the marketer asked to change it); revise=false saves a new concept."
+            "presenting a concept. It updates the asset saved last in this conversation (a new version), or "
+            "makes the first one; new_concept=true saves a different idea as a new asset instead."
         ),
         parameters={
             "type": "object",
@@ -47,32 +53,52 @@ TOOLS: tuple[ToolSpec, ...] = (
                     "maxItems": 6,
                     "description": "At least 3 detailed prompts: subject, setting, light, style.",
                 },
-                "revise": {
+                "images": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "URLs of images made in this conversation to attach (optional).",
+                },
+                "new_concept": {
                     "type": "boolean",
-                    "description": "true: new version of the current asset; false: a new concept.",
+                    "description": "true: a different idea, saved as a new asset; false (default): update "
+                    "the current one.",
                 },
             },
-            "required": ["product", "headline", "primary_text", "call_to_action", "image_prompts", "revise"],
+            "required": [
+                "product",
+                "style",
+                "tone",
+                "pitch",
+                "headline",
+                "primary_text",
+                "call_to_action",
+                "image_prompts",
+            ],
         },
     ),
     ToolSpec(
         name="generate_ad_image",
         description=(
-            "Make an image for the asset saved last in this conversation and attach it. Only when the "
-            "marketer asks for an image."
+            "Make an image and attach it to the asset saved last in this conversation (before any is saved, it "
+            "is kept and attached to the first one). Only when the marketer asks for an image."
         ),
         parameters={
             "type": "object",
             "properties": {
                 "prompt": {"type": "string", "description": "One of the concept's image prompts (or a refined one)."},
-                "shape": {"type": "string", "enum": list(IMAGE_SIZES), "description": "square unless asked otherwise"},
+                "size": {
+                    "type": "string",
+                    "enum": [*IMAGE_SIZES.values(), *IMAGE_SIZES],
+                    "description": "1024x1024 (square) unless asked otherwise: 1024x1536 portrait, "
+                    "1536x1024 landscape.",
+                },
             },
-            "required": ["prompt", "shape"],
+            "required": ["prompt"],
         },
     ),
     ToolSpec(
         name="switch_theme",
-        description="Switch the dashboard between light and dark mode, when the marketer asks.",
+        description="Switch the page between light and dark mode, when the marketer asks.",
         parameters={
             "type": "object",
             "properties": {"theme": {"type": "string", "enum": list(THEMES)}},
@@ -96,7 +122,7 @@ class ToolContext:
 @dataclass(frozen=True)
 class ToolOutcome:
     result: dict[str, Any]  # for the model
-    action: dict[str, Any] | None = None  # for the page
+    widget: Callable[..., WidgetItem] | None = None  # what the marketer sees: widget(thread_id=, item_id=)
     ok: bool = True
 
     @property
@@ -117,19 +143,30 @@ def tool_run(*, context: ToolContext, call: ToolCall) -> ToolOutcome:
         return ToolOutcome({"error": "Internal error while running the tool."}, ok=False)
 
 
+def card(children: list[dict[str, Any]]) -> Callable[..., WidgetItem]:
+    """A ChatKit Card widget item (built from its JSON: the library deprecates its named widget classes)."""
+
+    def make(*, thread_id: str, item_id: str) -> WidgetItem:
+        root = DynamicWidgetRoot.model_validate({"type": "Card", "children": children})
+        return WidgetItem(id=item_id, thread_id=thread_id, created_at=timezone.now(), widget=root)
+
+    return make
+
+
 def _save_ad_asset(context: ToolContext, arguments: Mapping[str, Any]) -> ToolOutcome:
     concept = ad_concept_from(arguments)
     completion = context.completion
     saved = ad_asset_save(
         thread=context.thread,
         concept=concept,
-        revise=bool(arguments.get("revise")),
+        revise=not bool(arguments.get("new_concept")),
         provider=completion.provider,
         model=completion.model,
         trace_id=context.trace_id,
         tokens_used=completion.usage.total,
         cost_usd=completion.cost_usd,
         warnings=completion.warnings,
+        images=[str(i) for i in arguments.get("images") or [] if isinstance(i, str)],
     )
     deliverable, revision = saved.deliverable, saved.revision
     quality = revision.quality or {}
@@ -139,25 +176,32 @@ def _save_ad_asset(context: ToolContext, arguments: Mapping[str, Any]) -> ToolOu
         "version": revision.version,
         "created": saved.created,
         "headline": concept.headline,
+        "image_count": saved.image_count,
         "quality_warnings": [issue["message"] for issue in quality.get("warnings", [])],
         "blocking_issues": [issue["message"] for issue in quality.get("blocking", [])],
     }
-    action = {
-        "type": "asset",
-        "deliverable_id": str(deliverable.pk),
-        "headline": concept.headline,
-        "version": revision.version,
-        "created": saved.created,
-        "url": f"/deliverables/{deliverable.pk}/",
-    }
-    return ToolOutcome(result, action)
+    label = "Saved to your assets" if saved.created else f"Saved version {revision.version}"
+    widget = card(
+        [
+            {"type": "Caption", "value": f"{label} · draft for review"},
+            {"type": "Title", "value": concept.headline, "size": "sm"},
+            {"type": "Text", "value": concept.primary_text, "size": "sm"},
+            {"type": "Caption", "value": f"Call to action: {concept.call_to_action}"},
+            {
+                "type": "Button",
+                "label": "Open the asset",
+                "onClickAction": {"type": "open_url", "payload": {"url": f"/deliverables/{deliverable.pk}/"}},
+            },
+        ]
+    )
+    return ToolOutcome(result, widget)
 
 
 def _generate_ad_image(context: ToolContext, arguments: Mapping[str, Any]) -> ToolOutcome:
     made = ad_image_generate(
         thread=context.thread,
         prompt=str(arguments.get("prompt") or ""),
-        shape=str(arguments.get("shape") or "square"),
+        shape=str(arguments.get("size") or arguments.get("shape") or "square"),
         chain=context.chain,
         trace_id=context.trace_id,
     )
@@ -167,30 +211,22 @@ def _generate_ad_image(context: ToolContext, arguments: Mapping[str, Any]) -> To
         "image_url": asset.url,
         "shape": made.shape,
         "size": asset.size,
-        "asset_id": str(made.deliverable.pk),
-        "headline": made.deliverable.title,
+        "image_available": True,
+        "asset_id": str(made.deliverable.pk) if made.deliverable else None,
+        "pending": made.deliverable is None,
+        "headline": made.deliverable.title if made.deliverable else "",
     }
-    action = {
-        "type": "image",
-        "deliverable_id": str(made.deliverable.pk),
-        "url": asset.url,
-        "shape": made.shape,
-        "size": asset.size,
-        "prompt": asset.prompt,
-    }
-    return ToolOutcome(result, action)
-
-
-def _switch_theme(context: ToolContext, arguments: Mapping[str, Any]) -> ToolOutcome:
-    theme = str(arguments.get("theme") or "").strip().lower()
-    if theme not in THEMES:
-        raise ApplicationError("The theme must be light or dark.", details={"theme": list(THEMES)})
-    preference_set_theme(user=context.thread.user, theme=theme)  # the dashboard renders it on every page
-    return ToolOutcome({"status": "switched", "theme": theme}, {"type": "theme", "theme": theme})
+    where = f"Attached to “{made.deliverable.title}”" if made.deliverable else "Kept for the next concept you save"
+    widget = card(
+        [
+            {"type": "Image", "src": asset.url, "alt": asset.prompt[:140], "fit": "contain"},
+            {"type": "Caption", "value": f"{made.shape.capitalize()} · {asset.size} · {where}"},
+        ]
+    )
+    return ToolOutcome(result, widget)
 
 
 _HANDLERS: dict[str, Callable[[ToolContext, Mapping[str, Any]], ToolOutcome]] = {
     "save_ad_asset": _save_ad_asset,
     "generate_ad_image": _generate_ad_image,
-    "switch_theme": _switch_theme,
 }

@@ -1,15 +1,16 @@
-"""A studio conversation in a real browser (Debian's chromium through Playwright) with the offline assistant: the
-answers stream in, an off-topic request is declined, the brief is confirmed, the concept is saved and shows in the
-studio's asset list (and the API), an image is made, and the dashboard switches to dark mode. Replies run in
-threads through the database transport (the `make run` shape, no Redis). Screenshots go to
+"""A studio conversation in a real browser (Debian's chromium through Playwright) against uvicorn (ASGI, so the
+ChatKit stream really streams), with the offline assistant: the page speaks the ChatKit protocol to POST
+/chatkit. Off-script messages (an image before any concept, a theme change mid-brief, "save it") are
+understood, the theme changes at once, the provider of each reply shows, and no chat message ever becomes a
+flash alert. Replies run in worker threads and travel through the real Redis. Screenshots go to
 test-output/screenshots/studio-*.png."""
 
 import re
+import socket
 import threading
 import time
 
 import pytest
-from django.db import connection
 
 from aicmo.testing.browser import screenshot
 
@@ -19,42 +20,45 @@ HEADLINE = "Cold brew concentrate: Cafe-strength coffee at home in ten seconds"
 
 
 @pytest.fixture
-def replies_in_threads(monkeypatch, settings):
-    """Each queued reply runs in a thread, as a worker would; the offline assistant writes a word every 15 ms
-    so the page has something to stream. No Redis: the database transport."""
-    from aicmo.llm.providers.offline import OfflineProvider
-    from creatives import tasks
+def asgi_server():
+    """uvicorn serving the project's ASGI application (and its static files) on a free port, in this process
+    (so it sees the test database and the worker-thread patch)."""
+    import uvicorn
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+    from django.core.asgi import get_asgi_application
 
-    settings.REDIS_URL = ""
-    threads: list[threading.Thread] = []
-    errors: list[BaseException] = []
-    original_stream = OfflineProvider.stream
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        ASGIStaticFilesHandler(get_asgi_application()), host="127.0.0.1", port=port, lifespan="off", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def slow_offline(monkeypatch):
+    """The offline assistant writes a word every 15 ms, so the page has something to stream."""
+    from aicmo.llm.providers.offline import OfflineProvider
+
+    original = OfflineProvider.stream
 
     def slow_stream(self, request):
-        for event in original_stream(self, request):
+        for event in original(self, request):
             if event.text:
                 time.sleep(0.015)
             yield event
 
-    def work(message_id: int) -> None:
-        try:
-            tasks.studio_reply.run(message_id)
-        except BaseException as error:  # surfaced by the test, not lost in a thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    def apply_async(args, **kwargs):
-        thread = threading.Thread(target=work, args=(args[0],), daemon=True)
-        threads.append(thread)
-        thread.start()
-
     monkeypatch.setattr(OfflineProvider, "stream", slow_stream)
-    monkeypatch.setattr(tasks.studio_reply, "apply_async", apply_async)
-    yield threads
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors, errors
 
 
 def shot(page, name: str) -> None:
@@ -62,33 +66,37 @@ def shot(page, name: str) -> None:
 
 
 def ask(page, text: str):
-    """Send a message and wait for the whole reply; returns the reply's element."""
+    """Send a message and wait for the turn to end; returns the last assistant message."""
     from playwright.sync_api import expect
 
-    replies = page.locator(".studio-message-assistant")
-    before = replies.count()
+    chat = page.locator("[data-studio-chat]")
     page.get_by_label("Message").fill(text)
     page.get_by_label("Message").press("Enter")
-    expect(replies).to_have_count(before + 1)
-    reply = replies.nth(before)
-    expect(reply).to_have_attribute("data-status", "complete")
-    return reply
+    expect(chat).to_have_attribute("data-busy", "true")
+    expect(chat).to_have_attribute("data-busy", "false")
+    return page.locator(".studio-message-assistant[data-status=complete]").last
 
 
-def test_a_studio_conversation_streams_and_ends_with_a_saved_asset(
-    browser, live_server, marketer, brand, replies_in_threads
-):
+def test_a_studio_conversation_over_chatkit(browser, asgi_server, marketer, brand, worker_threads, slow_offline):
     from playwright.sync_api import expect
 
     from aicmo.core.models import UserPreference
+    from creatives.models import StudioThread
     from deliverables.models import Asset, Deliverable
 
-    base = live_server.url
+    base = asgi_server
     page = browser.new_page(viewport={"width": 1360, "height": 1000})
     page.set_default_timeout(15_000)
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    chatkit_requests: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            chatkit_requests.append(request.post_data_json["type"]) if request.url.endswith("/chatkit") else None
+        ),
+    )
 
     page.goto(f"{base}/accounts/login/")
     page.get_by_label("Username").fill("marketer")
@@ -97,68 +105,84 @@ def test_a_studio_conversation_streams_and_ends_with_a_saved_asset(
     page.wait_for_url(f"{base}/")
     page.get_by_role("link", name="Studio").click()
     page.wait_for_url(f"{base}/studio/")
-    expect(page.get_by_role("heading", name="Start a conversation")).to_be_visible()
-    shot(page, "01-start")
-    page.get_by_role("button", name="New conversation").click()
-    page.wait_for_url(re.compile(r"/studio/[0-9a-f-]{36}/$"))
+    expect(page.locator("[data-chat-title]")).to_have_text("New conversation")
 
-    # --- the assistant asks one question at a time, and declines what is not marketing ------------------------
+    # --- the first message creates the thread (threads.create) and the answer streams in -----------------------
     expect(ask(page, "hi")).to_contain_text("What would you like to promote?")
+    page.wait_for_url(re.compile(r"/studio/[0-9a-f-]{36}/$"))
+    thread = StudioThread.objects.get()
     expect(ask(page, "What will the weather be tomorrow?")).to_contain_text("Sorry, I can only help with marketing")
-    shot(page, "02-declined")
     expect(ask(page, "Our cold brew concentrate")).to_contain_text("What visual style")
+    expect(page.locator("[data-chat-title]")).to_have_text("Cold brew concentrate")  # named from the conversation
+    expect(page.locator(f'[data-thread-id="{thread.pk}"] [data-thread-title]')).to_have_text("Cold brew concentrate")
+    shot(page, "01-questions")
+
+    # --- off script: an image before any concept is made and held for the concept --------------------------------
+    reply = ask(page, "Make an image of a glass of iced coffee on a marble table")
+    expect(reply).to_contain_text("I'll attach it to the concept you save next. What visual style")
+    image = Asset.objects.get()
+    expect(page.locator(f'.studio-widget img[src="{image.url}"]')).to_be_visible()
+    assert image.deliverable is None and StudioThread.objects.get().pending_images == [str(image.pk)]
     expect(ask(page, "bold and bright")).to_contain_text("Which tone of voice")
     expect(ask(page, "playful")).to_contain_text("What is the pitch")
     summary = ask(page, "Cafe-strength coffee at home in ten seconds")
     expect(summary).to_contain_text("Here is the brief so far:")
-    expect(summary.locator("li")).to_have_count(4)  # the final reply is rendered Markdown, not raw text
-    shot(page, "03-summary")
+    expect(summary.locator("li")).to_have_count(4)  # Markdown rendered as a list, not raw text
+    shot(page, "02-summary")
 
-    # --- confirming: the concept streams in word by word, then is saved ------------------------------------------
-    page.get_by_label("Message").fill("yes")
+    # --- off script: the theme changes at once (a ChatKit client tool call) and is remembered ------------------
+    assert page.evaluate("document.documentElement.dataset.theme") != "dark"
+    page.get_by_label("Message").fill("Switch the theme to dark please")
+    page.get_by_label("Message").press("Enter")
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")  # during the turn, not after a reload
+    expect(page.locator("[data-studio-chat]")).to_have_attribute("data-busy", "false")
+    expect(page.locator(".studio-message-tool [data-text]").last).to_have_text("Switched the page to dark mode.")
+    assert UserPreference.objects.get(user=marketer).theme == "dark"
+    assert "threads.add_client_tool_output" in chatkit_requests
+    thread.refresh_from_db()
+    assert thread.brief == {}  # "Switch the theme…" was not filed as the pitch
+    shot(page, "03-dark")
+
+    # --- off script: "save it" writes the concept from the confirmed brief and saves it -----------------------
+    page.get_by_label("Message").fill("save it")
     page.get_by_label("Message").press("Enter")
     streaming = page.locator(".studio-message-assistant.is-streaming")
     expect(streaming).to_contain_text("Here is your concept.")
     partial = streaming.locator("[data-text]").inner_text()
-    shot(page, "04-streaming")
-    reply = page.locator(".studio-message-assistant").last
-    expect(reply).to_have_attribute("data-status", "complete")
-    final = reply.locator("[data-text]").inner_text()
-    assert partial.startswith("Here is your concept.") and len(partial) < len(final), (partial, final)
-    expect(reply.locator(".studio-action-asset")).to_contain_text(f"Saved to your assets: {HEADLINE}")
+    expect(page.locator("[data-studio-chat]")).to_have_attribute("data-busy", "false")
+    deliverable = Deliverable.objects.get()
+    final = page.locator(".studio-message-assistant[data-status=complete]").nth(-2)
+    assert partial.startswith("Here is your concept.") and len(partial) < len(final.inner_text()), partial
+    expect(page.locator(".studio-widget").last).to_contain_text("Saved to your assets · draft for review")
+    expect(page.locator(".studio-widget").last.get_by_role("link", name="Open the asset")).to_have_attribute(
+        "href", f"/deliverables/{deliverable.pk}/"
+    )
     assets = page.locator("[data-assets]")
     expect(assets.locator(".studio-asset-headline")).to_have_text(HEADLINE)
-    expect(assets).to_contain_text("Shop now · 3 image prompts")
-    expect(assets.locator(".badge")).to_have_text("Draft")
-    shot(page, "05-saved")
+    expect(assets.locator(f'img[src="{image.url}"]')).to_be_visible()  # the held image joined the concept
+    image.refresh_from_db()
+    assert image.deliverable == deliverable
+    expect(page.locator("[data-provider]").first).to_have_text("Answered by offline · offline-templates-v1")
+    assert (
+        page.locator(".studio-message-assistant [data-provider]").count()
+        == page.locator(".studio-message-assistant[data-status=complete]").count()
+    )
+    shot(page, "04-saved")
 
-    # --- an image, only when asked ------------------------------------------------------------------------------
-    expect(ask(page, "Make a square image of it")).to_contain_text("Here is your square image (1024x1024)")
-    image = Asset.objects.get()
-    expect(page.locator(f'.studio-action-image img[src="{image.url}"]')).to_be_visible()
-    expect(assets.locator(f'img[src="{image.url}"]')).to_be_visible()
-    assert page.evaluate(f"fetch('{image.url}').then(r => r.headers.get('content-type'))") == "image/png"
-    shot(page, "06-image")
-
-    # --- the theme, through the assistant --------------------------------------------------------------------
-    assert page.evaluate("document.documentElement.dataset.theme") != "dark"
-    ask(page, "Switch to dark mode please")
-    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-    assert UserPreference.objects.get(user=marketer).theme == "dark"
-    shot(page, "07-dark")
-
-    # --- the saved asset is in the API's gallery and survives a reload ----------------------------------------
-    listed = page.evaluate("fetch('/api/v1/assets').then(r => r.json())")
-    deliverable = Deliverable.objects.get()
-    assert [(a["id"], a["headline"], a["images"], a["status"]) for a in listed["results"]] == [
-        (str(deliverable.pk), HEADLINE, [image.url], "draft")
+    # --- the /assets JSON the ChatKit sample reads ------------------------------------------------------------
+    listed = page.evaluate("fetch('/assets', {headers: {Accept: 'application/json'}}).then(r => r.json())")
+    assert [(a["id"], a["headline"], a["images"]) for a in listed["assets"]] == [
+        (str(deliverable.pk), HEADLINE, [image.url])
     ]
+
+    # --- a reload: the conversation comes back from items.list, no flash alert, the theme stays ---------------
+    count = page.locator(".studio-message").count()
     page.reload()
-    expect(page.locator(".studio-message-assistant")).to_have_count(9)
-    expect(page.locator("[data-assets] .studio-asset-headline")).to_have_text(HEADLINE)
+    expect(page.locator(".studio-message")).to_have_count(count)
+    expect(page.locator(".messages .alert")).to_have_count(0)
+    expect(page.locator("[role=alert]")).to_have_count(0)
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"  # rendered by the server now
-    page.get_by_role("link", name=HEADLINE).first.click()
-    page.wait_for_url(f"{base}/deliverables/{deliverable.pk}/")
-    expect(page.locator("h1")).to_contain_text(HEADLINE)
-    shot(page, "08-deliverable")
+    expect(page.locator("[data-chat-title]")).to_have_text("Cold brew concentrate")
+    shot(page, "05-reloaded")
+    assert "items.list" in chatkit_requests and "threads.create" in chatkit_requests
     assert problems == []

@@ -24,6 +24,7 @@ from ..envelope import build_envelope
 from ..events import run_exported_event
 from ..models import Deliverable, Run
 from ..platforms import PLATFORMS
+from ..provenance import provenance_of
 from ..selectors import with_current_revision
 from .docx_render import DocxWriter
 
@@ -37,7 +38,7 @@ CONTENT_TYPES = {
     "zip": "application/zip",
 }
 FORMATS = tuple(CONTENT_TYPES)
-CSV_COLUMNS = ["date", "platform", "title", "text", "hashtags", "status"]
+CSV_COLUMNS = ["date", "platform", "title", "text", "hashtags", "status", "provider", "model"]
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,7 @@ class _Export:
                                 "text": entry.get("text", ""),
                                 "hashtags": "",
                                 "status": deliverable.status,
+                                **_written_by(deliverable),
                             }
                         )
                     )
@@ -203,6 +205,7 @@ class _Export:
                             "text": revision.content_markdown,
                             "hashtags": " ".join(revision.hashtags),
                             "status": deliverable.status,
+                            **_written_by(deliverable),
                         }
                     )
                 )
@@ -241,7 +244,12 @@ def _describe(deliverable: Deliverable) -> str:
     if deliverable.platform:
         parts.append(_platform_label(deliverable.platform))
     parts += [deliverable.status.replace("_", " "), f"version {deliverable.version}"]
-    return " · ".join(parts)
+    return " · ".join(parts) + f" · written by {provenance_of(deliverable).label}"
+
+
+def _written_by(deliverable: Deliverable) -> dict[str, str]:
+    written = provenance_of(deliverable)
+    return {"provider": written.provider, "model": written.model}
 
 
 def _platform_label(key: str | None) -> str:

@@ -25,13 +25,12 @@ from brands.budget import BudgetExceeded, budget_check
 
 from ..kinds import Draft, spec_for
 from ..models import Deliverable, Run
-from ..platforms import platform_for_kind, post_length
-from ..prompts import deliverable_request, image_prompt, shorten_request
-from ..quality import over_limit_warning
+from ..prompts import deliverable_request, image_prompt, slot_context
 from .assets import asset_create
 from .provider_calls import provider_call_save, provider_calls_interrupted
 from .revisions import revision_create
 from .settle import run_finalize
+from .shortening import draft_fit
 
 logger = logging.getLogger(__name__)
 
@@ -87,36 +86,24 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
         )
 
     slot = deliverable.metadata.get("slot", {})
-    platform = platform_for_kind(deliverable.kind)
-    context = {
-        **run.input_snapshot,
-        "platform": deliverable.platform,
-        "variant": slot.get("variant"),
-        "platform_label": platform.label if platform else None,
-    }
+    context = slot_context(
+        run.input_snapshot, kind=deliverable.kind, platform=deliverable.platform, variant=slot.get("variant")
+    )
     chain = get_chain(recorder=_recorder(run, deliverable))
     try:
         budget_check(run.brand_id)  # before each call: a run that crosses the budget stops making calls
         completion = chain.complete(deliverable_request(kind=deliverable.kind, context=context, trace_id=run.trace_id))
         draft = spec_for(deliverable.kind).render(completion.data, context)
         warnings = list(completion.warnings)
-        calls = [completion]
-        if platform and post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
-            budget_check(run.brand_id)
-            shorter = chain.complete(
-                shorten_request(
-                    kind=deliverable.kind,
-                    context=context,
-                    trace_id=run.trace_id,
-                    text=draft.content_markdown,
-                    limit=platform.max_chars,
-                )
-            )
-            draft = spec_for(deliverable.kind).render(shorter.data, context)
-            calls.append(shorter)
-            warnings += shorter.warnings  # e.g. the rewrite came from the offline templates
-            if post_length(draft.content_markdown, draft.hashtags) > platform.max_chars:
-                warnings.append(over_limit_warning(platform.label, platform.max_chars))
+        # Disclaimers in, and within the platform's hard limit before the first save (model passes, then the
+        # boundary cutter): a first version never starts over its limit.
+        fitted = draft_fit(kind=deliverable.kind, draft=draft, context=context, chain=chain, trace_id=run.trace_id)
+        draft = fitted.draft
+        calls = [completion, *fitted.completions]
+        for shorter in fitted.completions:
+            warnings += shorter.warnings  # e.g. a shortening pass came from the offline templates
+        if fitted.model_calls or fitted.cut:
+            deliverable.metadata = {**deliverable.metadata, "shortener": fitted.report}
         # Inside the try: a time limit hit during a slow image call, or an error while saving, must end the
         # slot now rather than leave it RUNNING for the sweeper. An image the providers cannot make only warns.
         image = None

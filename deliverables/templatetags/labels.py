@@ -4,6 +4,7 @@ from django import template
 
 from ..kinds import KINDS
 from ..platforms import EMAIL_CHANNEL, PLATFORMS
+from ..provenance import provenance_of
 
 register = template.Library()
 
@@ -37,3 +38,9 @@ def run_title(run) -> str:
     if run.campaign_id and run.campaign:
         return run.campaign.name
     return brief.get("product") or brief.get("campaign_name") or f"{run.module.capitalize()} run"
+
+
+@register.filter
+def provenance(deliverable):
+    """Who wrote it: provider, model, template or not, and the editor (deliverables.provenance)."""
+    return provenance_of(deliverable)

@@ -47,7 +47,7 @@ def test_markdown_has_a_title_and_a_section_per_deliverable(run, marketer):
     sections = re.findall(r"^## (.+)$", text, re.M)
     assert sections == list(run.deliverables.order_by("position").values_list("title", flat=True))
     assert "### Objectives" in text  # the brief's own headings nest under its section
-    assert "#AcmeCoffeeRoasters #Q1Launch" in text
+    assert " ".join(of_kind(run, "linkedin_post").hashtags) in text  # each post's hashtags, in its own style
 
 
 def test_json_is_the_envelope_and_passes_the_validator(run, marketer):
@@ -122,8 +122,8 @@ def test_docx_has_headings_lists_and_the_calendar_as_a_table(run, marketer):
     ]
     budget = next(t for t in document.tables if t.rows[0].cells[0].text == "Channel")  # a Markdown table
     brief = Revision.objects.get(deliverable=of_kind(run, "campaign_brief"), version=1).content_markdown
-    first_row = next(line for line in brief.splitlines() if line.startswith("|") and "%" in line)
-    assert [c.text for c in budget.rows[0].cells] == ["Channel", "Share", "Amount"]
+    first_row = next(line for line in brief.splitlines() if line.startswith("| LinkedIn"))
+    assert [c.text for c in budget.rows[0].cells] == ["Channel", "Amount"]  # amounts of the brief's budget, no shares
     assert [c.text for c in budget.rows[1].cells] == [cell.strip() for cell in first_row.strip("|").split("|")]
 
 
@@ -176,7 +176,7 @@ def test_csv_has_a_row_per_post_and_per_calendar_entry(run, marketer):
     assert file.content_type == "text/csv; charset=utf-8"
     reader = csv.DictReader(io.StringIO(file.content.decode()))
     rows = list(reader)
-    assert reader.fieldnames == ["date", "platform", "title", "text", "hashtags", "status"]
+    assert reader.fieldnames == ["date", "platform", "title", "text", "hashtags", "status", "provider", "model"]
     entries = Revision.objects.get(deliverable=of_kind(run, "content_calendar"), version=1).structured["entries"]
     calendar_rows = [r for r in rows if r["date"]]
     assert calendar_rows == [
@@ -187,13 +187,15 @@ def test_csv_has_a_row_per_post_and_per_calendar_entry(run, marketer):
             "text": e["text"],
             "hashtags": "",
             "status": "draft",
+            "provider": "offline",
+            "model": "offline-templates-v1",
         }
         for e in entries
     ]
     post_rows = [r for r in rows if not r["date"]]
     assert [(r["platform"], r["title"], r["hashtags"]) for r in post_rows] == [
-        ("linkedin", of_kind(run, "linkedin_post").title, "#AcmeCoffeeRoasters #Q1Launch"),
-        ("instagram", of_kind(run, "instagram_post").title, "#AcmeCoffeeRoasters #Q1Launch"),
+        ("linkedin", of_kind(run, "linkedin_post").title, " ".join(of_kind(run, "linkedin_post").hashtags)),
+        ("instagram", of_kind(run, "instagram_post").title, " ".join(of_kind(run, "instagram_post").hashtags)),
     ]
     assert len(rows) == len(entries) + 2
 

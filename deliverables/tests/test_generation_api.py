@@ -42,7 +42,7 @@ def test_campaign_generate_answers_pending_then_the_run_succeeds(marketer_api, r
         "email_copy",
     ]
     assert final["meta"]["provider"] == "offline"
-    assert final["meta"]["tokens_used"] > 0
+    assert final["meta"]["tokens_used"] == 0  # offline template words are not tokens
     assert final["meta"]["cost_usd"] == 0.0
     brief = final["deliverables"][0]
     assert "Q1 Launch" in brief["title"] and "Acme Coffee Roasters" in brief["title"]

@@ -304,7 +304,7 @@ def test_200_generate_calls_all_succeed_while_the_worker_is_killed_twice_and_bea
 
         supervisor = devserver(
             tmp_path / "devserver.log",
-            processes=make_run_processes(port, concurrency=4, web="runserver" if embedded else "gunicorn"),
+            processes=make_run_processes(port, concurrency=4, web="uvicorn" if embedded else "gunicorn"),
             env=env,
         )
         supervisor.start(ready_text=" ready.", timeout_s=120)

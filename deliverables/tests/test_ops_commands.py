@@ -102,7 +102,7 @@ def calls(brand, other_brand):
     call(jan, brand, "openai", "gpt-4.1-mini", 0, 0, None, outcome="error")
     call(jan, brand, "offline", "offline-templates-v1", 0, 0, None, outcome="skipped")  # not counted
     call(feb, brand, "anthropic", "claude-new", 300, 100, None)  # unpriced
-    call(feb, other_brand, "offline", "offline-templates-v1", 50, 70, Decimal("0"))
+    call(feb, other_brand, "offline", "offline-templates-v1", 50, 70, Decimal("0"))  # words, not tokens: 0
 
 
 def test_usage_report_prints_an_aligned_table_with_totals(calls):
@@ -114,9 +114,9 @@ def test_usage_report_prints_an_aligned_table_with_totals(calls):
         "-------  ------  ---------  -----  ------  ---------  ----------  ------  --------  --------",
         "2025-01  acme    openai         2       1       3000        1500    4500    0.0036         0",
         "2025-02  acme    anthropic      1       0        300         100     400    0.0000         1",
-        "2025-02  globex  offline        1       0         50          70     120    0.0000         0",
+        "2025-02  globex  offline        1       0          0           0       0    0.0000         0",
         "-------  ------  ---------  -----  ------  ---------  ----------  ------  --------  --------",
-        "total                           4       1       3350        1670    5020    0.0036         1",
+        "total                           4       1       3300        1600    4900    0.0036         1",
     ]
 
 

@@ -49,7 +49,7 @@ def test_placeholders_block(text):
 
 
 def test_markdown_links_are_not_placeholders():
-    assert check("Read [the link](https://example.com/a). Terms apply.")["blocking"] == []
+    assert check("Read [the link](https://acme.test/a). Terms apply.")["blocking"] == []
 
 
 def test_banned_words_block_whole_words_only():

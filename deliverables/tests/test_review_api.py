@@ -38,7 +38,7 @@ def test_get_answers_the_deliverable_with_its_revision_quality_and_actions(marke
     assert body["current_revision"]["version"] == 1
     assert body["current_revision"]["provider"] == "offline"
     assert body["current_revision"]["author"] is None
-    assert body["current_revision"]["content_markdown"].startswith("Acme Coffee Roasters presents Q1 Launch.")
+    assert body["current_revision"]["content_markdown"].startswith("There is something good waiting for you at Acme")
     assert body["quality"] == {"blocking": [], "warnings": []}
     assert body["actions"] == ["amend", "submit"]
     assert "slot" not in body["metadata"]
@@ -259,7 +259,7 @@ def test_export_downloads_an_attachment(marketer_api, post):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="aicmo_acme_q1-launch_')
     assert response["Content-Disposition"].endswith('.csv"')
-    assert response.content.decode().splitlines()[0] == "date,platform,title,text,hashtags,status"
+    assert response.content.decode().splitlines()[0] == "date,platform,title,text,hashtags,status,provider,model"
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_run_page_shows_every_deliverable_with_its_provider_and_a_finished_progr
     assert '<progress id="run-progress" class="progress-success" max="5" value="5"' in html
     assert "5 / 5 done · 100%" in html
     assert html.count('class="slot card slot-done') == 5
-    assert html.count("<dd>offline</dd>") == 5  # each deliverable's provider
+    assert html.count('<dd data-provider>offline <span class="chip"') == 5  # each deliverable's provider
     assert "offline-templates-v1" in html
     assert "trace-review" in html
     assert 'hx-trigger="every 1s"' not in html  # a finished run is not polled

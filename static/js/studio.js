@@ -1,8 +1,10 @@
-/* The creative studio (/studio/): send a message, stream the reply over Server-Sent Events, show what the
-   assistant's tools did (assets saved, images made, theme switched) and keep the asset list current.
-   Strict-CSP friendly: no inline scripts or styles, no eval; text is inserted as text, and the only HTML
-   inserted is what the server rendered and sanitised (the final reply, the asset list). Without this file the
-   page still works: forms post normally and a reload shows the saved reply. */
+/* The creative studio (/studio/): a ChatKit front end. It speaks the ChatKit protocol to POST /chatkit (the
+   same protocol the ChatKit sample's own front end speaks): threads.create / threads.add_user_message stream
+   ThreadStreamEvents (Server-Sent Events read from fetch), items.list loads a conversation, the client tool
+   switch_theme is applied at once and answered with threads.add_client_tool_output, and the custom action
+   studio.resume replays a reply still being written after a reload.
+   Strict-CSP friendly: no inline scripts or styles, no eval, no innerHTML of model text: assistant Markdown is
+   rendered into DOM nodes (paragraphs, lists, bold) with textContent. */
 (function () {
   "use strict";
 
@@ -10,22 +12,26 @@
   if (!chat) {
     return;
   }
+  var endpoint = chat.dataset.chatkitUrl;
+  var threadId = chat.dataset.threadId || null;
   var list = chat.querySelector("[data-messages]");
   var composer = chat.querySelector("[data-composer]");
   var textarea = composer.querySelector("textarea");
   var sendButton = composer.querySelector("[data-send]");
   var statusLine = chat.querySelector("[data-status]");
+  var titleNode = chat.querySelector("[data-chat-title]");
   var assetsPanel = document.querySelector("[data-assets]");
+  var threadList = document.querySelector("[data-thread-list]");
   var csrf = composer.querySelector("input[name=csrfmiddlewaretoken]").value;
-  var busy = false;
+  var drafts = {};  // assistant item id -> text streamed so far
 
   function setStatus(text) {
     statusLine.textContent = text || "";
   }
 
   function setBusy(value) {
-    busy = value;
-    sendButton.disabled = value;
+    chat.dataset.busy = value ? "true" : "false";
+    sendButton.disabled = value || textarea.disabled;
     composer.classList.toggle("is-busy", value);
   }
 
@@ -38,92 +44,342 @@
     if (className) {
       node.className = className;
     }
-    if (text !== undefined) {
+    if (text !== undefined && text !== null) {
       node.textContent = text;
     }
     return node;
   }
 
-  function post(url, body) {
-    return fetch(url, {
+  // --- the protocol ---------------------------------------------------------------------------------------
+
+  function post(body) {
+    return fetch(endpoint, {
       method: "POST",
-      body: body,
       credentials: "same-origin",
-      headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrf, "Accept": "application/json" }
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "text/event-stream, application/json" },
+      body: JSON.stringify(Object.assign({ metadata: { brand: chat.dataset.brand } }, body))
     }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok) {
+      if (!response.ok) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
           throw new Error(data.detail || ("The server answered " + response.status + "."));
-        }
-        return data;
+        });
+      }
+      return response;
+    });
+  }
+
+  function request(type, params) {
+    return post({ type: type, params: params }).then(function (response) { return response.json(); });
+  }
+
+  // A streaming request: every `data:` line of the answer is one ThreadStreamEvent.
+  function stream(type, params) {
+    setBusy(true);
+    setStatus("");
+    return post({ type: type, params: params }).then(function (response) {
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) {
+            return;
+          }
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var parts = buffer.split("\n\n");
+          buffer = parts.pop();
+          parts.forEach(function (part) {
+            part.split("\n").forEach(function (line) {
+              if (line.indexOf("data: ") === 0) {
+                handle(JSON.parse(line.slice(6)), true);
+              }
+            });
+          });
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function (error) {
+      setStatus(error.message || "The connection was lost: reload the page to see the reply.");
+    }).then(function () {
+      setBusy(false);
+      Array.prototype.forEach.call(list.querySelectorAll(".is-streaming"), function (node) {
+        node.classList.remove("is-streaming");
       });
     });
   }
 
-  // --- messages -------------------------------------------------------------------------------------------
+  function userInput(text) {
+    return { content: [{ type: "input_text", text: text }], attachments: [], inference_options: {} };
+  }
 
-  function addMessage(role, id) {
+  // --- events ---------------------------------------------------------------------------------------------
+
+  function handle(event, live) {
+    switch (event.type) {
+      case "thread.created":
+        adoptThread(event.thread);
+        break;
+      case "thread.updated":
+        showTitle(event.thread);
+        break;
+      case "thread.item.added":
+        if (event.item.type === "assistant_message") {
+          drafts[event.item.id] = "";
+          var item = messageNode(event.item.id, "assistant");
+          item.classList.add("is-streaming");
+          item.dataset.status = "streaming";
+          item.querySelector("[data-text]").appendChild(element("p", "studio-typing", "Thinking…"));
+        }
+        break;
+      case "thread.item.updated":
+        if (event.update.type === "assistant_message.content_part.text_delta") {
+          drafts[event.item_id] = (drafts[event.item_id] || "") + event.update.delta;
+          var node = messageNode(event.item_id, "assistant");
+          node.querySelector("[data-text]").textContent = drafts[event.item_id];
+          scrollDown();
+        }
+        break;
+      case "thread.item.done":
+      case "thread.item.replaced":
+        renderItem(event.item, live);
+        break;
+      case "thread.item.removed":
+        var gone = list.querySelector('[data-item-id="' + event.item_id + '"]');
+        if (gone) {
+          gone.remove();
+        }
+        break;
+      case "error":
+        showError(event.message || "The assistant could not answer. Try again.");
+        break;
+      case "notice":
+        setStatus(event.message);
+        break;
+      default:
+        break;  // stream_options, progress updates: nothing to show
+    }
+  }
+
+  function adoptThread(thread) {
+    threadId = thread.id;
+    chat.dataset.threadId = thread.id;
+    chat.dataset.assetsUrl = chat.dataset.threadUrl + thread.id + "/assets";
+    window.history.replaceState(null, "", chat.dataset.threadUrl + thread.id + "/");
+    var empty = document.querySelector("[data-no-threads]");
+    if (empty) {
+      empty.remove();
+    }
+    Array.prototype.forEach.call(threadList.querySelectorAll("a[aria-current]"), function (a) {
+      a.removeAttribute("aria-current");
+    });
+    var entry = element("li");
+    entry.dataset.threadId = thread.id;
+    var link = element("a");
+    link.href = chat.dataset.threadUrl + thread.id + "/";
+    link.setAttribute("aria-current", "page");
+    var title = element("span", "studio-thread-title", thread.title || "New conversation");
+    title.dataset.threadTitle = "";
+    link.appendChild(title);
+    link.appendChild(element("span", "small muted", chat.dataset.brandName + " · now"));
+    entry.appendChild(link);
+    threadList.insertBefore(entry, threadList.firstChild);
+  }
+
+  function showTitle(thread) {
+    if (!thread.title) {
+      return;
+    }
+    titleNode.textContent = thread.title;
+    var entry = threadList.querySelector('[data-thread-id="' + thread.id + '"] [data-thread-title]');
+    if (entry) {
+      entry.textContent = thread.title;
+    }
+  }
+
+  // --- rendering items ------------------------------------------------------------------------------------
+
+  function messageNode(id, role) {
+    var existing = list.querySelector('[data-item-id="' + id + '"]');
+    if (existing) {
+      return existing;
+    }
     var hint = list.querySelector("[data-hint]");
     if (hint) {
       hint.remove();
     }
     var item = element("li", "studio-message studio-message-" + role);
-    item.dataset.messageId = id;
-    var label = element("span", "sr-only", role === "user" ? "You said:" : "Assistant:");
+    item.dataset.itemId = id;
+    item.appendChild(element("span", "sr-only", role === "user" ? "You said:" : "Assistant:"));
     var bubble = element("div", "studio-bubble");
     var text = element("div", "studio-text");
     text.dataset.text = "";
-    var actions = element("ul", "studio-actions");
-    actions.dataset.actions = "";
     bubble.appendChild(text);
-    bubble.appendChild(actions);
-    item.appendChild(label);
     item.appendChild(bubble);
     list.appendChild(item);
     return item;
   }
 
-  function applyTheme(theme) {
-    if (theme === "light" || theme === "dark") {
-      document.documentElement.setAttribute("data-theme", theme);  // the choice is already saved server-side
-    }
-  }
-
-  function actionNode(action) {
-    var item = element("li", "studio-action studio-action-" + action.type);
-    if (action.type === "asset") {
-      var label = action.created ? "Saved to your assets: " : "Saved version " + action.version + " of ";
-      var span = element("span", "", label);
-      var link = element("a", "", action.headline);
-      link.href = action.url;
-      span.appendChild(link);
-      item.appendChild(span);
-    } else if (action.type === "image") {
-      var anchor = element("a");
-      anchor.href = action.url;
-      var image = element("img");
-      image.src = action.url;
-      image.alt = (action.prompt || "Generated image").slice(0, 140);
-      anchor.appendChild(image);
-      item.appendChild(anchor);
-      var shape = action.shape.charAt(0).toUpperCase() + action.shape.slice(1);
-      item.appendChild(element("span", "small muted", shape + " · " + action.size));
-    } else if (action.type === "theme") {
-      item.appendChild(element("span", "", "Switched the dashboard to " + action.theme + " mode."));
-    }
-    return item;
-  }
-
-  function showActions(item, actions) {
-    var holder = item.querySelector("[data-actions]");
-    holder.textContent = "";
-    actions.forEach(function (action) {
-      holder.appendChild(actionNode(action));
+  // A small, safe Markdown: paragraphs, "- " and "1. " lists, **bold**. Text only ever goes in as text.
+  function inline(parent, text) {
+    text.split(/(\*\*[^*]+\*\*)/).forEach(function (piece) {
+      if (/^\*\*[^*]+\*\*$/.test(piece)) {
+        parent.appendChild(element("strong", "", piece.slice(2, -2)));
+      } else if (piece) {
+        parent.appendChild(document.createTextNode(piece));
+      }
     });
   }
 
+  function markdown(holder, source) {
+    holder.textContent = "";
+    source.split(/\n{2,}/).forEach(function (block) {
+      var lines = block.split("\n").filter(function (line) { return line.trim(); });
+      if (!lines.length) {
+        return;
+      }
+      var bullets = lines.every(function (line) { return /^\s*[-*] /.test(line); });
+      var numbers = lines.every(function (line) { return /^\s*\d+\. /.test(line); });
+      if (bullets || numbers) {
+        var listNode = element(bullets ? "ul" : "ol");
+        lines.forEach(function (line) {
+          var entry = element("li");
+          inline(entry, line.replace(/^\s*([-*]|\d+\.) /, ""));
+          listNode.appendChild(entry);
+        });
+        holder.appendChild(listNode);
+      } else {
+        var paragraph = element("p");
+        lines.forEach(function (line, index) {
+          if (index) {
+            paragraph.appendChild(element("br"));
+          }
+          inline(paragraph, line);
+        });
+        holder.appendChild(paragraph);
+      }
+    });
+  }
+
+  function providerOf(item) {
+    var found = null;
+    (item.content || []).forEach(function (part) {
+      (part.annotations || []).forEach(function (annotation) {
+        var source = annotation.source || {};
+        if (source.type === "entity" && String(source.id).indexOf("provider:") === 0) {
+          found = source;
+        }
+      });
+    });
+    return found;
+  }
+
+  function widgetNode(component) {
+    var node;
+    switch (component.type) {
+      case "Title":
+        return element("p", "studio-widget-title", component.value);
+      case "Text":
+      case "Markdown":
+        return element("p", "studio-widget-text", component.value);
+      case "Caption":
+        return element("p", "small muted", component.value);
+      case "Image":
+        node = element("img", "studio-widget-image");
+        node.src = component.src;
+        node.alt = component.alt || "Generated image";
+        return node;
+      case "Button":
+        var action = component.onClickAction || {};
+        if (action.type === "open_url" && action.payload && /^\/[^/]/.test(action.payload.url || "")) {
+          node = element("a", "button button-small", component.label);
+          node.href = action.payload.url;
+          return node;
+        }
+        return element("span", "", component.label);
+      default:
+        node = element("div");
+        (component.children || []).forEach(function (child) { node.appendChild(widgetNode(child)); });
+        return node;
+    }
+  }
+
+  function renderItem(item, live) {
+    var node;
+    if (item.type === "user_message") {
+      node = messageNode(item.id, "user");
+      var text = (item.content || []).map(function (part) { return part.text || ""; }).join(" ");
+      var holder = node.querySelector("[data-text]");
+      holder.textContent = "";
+      holder.appendChild(element("p", "", text));
+    } else if (item.type === "assistant_message") {
+      node = messageNode(item.id, "assistant");
+      delete drafts[item.id];
+      node.classList.remove("is-streaming");
+      node.dataset.status = "complete";
+      markdown(node.querySelector("[data-text]"), (item.content || []).map(function (p) { return p.text; }).join("\n\n"));
+      var provider = providerOf(item);
+      if (provider && !node.querySelector("[data-provider]")) {
+        var badge = element("p", "studio-provider small muted", "Answered by " + provider.label +
+          (provider.description ? " · " + provider.description : ""));
+        badge.dataset.provider = provider.label;
+        node.querySelector(".studio-bubble").appendChild(badge);
+      }
+    } else if (item.type === "widget") {
+      node = messageNode(item.id, "assistant");
+      node.classList.add("studio-message-widget");
+      var bubble = node.querySelector(".studio-bubble");
+      bubble.textContent = "";
+      var card = element("div", "studio-widget");
+      (item.widget.children || []).forEach(function (child) { card.appendChild(widgetNode(child)); });
+      bubble.appendChild(card);
+      if (live) {
+        refreshAssets();
+      }
+    } else if (item.type === "client_tool_call") {
+      node = messageNode(item.id, "assistant");
+      node.classList.add("studio-message-tool");
+      var theme = (item.arguments || {}).theme;
+      node.querySelector("[data-text]").textContent = item.name === "switch_theme"
+        ? "Switched the page to " + theme + " mode."
+        : "Ran " + item.name + ".";
+      if (item.status === "pending") {
+        runClientTool(item);
+      }
+    }
+    scrollDown();
+  }
+
+  // --- the client tool ------------------------------------------------------------------------------------
+
+  function applyTheme(theme) {
+    if (theme === "light" || theme === "dark") {
+      document.documentElement.setAttribute("data-theme", theme);  // remembered server-side with the call
+    }
+  }
+
+  var answering = null;
+
+  function runClientTool(item) {
+    if (item.name !== "switch_theme") {
+      return;
+    }
+    var theme = (item.arguments || {}).theme;
+    applyTheme(theme);
+    answering = { thread_id: threadId, result: { theme: theme, status: "applied" } };
+  }
+
+  function answerClientTool() {
+    if (!answering) {
+      return Promise.resolve();
+    }
+    var params = answering;
+    answering = null;
+    return stream("threads.add_client_tool_output", params);
+  }
+
   function refreshAssets() {
-    if (!assetsPanel) {
+    if (!assetsPanel || !chat.dataset.assetsUrl) {
       return;
     }
     fetch(chat.dataset.assetsUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
@@ -136,120 +392,36 @@
       .catch(function () { /* the list refreshes on the next reload */ });
   }
 
-  function showError(item, data) {
-    var holder = item.querySelector("[data-error]");
-    if (holder) {
-      holder.remove();
-    }
-    holder = element("div", "studio-error");
-    holder.dataset.error = "";
+  function showError(message) {
+    var item = element("li", "studio-message studio-message-assistant is-failed");
+    var bubble = element("div", "studio-bubble");
+    var holder = element("div", "studio-error", message);
     holder.setAttribute("role", "alert");
-    holder.appendChild(element("p", "", (data.error && data.error.message) || "The reply failed."));
-    var form = element("form");
-    form.method = "post";
-    form.action = data.retry_url;
-    form.dataset.retry = "";
-    var button = element("button", "button button-small", "Retry");
-    button.type = "submit";
-    form.appendChild(button);
-    holder.appendChild(form);
-    item.querySelector(".studio-bubble").appendChild(holder);
+    holder.dataset.error = "";
+    bubble.appendChild(holder);
+    item.appendChild(bubble);
+    list.appendChild(item);
+    scrollDown();
   }
 
-  // --- streaming ------------------------------------------------------------------------------------------
-
-  function stream(item, url) {
-    var text = item.querySelector("[data-text]");
-    var raw = "";
-    var toolActions = [];
-    setBusy(true);
-    item.dataset.status = "streaming";
-    item.classList.add("is-streaming");
-    item.classList.remove("is-failed");
-    text.textContent = "";
-    text.appendChild(element("p", "studio-typing", "Thinking…"));
-    var source = new EventSource(url);  // reconnects by itself, sending Last-Event-ID: the server resumes there
-
-    function show() {
-      text.textContent = raw;  // plain text while it streams; the sanitised Markdown arrives with "done"
-      scrollDown();
-    }
-
-    function end(data) {
-      source.close();
-      item.classList.remove("is-streaming");
-      item.dataset.status = data.status;
-      item.removeAttribute("data-stream-url");
-      text.innerHTML = data.html;  // rendered from Markdown and sanitised (nh3) on the server
-      showActions(item, data.actions || []);
-      setBusy(false);
-      setStatus("");
-      scrollDown();
-      if ((data.actions || []).some(function (action) { return action.type !== "theme"; })) {
-        refreshAssets();
-      }
-    }
-
-    source.addEventListener("open", function () { setStatus(""); });
-    source.addEventListener("token", function (event) {
-      raw += JSON.parse(event.data).text;
-      show();
-    });
-    source.addEventListener("reset", function (event) {
-      raw = JSON.parse(event.data).content;
-      show();
-    });
-    source.addEventListener("tool", function (event) {
-      var action = JSON.parse(event.data);
-      toolActions.push(action);
-      showActions(item, toolActions);
-      if (action.type === "theme") {
-        applyTheme(action.theme);
-      } else {
-        refreshAssets();
-      }
-      scrollDown();
-    });
-    source.addEventListener("done", function (event) {
-      end(JSON.parse(event.data));
-    });
-    source.addEventListener("failed", function (event) {
-      var data = JSON.parse(event.data);
-      end(data);
-      item.classList.add("is-failed");
-      showError(item, data);
-    });
-    source.addEventListener("error", function () {
-      if (source.readyState === EventSource.CLOSED) {
-        setBusy(false);
-        setStatus("The connection was lost. Reload the page to see the reply.");
-      } else {
-        setStatus("Reconnecting…");
-      }
-    });
-  }
-
-  // --- sending and retrying -----------------------------------------------------------------------------------
+  // --- sending ----------------------------------------------------------------------------------------------
 
   function send() {
     var value = textarea.value.trim();
-    if (!value || busy) {
+    if (!value || chat.dataset.busy === "true") {
       return;
     }
-    setBusy(true);
-    setStatus("");
-    var body = new FormData(composer);
-    post(composer.action, body).then(function (data) {
-      var question = addMessage("user", data.question.id);
-      question.querySelector("[data-text]").appendChild(element("p", "", data.question.content));
-      var reply = addMessage("assistant", data.reply.id);
-      textarea.value = "";
-      stream(reply, data.reply.stream_url);
-      scrollDown();
-    }).catch(function (error) {
-      setBusy(false);
-      setStatus(error.message);
-    });
+    textarea.value = "";
+    var done = threadId
+      ? stream("threads.add_user_message", { thread_id: threadId, input: userInput(value) })
+      : stream("threads.create", { input: userInput(value) });
+    done.then(answerClientTool).then(refreshTitleIfNeeded);
+  }
+
+  function refreshTitleIfNeeded() {
+    if (threadId && titleNode.textContent === "New conversation") {
+      request("threads.get_by_id", { thread_id: threadId }).then(showTitle).catch(function () {});
+    }
   }
 
   composer.addEventListener("submit", function (event) {
@@ -264,24 +436,36 @@
     }
   });
 
-  list.addEventListener("submit", function (event) {
-    var form = event.target.closest("[data-retry]");
-    if (!form) {
-      return;
+  // --- opening a conversation: its items (paginated), then any reply still being written -----------------------
+
+  function loadItems(after) {
+    var params = { thread_id: threadId, limit: 100, order: "asc" };
+    if (after) {
+      params.after = after;
     }
-    event.preventDefault();
-    var item = form.closest(".studio-message");
-    post(form.action, new FormData()).then(function (data) {
-      form.closest("[data-error]").remove();
-      stream(item, data.reply.stream_url);
+    return request("items.list", params).then(function (page) {
+      page.data.forEach(function (item) {
+        // A switch_theme still pending was already applied when it was made (the theme is remembered).
+        renderItem(item.type === "client_tool_call" ? Object.assign({}, item, { status: "completed" }) : item, false);
+      });
+      return page.has_more ? loadItems(page.after) : null;
+    });
+  }
+
+  setBusy(false);
+  if (threadId) {
+    setBusy(true);
+    loadItems(null).then(function () {
+      setBusy(false);
+      if (chat.dataset.answering === "true") {
+        return stream("threads.custom_action", {
+          thread_id: threadId, item_id: null, action: { type: "studio.resume", payload: {} }
+        }).then(answerClientTool);
+      }
+      return null;
     }).catch(function (error) {
+      setBusy(false);
       setStatus(error.message);
     });
-  });
-
-  // Replies still being written when the page loaded: follow them.
-  Array.prototype.forEach.call(list.querySelectorAll("[data-stream-url]"), function (item) {
-    stream(item, item.dataset.streamUrl);
-  });
-  scrollDown();
+  }
 })();

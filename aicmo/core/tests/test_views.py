@@ -56,6 +56,16 @@ def test_home_shows_recent_runs_spend_per_brand_and_the_chart(marketer, run_task
         cost_usd=Decimal("9"),
         outcome="error",
     )  # not spend
+    ProviderCall.objects.create(
+        brand=run.brand,
+        provider="offline",
+        model="offline-templates-v1",
+        use_case="x",
+        tokens_in=300,
+        tokens_out=200,
+        cost_usd=Decimal("0"),
+        outcome="ok",
+    )  # an offline call logged with word counts (as before): counted as a call, never as tokens
     old = ProviderCall.objects.create(
         brand=run.brand,
         provider="openai",
@@ -72,8 +82,12 @@ def test_home_shows_recent_runs_spend_per_brand_and_the_chart(marketer, run_task
 
     assert f'href="/runs/{run.run_id}/">Q1 Launch</a>' in html
     assert '<progress max="6" value="6"' in html
-    offline_tokens = sum(c.tokens_in + c.tokens_out for c in ProviderCall.objects.filter(provider="offline"))
-    assert f'<td class="num">$0.0125</td><td class="num">{offline_tokens + 1500:,}</td><td class="num">7</td>' in html
+    # the 7 offline drafts are counted apart: their words are not tokens (only the openai call's 1,500 count)
+    assert ProviderCall.objects.filter(provider="offline", outcome="ok").count() == 7
+    assert (
+        '<td class="num">$0.0125</td><td class="num">1,500</td><td class="num">8 <span class="small muted" '
+        'title="Template drafts by the offline provider: no tokens, no cost">(7 offline)</span></td>'
+    ) in html
     assert 'role="img" aria-labelledby="chart-svg-title"' in html
     assert "Acme Coffee Roasters · offline" in html and "Acme Coffee Roasters · openai" in html
     assert html.count("<polyline") == 2

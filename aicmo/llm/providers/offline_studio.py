@@ -18,7 +18,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..base import CompletionRequest, Message, ToolCall
+from ..base import IMAGE_SIZES, CompletionRequest, Message, ToolCall
+
+IMAGE_SIZE_OF = IMAGE_SIZES  # shape name -> "WxH", as generate_ad_image's `size` takes it
 
 FIELDS = ("product", "style", "tone", "pitch")
 QUESTIONS = {
@@ -70,6 +72,20 @@ _CHANGE = re.compile(
     re.I,
 )
 _NEW_CONCEPT = re.compile(r"\b(new|another|different|second|fresh|other)\b.*\b(concept|ad|version|idea|take)\b", re.I)
+_SAVE = re.compile(r"^\s*(please\s+)?(save|keep|store)\b|\bsave (it|this|that|the (concept|ad))\b", re.I)
+_LABELLED = re.compile(
+    r"\b(?P<field>product|style|tone|pitch)\b\s*(?:is|should be|:|=|-|—)\s*(?P<value>.+?)"
+    r"(?=(?:[,;.]|\band\b)?\s*\b(?:product|style|tone|pitch)\b\s*(?:is|should be|:|=|-|—)|[;\n]|$)",
+    re.I,
+)
+_NATURAL = {
+    "style": re.compile(
+        r"\b(?:an? |in an? )?(?P<value>[\w-]+(?: (?:and|&) [\w-]+)?) (?:visual )?(?:style|look)\b", re.I
+    ),
+    "tone": re.compile(r"\b(?:an? |in an? )?(?P<value>[\w-]+(?: (?:and|&) [\w-]+)?) tone\b", re.I),
+    "pitch": re.compile(r"\b(?:the )?pitch(?: is|:)?\s+(?P<value>[^.;\n]{3,200})", re.I),
+}
+_NOT_A_VALUE = {"a", "an", "the", "visual", "with", "of", "its", "our", "my"}
 _FIELD_CHANGE = re.compile(
     r"\b(?P<field>product|style|tone|pitch)\b(?:\s+(?:should\s+be|to|is|:|=))\s*(?P<value>.+)", re.I
 )
@@ -82,31 +98,45 @@ def studio_turn(request: CompletionRequest) -> tuple[str, tuple[ToolCall, ...]]:
     asset = context.get("asset") or None
     messages = request.messages
     if messages and messages[-1].role == "tool":
-        return _after_tools(messages, asset), ()
+        brief, _ = _read_conversation(messages, dict(context.get("brief") or {}))
+        return _after_tools(messages, asset, _next_prompt(brief, None, asset)), ()
     text = messages[-1].content.strip() if messages else ""
     brief, asked = _read_conversation(messages[:-1], dict(context.get("brief") or {}))
 
     if _THEME.search(text):
         theme = "dark" if re.search(r"\bdark\b", text, re.I) else "light"
-        return (f"Switching the dashboard to {theme} mode.", (_call(request, "switch_theme", {"theme": theme}),))
+        # The next question comes along, so the conversation picks up where the theme change interrupted it.
+        text = f"Switching the page to {theme} mode. {_next_prompt(brief, asked, asset)}"
+        return text, (_call(request, "switch_theme", {"theme": theme}),)
     if _OFF_TOPIC.search(text) and not _MARKETING.search(text):
         return f"{DECLINE} {_next_prompt(brief, asked, asset)}", ()
 
+    # Off-script requests are understood wherever they come, never filed as the next brief field.
+    if _IMAGE.search(text) and _asks_for_image(text):
+        return _image(request, text, brief, asset)
+    if _SAVE.search(text):
+        return _save(request, brief, brand, asset, context)
+    found = brief_from_message(text)
+    if len(found) >= 2 or (found and asked not in FIELDS):  # a brief in one message (or part of one)
+        brief.update(found)
+        missing = next((name for name in FIELDS if not brief.get(name)), None)
+        if missing is not None:
+            return f"Got it. {QUESTIONS[missing]}", ()
+        return _summary(brief), ()
+
     if asset:
-        if _IMAGE.search(text):
-            shape = _shape(text)
-            prompts = list(asset.get("image_prompts") or []) or [asset.get("headline", "")]
-            prompt = prompts[_ordinal(text) % len(prompts)]
-            return (
-                f"Making a {shape} image from this prompt: “{prompt}”.",
-                (_call(request, "generate_ad_image", {"prompt": prompt, "shape": shape}),),
-            )
         if _CHANGE.search(text) and (_HEADLINE.search(text) or _CTA.search(text)):
             return _revise(request, asset, brief, brand, headline=bool(_HEADLINE.search(text)))
         if _NEW_CONCEPT.search(text) and _complete(brief):
             variant = int(context.get("concept_count") or 1) + 1
             return _concept(
-                request, brief, brand, variant, intro="Here is another concept.", avoid=str(asset.get("headline") or "")
+                request,
+                brief,
+                brand,
+                variant,
+                intro="Here is another concept.",
+                avoid=str(asset.get("headline") or ""),
+                new=True,
             )
 
     field_change = _FIELD_CHANGE.search(text)
@@ -133,6 +163,82 @@ def studio_turn(request: CompletionRequest) -> tuple[str, tuple[ToolCall, ...]]:
     return _summary(brief), ()
 
 
+# --- off-script requests -----------------------------------------------------------------------------------
+
+
+def _asks_for_image(text: str) -> bool:
+    """ "Make an image", "can I see a picture of it", "generate a landscape visual": a request, not a style
+    answer that mentions visuals ("bold visuals")."""
+    return bool(
+        re.search(r"\b(make|create|generate|draw|render|show|give|want|need|see|add|produce|design)\b", text, re.I)
+        or re.match(r"^\s*(an? )?(image|picture|photo|visual|illustration)\b", text, re.I)
+    )
+
+
+def _image(
+    request: CompletionRequest, text: str, brief: Mapping[str, str], asset: Mapping[str, Any] | None
+) -> tuple[str, tuple[ToolCall, ...]]:
+    shape = _shape(text)
+    if asset:
+        prompts = list(asset.get("image_prompts") or []) or [asset.get("headline", "")]
+        prompt = prompts[_ordinal(text) % len(prompts)]
+        intro = f"Making a {shape} image from this prompt: “{prompt}”."
+    else:
+        subject = re.sub(
+            r"^.*?\b(?:image|picture|photo|visual|illustration)s?\b(?:\s+(?:of|for|showing|with))?\s*",
+            "",
+            text,
+            flags=re.I,
+        ).strip(" .!?")
+        subject = subject or brief.get("product") or "the product"
+        style = brief.get("style")
+        styling = f", {style} styling" if style else ""
+        prompt = f"{_capitalise(_shorten(subject, 20))}{styling}, soft natural light, clean background"
+        intro = f"Making a {shape} image: “{prompt}”. I'll attach it to the concept when we save one."
+    return intro, (_call(request, "generate_ad_image", {"prompt": prompt, "size": IMAGE_SIZE_OF[shape]}),)
+
+
+def _save(
+    request: CompletionRequest,
+    brief: dict[str, str],
+    brand: Mapping[str, Any],
+    asset: Mapping[str, Any] | None,
+    context: Mapping[str, Any],
+) -> tuple[str, tuple[ToolCall, ...]]:
+    if asset:
+        fields = {name: asset.get(name) for name in ("headline", "primary_text", "call_to_action", "image_prompts")}
+        arguments = {**{k: brief.get(k, "") for k in FIELDS}, **fields}
+        return (
+            f"Saving “{asset.get('headline')}” again as the current version.",
+            (_call(request, "save_ad_asset", arguments),),
+        )
+    missing = next((name for name in FIELDS if not brief.get(name)), None)
+    if missing is not None:
+        return f"There is nothing to save yet: I need a little more first. {QUESTIONS[missing]}", ()
+    return _concept(request, brief, brand, int(context.get("concept_count") or 0) + 1, intro="Here is your concept.")
+
+
+def brief_from_message(text: str) -> dict[str, str]:
+    """The brief fields a message states outright: "product: …, style: …" or "a bold style, a playful tone,
+    pitch: …" (a whole brief in one message, or part of one)."""
+    found: dict[str, str] = {}
+    for match in _LABELLED.finditer(text):
+        value = _clean(match["value"], match["field"].lower())
+        if value:
+            found.setdefault(match["field"].lower(), value)
+    for name, pattern in _NATURAL.items():
+        if name in found:
+            continue
+        match = pattern.search(text)
+        if match and match["value"].lower() not in _NOT_A_VALUE:
+            found[name] = _clean(match["value"], name)
+    if "product" not in found and found and (intro := _INTRO.search(text)):
+        product = re.split(r"\s*(?:,|;| with | in an? | and the | pitch\b)", intro["product"], maxsplit=1)[0]
+        if product:
+            found["product"] = _clean(product, "product")
+    return found
+
+
 # --- reading the conversation ------------------------------------------------------------------------------
 
 
@@ -152,11 +258,16 @@ def _read_conversation(messages: Sequence[Message], brief: dict[str, str]) -> tu
             if SUMMARY_HEADING in message.content:
                 brief.update(_parse_summary(message.content))
                 asked = "confirm"
+            elif CONFIRM in message.content:  # asked again after an off-script turn
+                asked = "confirm"
             else:
                 asked = next((name for name, question in QUESTIONS.items() if question in message.content), None)
         elif message.role == "user":
             text = message.content.strip()
-            if asked in FIELDS and _is_answer(text):
+            stated = brief_from_message(text) if _is_answer(text) else {}
+            if len(stated) >= 2 or (stated and asked not in FIELDS):
+                brief.update(stated)
+            elif asked in FIELDS and _is_answer(text):
                 brief[asked] = _clean(text, asked)
             elif not brief.get("product") and (intro := _INTRO.search(text)):
                 brief["product"] = _clean(intro["product"], "product")
@@ -173,7 +284,16 @@ def _parse_summary(text: str) -> dict[str, str]:
 
 
 def _is_answer(text: str) -> bool:
-    return bool(text) and not _GREETING.match(text) and not (_OFF_TOPIC.search(text) and not _MARKETING.search(text))
+    """Whether a message can answer the question asked: not a greeting, not off topic, and not an off-script
+    request (a theme change, an image, "save it"), which is acted on instead of filed as a brief field."""
+    return (
+        bool(text)
+        and not _GREETING.match(text)
+        and not (_OFF_TOPIC.search(text) and not _MARKETING.search(text))
+        and not _THEME.search(text)
+        and not (_IMAGE.search(text) and _asks_for_image(text))
+        and not _SAVE.search(text)
+    )
 
 
 def _clean(text: str, field: str = "") -> str:
@@ -286,7 +406,7 @@ def _revise(
         start = CTAS.index(current) + 1 if current in CTAS else 0
         fields["call_to_action"] = next(c for c in CTAS[start:] + CTAS[:start] if c != current)
         intro = f"New call to action: **{fields['call_to_action']}**"
-    arguments = {**{k: brief.get(k, "") for k in FIELDS}, **fields, "revise": True}
+    arguments = {**{k: brief.get(k, "") for k in FIELDS}, **fields}
     return f"{intro}. Saving it as a new version of the current asset.", (_call(request, "save_ad_asset", arguments),)
 
 
@@ -298,6 +418,7 @@ def _concept(
     *,
     intro: str,
     avoid: str = "",
+    new: bool = False,
 ) -> tuple[str, tuple[ToolCall, ...]]:
     ad = write_concept(brief, brand, variant)
     if ad["headline"] == avoid:  # another concept must not look like the one on screen
@@ -308,11 +429,11 @@ def _concept(
         f"**Call to action:** {ad['call_to_action']}\n\n**Image prompts:**\n{prompts}\n\nSaving it to your "
         "assets now."
     )
-    arguments = {**{k: brief.get(k, "") for k in FIELDS}, **ad, "revise": False}
+    arguments = {**{k: brief.get(k, "") for k in FIELDS}, **ad, "new_concept": new}
     return text, (_call(request, "save_ad_asset", arguments),)
 
 
-def _after_tools(messages: Sequence[Message], asset: Mapping[str, Any] | None) -> str:
+def _after_tools(messages: Sequence[Message], asset: Mapping[str, Any] | None, next_prompt: str = "") -> str:
     """What to say once the tools of this turn have answered."""
     results: list[tuple[str, dict[str, Any]]] = []
     names: dict[str, str] = {}
@@ -345,10 +466,12 @@ def _after_tools(messages: Sequence[Message], asset: Mapping[str, Any] | None) -
             )
             lines.append(f"{saved} as a draft, ready for review. {MENU}")
         elif name == "generate_ad_image":
-            lines.append(
-                f"Here is your {result.get('shape', 'square')} image ({result.get('size')}); it is "
-                f"attached to “{result.get('headline') or (asset or {}).get('headline', 'the asset')}”."
+            where = (
+                f"I'll attach it to the concept you save next. {next_prompt}".strip()
+                if result.get("pending")
+                else f"It is attached to “{result.get('headline') or (asset or {}).get('headline', 'the asset')}”."
             )
+            lines.append(f"Here is your {result.get('shape', 'square')} image ({result.get('size')}). {where}")
         elif name == "switch_theme":
             lines.append(f"Done: the dashboard is now in {result.get('theme')} mode.")
     return " ".join(lines) or "Done."

@@ -1,0 +1,144 @@
+"""`POST /chatkit`: the ChatKit protocol, served by the official `openai-chatkit` server (creatives/studio/server.py).
+
+An async view: `ChatKitServer.process()` is a coroutine and its streaming result an async iterator, so under ASGI
+an open stream holds no thread. Authentication is the API's (DRF token, session with CSRF, whatever
+`DEFAULT_AUTHENTICATION_CLASSES` lists): a ChatKit front end sends its token through its custom `fetch`, the
+studio page its session. The request is parsed here first, so bad input answers 400, someone else's (or a
+missing) thread 404 and a role that may not ask 403, before the library starts a stream."""
+
+import logging
+
+from chatkit.server import StreamingResult
+from chatkit.store import NotFoundError
+from chatkit.types import (
+    ChatKitReq,
+    ThreadsAddClientToolOutputReq,
+    ThreadsAddUserMessageReq,
+    ThreadsCreateReq,
+    ThreadsRetryAfterItemReq,
+)
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from pydantic import TypeAdapter, ValidationError
+from rest_framework import exceptions
+from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+
+from aicmo.core.errors import ApplicationError
+from brands.selectors import brand_for, brands_for
+
+from .models import StudioItem
+from .studio.db import run_db
+from .studio.items import owned_thread
+from .studio.server import studio_server
+from .studio.services import message_text_check, require_ask_permission
+from .studio.store import StudioContext
+
+logger = logging.getLogger(__name__)
+
+CHATKIT_REQUEST = TypeAdapter(ChatKitReq)
+BODY_MAX_BYTES = 64 * 1024
+ASKING = (ThreadsCreateReq, ThreadsAddUserMessageReq)
+
+
+def _error(status: int, detail: str, **extra) -> JsonResponse:
+    return JsonResponse({"detail": detail, **extra}, status=status)
+
+
+def _authenticate(request):
+    """(user, None) or (None, error response): the API's authenticators, CSRF included for sessions."""
+    drf_request = Request(
+        request,
+        parsers=[JSONParser(), FormParser()],  # the CSRF check reads the form data of a session's POST
+        authenticators=[cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES],
+    )
+    try:
+        user = drf_request.user
+    except exceptions.AuthenticationFailed as error:
+        return None, _error(401, str(error.detail))
+    except exceptions.PermissionDenied as error:  # a session without its CSRF token
+        return None, _error(403, str(error.detail))
+    except exceptions.APIException as error:
+        return None, _error(400, str(error.detail))
+    if not getattr(user, "is_authenticated", False):
+        response = _error(401, "Authentication credentials were not provided.")
+        response["WWW-Authenticate"] = 'Token realm="api"'
+        return None, response
+    return user, None
+
+
+def _client_call_waits(thread) -> bool:
+    last = StudioItem.objects.filter(thread=thread).order_by("-seq").values("type", "data").first()
+    return bool(last and last["type"] == "client_tool_call" and last["data"].get("status") == "pending")
+
+
+def _prepare(request, body: bytes):
+    """The parsed request and its context, or an error response."""
+    user, refused = _authenticate(request)
+    if refused is not None:
+        return None, None, refused
+    try:
+        parsed = CHATKIT_REQUEST.validate_json(body)
+    except ValidationError as error:
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:5]]
+        return None, None, _error(400, "This is not a ChatKit request.", errors=problems)
+    slug = parsed.metadata.get("brand") if isinstance(parsed.metadata, dict) else None
+    if slug is not None and not isinstance(slug, str):
+        return None, None, _error(400, "metadata.brand must be a brand's slug.")
+    brand = brand_for(user, slug) if slug else brands_for(user).order_by("name").first()
+    if slug and brand is None:
+        return None, None, _error(404, "No brand of yours has this slug.")
+    thread_id = getattr(parsed.params, "thread_id", None)
+    thread = None
+    try:
+        if thread_id is not None:
+            thread = owned_thread(user, thread_id)
+            brand = thread.brand if not slug else brand
+        if isinstance(parsed, (*ASKING, ThreadsRetryAfterItemReq)) and brand is not None:
+            require_ask_permission(user, brand.pk)
+        if isinstance(parsed, ASKING):
+            message_text_check(" ".join(getattr(c, "text", "") for c in parsed.params.input.content))
+            if parsed.params.input.attachments:
+                raise ApplicationError("This studio does not accept attachments.")
+    except NotFoundError:
+        return None, None, _error(404, "Not found.")
+    except ApplicationError as error:
+        return None, None, _error(error.http_status, error.message, code=error.code)
+    if isinstance(parsed, ThreadsAddClientToolOutputReq) and not _client_call_waits(thread):
+        # The library would fail mid-stream (after its 200): refuse before, clearly.
+        return None, None, _error(409, "In this thread no client tool call is waiting for an answer.")
+    if isinstance(parsed, ThreadsCreateReq) and brand is None:
+        return None, None, _error(400, "You are not a member of any brand: a conversation belongs to one.")
+    if isinstance(parsed, ThreadsRetryAfterItemReq):
+        return None, None, _error(400, "threads.retry_after_item is not supported: send the message again.")
+    context = StudioContext(
+        user=user, brand=brand, brand_named=bool(slug), trace_id=getattr(request, "trace_id", "") or ""
+    )
+    return parsed, context, None
+
+
+@csrf_exempt  # session callers are CSRF-checked by DRF's SessionAuthentication; token callers need none
+async def chatkit(request):
+    if request.method != "POST":
+        response = _error(405, f'Method "{request.method}" not allowed.')
+        response["Allow"] = "POST"
+        return response
+    body = request.body
+    if len(body) > BODY_MAX_BYTES:
+        return _error(413, f"The request is too large (at most {BODY_MAX_BYTES} bytes).")
+    parsed, context, refused = await run_db(_prepare, request, body)
+    if refused is not None:
+        return refused
+    try:
+        result = await studio_server().process(body, context)
+    except NotFoundError:
+        return _error(404, "Not found.")
+    except NotImplementedError:  # input.transcribe, threads.sync_custom_action: not offered by the studio
+        return _error(400, f"{parsed.type} is not supported here.")
+    if isinstance(result, StreamingResult):
+        response = StreamingHttpResponse(result, content_type="text/event-stream; charset=utf-8")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # proxies: pass each event on at once
+        return response
+    return HttpResponse(result.json, content_type="application/json")

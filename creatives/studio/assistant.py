@@ -1,0 +1,400 @@
+"""The ad-concept assistant (worker side): one reply, written as ChatKit events.
+
+The reply loop: read the thread's history (the last 50 items, the 12 relevant ones, as the seed) → call the model
+through the provider chain (OpenAI, Anthropic, …, offline), streaming its text as ChatKit text deltas → run the
+server tools it called (`save_ad_asset`, `generate_ad_image`) and show what they did as widgets → call it again
+with their results; at most `MAX_ROUNDS` model calls. `switch_theme` is a client tool: it ends the turn with a
+pending `ClientToolCallItem` the front end applies. Every finished item is saved in the database *before* it is
+published to the reply's Redis stream (relay.py), so a dropped connection loses nothing: the page reloads the
+saved items, or replays the stream.
+
+Each assistant message carries which provider and model answered it, as an entity annotation
+(`provider:<name>`), so any ChatKit front end can show it."""
+
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from chatkit.types import (
+    Annotation,
+    AssistantMessageContent,
+    AssistantMessageContentPartAdded,
+    AssistantMessageContentPartDone,
+    AssistantMessageContentPartTextDelta,
+    AssistantMessageItem,
+    ClientToolCallItem,
+    EntitySource,
+    ErrorEvent,
+    HiddenContextItem,
+    ThreadItemAddedEvent,
+    ThreadItemDoneEvent,
+    ThreadItemRemovedEvent,
+    ThreadItemUpdatedEvent,
+    ThreadUpdatedEvent,
+)
+from django.conf import settings
+from django.utils import timezone
+
+from aicmo.core.services import preference_set_theme
+from aicmo.core.trace import trace_id_var
+from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall
+from aicmo.llm.chain import CallRecord
+from aicmo.llm.exceptions import AllProvidersFailed, ProviderError
+from aicmo.llm.registry import get_chain
+from deliverables.models import Deliverable, Revision
+from deliverables.services import provider_call_save
+
+from ..models import StudioThread
+from .concepts import studio_run_settle
+from .instructions import studio_system_prompt
+from .items import DEFAULT_TITLE, item_save, recent_items, thread_response
+from .relay import ReplyPublisher
+from .services import reply_release
+from .tools import CLIENT_TOOLS, THEMES, TOOLS, ToolContext, tool_run
+
+logger = logging.getLogger(__name__)
+
+MAX_ROUNDS = 4
+HISTORY_LOAD = 50  # items read back …
+RELEVANT_TYPES = ("user_message", "assistant_message", "client_tool_call")
+STOPPED_NOTE = "(I stopped here: that took more steps than I may use in one answer. Ask me to continue.)"
+TITLE_WORDS = 7
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def reply_generate(*, thread_id: str, reply_key: str, user_item_id: str, trace_id: str) -> None:
+    """The task body. A task whose claim is gone (the reply ended, or a newer one took over) does nothing, so a
+    redelivered task never writes a second answer."""
+    thread = StudioThread.objects.select_related("brand", "user").filter(pk=thread_id, reply_key=reply_key).first()
+    if thread is None:
+        return
+    token = trace_id_var.set(trace_id)
+    publisher = ReplyPublisher(reply_key)
+    try:
+        _remember_trace(thread, trace_id)
+        _reply_loop(thread, publisher, trace_id)
+        _title(thread, publisher)
+    except Exception as error:  # a bug must end the reply visibly, not hang the page
+        logger.exception("studio reply crashed", extra={"thread": thread_id})
+        publisher.event(
+            ErrorEvent(code="custom", message=f"Internal error ({type(error).__name__}). Try again.", allow_retry=True)
+        )
+    finally:
+        studio_run_settle(
+            StudioThread.objects.filter(pk=thread_id).values_list("run_id", flat=True).first(), timezone.now()
+        )
+        reply_release(thread_id=thread_id, reply_key=reply_key)
+        publisher.end()
+        trace_id_var.reset(token)
+
+
+def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str) -> None:
+    chain = get_chain(recorder=_recorder(thread, trace_id))
+    history = history_messages(thread)
+    this_reply: list[Message] = []
+    for _round in range(MAX_ROUNDS):
+        request = _request(thread, [*history, *this_reply], trace_id)
+        item = AssistantMessageItem(id=_new_id("msg"), thread_id=str(thread.pk), created_at=timezone.now(), content=[])
+        started = False
+        completion: Completion | None = None
+        try:
+            for event in chain.stream(request):
+                if event.text:
+                    if not started:  # the message appears with its first words, never empty
+                        started = True
+                        publisher.event(ThreadItemAddedEvent(item=item))
+                        publisher.event(
+                            ThreadItemUpdatedEvent(
+                                item_id=item.id,
+                                update=AssistantMessageContentPartAdded(
+                                    content_index=0, content=AssistantMessageContent(text="")
+                                ),
+                            )
+                        )
+                    publisher.event(
+                        ThreadItemUpdatedEvent(
+                            item_id=item.id,
+                            update=AssistantMessageContentPartTextDelta(content_index=0, delta=event.text),
+                        )
+                    )
+                if event.completion is not None:
+                    completion = event.completion
+        except (AllProvidersFailed, ProviderError) as error:
+            if started:  # the partial text of a provider that failed mid-answer is taken back
+                publisher.event(ThreadItemRemovedEvent(item_id=item.id))
+            publisher.event(ErrorEvent(code="custom", message=_failure_text(error), allow_retry=True))
+            return
+        if completion is None:
+            publisher.event(ErrorEvent(code="custom", message="The provider answered nothing.", allow_retry=True))
+            return
+        text = completion.text or ""
+        if text.strip():
+            content = AssistantMessageContent(text=text, annotations=[_provider_annotation(completion)])
+            item = item.model_copy(update={"content": [content]})
+            if not started:
+                publisher.event(ThreadItemAddedEvent(item=item.model_copy(update={"content": []})))
+            publisher.event(
+                ThreadItemUpdatedEvent(
+                    item_id=item.id, update=AssistantMessageContentPartDone(content_index=0, content=content)
+                )
+            )
+            _done(thread, publisher, item)
+        elif started:
+            publisher.event(ThreadItemRemovedEvent(item_id=item.id))
+        if not completion.tool_calls:
+            return
+        server_calls = [c for c in completion.tool_calls if c.name not in CLIENT_TOOLS]
+        client_calls = [c for c in completion.tool_calls if c.name in CLIENT_TOOLS]
+        context = ToolContext(thread=thread, chain=chain, trace_id=trace_id, completion=completion)
+        results: list[dict[str, Any]] = []
+        for call in server_calls:
+            outcome = tool_run(context=context, call=call)
+            results.append({"tool_call_id": call.id, "name": call.name, "content": outcome.content})
+            if outcome.widget is not None:
+                _done(thread, publisher, outcome.widget(thread_id=str(thread.pk), item_id=_new_id("wdg")))
+        # What the model needs next time: its calls and their results, never shown to the marketer.
+        _done(
+            thread,
+            publisher,
+            HiddenContextItem(
+                id=_new_id("ctx"),
+                thread_id=str(thread.pk),
+                created_at=timezone.now(),
+                content={
+                    "kind": "tool_round",
+                    "assistant_item": item.id if text.strip() else None,
+                    "text": text,
+                    "tool_calls": [
+                        {"id": c.id, "name": c.name, "arguments": c.arguments} for c in completion.tool_calls
+                    ],
+                    "results": results,
+                },
+            ),
+        )
+        if client_calls:
+            _client_call(thread, publisher, client_calls[0])
+            return  # the turn ends with the client's tool: it answers with threads.add_client_tool_output
+        this_reply.append(Message("assistant", text, tool_calls=tuple(server_calls)))
+        this_reply += [Message("tool", r["content"], tool_call_id=r["tool_call_id"]) for r in results]
+        thread.refresh_from_db()
+    note = AssistantMessageItem(
+        id=_new_id("msg"),
+        thread_id=str(thread.pk),
+        created_at=timezone.now(),
+        content=[AssistantMessageContent(text=STOPPED_NOTE)],
+    )
+    publisher.event(ThreadItemAddedEvent(item=note))
+    _done(thread, publisher, note)
+
+
+def _done(thread: StudioThread, publisher: ReplyPublisher, item: Any) -> None:
+    item_save(thread, item)  # saved first: a reader that reconnects after this finds it in the database
+    publisher.event(ThreadItemDoneEvent(item=item))
+
+
+def _client_call(thread: StudioThread, publisher: ReplyPublisher, call: ToolCall) -> None:
+    """`switch_theme`: validated here, remembered for the user (every page renders it), then handed to the
+    front end, which applies it at once."""
+    theme = str(call.arguments.get("theme") or "").strip().lower()
+    if theme not in THEMES:
+        theme = "dark" if "dark" in json.dumps(call.arguments).lower() else "light"
+    preference_set_theme(user=thread.user, theme=theme)
+    _done(
+        thread,
+        publisher,
+        ClientToolCallItem(
+            id=_new_id("tc"),
+            thread_id=str(thread.pk),
+            created_at=timezone.now(),
+            call_id=call.id,
+            name=call.name,
+            arguments={"theme": theme},
+            status="pending",
+        ),
+    )
+
+
+def _provider_annotation(completion: Completion) -> Annotation:
+    return Annotation(
+        source=EntitySource(
+            id=f"provider:{completion.provider}",
+            title=f"Answered by {completion.provider}",
+            label=completion.provider,
+            description=completion.model,
+            data={"provider": completion.provider, "model": completion.model},
+        )
+    )
+
+
+def _failure_text(error: Exception) -> str:
+    if isinstance(error, AllProvidersFailed):
+        names = ", ".join(sorted({e.provider for e in error.errors if getattr(e, "provider", "")})) or "none"
+        return f"No provider could answer (tried: {names}). Try again in a moment."
+    return "The provider stopped in the middle of the answer. Try again."
+
+
+# --- the title -----------------------------------------------------------------------------------------------
+
+_GREETING = re.compile(r"^\s*(hi|hello|hey|hiya|howdy|yo|good (morning|afternoon|evening))\b[\s!.,]*$", re.I)
+_PRODUCT_LABEL = re.compile(r"\bproduct\s*(?:is|:|=|-)\s*(?:our |my |the |a |an )?([^,;.\n]{2,80})", re.I)
+_ASKING = re.compile(
+    r"^\s*(?:please\s+|hi[,!.]?\s+|hello[,!.]?\s+)?(?:i(?:'d| would)? (?:want|like|need) to |we(?:'d| would)? "
+    r"(?:want|like|need) to |help me |can you |let'?s )?(?:promote|advertise|market|sell|launch|"
+    r"(?:make |write |create )?an? (?:ad|ads|advert|campaign|concept) (?:for|about))\s+(?:our |my |the |a |an )?",
+    re.I,
+)
+
+
+def _title(thread: StudioThread, publisher: ReplyPublisher) -> None:
+    """A thread is named after what it is about: the product of its brief, else its first message that is
+    neither a greeting nor a question (so "What's the weather?" never names it)."""
+    thread.refresh_from_db()
+    if thread.title and thread.title != DEFAULT_TITLE:
+        return
+    title = ""
+    if thread.brief.get("product"):
+        product = thread.brief["product"]
+        title = product[:1].upper() + product[1:]
+    else:
+        for item in recent_items(thread.pk, HISTORY_LOAD):
+            if item.type == "user_message":
+                text = _user_text(item)
+                if text and not _GREETING.match(text) and not text.rstrip().endswith("?"):  # a question names nothing
+                    labelled = _PRODUCT_LABEL.search(text)
+                    text = labelled[1] if labelled else _ASKING.sub("", text, count=1)
+                    text = re.sub(r"^(?:our|my|the)\s+", "", text.strip(), flags=re.I)
+                    text = text.strip(" .!?")
+                    text = text[:1].upper() + text[1:]
+                    words = text.split()
+                    title = " ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")
+                    break
+    if not title:
+        return
+    StudioThread.objects.filter(pk=thread.pk).update(title=title[:120])
+    thread.title = title[:120]
+    publisher.event(ThreadUpdatedEvent(thread=thread_response(thread)))
+
+
+# --- what the model is sent --------------------------------------------------------------------------------------
+
+
+def _user_text(item: Any) -> str:
+    return " ".join(part.text for part in item.content if getattr(part, "text", None)).strip()
+
+
+def history_messages(thread: StudioThread) -> list[Message]:
+    """The thread as the model sees it: of the last 50 items, the span of the 12 relevant ones (marketer and
+    assistant messages, client tool calls), with the hidden tool rounds inside it so every tool call keeps its
+    result; the window starts with a marketer's message. Older context is in the system prompt (the brief)."""
+    loaded = recent_items(thread.pk, HISTORY_LOAD)
+    relevant = [i for i, item in enumerate(loaded) if item.type in RELEVANT_TYPES]
+    keep = settings.AICMO_STUDIO_HISTORY_MESSAGES
+    window = loaded[relevant[-keep] :] if len(relevant) > keep else loaded
+    while window and window[0].type != "user_message":
+        window.pop(0)
+    messages: list[Message] = []
+    last_assistant = None
+    answered: set[str] = set()
+    for item in window:
+        if item.type == "user_message":
+            messages.append(Message("user", _user_text(item)))
+        elif item.type == "assistant_message":
+            messages.append(Message("assistant", " ".join(c.text for c in item.content)))
+            last_assistant = item.id
+        elif item.type == "hidden_context_item" and isinstance(item.content, dict):
+            round_ = item.content
+            if round_.get("kind") != "tool_round":
+                continue
+            if messages and messages[-1].role == "assistant" and round_.get("assistant_item") == last_assistant:
+                messages.pop()  # the same turn, now with its tool calls
+            calls = tuple(ToolCall(id=c["id"], name=c["name"], arguments=c["arguments"]) for c in round_["tool_calls"])
+            messages.append(Message("assistant", round_.get("text", ""), tool_calls=calls))
+            for result in round_.get("results", []):
+                messages.append(Message("tool", result["content"], tool_call_id=result["tool_call_id"]))
+                answered.add(result["tool_call_id"])
+        elif item.type == "client_tool_call":
+            output = item.output if item.status == "completed" else None
+            result = output if isinstance(output, dict) else {"status": "switched", **item.arguments}
+            messages.append(Message("tool", json.dumps(result), tool_call_id=item.call_id))
+            answered.add(item.call_id)
+    return _drop_unanswered(messages, answered)
+
+
+def _drop_unanswered(messages: list[Message], answered: set[str]) -> list[Message]:
+    """Providers refuse a tool call without its result: a call whose result was lost is dropped."""
+    fixed = []
+    for message in messages:
+        if message.tool_calls and any(c.id not in answered for c in message.tool_calls):
+            calls = tuple(c for c in message.tool_calls if c.id in answered)
+            message = Message("assistant", message.content, tool_calls=calls)
+            if not calls and not message.content:
+                continue
+        fixed.append(message)
+    return fixed
+
+
+def _request(thread: StudioThread, messages: list[Message], trace_id: str) -> CompletionRequest:
+    kit = thread.brand.kit()
+    asset, concepts = _current_asset(thread)
+    return CompletionRequest(
+        system=studio_system_prompt(brand=kit, brief=thread.brief, asset=asset),
+        messages=tuple(messages),
+        use_case="studio",
+        task="studio",
+        context={
+            "brand": kit,
+            "brief": dict(thread.brief),
+            "asset": asset,
+            "concept_count": concepts,
+            "pending_images": len(thread.pending_images),
+        },
+        tools=TOOLS,
+        max_tokens=settings.AICMO_LLM_MAX_TOKENS,
+        trace_id=trace_id,
+    )
+
+
+def _current_asset(thread: StudioThread) -> tuple[dict[str, Any] | None, int]:
+    """The concept "change the headline" would revise (its current revision's fields), and how many concepts
+    the thread has saved."""
+    concepts = Deliverable.objects.filter(run_id=thread.run_id).count() if thread.run_id else 0
+    if not thread.latest_deliverable_id:
+        return None, concepts
+    deliverable = Deliverable.objects.filter(pk=thread.latest_deliverable_id).first()
+    if deliverable is None:
+        return None, concepts
+    revision = Revision.objects.filter(deliverable=deliverable, version=deliverable.version).first()
+    fields = revision.structured if revision is not None else {}
+    return {
+        "id": str(deliverable.pk),
+        "version": deliverable.version,
+        "status": deliverable.status,
+        **{name: fields.get(name) for name in ("headline", "primary_text", "call_to_action", "image_prompts")},
+    }, concepts
+
+
+def _remember_trace(thread: StudioThread, trace_id: str) -> None:
+    if trace_id and trace_id not in thread.trace_ids:
+        thread.trace_ids = [*thread.trace_ids, trace_id][-200:]
+        StudioThread.objects.filter(pk=thread.pk).update(trace_ids=thread.trace_ids)
+
+
+def _recorder(thread: StudioThread, trace_id: str):
+    """Every call of the reply becomes a ProviderCall row, attached to the thread's run and current asset (read
+    at call time: the first concept creates the run mid-reply)."""
+
+    def record(call: CallRecord) -> None:
+        provider_call_save(
+            call,
+            run_id=thread.run_id,
+            deliverable_id=thread.latest_deliverable_id,
+            brand_id=thread.brand_id,
+            trace_id=trace_id,
+        )
+
+    return record

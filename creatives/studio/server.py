@@ -1,0 +1,105 @@
+"""The studio's ChatKit server (web side): the official `openai-chatkit` protocol over the Django store.
+
+`respond()` does not call a model: it claims the thread, queues the reply for a Celery worker (assistant.py runs
+the ad-concept assistant through the provider chain) and relays the worker's ChatKit events from Redis. After a
+client tool's output (`switch_theme`) there is nothing more to say, as in the seed. A client that lost its
+stream sends the custom action `studio.resume` and gets the reply in flight replayed from its first event."""
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from chatkit.errors import CustomStreamError
+from chatkit.server import ChatKitServer
+from chatkit.types import (
+    Action,
+    StreamOptions,
+    ThreadItem,
+    ThreadMetadata,
+    ThreadStreamEvent,
+    UserMessageItem,
+    WidgetItem,
+)
+from pydantic import TypeAdapter
+
+from aicmo.core.errors import ApplicationError
+
+from ..models import StudioThread
+from .db import run_db
+from .relay import RelayUnavailable, reply_entries, reply_exists
+from .services import reply_start
+from .store import DjangoStore, NoUploads, StudioContext
+
+logger = logging.getLogger(__name__)
+
+EVENT = TypeAdapter(ThreadStreamEvent)
+RESUME_ACTION = "studio.resume"
+
+
+class StudioChatKitServer(ChatKitServer[StudioContext]):
+    def __init__(self):
+        super().__init__(store=DjangoStore(), attachment_store=NoUploads())
+
+    def get_stream_options(self, thread: ThreadMetadata, context: StudioContext) -> StreamOptions:
+        return StreamOptions(allow_cancel=False)  # the worker finishes the reply whatever the connection does
+
+    async def respond(
+        self, thread: ThreadMetadata, input_user_message: UserMessageItem | None, context: StudioContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        if input_user_message is None:  # a client tool's output arrived: the turn is over
+            return
+        try:
+            reply_key = await run_db(
+                reply_start,
+                user=context.user,
+                thread_id=thread.id,
+                user_item_id=input_user_message.id,
+                trace_id=context.trace_id,
+            )
+        except ApplicationError as error:
+            raise CustomStreamError(error.message, allow_retry=False) from None
+        async for event in _relay(reply_key):
+            yield event
+
+    async def action(
+        self, thread: ThreadMetadata, action: Action[str, Any], sender: WidgetItem | None, context: StudioContext
+    ) -> AsyncIterator[ThreadStreamEvent]:
+        if action.type != RESUME_ACTION:
+            raise CustomStreamError(f"Unknown action {action.type!r}.", allow_retry=False)
+        reply_key = await run_db(
+            lambda: StudioThread.objects.filter(pk=thread.id).values_list("reply_key", flat=True).first()
+        )
+        if not reply_key:
+            return  # nothing in flight: the saved items are the whole conversation
+        try:
+            if not await reply_exists(reply_key):
+                return
+        except RelayUnavailable:
+            raise CustomStreamError("The live stream is unavailable; reload to see the reply.") from None
+        async for event in _relay(reply_key):
+            yield event
+
+    async def handle_stream_cancelled(
+        self, thread: ThreadMetadata, pending_items: list[ThreadItem], context: StudioContext
+    ) -> None:
+        # A dropped connection is not a cancellation: the worker goes on and saves the whole reply, so nothing
+        # partial is saved here (the library's default would save the half-streamed text).
+        return None
+
+
+async def _relay(reply_key: str) -> AsyncIterator[ThreadStreamEvent]:
+    try:
+        async for data in reply_entries(reply_key):
+            yield EVENT.validate_python(data)
+    except RelayUnavailable:
+        raise CustomStreamError("The live stream is unavailable; reload to see the reply.") from None
+
+
+_server: StudioChatKitServer | None = None
+
+
+def studio_server() -> StudioChatKitServer:
+    global _server
+    if _server is None:
+        _server = StudioChatKitServer()
+    return _server

@@ -1,0 +1,98 @@
+"""The ChatKit `Store` over the Django database (web side): every method is the sync ORM function of items.py
+run on the studio's database threads (db.py), so the async server never blocks its event loop on a query and
+an open stream holds no connection."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatkit.store import AttachmentStore, NotFoundError, Store
+from chatkit.types import Attachment, AttachmentCreateParams, Page, ThreadItem, ThreadMetadata
+
+from . import items
+from .db import run_db
+
+
+@dataclass
+class StudioContext:
+    """Who is asking, for which brand (new threads belong to it; lists are narrowed to it when the client
+    named one), under which trace id."""
+
+    user: Any
+    brand: Any = None
+    brand_named: bool = False
+    trace_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class DjangoStore(Store[StudioContext]):
+    def generate_thread_id(self, context: StudioContext) -> str:
+        import uuid
+
+        return str(uuid.uuid4())  # a StudioThread's primary key: /studio/<id>/ links to it
+
+    async def load_thread(self, thread_id: str, context: StudioContext) -> ThreadMetadata:
+        def load():
+            return items.thread_metadata(items.owned_thread(context.user, thread_id))
+
+        return await run_db(load)
+
+    async def save_thread(self, thread: ThreadMetadata, context: StudioContext) -> None:
+        await run_db(items.thread_save, context.user, context.brand, thread)
+
+    async def load_thread_items(
+        self, thread_id: str, after: str | None, limit: int, order: str, context: StudioContext
+    ) -> Page[ThreadItem]:
+        def load():
+            thread = items.owned_thread(context.user, thread_id)
+            return items.items_page(thread, after=after, limit=limit, order=order)
+
+        return await run_db(load)
+
+    async def load_threads(
+        self, limit: int, after: str | None, order: str, context: StudioContext
+    ) -> Page[ThreadMetadata]:
+        brand = context.brand if context.brand_named else None
+        return await run_db(items.threads_page, context.user, brand=brand, after=after, limit=limit, order=order)
+
+    async def add_thread_item(self, thread_id: str, item: ThreadItem, context: StudioContext) -> None:
+        await self.save_item(thread_id, item, context)
+
+    async def save_item(self, thread_id: str, item: ThreadItem, context: StudioContext) -> None:
+        def save():
+            items.item_save(items.owned_thread(context.user, thread_id), item)
+
+        await run_db(save)
+
+    async def load_item(self, thread_id: str, item_id: str, context: StudioContext) -> ThreadItem:
+        def load():
+            return items.item_load(items.owned_thread(context.user, thread_id), item_id)
+
+        return await run_db(load)
+
+    async def delete_thread(self, thread_id: str, context: StudioContext) -> None:
+        await run_db(items.thread_delete, context.user, thread_id)
+
+    async def delete_thread_item(self, thread_id: str, item_id: str, context: StudioContext) -> None:
+        def delete():
+            items.item_delete(items.owned_thread(context.user, thread_id).pk, item_id)
+
+        await run_db(delete)
+
+    async def save_attachment(self, attachment: Attachment, context: StudioContext) -> None:
+        await run_db(items.attachment_save, context.user, attachment)
+
+    async def load_attachment(self, attachment_id: str, context: StudioContext) -> Attachment:
+        return await run_db(items.attachment_load, context.user, attachment_id)
+
+    async def delete_attachment(self, attachment_id: str, context: StudioContext) -> None:
+        await run_db(items.attachment_delete, context.user, attachment_id)
+
+
+class NoUploads(AttachmentStore[StudioContext]):
+    """The studio takes no file uploads (yet): creating one is refused clearly; deleting metadata works."""
+
+    async def create_attachment(self, input: AttachmentCreateParams, context: StudioContext) -> Attachment:
+        raise NotFoundError("This studio does not accept attachments.")
+
+    async def delete_attachment(self, attachment_id: str, context: StudioContext) -> None:
+        return None
