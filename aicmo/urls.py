@@ -12,6 +12,7 @@ urlpatterns = [
     # The split view serves its start-up script as a file: no inline script for the CSP to block.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("aicmo.core.urls")),
+    path("", include("brands.urls")),
     path("", include("deliverables.urls")),
     path("", include("campaigns.urls")),
     path("", include("creatives.urls")),

@@ -1,10 +1,17 @@
 """Pages of brands and campaign briefs."""
 
+import copy
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 
 from aicmo.core.errors import ApplicationError
+from brands.forms import BrandKitForm
+from brands.roles import EDIT_BRAND, may
 from brands.selectors import brands_for
+from brands.services import brand_kit_update
 from deliverables.selectors import recent_runs_for
 
 from .forms import CampaignBriefForm
@@ -37,7 +44,47 @@ def campaign_new(request):
 
 @login_required
 def brand_detail(request, slug):
+    """The brand kit: everyone in the brand reads it, its managers edit it here (each save a kit version)."""
     brand = get_object_or_404(brands_for(request.user).prefetch_related("members"), slug=slug)
+    may_edit = may(request.user, brand.pk, EDIT_BRAND)
+    status = 200
+    form = BrandKitForm(instance=copy.copy(brand)) if may_edit else None
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied(f"Only a manager of {brand.name} may edit its brand kit.")
+        # The form validates a copy: a refused save must leave the page showing the stored kit.
+        form = BrandKitForm(request.POST, request.FILES, instance=copy.copy(brand))
+        status = 400
+        if form.is_valid():
+            try:
+                version = brand_kit_update(
+                    brand=brand,
+                    actor=request.user,
+                    changes=form.changes(),
+                    logo=form.cleaned_data.get("logo") or None,
+                    remove_logo=form.cleaned_data.get("remove_logo", False),
+                )
+            except ApplicationError as error:
+                for field, messages_ in (error.details or {}).items():
+                    form.add_error(field if field in form.fields else None, messages_)
+                if not error.details:
+                    form.add_error(None, error.message)
+                status = error.http_status
+            else:
+                if version is None:
+                    messages.info(request, "Nothing changed.")
+                else:
+                    messages.success(request, f"Brand kit saved (version {version.version}).")
+                return redirect("brand-detail", slug=brand.slug)
     campaigns = list(brand.campaigns.order_by("-created_at")[:20])
     runs = recent_runs_for(request.user, limit=10, brand=brand)
-    return render(request, "campaigns/brand_detail.html", {"brand": brand, "campaigns": campaigns, "runs": runs})
+    context = {
+        "brand": brand,
+        "campaigns": campaigns,
+        "runs": runs,
+        "form": form,
+        "may_edit": may_edit,
+        "brand_colours": [c for c in (brand.primary_color, brand.secondary_color) if c],
+        "kit_versions": list(brand.kit_versions.select_related("author")[:10]),
+    }
+    return render(request, "campaigns/brand_detail.html", context, status=status)

@@ -17,6 +17,7 @@ from aicmo.core.authentication import LoginLocked
 from aicmo.core.errors import ApplicationError, PermissionDenied
 from aicmo.core.limits import AtomicScopedRateThrottle, ConcurrencyLimited, long_wait_slot
 from aicmo.llm.exceptions import ErrorType
+from brands.budget import BudgetExceeded
 
 from .envelope import build_envelope, failed_envelope
 from .models import Module, Run
@@ -186,6 +187,15 @@ class GenerateView(WaitingAPIView):
         except PermissionDenied:  # no role to generate: 403 through the exception handler, not a bad brief
             slot.close()
             raise
+        except BudgetExceeded as error:  # the month's budget is spent: no run, no provider call
+            slot.close()
+            envelope = failed_envelope(
+                module=self.module,
+                error_type=ErrorType.BUDGET_EXCEEDED,
+                message=error.message,
+                trace_id=request.trace_id,
+            )
+            return Response(envelope, status=402)
         except ApplicationError as error:  # e.g. nothing to generate for this brief
             slot.close()
             return self.invalid(request, error.details or {}, error.message)

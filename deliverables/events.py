@@ -121,3 +121,44 @@ def run_retried_event(*, run, actor, from_status: str, to_status: str, failed) -
         to_status=to_status,
         data={"deliverables": [str(d.pk) for d in failed], "kinds": [d.kind for d in failed]},
     )
+
+
+def review_link_sent_event(*, link, actor) -> AuditEvent:
+    deliverable = link.deliverable
+    return _record(
+        AuditAction.REVIEW_LINK_SENT,
+        actor=actor,
+        deliverable_id=deliverable.pk,
+        run_id=deliverable.run_id,
+        revision=link.version,
+        data={"review_link": str(link.pk), "expires_at": link.expires_at.isoformat()},
+    )
+
+
+def review_link_revoked_event(*, link, actor) -> AuditEvent:
+    deliverable = link.deliverable
+    return _record(
+        AuditAction.REVIEW_LINK_REVOKED,
+        actor=actor,
+        deliverable_id=deliverable.pk,
+        run_id=deliverable.run_id,
+        revision=link.version,
+        data={"review_link": str(link.pk)},
+    )
+
+
+def client_decided_event(*, link, from_status: str, to_status: str) -> AuditEvent:
+    """A client without an account decided through a review link: no actor, their name in `data`."""
+    deliverable = link.deliverable
+    action = AuditAction.CLIENT_APPROVED if link.decision == "approved" else AuditAction.CLIENT_CHANGES_REQUESTED
+    return _record(
+        action,
+        actor=None,
+        deliverable_id=deliverable.pk,
+        run_id=deliverable.run_id,
+        from_status=from_status,
+        to_status=to_status,
+        comment=link.comment,
+        revision=link.version,
+        data={"review_link": str(link.pk), "reviewer_name": link.reviewer_name},
+    )

@@ -167,6 +167,10 @@ class AuditAction(models.TextChoices):
     RETRY_FAILED = "retry_failed"
     REWRITE = "rewrite"  # the improve loop made a new revision (or, for variants, sibling deliverables)
     VARIANT = "variant"  # a deliverable made as an A/B variant of another
+    REVIEW_LINK_SENT = "review_link_sent"
+    REVIEW_LINK_REVOKED = "review_link_revoked"
+    CLIENT_APPROVED = "client_approved"
+    CLIENT_CHANGES_REQUESTED = "client_changes_requested"
 
 
 class AuditEvent(models.Model):
@@ -287,3 +291,146 @@ class Rewrite(models.Model):
     @property
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
+
+
+class ReviewLink(models.Model):
+    """A link a manager sends to a client who has no account: it shows one revision of a deliverable and takes
+    one decision (approve or request changes, with a name and a comment). Only the token's SHA-256 is stored;
+    the link dies when it expires, is revoked, is used, or the deliverable moves past the revision it shows."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved"
+        CHANGES_REQUESTED = "changes_requested"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="review_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    version = models.PositiveIntegerField(help_text="The revision the client reads and decides on.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(max_length=20, choices=Decision.choices, blank=True)
+    reviewer_name = models.CharField(max_length=120, blank=True)
+    comment = models.TextField(blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    expiry_noticed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"review link {self.id} for {self.deliverable_id} v{self.version}"
+
+
+class Notification(models.Model):
+    """Something that waits for one user (the inbox); emailed once, unless the user turned email off."""
+
+    class Kind(models.TextChoices):
+        REVIEW_REQUESTED = "review_requested"
+        CHANGES_REQUESTED = "changes_requested"
+        APPROVED = "approved"
+        MENTION = "mention"
+        CLIENT_DECISION = "client_decision"
+        REVIEW_LINK_REMINDER = "review_link_reminder"
+        BUDGET = "budget"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    deliverable = models.ForeignKey(
+        Deliverable, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    text = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.user_id}: {self.text[:40]}"
+
+
+class NotificationSettings(models.Model):
+    """A user's choice about notification email (the inbox always shows them)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"notification settings of {self.user_id}"
+
+
+class Comment(models.Model):
+    """A team member's remark on a deliverable, made while it was at `version` (shown beside that revision).
+    The body is Markdown, rendered through the sanitiser like every other user text."""
+
+    deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    version = models.PositiveIntegerField()
+    body = models.TextField()
+    mentions = models.JSONField(default=list, blank=True, help_text="Usernames notified by @mention.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deliverable", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"comment on {self.deliverable_id} v{self.version}"
+
+
+class WebhookEvent(models.TextChoices):
+    RUN_SUCCEEDED = "run.succeeded"
+    RUN_FAILED = "run.failed"
+    DELIVERABLE_SUBMITTED = "deliverable.submitted"
+    DELIVERABLE_APPROVED = "deliverable.approved"
+    DELIVERABLE_CHANGES_REQUESTED = "deliverable.changes_requested"
+    COMMENT_CREATED = "comment.created"
+
+
+class Webhook(models.Model):
+    """A brand's subscriber: events are POSTed to `url`, signed with `secret` (HMAC-SHA256 of the body). The
+    secret must be kept to sign; it is shown once, at creation, and never again by the API."""
+
+    brand = models.ForeignKey("brands.Brand", on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(max_length=500)
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=80)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["brand", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} → {self.url}"
+
+
+class WebhookDelivery(models.Model):
+    """One attempt to deliver one event: what was sent, what came back, how long it took."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField(help_text="Same for every attempt of one event.")
+    event = models.CharField(max_length=40)
+    attempt = models.PositiveSmallIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    ok = models.BooleanField(default=False)
+    latency_ms = models.PositiveIntegerField(default=0)
+    response_excerpt = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event} attempt {self.attempt} → {self.status_code or self.error}"

@@ -49,8 +49,30 @@ def brand_instructions(brand: Mapping[str, Any]) -> str:
         if emoji_allowed(brand)
         else "Use no emoji."
     )
+    visual = image_style_line(brand)
+    if visual:
+        lines.append(f"Image prompts you write follow the brand's look: {visual}")
     lines.append(f"Write in the language with code '{brand.get('language', 'en')}'.")
     return "\n".join(lines)
+
+
+def image_style_line(brand: Mapping[str, Any]) -> str:
+    """The brand's visual identity as one sentence (colours, image style, typeface), or "" when the kit has none."""
+    parts = []
+    colours = [c for c in (brand.get("primary_color"), brand.get("secondary_color")) if c]
+    if colours:
+        parts.append("brand colours " + " and ".join(colours))
+    if brand.get("image_style"):
+        parts.append(f"style: {brand['image_style']}")
+    if brand.get("font_family"):
+        parts.append(f"any text set in {brand['font_family']}")
+    return "; ".join(parts) + "." if parts else ""
+
+
+def image_prompt(prompt: str, brand: Mapping[str, Any]) -> str:
+    """An image prompt with the brand's colours and image style appended (they are what "on brand" means)."""
+    visual = image_style_line(brand)
+    return f"{prompt.rstrip('. ')}. Brand look: {visual}" if visual else prompt
 
 
 SYSTEM = (

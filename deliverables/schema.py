@@ -41,6 +41,9 @@ ENVELOPE_TOO_LARGE = OpenApiResponse(
 ENVELOPE_THROTTLED = OpenApiResponse(
     EnvelopeSerializer, description="A FAILED envelope (RATE_LIMIT); see the Retry-After header."
 )
+ENVELOPE_BUDGET = OpenApiResponse(
+    EnvelopeSerializer, description="A FAILED envelope (BUDGET_EXCEEDED): the brand's monthly budget is spent."
+)
 UNAUTHENTICATED = OpenApiResponse(DetailErrorSerializer, description="No or bad credentials.")
 NO_ROLE = OpenApiResponse(
     DetailErrorSerializer, description="Generating needs the marketer or manager role in the brand."
@@ -56,6 +59,7 @@ GENERATE_RESPONSES = {
     202: ENVELOPE_IN_FLIGHT,
     400: ENVELOPE_INVALID,
     401: UNAUTHENTICATED,
+    402: ENVELOPE_BUDGET,
     403: NO_ROLE,
     413: ENVELOPE_TOO_LARGE,
     429: ENVELOPE_THROTTLED,

@@ -5,11 +5,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     Count,
     F,
     FloatField,
+    IntegerField,
     JSONField,
     OuterRef,
     Prefetch,
@@ -24,10 +26,11 @@ from django.db.models.fields.json import KT, KeyTextTransform, KeyTransform
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncDate, TruncMonth
 from django.utils import timezone
 
+from brands.models import BrandMonthSpend
 from brands.roles import APPROVE
 from brands.selectors import brands_for, brands_where
 
-from .models import Asset, Deliverable, ProviderCall, Revision, Rewrite, Run
+from .models import Asset, Deliverable, Notification, NotificationSettings, ProviderCall, Revision, Rewrite, Run
 from .provenance import OFFLINE
 
 
@@ -334,6 +337,16 @@ class BrandSpend:
     calls: int
     unpriced_calls: int
     offline_calls: int = 0  # template drafts: counted apart, their words are not tokens
+    budget_usd: Decimal | None = None  # the brand's monthly cap (None: no cap)
+    budget_spent_usd: Decimal = Decimal("0")  # what counts against it (every paid call, failed ones included)
+
+    @property
+    def budget_left_usd(self) -> Decimal | None:
+        return None if self.budget_usd is None else max(self.budget_usd - self.budget_spent_usd, Decimal("0"))
+
+    @property
+    def budget_spent(self) -> bool:
+        return self.budget_usd is not None and self.budget_spent_usd >= self.budget_usd
 
 
 def month_start(today: date | None = None) -> datetime:
@@ -358,6 +371,11 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
         )
     )
     by_brand = {row["brand_id"]: row for row in rows}
+    counted = dict(
+        BrandMonthSpend.objects.filter(brand__in=brands, month=month_start(today).date()).values_list(
+            "brand_id", "spent_usd"
+        )
+    )
     spend = []
     for brand in brands:
         row = by_brand.get(brand.pk, {})
@@ -369,6 +387,8 @@ def spend_this_month(user, *, today: date | None = None) -> list[BrandSpend]:
                 tokens=row.get("tokens") or 0,
                 calls=row.get("calls") or 0,
                 unpriced_calls=row.get("unpriced") or 0,
+                budget_usd=brand.monthly_budget_usd,
+                budget_spent_usd=counted.get(brand.pk) or Decimal("0"),
                 offline_calls=row.get("offline") or 0,
             )
         )
@@ -395,3 +415,59 @@ def spend_series(user, *, days: int = 30, today: date | None = None) -> dict:
             row["tokens"] or 0,
         )
     return {"days": [first + timedelta(days=i) for i in range(days)], "series": series}
+
+
+# --- the inbox (what waits for me) ------------------------------------------------------------------------------
+
+
+def changes_requested_of(user) -> QuerySet[Deliverable]:
+    """Deliverables sent back for changes whose run the user requested or whose text they wrote."""
+    if not getattr(user, "is_authenticated", False):
+        return Deliverable.objects.none()
+    return (
+        deliverables_for(user)
+        .filter(status=Deliverable.Status.CHANGES_REQUESTED)
+        .filter(Q(run__requested_by=user) | Q(revisions__author=user))
+        .distinct()
+        .select_related("run__brand")
+        .defer("run__input_snapshot")
+        .order_by("updated_at", "pk")
+    )
+
+
+def inbox_for(user) -> dict:
+    """The inbox page: reviews to do, changes requested of my work, unread notifications (mentions, client
+    decisions, reminders) and the latest read ones."""
+    notifications = Notification.objects.filter(user=user).select_related("deliverable").order_by("-created_at")
+    return {
+        "reviews": list(_approval_queue(user)[:50]),
+        "changes": list(changes_requested_of(user)[:50]),
+        "unread": list(notifications.filter(read_at=None)[:100]),
+        "earlier": list(notifications.exclude(read_at=None)[:20]),
+        "email_on": not NotificationSettings.objects.filter(user=user, email=False).exists(),
+    }
+
+
+class _Count(Subquery):
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) _counted)"
+    output_field = IntegerField()
+
+
+def inbox_count(user) -> int:
+    """The number in the navigation: reviews to do + changes requested of my work + unread notifications, in one
+    query (it is on every page)."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    parts = (
+        _approval_queue(user).values("pk"),
+        changes_requested_of(user).values("pk"),
+        Notification.objects.filter(user=user, read_at=None).values("pk"),
+    )
+    counts = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(**{f"c{i}": _Count(part.order_by()) for i, part in enumerate(parts)})
+        .values_list("c0", "c1", "c2")
+        .first()
+    )
+    return sum(counts or ())

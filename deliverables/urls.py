@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, api_review, home_views, views
+from . import api, api_review, api_team, home_views, team_views, views
 
 urlpatterns = [
     path("api/v1/runs/", api.RunListView.as_view(), name="api-runs"),
@@ -51,6 +51,24 @@ urlpatterns += [  # pages: home, runs, deliverables, approvals, assets
         for action in ("submit", "approve", "reject")
     ),
     path("approvals/", views.approvals, name="approvals"),
+    path("approvals/bulk", views.approvals_bulk, name="approvals-bulk"),
     path("assets/", views.asset_gallery, name="assets"),
     path("assets", views.assets_index, name="assets-index"),  # the ChatKit sample's path (JSON or the page)
+]
+
+urlpatterns += [  # the team workflow: client review links and the inbox
+    path("api/v1/deliverables/<uuid:pk>/review-links", api_team.ReviewLinkListView.as_view(), name="api-review-links"),
+    path("api/v1/deliverables/<uuid:pk>/comments", api_team.CommentListView.as_view(), name="api-comments"),
+    path("deliverables/<uuid:pk>/comments", team_views.deliverable_comment, name="deliverable-comment"),
+    path("deliverables/<uuid:pk>/review-link", team_views.deliverable_review_link, name="deliverable-review-link"),
+    path("api/v1/webhooks", api_team.WebhookListView.as_view(), name="api-webhooks"),
+    path(
+        "api/v1/webhooks/<int:pk>/deliveries", api_team.WebhookDeliveryListView.as_view(), name="api-webhook-deliveries"
+    ),
+    path("api/v1/review-links/<uuid:pk>", api_team.ReviewLinkDetailView.as_view(), name="api-review-link"),
+    path("r/<str:token>/", team_views.review_link_page, name="review-link-page"),
+    path("inbox/", team_views.inbox, name="inbox"),
+    path("inbox/read", team_views.inbox_mark_read, name="inbox-read"),
+    path("inbox/email", team_views.inbox_email_setting, name="inbox-email"),
+    path("inbox/unsubscribe/<str:token>/", team_views.inbox_unsubscribe, name="inbox-unsubscribe"),
 ]

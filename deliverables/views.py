@@ -2,6 +2,7 @@
 selectors (someone else's object is a 404), every write through a service; views only shape the answer."""
 
 import re
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
@@ -261,6 +263,8 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
                 "hashtags": " ".join(current.hashtags),
             },
         )
+    comments = list(deliverable.comments.select_related("author"))
+    may_send = roles.may(request.user, run.brand_id, roles.APPROVE)
     rewrite_form = extra.pop("rewrite_form", None)
     if rewrite_form is None:
         rewrite_form = RewriteForm(initial={"version": deliverable.version, "count": 2, "tone": "friendly"})
@@ -276,6 +280,10 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
     )
     return {
         "deliverable": deliverable,
+        "comments": comments,
+        "may_send_to_client": may_send,
+        "review_links": list(deliverable.review_links.all()[:10]) if may_send else [],
+        "new_review_url": extra.pop("new_review_url", None),
         "run": run,
         "brand": run.brand,
         "rewrite_form": rewrite_form,
@@ -499,6 +507,7 @@ def approvals(request):
             if run.campaign_id and run.campaign and not named_by_product
             else item.run_brief_title or f"{run.module.capitalize()} run"
         )
+        item.waiting_s = (timezone.now() - item.updated_at).total_seconds()
     return render(request, "deliverables/approvals.html", {"page": page, "queue": page.object_list})
 
 
@@ -548,6 +557,46 @@ def assets_index(request):
     if request.get_preferred_type(["application/json", "text/html"]) == "application/json":
         return _assets_json(request)
     return asset_gallery(request)
+
+
+@login_required
+@require_POST
+def approvals_bulk(request):
+    """Approve, or request changes to, the checked deliverables: each through its own service call, so every one
+    gets its own checks (role, self-approval, quality, current status) and audit event; refusals are listed."""
+    if not roles.may_anywhere(request.user, roles.APPROVE):
+        raise DjangoPermissionDenied("Only managers review deliverables.")
+    action = request.POST.get("action")
+    comment = (request.POST.get("comment") or "").strip()
+    ids = request.POST.getlist("ids")
+    if action not in ("approve", "reject") or not ids:
+        messages.error(request, "Tick at least one deliverable, then choose Approve or Request changes.")
+        return redirect("approvals")
+    if action == "reject" and not comment:
+        messages.error(request, "Say what should change: a comment is required to request changes.")
+        return redirect("approvals")
+    valid_ids = []
+    for raw in ids[:100]:
+        try:
+            valid_ids.append(uuid.UUID(raw))
+        except ValueError:
+            continue
+    done, refused = 0, []
+    for deliverable in deliverables_for(request.user).filter(pk__in=valid_ids):
+        try:
+            if action == "approve":
+                deliverable_approve(deliverable=deliverable, actor=request.user, comment=comment)
+            else:
+                deliverable_reject(deliverable=deliverable, actor=request.user, comment=comment)
+            done += 1
+        except ApplicationError as error:
+            refused.append(f"{deliverable.title}: {error.message}")
+    verb = "Approved" if action == "approve" else "Changes requested for"
+    if done:
+        messages.success(request, f"{verb} {done} deliverable{'s' if done != 1 else ''}.")
+    for reason in refused:
+        messages.error(request, reason)
+    return redirect("approvals")
 
 
 @login_required

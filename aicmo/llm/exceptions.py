@@ -11,6 +11,7 @@ class ErrorType:
     RATE_LIMIT = "RATE_LIMIT"
     TIMEOUT = "TIMEOUT"
     QUEUE_UNAVAILABLE = "QUEUE_UNAVAILABLE"
+    BUDGET_EXCEEDED = "BUDGET_EXCEEDED"  # the brand's monthly budget is spent
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 

@@ -72,6 +72,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "brands.context_processors.roles",
+                "deliverables.context_processors.inbox",
             ],
         },
     },
@@ -287,6 +288,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "deliverables.tasks.requeue_stuck_runs",
         "schedule": env.float("AICMO_SWEEP_INTERVAL_S", default=60.0),
     },
+}
+
+# --- email (notifications) and review links --------------------------------------------------------
+# EMAIL_URL: consolemail:// (dev default: printed), smtp+tls://user:password@host:587, … (django-environ).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="AICMO <aicmo@localhost>")
+# Absolute links in emails (the unsubscribe link, deliverables); review links use the request's own host.
+AICMO_SITE_URL = env("AICMO_SITE_URL", default="http://127.0.0.1:8000")
+AICMO_REVIEW_LINK_MAX_HOURS = 720
+# Webhooks: loopback / private targets are refused unless this is on (dev.py turns it on with DEBUG).
+AICMO_WEBHOOK_ALLOW_PRIVATE = env.bool("AICMO_WEBHOOK_ALLOW_PRIVATE", default=False)
+AICMO_WEBHOOK_TIMEOUT_S = env.float("AICMO_WEBHOOK_TIMEOUT_S", default=10.0)
+AICMO_WEBHOOK_BACKOFF_S = env.float("AICMO_WEBHOOK_BACKOFF_S", default=5.0)  # first retry; doubles each time
+CELERY_BEAT_SCHEDULE["review-links-sweep"] = {
+    "task": "deliverables.tasks.review_links_sweep",
+    "schedule": env.float("AICMO_REVIEW_SWEEP_INTERVAL_S", default=900.0),
 }
 
 # --- DRF ----------------------------------------------------------------------------------------------

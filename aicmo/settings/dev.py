@@ -13,3 +13,5 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "aicmo.core.debug.CredentialMaskingFilter"
 MIDDLEWARE = [*MIDDLEWARE, "aicmo.core.debug.NoUrlListMiddleware"]
+# Webhooks to 127.0.0.1 and the LAN are fine on a developer's machine (never in production).
+AICMO_WEBHOOK_ALLOW_PRIVATE = env.bool("AICMO_WEBHOOK_ALLOW_PRIVATE", default=DEBUG)

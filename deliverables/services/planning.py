@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from aicmo.core.errors import ApplicationError, PermissionDenied
+from brands.budget import budget_check
 from brands.models import Brand
 from brands.roles import GENERATE, may
 
@@ -41,6 +42,7 @@ def run_create(
 ) -> Run:
     """Save the run and its slots in one transaction; enqueue the work once that transaction commits."""
     require_generate_permission(requested_by, brand)
+    budget_check(brand.pk)  # 402 before any run exists: a spent budget makes no provider call
     slots = list(slots)
     if not slots:  # a run without slots would never be settled (and a SUCCESS needs a deliverable)
         raise nothing_to_generate()

@@ -2,6 +2,7 @@
 studio alike (usage, spend and the failover drills read them)."""
 
 from aicmo.llm.chain import CallRecord
+from brands.budget import spend_add
 
 from ..models import ProviderCall
 
@@ -11,7 +12,10 @@ def provider_call_save(
 ) -> None:
     """The chain reports each attempt when it starts and again when it ends, under one `call_id`: the first report
     creates the row (outcome "started"), the second updates it, so a call cut off by a killed worker still leaves
-    its row."""
+    its row. The end report's cost counts against the brand's month (failed calls that were answered, and so
+    paid for, included)."""
+    if call.outcome != ProviderCall.Outcome.STARTED:
+        spend_add(brand_id, call.cost_usd)
     fields = {
         "run_id": run_id,
         "deliverable_id": deliverable_id,

@@ -13,6 +13,7 @@ from aicmo.llm.exceptions import ErrorType
 
 from ..models import Deliverable, ProviderCall, Run
 from ..waiting import run_settled_publish
+from .webhooks import webhook_emit
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,20 @@ def run_finalize(*, run_pk: int) -> bool:
     )
     if settled:
         logger.info("run settled", extra={"run_id": str(run.run_id), "status": status})
+        # PARTIAL made deliverables: it is a run that succeeded, with warnings (its status says which).
+        webhook_emit(
+            brand_id=run.brand_id,
+            event="run.failed" if status == Run.Status.FAILED else "run.succeeded",
+            data={
+                "run_id": str(run.run_id),
+                "module": run.module,
+                "status": status,
+                "done": len(done),
+                "failed": len(failed),
+                "warnings": warnings,
+                "error": error,
+            },
+        )
         # Wakes the API requests waiting on this run (deliverables/waiting.py), once the settlement is visible.
         transaction.on_commit(lambda: run_settled_publish(run.run_id))
     return bool(settled)

@@ -21,10 +21,11 @@ from aicmo.llm.chain import CallRecord
 from aicmo.llm.exceptions import AllProvidersFailed, ErrorType
 from aicmo.llm.pricing import unknown_price_warning
 from aicmo.llm.registry import get_chain
+from brands.budget import BudgetExceeded, budget_check
 
 from ..kinds import Draft, spec_for
 from ..models import Deliverable, Run
-from ..prompts import deliverable_request, slot_context
+from ..prompts import deliverable_request, image_prompt, slot_context
 from .assets import asset_create
 from .provider_calls import provider_call_save, provider_calls_interrupted
 from .revisions import revision_create
@@ -90,6 +91,7 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
     )
     chain = get_chain(recorder=_recorder(run, deliverable))
     try:
+        budget_check(run.brand_id)  # before each call: a run that crosses the budget stops making calls
         completion = chain.complete(deliverable_request(kind=deliverable.kind, context=context, trace_id=run.trace_id))
         draft = spec_for(deliverable.kind).render(completion.data, context)
         warnings = list(completion.warnings)
@@ -112,6 +114,8 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
         _save_first_revision(deliverable, run, draft, calls, warnings, image)
     except AllProvidersFailed as error:
         _fail_slot(deliverable, error.error_type, str(error))
+    except BudgetExceeded as error:
+        _fail_slot(deliverable, ErrorType.BUDGET_EXCEEDED, error.message)
     except SoftTimeLimitExceeded:
         _fail_slot(
             deliverable,
@@ -125,9 +129,13 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
 
 def _generate_image(chain, run: Run, prompt: str):
     try:
+        budget_check(run.brand_id)
+    except BudgetExceeded:
+        return None, "The image was not generated: the brand's monthly budget is spent."
+    try:
         return chain.generate_image(
             ImageRequest(
-                prompt=prompt,
+                prompt=image_prompt(prompt, run.input_snapshot["brand"]),
                 size=IMAGE_SIZES["square"],
                 trace_id=run.trace_id,
                 context={"brand_name": run.input_snapshot["brand"]["name"]},

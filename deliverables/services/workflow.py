@@ -20,10 +20,12 @@ from brands import roles
 
 from ..events import deliverable_amended_event, deliverable_transitioned_event
 from ..kinds import render_calendar
-from ..models import AuditAction, Deliverable, Revision, Run
+from ..models import AuditAction, Deliverable, Notification, Revision, Run
 from ..platforms import PLATFORMS, normalize_channel
 from ..quality import is_text_warning
+from .notifications import managers_of, notify, writers_of
 from .revisions import revision_create
+from .webhooks import webhook_emit
 
 Status = Deliverable.Status
 
@@ -41,6 +43,11 @@ TRANSITIONS = {
     "submit": (Status.DRAFT, Status.IN_REVIEW),
     "approve": (Status.IN_REVIEW, Status.APPROVED),
     "reject": (Status.IN_REVIEW, Status.CHANGES_REQUESTED),
+}
+TRANSITION_EVENTS = {
+    "submit": "deliverable.submitted",
+    "approve": "deliverable.approved",
+    "reject": "deliverable.changes_requested",
 }
 SELF_APPROVAL_REFUSAL = (
     "You wrote the current revision: another manager must approve it (this brand does not allow self-approval)."
@@ -353,8 +360,35 @@ def _transition(*, deliverable: Deliverable, actor, action: str, comment: str) -
             to_status=target,
             comment=comment,
         )
+        _notify_transition(current, actor, action, comment)
+        webhook_emit(
+            brand_id=current.run.brand_id,
+            event=TRANSITION_EVENTS[action],
+            data=deliverable_event_data(current, status=target, actor=actor.get_username(), comment=comment),
+        )
     deliverable.refresh_from_db()
     return deliverable
+
+
+def _notify_transition(deliverable: Deliverable, actor, action: str, comment: str) -> None:
+    """Submit tells the brand's managers; approve and reject tell the people whose work it is."""
+    title = deliverable.title or deliverable.kind
+    who = actor.get_username()
+    if action == "submit":
+        users, kind, text = (
+            managers_of(deliverable.run.brand_id),
+            Notification.Kind.REVIEW_REQUESTED,
+            (f"{who} asks you to review “{title}” (version {deliverable.version})"),
+        )
+    elif action == "reject":
+        users, kind, text = (
+            writers_of(deliverable),
+            Notification.Kind.CHANGES_REQUESTED,
+            (f"{who} requested changes to “{title}”: {comment[:200]}"),
+        )
+    else:
+        users, kind, text = writers_of(deliverable), Notification.Kind.APPROVED, f"{who} approved “{title}”"
+    notify(users=users, kind=kind, text=text, deliverable=deliverable, exclude=actor)
 
 
 def _no_blocking_issues(deliverable: Deliverable) -> None:
@@ -478,3 +512,18 @@ def _amend_refusal(pk, version: int) -> Conflict:
             "It is in review: a manager must approve or reject it before it can be amended.", details={"status": status}
         )
     return _illegal(status, "amend")
+
+
+def deliverable_event_data(deliverable: Deliverable, *, status: str, actor: str | None, comment: str = "") -> dict:
+    """What a webhook receives about a deliverable event."""
+    return {
+        "deliverable_id": str(deliverable.pk),
+        "run_id": str(deliverable.run.run_id),
+        "brand": deliverable.run.brand.slug,
+        "kind": deliverable.kind,
+        "title": deliverable.title,
+        "status": status,
+        "version": deliverable.version,
+        "actor": actor,
+        "comment": comment,
+    }

@@ -221,8 +221,8 @@ def test_the_run_page_costs_the_same_queries_whatever_the_number_of_deliverables
     assert run.deliverables.count() == 4 + len(platforms)
 
     # session, user, run (with brand, campaign, requester), slot counts (all of them, one aggregate), the page
-    # of slots, their revisions, their images; theme; the user's brand roles
-    with django_assert_num_queries(9):
+    # of slots, their revisions, their images; theme; the user's brand roles; the inbox count
+    with django_assert_num_queries(10):
         response = marketer_client.get(f"/runs/{run.run_id}/")
     assert response.status_code == 200
     state = re.search(r'data-run-state="([^"]+)"', response.content.decode()).group(1)
@@ -239,7 +239,7 @@ def test_page_two_of_a_long_run_shows_the_next_slots_and_the_progress_bar_still_
     in_order = [str(pk) for pk in run.deliverables.order_by("position").values_list("pk", flat=True)]
 
     first = marketer_client.get(f"/runs/{run.run_id}/").content.decode()
-    with django_assert_num_queries(9):  # the same queries as page 1
+    with django_assert_num_queries(10):  # the same queries as page 1
         second = marketer_client.get(f"/runs/{run.run_id}/?page=2").content.decode()
 
     assert slot_ids(first) == in_order[:RUN_PAGE_SIZE]
@@ -663,7 +663,7 @@ def test_the_approval_queue_costs_the_same_queries_whatever_its_length(
     Deliverable.objects.filter(run=run).update(status=Deliverable.Status.IN_REVIEW)
 
     # session, user, the user's brand roles, queue length, the page of it, revisions, theme
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = manager_client.get("/approvals/")
     assert response.content.decode().count(">Review</a>") == 4 + len(platforms)
 
@@ -678,7 +678,7 @@ def test_the_approval_queue_is_paginated_oldest_first_and_names_each_run(
     ]
 
     first = manager_client.get("/approvals/").content.decode()
-    with django_assert_num_queries(7):  # the same queries as page 1
+    with django_assert_num_queries(8):  # the same queries as page 1
         second = manager_client.get("/approvals/?page=2").content.decode()
 
     def reviewed(html):
@@ -689,7 +689,7 @@ def test_the_approval_queue_is_paginated_oldest_first_and_names_each_run(
     assert "30 waiting." in first and "Page 1 of 2" in first and "Page 2 of 2" in second
     assert 'rel="next" href="/approvals/?page=2">Next</a>' in first
     assert 'rel="prev" href="/approvals/">Previous</a>' in second
-    assert second.count('<div class="small muted">Cold brew</div>') == 5  # the brief's product names the run
+    assert second.count('<div class="small muted">Cold brew · run ') == 5  # the brief's product names the run
 
 
 # --- assets ---------------------------------------------------------------------------------------------------------
@@ -702,7 +702,7 @@ def test_the_gallery_shows_saved_ad_concepts_with_images_linking_to_their_delive
     ads = list(run.deliverables.filter(kind="ad_copy").order_by("position"))
 
     # session, user, brands, count, theme, the user's brand roles, page (with current revision), images
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         html = marketer_client.get("/assets/").content.decode()
 
     images = [attrs for tag, attrs in tags_of(html) if tag == "img"]

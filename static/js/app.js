@@ -4,6 +4,21 @@
   "use strict";
 
   var root = document.documentElement;
+  root.classList.add("js"); // the narrow-screen menu collapses only when this script can open it
+
+  // Narrow screens: the navigation folds behind a menu button.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-menu-button]") : null;
+    if (!button) {
+      return;
+    }
+    var nav = document.getElementById(button.getAttribute("aria-controls"));
+    var open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    if (nav) {
+      nav.classList.toggle("open", open);
+    }
+  });
 
   function effectiveTheme() {
     var theme = root.getAttribute("data-theme");

@@ -94,6 +94,10 @@ class _Brief:
         return self.brand.get("name") or "our brand"
 
     @property
+    def colours(self) -> list[str]:
+        return [c for c in (self.brand.get("primary_color"), self.brand.get("secondary_color")) if c]
+
+    @property
     def campaign(self) -> str:
         return self.brief.get("campaign_name") or self.brief.get("campaign") or f"{self.product} launch"
 
@@ -572,7 +576,9 @@ def _ad(b: _Brief) -> dict:
         "primary_text": b.with_disclaimers(primary),
         "call_to_action": "Shop now" if b.variant % 2 else "Learn more",
         "image_prompts": [
-            f"{b.product} on a wooden table in soft morning light, in the brand colours of {b.brand_name}. "
+            f"{b.product} on a wooden table in soft morning light, in the brand colours of {b.brand_name}"
+            + (f" ({' and '.join(b.colours)})" if b.colours else "")
+            + ". "
             f"Visual style: {style}.",
             f"A person from {b.audience} enjoying {b.product}, candid lifestyle shot, shallow depth of field. "
             f"Visual style: {style}.",

@@ -15,6 +15,12 @@ BRANDS = {
         banned_words=["cheap", "guaranteed"],
         required_disclaimers=[],
         languages=["en"],
+        website_url="https://acme-coffee.example",
+        offer_url="https://acme-coffee.example/subscribe",
+        primary_color="#6B3E26",
+        secondary_color="#F2E8DC",
+        font_family="Georgia, serif",
+        image_style="warm natural-light photography, close-ups of beans and cups",
     ),
     "globex": dict(
         name="Globex Corporation",
