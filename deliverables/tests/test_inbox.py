@@ -22,7 +22,7 @@ def post(marketer, run_tasks_inline):
 
 
 def nav_count(client) -> str | None:
-    match = re.search(r'<span class="badge" aria-label="(\d+) waiting">', client.get("/").content.decode())
+    match = re.search(r'<span class="count-badge" aria-label="(\d+) waiting">', client.get("/").content.decode())
     return match and match.group(1)
 
 
