@@ -3,6 +3,7 @@
 from django import forms
 
 from .models import Brand
+from .services import KIT_FIELDS
 
 
 def _lines(value: str) -> list[str]:
@@ -57,22 +58,7 @@ class BrandKitForm(forms.ModelForm):
 
     class Meta:
         model = Brand
-        fields = [
-            "audience",
-            "tone_of_voice",
-            "voice_examples",
-            "banned_words",
-            "required_disclaimers",
-            "languages",
-            "website_url",
-            "offer_url",
-            "primary_color",
-            "secondary_color",
-            "font_family",
-            "image_style",
-            "monthly_budget_usd",
-            "allow_self_approval",
-        ]
+        fields = list(KIT_FIELDS)
         widgets = {
             "audience": forms.Textarea(attrs={"rows": 3}),
             "primary_color": ColourInput(),

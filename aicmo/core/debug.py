@@ -5,11 +5,11 @@ inside URLs (DATABASE_URL, REDIS_URL, broker URLs in CACHES) nor the process env
 import os
 import re
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.views.debug import SafeExceptionReporterFilter
 
 from .handlers import not_found
+from .middleware import DualModeMiddleware
 
 # scheme://user:password@host  →  scheme://user:********@host
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)(?P<password>[^@/\s]+)(?=@)", re.I)
@@ -38,24 +38,13 @@ class CredentialMaskingFilter(SafeExceptionReporterFilter):
         }
 
 
-class NoUrlListMiddleware:
-    """With DEBUG on, Django's 404 page lists the project's URL patterns: answer the site's own 404 instead.
-    Dual-mode, so under ASGI it holds no thread while a view awaits."""
+class NoUrlListMiddleware(DualModeMiddleware):
+    """With DEBUG on, Django's 404 page lists the project's URL patterns: answer the site's own 404 instead."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self._acall(request)
+    def handle(self, request):
         return self._guarded(request, self.get_response(request))
 
-    async def _acall(self, request):
+    async def __acall__(self, request):
         return self._guarded(request, await self.get_response(request))
 
     @staticmethod

@@ -18,6 +18,8 @@ from docx.text.paragraph import Paragraph
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from .markdown_tokens import plain_text, table_rows
+
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 MAX_HEADING_LEVEL = 9
 MAX_LIST_DEPTH = 3  # the default template has List Bullet / List Number 1–3
@@ -86,7 +88,7 @@ class DocxWriter:
             kind = token.type
             if kind == "heading_open":
                 level = min(int(token.tag[1:]) + heading_offset, MAX_HEADING_LEVEL)
-                self.heading(_plain(tokens[i + 1]), level=level)
+                self.heading(plain_text(tokens[i + 1]), level=level)
                 i += 3
                 continue
             if kind in ("bullet_list_open", "ordered_list_open"):
@@ -116,19 +118,12 @@ class DocxWriter:
             i += 1
 
     def _markdown_table(self, tokens: list[Token], start: int) -> int:
-        rows: list[list[str]] = []
-        i = start
-        while tokens[i].type != "table_close":
-            if tokens[i].type == "tr_open":
-                rows.append([])
-            elif tokens[i].type == "inline":
-                rows[-1].append(_plain(tokens[i]))
-            i += 1
+        rows, after = table_rows(tokens, start)
         if rows:
             width = max(len(row) for row in rows)
             rows = [row + [""] * (width - len(row)) for row in rows]
             self.table(rows[0], rows[1:])
-        return i + 1
+        return after
 
     def _style_id(self, name: str, style_type: WD_STYLE_TYPE) -> str | None:
         """The id python-docx would set for style `name`: None for the default style; raises as python-docx
@@ -195,13 +190,3 @@ def _add_inline(paragraph: Paragraph, inline: Token) -> None:
             run.bold, run.italic, run.font.strike = bold or None, italic or None, strike or None
             if kind == "code_inline":
                 run.font.name = "Courier New"
-
-
-def _plain(inline: Token) -> str:
-    parts = []
-    for child in inline.children or []:
-        if child.type in ("text", "code_inline", "html_inline", "image"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return "".join(parts).strip()

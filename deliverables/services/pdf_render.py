@@ -47,6 +47,7 @@ from reportlab.platypus import (
 )
 
 from .export_pack import BrandLook, CampaignImage, PackDeliverable, platform_color, platform_label
+from .markdown_tokens import table_rows
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 PAGE_W, PAGE_H = A4
@@ -522,18 +523,11 @@ def _markdown(styles: _Styles, text: str) -> list:
 
 
 def _markdown_table(styles: _Styles, tokens: list[Token], start: int, story: list) -> int:
-    rows: list[list[str]] = []
-    i = start
-    while tokens[i].type != "table_close":
-        if tokens[i].type == "tr_open":
-            rows.append([])
-        elif tokens[i].type == "inline":
-            rows[-1].append(_plain(tokens[i]))
-        i += 1
+    rows, after = table_rows(tokens, start)
     if rows:
         story.append(_table(styles, rows))
         story.append(Spacer(1, 3 * mm))
-    return i + 1
+    return after
 
 
 def _inline(inline: Token, styles: _Styles) -> str:
@@ -569,14 +563,3 @@ def _inline(inline: Token, styles: _Styles) -> str:
         elif kind in ("text", "html_inline", "image"):
             parts.append(escape(child.content))
     return "".join(parts)
-
-
-def _plain(inline: Token) -> str:
-    """The text of an inline token without its Markdown marks (table cells are plain text)."""
-    parts = []
-    for child in inline.children or []:
-        if child.type in ("text", "code_inline", "html_inline", "image"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return "".join(parts).strip()
