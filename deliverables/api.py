@@ -73,11 +73,14 @@ def _wait_seconds(request, *, default: float = 0.0) -> float:
 def envelope_response(run: Run, *, created: bool = False, wait: float = 0.0, slot: ExitStack | None = None) -> Response:
     """The run's envelope: 200 once it has ended, else 202. With `wait`, the answer is held (by
     `WaitingAPIView`, without a thread) until the run ends or the wait is over, then rebuilt; `slot` (the
-    user's long-wait slot) is released when the wait is over, or now when there is nothing to wait for."""
+    user's long-wait slot) is released when the wait is over, or now when there is nothing to wait for.
+    A run just created without a wait (`?wait=0`, `Prefer: respond-async`) answers 202 whatever a fast worker
+    did in the meantime (contract §5), with the envelope as it is now."""
     slot = slot or ExitStack()
     try:
         envelope = build_envelope(run)
-        response = Response(envelope, status=200 if run.is_terminal else 202)
+        accepted = not run.is_terminal or (created and wait <= 0)
+        response = Response(envelope, status=202 if accepted else 200)
         if created:
             response["Location"] = f"/api/v1/runs/{run.run_id}"
     except BaseException:
