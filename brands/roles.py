@@ -50,8 +50,3 @@ def may_anywhere(user, capability: str) -> bool:
     if getattr(user, "is_superuser", False) and getattr(user, "is_active", False):
         return True
     return any(capability in CAPABILITIES[role] for role in roles_of(user).values())
-
-
-def brand_ids_where(user, capability: str) -> set[int]:
-    """The brands in which `user` may do `capability` (superusers: not listed, see `may_anywhere`)."""
-    return {brand_id for brand_id, role in roles_of(user).items() if capability in CAPABILITIES[role]}
