@@ -1,14 +1,27 @@
 """How a reply travels from the Celery worker that writes it to the `POST /chatkit` response that streams it.
 
-One Redis Stream per reply (`aicmo:studio:reply:<key>`): the worker XADDs each ChatKit `ThreadStreamEvent` as
-JSON and ends with an `end` entry; the web side XREAD-BLOCKs on it (redis.asyncio: an open stream holds no
-thread) and yields the events. A reader that starts late (a reconnect) reads from the first entry, so it gets the
-whole reply; the worker also saves every finished item in the database before announcing it, so a page that
-reloads after the stream expired still shows the answer. Redis only: there is no database transport.
+One Redis Stream per reply (`aicmo:studio:reply:<key>`) holds the whole reply: the worker XADDs each ChatKit
+`ThreadStreamEvent` as JSON and ends with an `end` entry. In the same step (one Lua script, so nothing can come
+between) it PUBLISHes the entry on the reply's channel (`aicmo:studio:live:<key>`).
+
+The web side reads live entries from the channel and the past ones from the stream. Each web process keeps, per
+event loop, **one** pub/sub connection (`ReplyListener`), subscribed to the channel of every reply streaming
+through it, and hands each message to that reply's reader (an asyncio queue): a thousand open streams are a
+thousand queues and one connection, not a thousand blocked XREADs. A reader subscribes first, then reads what
+the stream already holds (XRANGE), then takes the channel's messages, skipping entries it has seen (stream ids
+only grow). So a reader that starts late (a reconnect) gets the whole reply, and one that starts early misses
+nothing. A published message can be lost (the subscriber reconnected); a reader that heard nothing for
+`RECHECK_S` reads the stream from where it stands.
+
+The worker also saves every finished item in the database before announcing it, so a page that reloads after
+the stream expired still shows the answer. Redis only: there is no database transport.
 """
 
+import asyncio
+import contextvars
 import json
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,9 +32,19 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 STREAM_TTL_S = 3600  # a reply's stream outlives its last entry by this much
-BLOCK_MS = 5000
-MAX_READERS = 10_000  # Redis connections a web process may hold: one per open stream (redis-py's default is 100)
+RECHECK_S = 15.0  # a reader that heard nothing for this long reads the stream itself (a lost message)
 IDLE_LIMIT_S = 600  # a reader gives up after this long without an entry (the worker died without an `end`)
+SUBSCRIBE_TIMEOUT_S = 5.0
+READ_POOL_SIZE = 50  # connections per event loop for the readers' XRANGE (they queue for one when all are busy:
+# a busy pool is load, not an outage, so the wait has no limit; a Redis that is down fails the command itself)
+
+# XADD the entry, renew the stream's expiry, PUBLISH "<entry id>\n<field>\n<value>" on the reply's channel.
+APPEND_SCRIPT = """
+local id = redis.call('XADD', KEYS[1], '*', ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('PUBLISH', KEYS[2], id .. '\\n' .. ARGV[1] .. '\\n' .. ARGV[2])
+return id
+"""
 
 
 class RelayUnavailable(Exception):
@@ -30,6 +53,15 @@ class RelayUnavailable(Exception):
 
 def stream_key(reply_key: str) -> str:
     return f"aicmo:studio:reply:{reply_key}"
+
+
+def channel_name(reply_key: str) -> str:
+    return f"aicmo:studio:live:{reply_key}"
+
+
+def append_args(reply_key: str, field: str, value: str) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of APPEND_SCRIPT for one entry (the worker's publisher, and the benchmark's)."""
+    return [stream_key(reply_key), channel_name(reply_key)], [field, value, STREAM_TTL_S]
 
 
 def _url() -> str:
@@ -41,85 +73,247 @@ def _url() -> str:
 
 # --- the worker's side (sync) -------------------------------------------------------------------------------
 
-_sync_clients: dict[str, redis.Redis] = {}
+_sync_clients: dict[str, tuple[redis.Redis, Any]] = {}
 
 
-def _sync_client() -> redis.Redis:
+def _sync_append():
     url = _url()
     if url not in _sync_clients:
-        _sync_clients[url] = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
-    return _sync_clients[url]
+        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+        _sync_clients[url] = (client, client.register_script(APPEND_SCRIPT))
+    return _sync_clients[url][1]
 
 
 class ReplyPublisher:
-    """Appends a reply's events to its stream. If Redis fails mid-reply the reply still completes and is saved
-    (the reader then ends with an error event and the page reloads the saved items)."""
+    """Appends a reply's events to its stream (and its channel). If Redis fails mid-reply the reply still completes
+    and is saved (the reader then ends with an error event and the page reloads the saved items)."""
 
     def __init__(self, reply_key: str):
+        self.reply_key = reply_key
         self.key = stream_key(reply_key)
         self.broken = False
 
-    def _add(self, fields: dict[str, str]) -> None:
+    def _add(self, field: str, value: str) -> None:
         if self.broken:
             return
         try:
-            pipe = _sync_client().pipeline(transaction=False)
-            pipe.xadd(self.key, fields)
-            pipe.expire(self.key, STREAM_TTL_S)
-            pipe.execute()
+            keys, args = append_args(self.reply_key, field, value)
+            _sync_append()(keys=keys, args=args)
         except (redis.RedisError, RelayUnavailable) as error:
             self.broken = True
             logger.warning("studio stream unavailable", extra={"key": self.key, "error": type(error).__name__})
 
     def event(self, event: Any) -> None:
         """`event` is a ChatKit ThreadStreamEvent (a pydantic model)."""
-        self._add({"event": event.model_dump_json(by_alias=True, exclude_none=True)})
+        self._add("event", event.model_dump_json(by_alias=True, exclude_none=True))
 
     def end(self) -> None:
-        self._add({"end": "1"})
+        self._add("end", "1")
 
 
 # --- the web side (async) -----------------------------------------------------------------------------------
 
-_async_clients: dict[tuple[str, int], aioredis.Redis] = {}
+_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aioredis.Redis]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _async_client() -> aioredis.Redis:
-    """One pool per URL and event loop (a pool's connections belong to the loop that opened them)."""
-    import asyncio
-
+    """One bounded pool per URL and event loop (a pool's connections belong to the loop that opened them)."""
     url = _url()
-    key = (url, id(asyncio.get_running_loop()))
-    if key not in _async_clients:
-        _async_clients[key] = aioredis.Redis.from_url(
-            url, socket_timeout=BLOCK_MS / 1000 + 5, socket_connect_timeout=3, max_connections=MAX_READERS
+    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    if url not in clients:
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=READ_POOL_SIZE, timeout=None, socket_timeout=5, socket_connect_timeout=3
         )
-    return _async_clients[key]
+        clients[url] = aioredis.Redis(connection_pool=pool)
+    return clients[url]
+
+
+_RESYNC = object()  # a queue item: read the stream yourself (the listener may have missed messages)
+
+
+class ReplyListener:
+    """One event loop's pub/sub connection and the readers it feeds. It is opened by the first reader and closed
+    once the last one has gone."""
+
+    def __init__(self) -> None:
+        self.readers: dict[bytes, set[asyncio.Queue]] = {}
+        self.confirmed: dict[bytes, asyncio.Event] = {}
+        self.pubsub: aioredis.client.PubSub | None = None
+        self.task: asyncio.Task | None = None
+        self.sending = asyncio.Lock()  # one command at a time on the shared connection
+
+    async def add(self, channel: bytes) -> asyncio.Queue:
+        """A queue of the channel's messages from now on (returns once Redis has confirmed the subscription)."""
+        queue: asyncio.Queue = asyncio.Queue()
+        first = channel not in self.readers
+        self.readers.setdefault(channel, set()).add(queue)
+        if not first:
+            confirmed = self.confirmed.get(channel)
+            if confirmed is not None:
+                await self._confirmation(channel, confirmed, queue)
+            return queue
+        confirmed = self.confirmed[channel] = asyncio.Event()
+        try:
+            async with self.sending:
+                if self.pubsub is None:
+                    self.pubsub = _async_client().pubsub()
+                pubsub = self.pubsub
+                await pubsub.subscribe(channel)
+            if self.task is None:
+                # A context of its own: it outlives the request that starts it (and that request's thread).
+                self.task = asyncio.create_task(
+                    self._listen(pubsub), name="aicmo-studio-replies", context=contextvars.Context()
+                )
+        except (redis.RedisError, OSError) as error:
+            self.discard(channel, queue)
+            raise RelayUnavailable(f"Redis: {type(error).__name__}") from error
+        await self._confirmation(channel, confirmed, queue)
+        return queue
+
+    async def _confirmation(self, channel: bytes, confirmed: asyncio.Event, queue: asyncio.Queue) -> None:
+        """Wait for Redis to confirm the subscription. A confirmation that is late (an overloaded event loop has
+        not read it yet) is not an error: the reader reads the stream itself every RECHECK_S until messages come."""
+        try:
+            async with asyncio.timeout(SUBSCRIBE_TIMEOUT_S):
+                await confirmed.wait()
+        except TimeoutError:
+            logger.warning("studio reply subscription not confirmed in time", extra={"channel": channel.decode()})
+
+    def discard(self, channel: bytes, queue: asyncio.Queue) -> None:
+        queues = self.readers.get(channel)
+        if queues is None:
+            return
+        queues.discard(queue)
+        if queues:
+            return
+        del self.readers[channel]
+        self.confirmed.pop(channel, None)
+        if self.pubsub is not None and self.task is not None:
+            unsubscribe = self._unsubscribe(self.pubsub, channel)
+            asyncio.get_running_loop().create_task(unsubscribe, context=contextvars.Context())
+
+    async def _unsubscribe(self, pubsub, channel: bytes) -> None:
+        if channel in self.readers:  # a new reader came meanwhile
+            return
+        try:
+            async with self.sending:
+                if pubsub is self.pubsub:
+                    await pubsub.unsubscribe(channel)
+        except (redis.RedisError, OSError):
+            pass  # the listener sees the broken connection too
+
+    def _fail(self, error: BaseException) -> None:
+        for queues in self.readers.values():
+            for queue in queues:
+                queue.put_nowait(error)
+
+    async def _listen(self, pubsub) -> None:
+        try:
+            while True:
+                message = await pubsub.get_message(timeout=RECHECK_S)
+                if message is not None:
+                    kind, channel = message["type"], message["channel"]
+                    if kind == "message":
+                        for queue in self.readers.get(channel, ()):
+                            queue.put_nowait(message["data"])
+                    elif kind == "subscribe":
+                        confirmed = self.confirmed.get(channel)
+                        if confirmed is not None:
+                            confirmed.set()
+                if not self.readers:  # decided without an await: a reader arriving later opens a new connection
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a broken connection: every reader ends with RelayUnavailable
+            logger.warning("studio replies listener failed", extra={"error": repr(error)[:300]})
+            self._fail(error)
+        finally:
+            if self.pubsub is pubsub:
+                self.pubsub, self.task = None, None
+                # Readers waiting for a confirmation from this connection will not get one.
+                self.confirmed.clear()
+            try:
+                await pubsub.aclose()
+            except (redis.RedisError, OSError, RuntimeError):
+                pass
+
+
+_listeners: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReplyListener]" = weakref.WeakKeyDictionary()
+
+
+def _listener() -> ReplyListener:
+    loop = asyncio.get_running_loop()
+    listener = _listeners.get(loop)
+    if listener is None:
+        listener = _listeners[loop] = ReplyListener()
+    return listener
+
+
+def _entry_id(raw: bytes | str) -> tuple[int, int]:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
+async def _stream_after(key: str, cursor: tuple[int, int]) -> list[tuple[tuple[int, int], bytes, bytes]]:
+    try:
+        entries = await _async_client().xrange(key, min=f"({cursor[0]}-{cursor[1]}", max="+")
+    except redis.RedisError as error:
+        logger.warning("studio stream unreadable", extra={"key": key, "error": repr(error)[:300]})
+        raise RelayUnavailable(f"Redis: {type(error).__name__}") from error
+    out = []
+    for entry_id, fields in entries:
+        field, value = next(iter(fields.items()))
+        out.append((_entry_id(entry_id), field, value))
+    return out
+
+
+async def reply_events_json(reply_key: str, *, after: str = "0-0") -> AsyncIterator[bytes]:
+    """The reply's events (each one JSON document) from the entry after `after` to its end."""
+    listener, key = _listener(), stream_key(reply_key)
+    channel = channel_name(reply_key).encode()
+    queue = await listener.add(channel)
+    cursor = _entry_id(after)
+    try:
+        pending = await _stream_after(key, cursor)  # what was written before the subscription took effect
+        quiet = 0.0
+        while True:
+            for entry_id, field, value in pending:
+                if entry_id <= cursor:
+                    continue  # read from the stream already
+                cursor = entry_id
+                if field == b"end":
+                    return
+                yield value
+            pending = []
+            try:
+                async with asyncio.timeout(RECHECK_S):
+                    item = await queue.get()
+            except TimeoutError:
+                item = _RESYNC
+            if item is _RESYNC:
+                quiet += RECHECK_S
+                pending = await _stream_after(key, cursor)
+                if pending:
+                    quiet = 0.0
+                elif quiet >= IDLE_LIMIT_S:
+                    return
+                continue
+            if isinstance(item, BaseException):
+                raise RelayUnavailable(f"Redis: {type(item).__name__}")
+            quiet = 0.0
+            entry_id, field, value = item.split(b"\n", 2)
+            pending = [(_entry_id(entry_id), field, value)]
+    finally:
+        listener.discard(channel, queue)
 
 
 async def reply_entries(reply_key: str, *, after: str = "0-0") -> AsyncIterator[dict[str, Any]]:
     """The reply's events (as JSON dicts) from the entry after `after` to its end."""
-    client = _async_client()
-    key = stream_key(reply_key)
-    cursor = after
-    idle = 0.0
-    while True:
-        try:
-            answer = await client.xread({key: cursor}, count=200, block=BLOCK_MS)
-        except redis.RedisError as error:
-            logger.warning("studio stream unreadable", extra={"key": key, "error": repr(error)[:300]})
-            raise RelayUnavailable(f"Redis: {type(error).__name__}") from error
-        if not answer:
-            idle += BLOCK_MS / 1000
-            if idle >= IDLE_LIMIT_S:
-                return
-            continue
-        idle = 0.0
-        for entry_id, fields in answer[0][1]:
-            cursor = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
-            if b"end" in fields:
-                return
-            yield json.loads(fields[b"event"])
+    async for value in reply_events_json(reply_key, after=after):
+        yield json.loads(value)
 
 
 async def reply_exists(reply_key: str) -> bool:

@@ -15,6 +15,7 @@ from chatkit.types import (
     Action,
     StreamOptions,
     ThreadItem,
+    ThreadItemDoneEvent,
     ThreadMetadata,
     ThreadStreamEvent,
     UserMessageItem,
@@ -26,7 +27,7 @@ from aicmo.core.errors import ApplicationError
 
 from ..models import StudioThread
 from .db import run_db
-from .relay import RelayUnavailable, reply_entries, reply_exists
+from .relay import RelayUnavailable, reply_events_json, reply_exists
 from .services import reply_start
 from .store import DjangoStore, NoUploads, StudioContext
 
@@ -58,7 +59,7 @@ class StudioChatKitServer(ChatKitServer[StudioContext]):
             )
         except ApplicationError as error:
             raise CustomStreamError(error.message, allow_retry=False) from None
-        async for event in _relay(reply_key):
+        async for event in _relay(reply_key, context):
             yield event
 
     async def action(
@@ -76,7 +77,7 @@ class StudioChatKitServer(ChatKitServer[StudioContext]):
                 return
         except RelayUnavailable:
             raise CustomStreamError("The live stream is unavailable; reload to see the reply.") from None
-        async for event in _relay(reply_key):
+        async for event in _relay(reply_key, context):
             yield event
 
     async def handle_stream_cancelled(
@@ -87,10 +88,15 @@ class StudioChatKitServer(ChatKitServer[StudioContext]):
         return None
 
 
-async def _relay(reply_key: str) -> AsyncIterator[ThreadStreamEvent]:
+async def _relay(reply_key: str, context: StudioContext) -> AsyncIterator[ThreadStreamEvent]:
     try:
-        async for data in reply_entries(reply_key):
-            yield EVENT.validate_python(data)
+        async for data in reply_events_json(reply_key):
+            event = EVENT.validate_json(data)
+            if isinstance(event, ThreadItemDoneEvent):
+                # The worker saved this item before announcing it: the library's save of it here is skipped
+                # (DjangoStore.add_thread_item), one writer per item.
+                context.saved_by_worker.add(event.item.id)
+            yield event
     except RelayUnavailable:
         raise CustomStreamError("The live stream is unavailable; reload to see the reply.") from None
 

@@ -22,6 +22,7 @@ class StudioContext:
     brand_named: bool = False
     trace_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    saved_by_worker: set[str] = field(default_factory=set)  # ids of relayed items the worker has saved
 
 
 class DjangoStore(Store[StudioContext]):
@@ -55,6 +56,8 @@ class DjangoStore(Store[StudioContext]):
         return await run_db(items.threads_page, context.user, brand=brand, after=after, limit=limit, order=order)
 
     async def add_thread_item(self, thread_id: str, item: ThreadItem, context: StudioContext) -> None:
+        if item.id in context.saved_by_worker:
+            return  # a finished item relayed from the worker, which saved it before announcing it
         await self.save_item(thread_id, item, context)
 
     async def save_item(self, thread_id: str, item: ThreadItem, context: StudioContext) -> None:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from chatkit.types import (
+    AssistantMessageContent,
     AssistantMessageItem,
     ClientToolCallItem,
     ErrorEvent,
@@ -37,6 +38,7 @@ from chatkit.types import (
 from aicmo.core.models import UserPreference
 from aicmo.testing.fake_llm_server import Reply
 from creatives.models import StudioItem, StudioThread
+from creatives.studio.items import item_save
 from deliverables.models import Asset, Deliverable, Revision
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -291,7 +293,8 @@ def test_the_finished_answer_survives_a_dropped_stream(chatkit_as, marketer, bra
     publisher = ReplyPublisher("k1")
     item = AssistantMessageItem(id="msg_resume", thread_id=thread_id, created_at=thread.created_at, content=[])
     publisher.event(ThreadItemAddedEvent(item=item))
-    done = item.model_copy(update={"content": [{"text": "The whole answer."}]})
+    done = item.model_copy(update={"content": [AssistantMessageContent(text="The whole answer.")]})
+    item_save(thread, done)  # as the worker does: saved, then announced
     publisher.event(ThreadItemDoneEvent(item=done))
     publisher.end()
     replay = chatkit.stream(
@@ -301,7 +304,8 @@ def test_the_finished_answer_survives_a_dropped_stream(chatkit_as, marketer, bra
     )
     assert [type(e) for e in replay] == [StreamOptionsEvent, ThreadItemAddedEvent, ThreadItemDoneEvent]
     assert replay[2].item.content[0].text == "The whole answer."
-    assert StudioItem.objects.filter(thread_id=thread_id, item_id="msg_resume").exists()
+    saved = StudioItem.objects.get(thread_id=thread_id, item_id="msg_resume")  # the worker's row, written once
+    assert saved.data["content"][0]["text"] == "The whole answer."
     assert studio_redis.exists(stream_key("k1"))
     # Nothing in flight: resuming answers nothing (the saved items are the conversation).
     StudioThread.objects.filter(pk=thread_id).update(reply_key="")

@@ -1,0 +1,58 @@
+"""The reply relay on the real Redis (TEST_REDIS_URL): one pub/sub connection per event loop feeds every open
+stream; a reader gets the whole reply exactly once, whether its entries were written before it started or after."""
+
+import asyncio
+import json
+
+from asgiref.sync import async_to_sync
+
+from creatives.studio import relay
+
+
+def _publish(reply_key: str, *values: str, end: bool = False) -> None:
+    publisher = relay.ReplyPublisher(reply_key)
+    for value in values:
+        publisher._add("event", json.dumps({"n": value}))
+    if end:
+        publisher.end()
+
+
+def test_many_open_streams_share_one_pubsub_connection_and_each_gets_its_whole_reply_once(studio_redis):
+    keys = [f"r{i}" for i in range(40)]
+    _publish("r0", "early-1", "early-2")  # before anyone reads: the reader finds these in the stream
+
+    async def scenario():
+        async def read(key: str) -> list[str]:
+            return [json.loads(value)["n"] async for value in relay.reply_events_json(key)]
+
+        readers = [asyncio.create_task(read(key)) for key in keys] + [asyncio.create_task(read("r0"))]
+        for _ in range(100):  # until every reader has subscribed
+            listener = relay._listener()
+            if len(listener.readers) == len(keys) and all(e.is_set() for e in listener.confirmed.values()):
+                break
+            await asyncio.sleep(0.02)
+        pubsub_clients = studio_redis.client_list(_type="pubsub")
+        subscribers_of_r0 = dict(studio_redis.pubsub_numsub(relay.channel_name("r0")))
+        for key in keys:
+            await asyncio.to_thread(_publish, key, f"{key}-a", f"{key}-b", end=True)
+        answers = await asyncio.wait_for(asyncio.gather(*readers), timeout=20)
+        return pubsub_clients, subscribers_of_r0, answers
+
+    pubsub_clients, subscribers_of_r0, answers = async_to_sync(scenario)()
+
+    assert len(pubsub_clients) == 1  # 41 open readers, one connection
+    assert subscribers_of_r0 == {relay.channel_name("r0").encode(): 1}  # two readers of r0, one subscription
+    assert answers[0] == ["early-1", "early-2", "r0-a", "r0-b"]
+    assert answers[-1] == ["early-1", "early-2", "r0-a", "r0-b"]
+    assert answers[1:-1] == [[f"{key}-a", f"{key}-b"] for key in keys[1:]]
+    assert studio_redis.client_list(_type="pubsub") == []  # the last reader gone, the connection is closed
+
+
+def test_a_late_reader_replays_a_finished_reply_from_the_stream(studio_redis):
+    _publish("done", "one", "two", end=True)
+
+    async def read():
+        return [json.loads(value)["n"] async for value in relay.reply_events_json("done")]
+
+    assert async_to_sync(read)() == ["one", "two"]
+    assert studio_redis.ttl(relay.stream_key("done")) > 0  # the stream expires on its own
