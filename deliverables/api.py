@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from aicmo.core.authentication import LoginLocked
 from aicmo.core.errors import ApplicationError, PermissionDenied
 from aicmo.core.limits import AtomicScopedRateThrottle, ConcurrencyLimited, long_wait_slot
+from aicmo.core.threads import release_request_thread
 from aicmo.llm.exceptions import ErrorType
 from brands.budget import BudgetExceeded
 
@@ -31,7 +32,7 @@ from .schema import (
     EnvelopeSerializer,
 )
 from .selectors import ad_assets_for, assets_for, runs_for
-from .waiting import release_request_thread, run_wait_async
+from .waiting import run_wait_async
 
 WAIT_PARAMETER = OpenApiParameter(
     "wait",

@@ -20,9 +20,9 @@ from uuid import UUID
 
 import redis
 import redis.asyncio as aioredis
-from asgiref.sync import SyncToAsync, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import close_old_connections
 
 from .models import Run
 
@@ -61,20 +61,6 @@ def _ended_among(run_ids: list[str]) -> set[str]:
 
 
 ended_among = sync_to_async(_ended_among, thread_sensitive=False)
-
-
-async def release_request_thread() -> None:
-    """Under ASGI, Django runs a request's sync parts on a thread of the request's own (asgiref's
-    ThreadSensitiveContext), kept until the request ends. Before a long wait, close that thread's database
-    connections and let the thread go; the sync work after the wait gets a fresh one. (Where the sync parts run
-    on the caller's thread, as under the test client, there is nothing to release.)"""
-    context = SyncToAsync.thread_sensitive_context.get(None)
-    if context is None or context not in SyncToAsync.context_to_thread_executor:
-        return
-    await sync_to_async(connections.close_all)()
-    executor = SyncToAsync.context_to_thread_executor.pop(context, None)
-    if executor is not None:
-        executor.shutdown(wait=False)
 
 
 class RunWaiters:

@@ -211,12 +211,13 @@ class SlotHeldStream:
                 if close:
                     await close()
             finally:
-                await sync_to_async(slot.__exit__)(None, None, None)
+                await sync_to_async(slot.__exit__, thread_sensitive=False)(None, None, None)
 
 
 async def stream_slot(user, events, *, hold_s: float) -> SlotHeldStream:
     """Take one of the user's AICMO_MAX_CONCURRENT_STREAMS slots now (ConcurrencyLimited when none is free) and
     give it back when the stream `events` ends or its connection closes."""
     slot = concurrency_slot("stream", user.pk, limit=settings.AICMO_MAX_CONCURRENT_STREAMS, hold_s=hold_s)
-    await sync_to_async(slot.__enter__)()
+    # A Redis call, no database: on the loop's shared threads, so the stream keeps no thread of its own.
+    await sync_to_async(slot.__enter__, thread_sensitive=False)()
     return SlotHeldStream(events, slot)

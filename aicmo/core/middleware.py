@@ -10,6 +10,7 @@ import time
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.db import close_old_connections
 from django.http import JsonResponse
 from django.utils.functional import SimpleLazyObject, empty
 from django.views.defaults import bad_request
@@ -18,6 +19,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 from aicmo.llm.exceptions import ErrorType
 
 from .errors import NUL_MESSAGE, failed_envelope_builder, is_nul_error
+from .threads import release_request_thread
 
 logger = logging.getLogger("aicmo.request")
 
@@ -45,6 +47,19 @@ class DualModeMiddleware:
 
     async def __acall__(self, request):
         return await self.get_response(request)
+
+
+class StreamThreadReleaseMiddleware(DualModeMiddleware):
+    """Outermost: once a streaming response (a ChatKit answer) has passed every middleware below, the request's
+    sync thread and its database connections are let go (aicmo/core/threads.py). Django's own middlewares run
+    their `process_response` on that thread, so it cannot be released earlier; after this, an open stream is a
+    suspended coroutine, not an idle OS thread (a thousand open answers were a thousand threads)."""
+
+    async def __acall__(self, request):
+        response = await self.get_response(request)
+        if response.streaming:
+            await release_request_thread()
+        return response
 
 
 class RequestLogMiddleware(DualModeMiddleware):
@@ -99,10 +114,21 @@ class HealthProbeMiddleware(DualModeMiddleware):
 
     async def __acall__(self, request):
         if request.path in self.PATHS:
-            from .views import healthz
-
-            return await sync_to_async(healthz)(request)  # database and broker checks are blocking calls
+            # The database and broker checks are blocking calls: on the event loop's shared threads, not on a
+            # thread of this request's own (made for it, then thrown away: slow while many streams are open).
+            return await sync_to_async(healthz_off_request_thread, thread_sensitive=False)(request)
         return await self.get_response(request)
+
+
+def healthz_off_request_thread(request):
+    """/healthz on a shared thread: its database connection is closed (returned to the pool) as after a request."""
+    from .views import healthz
+
+    close_old_connections()
+    try:
+        return healthz(request)
+    finally:
+        close_old_connections()
 
 
 class RequestSizeLimitMiddleware(DualModeMiddleware):

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "aicmo.core.middleware.StreamThreadReleaseMiddleware",  # first: an open stream keeps no thread (ASGI)
     "aicmo.core.trace.TraceIdMiddleware",
     "aicmo.core.middleware.RequestLogMiddleware",  # one JSON line per request, with its trace id
     "aicmo.core.middleware.RequestSizeLimitMiddleware",  # 413 before anything reads an oversized body
