@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from django.conf import settings
@@ -187,8 +188,9 @@ def gunicorn(
     return process
 
 
-def uvicorn(log_path: Path, *, port: int | None = None, **env: str) -> ManagedProcess:
-    """The web server of `make run` (bin/dev): one uvicorn process. `start(ready_text=UVICORN_READY)`."""
+def uvicorn(log_path: Path, *, port: int | None = None, extra_args: Sequence[str] = (), **env: str) -> ManagedProcess:
+    """The web server of `make run` (bin/dev): one uvicorn process. `start(ready_text=UVICORN_READY)`;
+    `extra_args` are more uvicorn options (a benchmark's `--backlog`)."""
     port = port or free_port()
     args = [
         sys.executable,
@@ -202,6 +204,7 @@ def uvicorn(log_path: Path, *, port: int | None = None, **env: str) -> ManagedPr
         "--lifespan",
         "off",  # Django's ASGI handler has no lifespan support
         "--no-access-log",
+        *extra_args,
     ]
     process = ManagedProcess(args, env=process_env(**env), log_path=log_path, name="uvicorn")
     process.url = f"http://127.0.0.1:{port}"
