@@ -1,5 +1,9 @@
 """Liveness of what the product depends on: the database and the broker."""
 
+import threading
+from urllib.parse import parse_qs
+
+import redis
 from django.conf import settings
 from django.db import connection
 
@@ -13,12 +17,45 @@ def database_ok() -> bool:
         return False
 
 
+_redis_clients: dict[tuple[str, float], redis.Redis] = {}
+_lock = threading.Lock()
+
+
+def _redis_url_for_broker(url: str) -> str | None:
+    """The redis-py URL of a Redis broker (kombu names a Unix socket `redis+socket://PATH?virtual_host=N`), or
+    None for a broker that is not Redis."""
+    if url.startswith(("redis://", "rediss://")):
+        return url
+    if url.startswith("redis+socket://"):
+        path, _, query = url.removeprefix("redis+socket://").partition("?")
+        db = parse_qs(query).get("virtual_host", ["0"])[0]
+        return f"unix://{path}?db={db}"
+    return None
+
+
 def broker_ok(timeout_s: float = 2.0) -> bool:
+    """A Redis broker answers a PING on a kept connection (a probe a few times a second stays cheap: a new kombu
+    connection and channel per probe cost about 10 ms of CPU each, a fifth of a busy web process's CPU with
+    /healthz probed 20 times a second); another broker is connected to through kombu."""
+    url = settings.CELERY_BROKER_URL
+    redis_url = _redis_url_for_broker(url)
+    if redis_url is not None:
+        key = (redis_url, timeout_s)
+        with _lock:
+            client = _redis_clients.get(key)
+            if client is None:
+                client = _redis_clients[key] = redis.Redis.from_url(
+                    redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+                )
+        try:
+            return bool(client.ping())
+        except Exception:
+            return False
     from kombu import Connection
 
     try:
         with Connection(
-            settings.CELERY_BROKER_URL,
+            url,
             connect_timeout=timeout_s,
             transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         ) as conn:

@@ -197,3 +197,28 @@ def test_a_plain_http_probe_by_ip_reaches_healthz_despite_https_redirect_and_all
 
     assert (probe.status_code, probe.json()) == (503, {"status": "degraded", "db": "ok", "broker": "down"})
     assert page.status_code == 301 and page["Location"] == "https://aicmo.example.com/api/v1/runs/"
+
+
+def test_healthz_pings_a_redis_broker_on_a_kept_connection_and_names_kombus_socket_urls():
+    from aicmo.core.health import _redis_url_for_broker
+
+    assert _redis_url_for_broker("redis://h:6379/3") == "redis://h:6379/3"
+    assert _redis_url_for_broker("redis+socket:///var/redis.sock?virtual_host=2") == "unix:///var/redis.sock?db=2"
+    assert _redis_url_for_broker("amqp://guest@rabbit//") is None
+
+
+@pytest.mark.django_db
+def test_healthz_reuses_one_broker_connection_across_probes(client, settings):
+    import redis
+
+    from aicmo.core import health
+
+    settings.CELERY_BROKER_URL = settings.TEST_REDIS_URL
+    observer = redis.Redis.from_url(settings.TEST_REDIS_URL)
+    assert client.get("/healthz").status_code == 200
+    clients_after_one = len(observer.client_list())
+    for _ in range(5):
+        assert client.get("/healthz").status_code == 200
+
+    assert len(observer.client_list()) == clients_after_one  # no new connection per probe
+    assert len(health._redis_clients) >= 1
