@@ -65,7 +65,7 @@ async def _measure(web, brand, token: str, size: int) -> dict:
     tasks = [
         asyncio.create_task(_one_wait(host, port, token, run_id, wait=120, answered=answered)) for run_id in run_ids
     ]
-    await asyncio.sleep(2 + size / 250)  # every request sent and parked (the server's CPU has gone quiet)
+    await _quiet(web.proc.pid, at_least_s=2 + size / 250)  # every request sent and parked
     probes = []
     for _ in range(PROBES):
         probes.append(await asyncio.to_thread(_healthz, host, port))
@@ -181,6 +181,25 @@ async def _one_wait(host: str, port: int, token: str, run_id: str, *, wait: int,
     status = int(raw.split(b" ", 2)[1]) if raw.startswith(b"HTTP/") else 0
     if answered is not None:
         answered[run_id] = (status, time.monotonic())
+
+
+def _cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 1/100 s
+
+
+async def _quiet(pid: int, *, at_least_s: float, timeout_s: float = 180.0) -> None:
+    """Wait until the server has used under 5 % of a core for a whole second (the waits have arrived and parked:
+    on a loaded machine their arrival takes much longer than on a quiet one), and at least `at_least_s`."""
+    started = time.monotonic()
+    await asyncio.sleep(at_least_s)
+    while time.monotonic() - started < timeout_s:
+        before = _cpu_s(pid)
+        await asyncio.sleep(1.0)
+        if _cpu_s(pid) - before < 0.05:
+            return
+    raise RuntimeError(f"the server did not go quiet in {timeout_s:.0f} s")
 
 
 def _proc(pid: int) -> tuple[int, int]:

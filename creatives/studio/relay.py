@@ -288,11 +288,14 @@ async def reply_events_json(reply_key: str, *, after: str = "0-0") -> AsyncItera
                     return
                 yield value
             pending = []
-            try:
-                async with asyncio.timeout(RECHECK_S):
-                    item = await queue.get()
-            except TimeoutError:
-                item = _RESYNC
+            if not queue.empty():  # a burst of events: no timer for each
+                item = queue.get_nowait()
+            else:
+                try:
+                    async with asyncio.timeout(RECHECK_S):
+                        item = await queue.get()
+                except TimeoutError:
+                    item = _RESYNC
             if item is _RESYNC:
                 quiet += RECHECK_S
                 pending = await _stream_after(key, cursor)
