@@ -141,9 +141,9 @@ def _loadavg() -> str:
     return f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
 
 
-# What the bench writes (this file's results) and the findings written by hand: a commit that changes only these
-# changes no code measured, so figures measured before it still describe the code after it.
-NOT_CODE = ("docs/benchmarks.md", "bench/findings.md")
+# What the bench writes (its results, its charts) and the findings written by hand: a commit that changes only
+# these changes no code measured, so figures measured before it still describe the code after it.
+NOT_CODE = ("docs/benchmarks.md", "docs/bench-*.svg", "bench/findings.md")
 
 
 def _pathspec() -> list[str]:

@@ -43,11 +43,12 @@ section says how it measures. This file is rewritten by every run (the findings 
 `bench/findings.md`).
 
 **Which code a figure describes.** Every section records the commit it measured (`git rev-parse HEAD`, "-dirty"
-when the work tree had changes outside `docs/benchmarks.md` and `bench/findings.md`), the machine and its load.
-A target is marked met or not only for figures that measure the current code: measured on a clean work tree, the
-work tree clean when this file was written, and `git diff --quiet <measured> HEAD -- . ':(exclude)docs/benchmarks.md'
-':(exclude)bench/findings.md'` true (so a commit of these results, or of findings, keeps them current). Other
-figures show **stale** instead of yes/no until their benchmark is run again."""
+when the work tree had changes, untracked files included, outside this file, its charts `docs/bench-*.svg` and
+`bench/findings.md`), the machine and its load. A target is marked met or not only for figures that measure the
+current code: measured on a clean work tree, the work tree clean when this file was written, and `git diff --quiet
+<measured> HEAD -- . ':(exclude)docs/benchmarks.md' ':(exclude)docs/bench-*.svg' ':(exclude)bench/findings.md'`
+true (so a commit of these results, or of findings, keeps them current). Other figures show **stale** instead of
+yes/no until their benchmark runs again; "met" is decided when this file is written."""
 
 
 def load_previous() -> dict[str, Result]:

@@ -2,12 +2,13 @@
 the report shows the others (bench/report.py), and the charts (bench/chart.py)."""
 
 import subprocess
+import sys
 
 import pytest
 
 from bench import report
 from bench.chart import Series, Target, line_chart
-from bench.common import Figure, Result, code_state, same_code, short_sha
+from bench.common import Figure, LoadProbe, Result, code_state, same_code, short_sha
 
 
 def git(root, *args):
@@ -37,9 +38,10 @@ def commit(root, message):
 def test_a_commit_of_the_results_or_findings_only_keeps_the_figures_current(repo):
     measured = code_state(repo)
     (repo / "docs" / "benchmarks.md").write_text("# Benchmarks\n\n| new results |\n")
+    (repo / "docs" / "bench-fanout.svg").write_text("<svg/>\n")  # a new chart
     (repo / "bench" / "findings.md").write_text("a finding\n")
 
-    assert code_state(repo)["dirty"] is False  # these two files are not code
+    assert code_state(repo)["dirty"] is False  # the bench's output and the findings are not code
     commit(repo, "results")
 
     current = code_state(repo)
@@ -126,3 +128,17 @@ def test_a_chart_keeps_every_point_and_target_inside_its_axes():
 
     assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>")
     assert ">130<" in svg and ">40.0<" in svg and "target 50 ms" in svg
+
+
+def test_the_load_probe_counts_what_this_benchmarks_children_used():
+    probe = LoadProbe()
+    subprocess.run(
+        [sys.executable, "-c", "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"],
+        check=True,
+    )
+
+    load = probe.summary()
+
+    assert load["own_pct"] > 0  # the child, reaped: its CPU time is in this process's children's time
+    assert set(load) == {"start", "end", "seconds", "machine_busy_pct", "own_pct", "others_pct", "others_top"}
+    assert load["others_pct"] >= 0
