@@ -9,6 +9,7 @@ WIDTH, HEIGHT = 640, 360
 LEFT, RIGHT, TOP, BOTTOM = 64, 48, 48, 64  # margins around the plot area
 COLOURS = ("#1f6fb2", "#d9480f", "#2b8a3e", "#7048e8")
 TARGET_COLOUR = "#c92a2a"
+REFERENCE_COLOUR = "#868e96"
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Series:
 class Target:
     label: str
     y: float
+    colour: str = TARGET_COLOUR  # a reference (the physical limit, say) is drawn in grey: REFERENCE_COLOUR
 
 
 def _nice_step(span: float, ticks: int = 5) -> float:
@@ -98,12 +100,15 @@ def line_chart(
     for target in targets:
         y = py(target.y)
         out.append(
-            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{TARGET_COLOUR}" '
+            f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{target.colour}" '
             'stroke-width="1.5" stroke-dasharray="6 4"/>'
         )
+        if target.colour == REFERENCE_COLOUR:  # under its line, on the right: clear of a target just above it
+            x, y, anchor = WIDTH - RIGHT - 4, y + 14, "end"
+        else:
+            x, y, anchor = WIDTH - RIGHT - 4, y - 5, "end"
         out.append(
-            f'<text x="{WIDTH - RIGHT - 4}" y="{y - 5:.1f}" text-anchor="end" fill="{TARGET_COLOUR}">'
-            f"{escape(target.label)}</text>"
+            f'<text x="{x}" y="{y:.1f}" text-anchor="{anchor}" fill="{target.colour}">{escape(target.label)}</text>'
         )
     for index, one in enumerate(series):
         colour = COLOURS[index % len(COLOURS)]

@@ -9,7 +9,7 @@ import json
 import re
 from pathlib import Path
 
-from .chart import Series, Target, line_chart
+from .chart import REFERENCE_COLOUR, Series, Target, line_chart
 from .common import ROOT, Figure, Result, code_state, same_code, short_sha
 
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -207,7 +207,8 @@ def charts(results: list[Result]) -> dict[str, tuple[str, str, str]]:
             title="Fan-out: a run of N deliverables ÷ one provider call",
             x_label="deliverables in the run",
             y_label="wall time ÷ one call (×)",
-            targets=[Target(f"target at 6: {limit:g}×", limit)] if limit else [],
+            targets=[Target("ideal: every slot in parallel, 1×", 1.0, REFERENCE_COLOUR)]
+            + ([Target(f"target at 6: {limit:g}×", limit)] if limit else []),
             caption=_caption(fanout),
         )
         out["fanout"] = ("bench-fanout.svg", svg, "Fan-out ratio against the number of deliverables")
