@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -157,8 +158,20 @@ def _run_context(run: Run, counts: SlotCounts, *, page_number) -> dict:
 @require_GET
 def run_detail(request, run_id):
     run = get_object_or_404(runs_for(request.user).select_related("requested_by"), run_id=run_id)
+    return render(request, "deliverables/run_detail.html", run_page_context(request, run))
+
+
+def run_page_context(request, run: Run, **extra) -> dict:
+    """The run page's context; managers also get the client review card (marketers see no button they cannot use)."""
     context = _run_context(run, run_slot_counts(run), page_number=request.GET.get("page"))
-    return render(request, "deliverables/run_detail.html", context)
+    may_send = roles.may(request.user, run.brand_id, roles.APPROVE)
+    context["may_send_to_client"] = may_send
+    context["run_review_links"] = (
+        list(run.review_links.annotate(n_items=Count("items"), n_decided=Count("items__decided_at"))[:10])
+        if may_send
+        else []
+    )
+    return {**context, **extra}
 
 
 @login_required
