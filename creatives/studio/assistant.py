@@ -43,6 +43,7 @@ from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall
 from aicmo.llm.chain import CallRecord
 from aicmo.llm.exceptions import AllProvidersFailed, ProviderError
 from aicmo.llm.registry import get_chain
+from brands.budget import BudgetExceeded, budget_check
 from deliverables.models import Deliverable, Revision
 from deliverables.services import provider_call_save
 
@@ -98,6 +99,11 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str) 
     history = history_messages(thread)
     this_reply: list[Message] = []
     for _round in range(MAX_ROUNDS):
+        try:  # before each call, as generate checks before each slot: a spent month makes no provider call
+            budget_check(thread.brand_id)
+        except BudgetExceeded as error:
+            publisher.event(ErrorEvent(code="custom", message=_budget_text(error), allow_retry=False))
+            return
         request = _request(thread, [*history, *this_reply], trace_id)
         item = AssistantMessageItem(id=_new_id("msg"), thread_id=str(thread.pk), created_at=timezone.now(), content=[])
         started = False
@@ -229,6 +235,10 @@ def _provider_annotation(completion: Completion) -> Annotation:
             data={"provider": completion.provider, "model": completion.model},
         )
     )
+
+
+def _budget_text(error: BudgetExceeded) -> str:
+    return f"I cannot answer: {error.message[:1].lower()}{error.message[1:]}"
 
 
 def _failure_text(error: Exception) -> str:

@@ -20,6 +20,7 @@ from aicmo.core.errors import ApplicationError, Conflict
 from aicmo.llm.base import IMAGE_SIZES, ImageRequest
 from aicmo.llm.chain import ProviderChain
 from aicmo.llm.exceptions import AllProvidersFailed, UnsupportedOperation
+from brands.budget import budget_check
 from deliverables.events import deliverable_amended_event
 from deliverables.kinds import render_ad
 from deliverables.models import Asset, Deliverable, Module, ProviderCall, Revision, Run
@@ -313,6 +314,7 @@ def ad_image_generate(
         prompt=prompt[:4000], size=IMAGE_SIZES[shape], trace_id=trace_id, context={"brand_name": thread.brand.name}
     )
     for attempt in range(1, IMAGE_ATTEMPTS + 1):
+        budget_check(thread.brand_id)  # before each attempt: BudgetExceeded (a clear ApplicationError) ends the tool
         try:
             image = chain.generate_image(request)
             break
