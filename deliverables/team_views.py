@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
 from aicmo.core.errors import ApplicationError, NotFound, PermissionDenied
+from aicmo.core.http import post_only
 
 from .models import Revision
 from .selectors import deliverables_for, inbox_for, runs_for
@@ -105,7 +105,7 @@ def run_review_page(request, token):
 
 
 @login_required
-@require_POST
+@post_only("run-detail", "run_id")
 def run_review_link(request, run_id):
     """Create a whole-run client review link and show its URL once, on the run page (never stored in clear)."""
     run = runs_for(request.user).filter(run_id=run_id).first()
@@ -133,14 +133,14 @@ def inbox(request):
 
 
 @login_required
-@require_POST
+@post_only("inbox")
 def inbox_mark_read(request):
     notifications_mark_read(user=request.user)
     return redirect("inbox")
 
 
 @login_required
-@require_POST
+@post_only("inbox")
 def inbox_email_setting(request):
     email_preference_set(user=request.user, email=request.POST.get("email") == "on")
     messages.success(request, "Notification email is " + ("on." if request.POST.get("email") == "on" else "off."))
@@ -156,7 +156,7 @@ def inbox_unsubscribe(request, token):
 
 
 @login_required
-@require_POST
+@post_only("deliverable-detail", "pk")
 def deliverable_comment(request, pk):
     deliverable = deliverables_for(request.user).filter(pk=pk).first()
     if deliverable is None:
@@ -172,7 +172,7 @@ def deliverable_comment(request, pk):
 
 
 @login_required
-@require_POST
+@post_only("deliverable-detail", "pk")
 def deliverable_review_link(request, pk):
     """Create a client review link and show its URL once, on the deliverable's page (never stored in clear)."""
     from .views import _deliverable, _deliverable_context
