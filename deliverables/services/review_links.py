@@ -262,7 +262,9 @@ def _run_link_revoke(run_link: RunReviewLink, actor) -> RunReviewLink:
     with transaction.atomic():
         if RunReviewLink.objects.filter(pk=run_link.pk, revoked_at=None).update(revoked_at=now):
             pending = list(run_link.items.filter(revoked_at=None, decided_at=None).select_related("deliverable"))
-            ReviewLink.objects.filter(pk__in=[item.pk for item in pending]).update(revoked_at=now)
+            ReviewLink.objects.filter(pk__in=[item.pk for item in pending], revoked_at=None, decided_at=None).update(
+                revoked_at=now
+            )  # an item the client decided meanwhile keeps its decision
             for item in pending:
                 review_link_revoked_event(link=item, actor=actor)
     run_link.refresh_from_db()
