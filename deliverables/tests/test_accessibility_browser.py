@@ -1,10 +1,11 @@
 """axe-core (WCAG 2 A/AA, colour contrast included) finds no violation on the pages a team uses: home, a run, a
-deliverable, approvals, inbox, the brand kit and a client's review pages (one deliverable, a whole run). Each in
-the light and the dark theme, both as the device asks (prefers-color-scheme, the default "system" theme) and as the app's own toggle sets it
-against the device; at 1280 × 900, and for the device themes at 390 × 844 too, where no page may scroll sideways
-either. The data has what the pages show at their fullest: LinkedIn, Facebook and X posts with hashtags, an
-amended post whose revision table says "passed", comments, mentions, a review link and a filled brand kit. One
-browser; one context per device theme, reused for every page. Screenshots: test-output/screenshots/a11y-*.png."""
+deliverable, approvals, inbox, the brand kit and a client's review pages (one deliverable, a whole run). Each in the
+light and the dark theme, both as the device asks (prefers-color-scheme, the default "system" theme) and as the
+app's own toggle sets it against the device; at 1280 × 900, and for the device themes at 390 × 844 too, where no
+page may scroll sideways either. The data has what the pages show at their fullest: LinkedIn, Facebook and X posts
+with hashtags, an amended post whose revision table says "passed", comments, mentions, a review link and a filled
+brand kit. One browser; one context per device theme, reused for every page. Screenshots: test-
+output/screenshots/a11y-*.png."""
 
 import pytest
 
