@@ -4,8 +4,8 @@ light and the dark theme, both as the device asks (prefers-color-scheme, the def
 app's own toggle sets it against the device; at 1280 × 900, and for the device themes at 390 × 844 too, where no
 page may scroll sideways either. The data has what the pages show at their fullest: LinkedIn, Facebook and X posts
 with hashtags, an amended post whose revision table says "passed", comments, mentions, a review link and a filled
-brand kit. One browser; one context per device theme, reused for every page. Screenshots: test-
-output/screenshots/a11y-*.png."""
+brand kit. One browser; one context per device theme, reused for every page.
+Screenshots: test-output/screenshots/a11y-*.png."""
 
 import pytest
 
