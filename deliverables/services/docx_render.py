@@ -13,6 +13,7 @@ into its placeholder `w:drawing` then. The document.xml is the one python-docx's
 
 import io
 import re
+import threading
 from typing import IO
 
 from docx.document import Document
@@ -35,10 +36,7 @@ TABLE_STYLE = "Table Grid"
 CODE_FONT = "Courier New"
 CODE_SIZE = Pt(9)
 
-# the writer's own text is parsed with python-docx's element classes; no blank-text removal (a run's spaces
-# are content) and no size limit on one text node (the text is the export's own, built here)
-_PARSER = etree.XMLParser(resolve_entities=False, huge_tree=True)
-_PARSER.set_element_class_lookup(element_class_lookup)
+_PARSERS = threading.local()  # an lxml parser must not be used by two threads at once: one per thread
 # characters XML 1.0 cannot carry: python-docx refuses them (ValueError); the writer leaves them out
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _RUN_BREAKS = re.compile(r"([\t\r\n])")
@@ -137,7 +135,7 @@ class DocxWriter:
         root = self.document.element
         namespaces = {"w": nsmap["w"], **{prefix: uri for prefix, uri in root.nsmap.items() if prefix}}
         declarations = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in namespaces.items())
-        fragment = etree.fromstring(f"<w:body {declarations}>{''.join(self._xml)}</w:body>", _PARSER)
+        fragment = etree.fromstring(f"<w:body {declarations}>{''.join(self._xml)}</w:body>", _parser())
         for drawing, inline in zip(fragment.iter(qn("w:drawing")), self._pictures, strict=True):
             drawing.append(inline)
         self._xml, self._pictures = [], []
@@ -251,6 +249,16 @@ class DocxWriter:
             width = self.document._block_width
             self._column_width[columns] = (Emu(width // columns) if columns > 0 else Emu(0)).twips
         return self._column_width[columns]
+
+
+def _parser() -> etree.XMLParser:
+    """The writer's own text is parsed with python-docx's element classes; no blank-text removal (a run's
+    spaces are content) and no size limit on one text node (the text is the export's own, built here)."""
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.XMLParser(resolve_entities=False, huge_tree=True)
+        parser.set_element_class_lookup(element_class_lookup)
+    return parser
 
 
 _CODE_FONT = f'<w:rFonts w:ascii="{CODE_FONT}" w:hAnsi="{CODE_FONT}"/>'
