@@ -15,6 +15,7 @@ from chatkit.types import (
     ThreadsAddClientToolOutputReq,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
+    ThreadsCustomActionReq,
     ThreadsRetryAfterItemReq,
 )
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
@@ -32,6 +33,7 @@ from brands.selectors import brand_for, brands_for
 from .models import StudioItem
 from .studio.db import run_db
 from .studio.items import owned_thread
+from .studio.replay import have_from
 from .studio.server import studio_server
 from .studio.services import message_text_check, require_ask_permission
 from .studio.store import StudioContext
@@ -119,6 +121,8 @@ def _prepare(request, body: bytes):
         return None, None, _error(400, "You are not a member of any brand: a conversation belongs to one.")
     if isinstance(parsed, ThreadsRetryAfterItemReq):
         return None, None, _error(400, "threads.retry_after_item is not supported: send the message again.")
+    if isinstance(parsed, ThreadsCustomActionReq) and have_from(parsed.params.action.payload) is None:
+        return None, None, _error(400, "payload.have must be a list of item ids.")
     context = StudioContext(
         user=user, brand=brand, brand_named=bool(slug), trace_id=getattr(request, "trace_id", "") or ""
     )

@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from chatkit.types import (
@@ -35,11 +36,12 @@ from chatkit.types import (
     ThreadUpdatedEvent,
 )
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from aicmo.core.services import preference_set_theme
 from aicmo.core.trace import trace_id_var
-from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall
+from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall, Usage
 from aicmo.llm.chain import CallRecord
 from aicmo.llm.exceptions import AllProvidersFailed, ProviderError
 from aicmo.llm.registry import get_chain
@@ -53,6 +55,7 @@ from .items import DEFAULT_TITLE, item_save, recent_items, thread_response
 from .relay import ReplyPublisher
 from .services import reply_release
 from .tools import CLIENT_TOOLS, THEMES, TOOLS, ToolContext, tool_run
+from .turns import MAX_ATTEMPTS, TurnProgress, attempt_claim, attempt_current, round_unanswered, turn_progress
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,7 @@ HISTORY_LOAD = 50  # items read back …
 RELEVANT_TYPES = ("user_message", "assistant_message", "client_tool_call")
 STOPPED_NOTE = "(I stopped here: that took more steps than I may use in one answer. Ask me to continue.)"
 TITLE_WORDS = 7
+GAVE_UP = "The assistant stopped several times while answering this message. Send it again to retry."
 
 
 def _new_id(prefix: str) -> str:
@@ -68,19 +72,33 @@ def _new_id(prefix: str) -> str:
 
 
 def reply_generate(*, thread_id: str, reply_key: str, user_item_id: str, trace_id: str) -> None:
-    """The task body. A task whose claim is gone (the reply ended, or a newer one took over) does nothing, so a
-    redelivered task never writes a second answer."""
-    thread = StudioThread.objects.select_related("brand", "user").filter(pk=thread_id, reply_key=reply_key).first()
+    """The task body. Each delivery claims the next attempt (turns.py); one whose claim is gone (the reply
+    ended, or a newer one took over) does nothing. A redelivery (its worker died mid-answer) resumes the reply
+    from what the previous one saved, so the answer is written and shown once."""
+    attempt = attempt_claim(thread_id, reply_key)
+    if attempt is None:
+        return
+    thread = StudioThread.objects.select_related("brand", "user").filter(pk=thread_id).first()
     if thread is None:
         return
     token = trace_id_var.set(trace_id)
-    publisher = ReplyPublisher(reply_key)
+    publisher = ReplyPublisher(reply_key, attempt=attempt)
     try:
-        _remember_trace(thread, trace_id)
-        _reply_loop(thread, publisher, trace_id)
+        progress = turn_progress(thread.pk, user_item_id, client_tools=CLIENT_TOOLS)
+        if attempt > 1:
+            logger.warning("studio reply redelivered", extra={"thread_id": thread_id, "attempt": attempt})
+            publisher.reset(kept=[item.id for item in progress.items])
+            for item in progress.items:  # announced again: a reader that missed their done events gets them
+                if item is not progress.pending_round:  # that one is announced once its tools have run
+                    publisher.event(ThreadItemDoneEvent(item=item))
+        if attempt > MAX_ATTEMPTS:
+            publisher.event(ErrorEvent(code="custom", message=GAVE_UP, allow_retry=True))
+        elif not progress.finished:
+            _remember_trace(thread, trace_id)
+            _reply_loop(thread, publisher, trace_id, progress, lambda: attempt_current(thread_id, reply_key, attempt))
         _title(thread, publisher)
     except Exception as error:  # a bug must end the reply visibly, not hang the page
-        logger.exception("studio reply crashed", extra={"thread": thread_id})
+        logger.exception("studio reply crashed", extra={"thread_id": thread_id})
         publisher.event(
             ErrorEvent(code="custom", message=f"Internal error ({type(error).__name__}). Try again.", allow_retry=True)
         )
@@ -93,12 +111,25 @@ def reply_generate(*, thread_id: str, reply_key: str, user_item_id: str, trace_i
         trace_id_var.reset(token)
 
 
-def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str) -> None:
+def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, progress: TurnProgress, ours) -> None:
+    """The model rounds still to do (all of them for a first delivery). Each round reads the conversation back
+    from the store, where the previous rounds of this reply are saved with their tool results."""
     chain = get_chain(recorder=_recorder(thread, trace_id))
-    history = history_messages(thread)
-    this_reply: list[Message] = []
-    for _round in range(MAX_ROUNDS):
-        request = _request(thread, [*history, *this_reply], trace_id)
+    if progress.pending_client_call is not None:  # the last round's client tool was never handed over
+        _client_call(thread, publisher, _tool_call(progress.pending_client_call))
+        return
+    if progress.pending_round is not None:  # a round whose tools did not all run
+        round_item = progress.pending_round
+        completion = _completion_of(round_item.content)
+        context = ToolContext(thread=thread, chain=chain, trace_id=trace_id, completion=completion)
+        calls = [_tool_call(c) for c in round_unanswered(round_item, CLIENT_TOOLS)]
+        _run_tools(thread, publisher, context, round_item, calls)
+        publisher.event(ThreadItemDoneEvent(item=round_item))
+        thread.refresh_from_db()
+    for _round in range(MAX_ROUNDS - progress.rounds):
+        if not ours():  # a later delivery of this reply took over
+            return
+        request = _request(thread, history_messages(thread), trace_id)
         item = AssistantMessageItem(id=_new_id("msg"), thread_id=str(thread.pk), created_at=timezone.now(), content=[])
         started = False
         completion: Completion | None = None
@@ -133,35 +164,11 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str) 
             publisher.event(ErrorEvent(code="custom", message="The provider answered nothing.", allow_retry=True))
             return
         text = completion.text or ""
-        if text.strip():
-            content = AssistantMessageContent(text=text, annotations=[_provider_annotation(completion)])
-            item = item.model_copy(update={"content": [content]})
-            if not started:
-                publisher.event(ThreadItemAddedEvent(item=item.model_copy(update={"content": []})))
-            publisher.event(
-                ThreadItemUpdatedEvent(
-                    item_id=item.id, update=AssistantMessageContentPartDone(content_index=0, content=content)
-                )
-            )
-            _done(thread, publisher, item)
-        elif started:
-            publisher.event(ThreadItemRemovedEvent(item_id=item.id))
-        if not completion.tool_calls:
-            return
-        server_calls = [c for c in completion.tool_calls if c.name not in CLIENT_TOOLS]
-        client_calls = [c for c in completion.tool_calls if c.name in CLIENT_TOOLS]
-        context = ToolContext(thread=thread, chain=chain, trace_id=trace_id, completion=completion)
-        results: list[dict[str, Any]] = []
-        for call in server_calls:
-            outcome = tool_run(context=context, call=call)
-            results.append({"tool_call_id": call.id, "name": call.name, "content": outcome.content})
-            if outcome.widget is not None:
-                _done(thread, publisher, outcome.widget(thread_id=str(thread.pk), item_id=_new_id("wdg")))
-        # What the model needs next time: its calls and their results, never shown to the marketer.
-        _done(
-            thread,
-            publisher,
-            HiddenContextItem(
+        round_item = None
+        if completion.tool_calls:
+            # What the model needs next time: its calls and (as each tool finishes) their results, never shown
+            # to the marketer. Saved with the round's text, before any tool runs: a redelivery knows the round.
+            round_item = HiddenContextItem(
                 id=_new_id("ctx"),
                 thread_id=str(thread.pk),
                 created_at=timezone.now(),
@@ -172,16 +179,43 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str) 
                     "tool_calls": [
                         {"id": c.id, "name": c.name, "arguments": c.arguments} for c in completion.tool_calls
                     ],
-                    "results": results,
+                    "results": [],
+                    "completion": _completion_record(completion),
                 },
-            ),
-        )
+            )
+        if text.strip():
+            content = AssistantMessageContent(text=text, annotations=[_provider_annotation(completion)])
+            item = item.model_copy(update={"content": [content]})
+            if not started:
+                publisher.event(ThreadItemAddedEvent(item=item.model_copy(update={"content": []})))
+            publisher.event(
+                ThreadItemUpdatedEvent(
+                    item_id=item.id, update=AssistantMessageContentPartDone(content_index=0, content=content)
+                )
+            )
+            with transaction.atomic():  # the round's text and its tool round, or neither
+                item_save(thread, item)
+                if round_item is not None:
+                    item_save(thread, round_item)
+            publisher.event(ThreadItemDoneEvent(item=item))
+        else:
+            if started:
+                publisher.event(ThreadItemRemovedEvent(item_id=item.id))
+            if round_item is not None:
+                item_save(thread, round_item)
+        if round_item is None:
+            return
+        server_calls = [c for c in completion.tool_calls if c.name not in CLIENT_TOOLS]
+        client_calls = [c for c in completion.tool_calls if c.name in CLIENT_TOOLS]
+        context = ToolContext(thread=thread, chain=chain, trace_id=trace_id, completion=completion)
+        _run_tools(thread, publisher, context, round_item, server_calls)
+        publisher.event(ThreadItemDoneEvent(item=round_item))
         if client_calls:
             _client_call(thread, publisher, client_calls[0])
             return  # the turn ends with the client's tool: it answers with threads.add_client_tool_output
-        this_reply.append(Message("assistant", text, tool_calls=tuple(server_calls)))
-        this_reply += [Message("tool", r["content"], tool_call_id=r["tool_call_id"]) for r in results]
         thread.refresh_from_db()
+    if not ours():
+        return
     note = AssistantMessageItem(
         id=_new_id("msg"),
         thread_id=str(thread.pk),
@@ -190,6 +224,50 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str) 
     )
     publisher.event(ThreadItemAddedEvent(item=note))
     _done(thread, publisher, note)
+
+
+def _run_tools(thread, publisher, context: ToolContext, round_item: HiddenContextItem, calls: list[ToolCall]) -> None:
+    """Run a round's server tools; each result joins the saved round as soon as its tool finished (with the
+    widget showing what it did), so a redelivery runs only the tools that had not."""
+    for call in calls:
+        outcome = tool_run(context=context, call=call)
+        result = {"tool_call_id": call.id, "name": call.name, "content": outcome.content}
+        round_item.content["results"].append(result)
+        widget = outcome.widget(thread_id=str(thread.pk), item_id=_new_id("wdg")) if outcome.widget else None
+        with transaction.atomic():
+            if widget is not None:
+                item_save(thread, widget)
+            item_save(thread, round_item)
+        if widget is not None:
+            publisher.event(ThreadItemDoneEvent(item=widget))
+
+
+def _tool_call(call: dict[str, Any]) -> ToolCall:
+    return ToolCall(id=call["id"], name=call["name"], arguments=call.get("arguments") or {})
+
+
+def _completion_record(completion: Completion) -> dict[str, Any]:
+    """What a tool needs of the completion that called it (its provider and model sign a saved revision)."""
+    return {
+        "provider": completion.provider,
+        "model": completion.model,
+        "tokens": completion.usage.total,
+        "cost_usd": str(completion.cost_usd) if completion.cost_usd is not None else None,
+        "warnings": list(completion.warnings),
+    }
+
+
+def _completion_of(round_: dict[str, Any]) -> Completion:
+    saved = round_.get("completion") or {}
+    return Completion(
+        text=round_.get("text", ""),
+        provider=saved.get("provider", ""),
+        model=saved.get("model", ""),
+        usage=Usage(tokens_out=int(saved.get("tokens") or 0)),
+        cost_usd=Decimal(saved["cost_usd"]) if saved.get("cost_usd") else None,
+        warnings=tuple(saved.get("warnings") or ()),
+        tool_calls=tuple(_tool_call(c) for c in round_.get("tool_calls", [])),
+    )
 
 
 def _done(thread: StudioThread, publisher: ReplyPublisher, item: Any) -> None:

@@ -61,7 +61,9 @@ def reply_start(*, user, thread_id: str, user_item_id: str, trace_id: str) -> st
         require_ask_permission(user, thread.brand_id)
         if thread.reply_key and thread.reply_started_at and thread.reply_started_at >= stuck_before:
             raise Conflict("The assistant is still answering: wait for the reply.")
-        StudioThread.objects.filter(pk=thread.pk).update(reply_key=reply_key, reply_started_at=now, updated_at=now)
+        StudioThread.objects.filter(pk=thread.pk).update(
+            reply_key=reply_key, reply_started_at=now, reply_attempt=0, updated_at=now
+        )
         transaction.on_commit(
             lambda: reply_dispatch(
                 thread_id=str(thread.pk), reply_key=reply_key, user_item_id=user_item_id, trace_id=trace_id

@@ -2,7 +2,7 @@
    same protocol the ChatKit sample's own front end speaks): threads.create / threads.add_user_message stream
    ThreadStreamEvents (Server-Sent Events read from fetch), items.list loads a conversation, the client tool
    switch_theme is applied at once and answered with threads.add_client_tool_output, and the custom action
-   studio.resume replays a reply still being written after a reload.
+   studio.resume replays a reply still being written after a reload (less the items the page already listed).
    Strict-CSP friendly: no inline scripts or styles, no eval, no innerHTML of model text: assistant Markdown is
    rendered into DOM nodes (paragraphs, lists, bold) with textContent. */
 (function () {
@@ -24,6 +24,7 @@
   var threadList = document.querySelector("[data-thread-list]");
   var csrf = composer.querySelector("input[name=csrfmiddlewaretoken]").value;
   var drafts = {};  // assistant item id -> text streamed so far
+  var loaded = [];  // ids of the items listed when the page opened (a resumed stream leaves them out)
 
   function setStatus(text) {
     statusLine.textContent = text || "";
@@ -445,6 +446,7 @@
     }
     return request("items.list", params).then(function (page) {
       page.data.forEach(function (item) {
+        loaded.push(item.id);
         // A switch_theme still pending was already applied when it was made (the theme is remembered).
         renderItem(item.type === "client_tool_call" ? Object.assign({}, item, { status: "completed" }) : item, false);
       });
@@ -459,7 +461,7 @@
       setBusy(false);
       if (chat.dataset.answering === "true") {
         return stream("threads.custom_action", {
-          thread_id: threadId, item_id: null, action: { type: "studio.resume", payload: {} }
+          thread_id: threadId, item_id: null, action: { type: "studio.resume", payload: { have: loaded.slice(-500) } }
         }).then(answerClientTool);
       }
       return null;
