@@ -257,6 +257,8 @@ AICMO_MAX_JSON_DEPTH = env.int("AICMO_MAX_JSON_DEPTH", default=32)
 # Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
 AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
 AICMO_STUDIO_DB_THREADS = env.int("AICMO_STUDIO_DB_THREADS", default=2)  # ChatKit's ORM threads per web process
+# Images a marketer attaches in the studio (PNG, JPEG or WebP): at most this many bytes each.
+AICMO_STUDIO_ATTACHMENT_MAX_BYTES = env.int("AICMO_STUDIO_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 
 # --- Celery -----------------------------------------------------------------------------------------
 CELERY_TASK_ACKS_LATE = True

@@ -48,7 +48,8 @@ from aicmo.llm.registry import get_chain
 from deliverables.models import Deliverable, Revision
 from deliverables.services import provider_call_save
 
-from ..models import StudioThread
+from ..models import StudioItem, StudioThread
+from .attachments import thread_images
 from .concepts import studio_run_settle
 from .instructions import studio_system_prompt
 from .items import DEFAULT_TITLE, item_save, recent_items, thread_response
@@ -342,6 +343,8 @@ def _title(thread: StudioThread, publisher: ReplyPublisher) -> None:
         for item in recent_items(thread.pk, HISTORY_LOAD):
             if item.type == "user_message":
                 text = _user_text(item)
+                if text.startswith("[attached: "):  # an image without words names nothing
+                    continue
                 if text and not _GREETING.match(text) and not text.rstrip().endswith("?"):  # a question names nothing
                     labelled = _PRODUCT_LABEL.search(text)
                     text = labelled[1] if labelled else _ASKING.sub("", text, count=1)
@@ -362,7 +365,12 @@ def _title(thread: StudioThread, publisher: ReplyPublisher) -> None:
 
 
 def _user_text(item: Any) -> str:
-    return " ".join(part.text for part in item.content if getattr(part, "text", None)).strip()
+    """A marketer's message as the model reads it (an image sent without words is named: the images
+    themselves are listed in the system prompt)."""
+    text = " ".join(part.text for part in item.content if getattr(part, "text", None)).strip()
+    if not text and getattr(item, "attachments", None):
+        text = " ".join(f"[attached: {a.name}]" for a in item.attachments)
+    return text
 
 
 def history_messages(thread: StudioThread) -> list[Message]:
@@ -419,8 +427,9 @@ def _drop_unanswered(messages: list[Message], answered: set[str]) -> list[Messag
 def _request(thread: StudioThread, messages: list[Message], trace_id: str) -> CompletionRequest:
     kit = thread.brand.kit()
     asset, concepts = _current_asset(thread)
+    images = thread_images(thread)
     return CompletionRequest(
-        system=studio_system_prompt(brand=kit, brief=thread.brief, asset=asset),
+        system=studio_system_prompt(brand=kit, brief=thread.brief, asset=asset, images=images),
         messages=tuple(messages),
         use_case="studio",
         task="studio",
@@ -430,11 +439,25 @@ def _request(thread: StudioThread, messages: list[Message], trace_id: str) -> Co
             "asset": asset,
             "concept_count": concepts,
             "pending_images": len(thread.pending_images),
+            "reference_image": images[0] if images else None,
+            "attached_now": _attached_now(thread, images),
         },
         tools=TOOLS,
         max_tokens=settings.AICMO_LLM_MAX_TOKENS,
         trace_id=trace_id,
     )
+
+
+def _attached_now(thread: StudioThread, images: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The images attached to the marketer's latest message (the one being answered)."""
+    last = (
+        StudioItem.objects.filter(thread=thread, type="user_message")
+        .order_by("-seq")
+        .values_list("data", flat=True)
+        .first()
+    )
+    ids = {a.get("id") for a in (last or {}).get("attachments", []) if isinstance(a, dict)}
+    return [image for image in images if image["id"] in ids]
 
 
 def _current_asset(thread: StudioThread) -> tuple[dict[str, Any] | None, int]:

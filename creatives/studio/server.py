@@ -31,7 +31,7 @@ from .db import run_db
 from .relay import RelayUnavailable, reply_entries, reply_exists
 from .replay import Replay, have_from
 from .services import reply_start
-from .store import DjangoStore, NoUploads, StudioContext
+from .store import DjangoStore, StudioAttachments, StudioContext
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ RESUME_ACTION = "studio.resume"
 
 class StudioChatKitServer(ChatKitServer[StudioContext]):
     def __init__(self):
-        super().__init__(store=DjangoStore(), attachment_store=NoUploads())
+        super().__init__(store=DjangoStore(), attachment_store=StudioAttachments())
 
     def get_stream_options(self, thread: ThreadMetadata, context: StudioContext) -> StreamOptions:
         return StreamOptions(allow_cancel=False)  # the worker finishes the reply whatever the connection does

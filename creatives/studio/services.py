@@ -37,8 +37,9 @@ def require_ask_permission(user, brand_id: int) -> None:
         )
 
 
-def message_text_check(text: str) -> None:
-    if not text.strip():
+def message_text_check(text: str, *, with_attachments: bool = False) -> None:
+    """A message needs words, unless it carries images."""
+    if not text.strip() and not with_attachments:
         raise ApplicationError("Write a message first.", details={"text": ["This field may not be blank."]})
     if len(text) > MESSAGE_MAX_CHARS:
         raise ApplicationError(

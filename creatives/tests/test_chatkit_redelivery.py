@@ -11,6 +11,7 @@ import threading
 
 import pytest
 from chatkit.types import (
+    AssistantMessageContent,
     AssistantMessageItem,
     ItemsListParams,
     ItemsListReq,
@@ -211,13 +212,18 @@ def test_a_reconnect_replays_only_what_the_client_does_not_have(chatkit_as, mark
     StudioThread.objects.filter(pk=thread_id).update(reply_key="k2")
     publisher = ReplyPublisher("k2", attempt=1)
     first = AssistantMessageItem(
-        id="msg_first", thread_id=thread_id, created_at=thread.created_at, content=[{"text": "One."}]
+        id="msg_first",
+        thread_id=thread_id,
+        created_at=thread.created_at,
+        content=[AssistantMessageContent(text="One.")],
     )
     publisher.event(ThreadItemAddedEvent(item=first.model_copy(update={"content": []})))
     publisher.event(ThreadItemDoneEvent(item=first))
     second = AssistantMessageItem(id="msg_second", thread_id=thread_id, created_at=thread.created_at, content=[])
     publisher.event(ThreadItemAddedEvent(item=second))
-    publisher.event(ThreadItemDoneEvent(item=second.model_copy(update={"content": [{"text": "Two."}]})))
+    publisher.event(
+        ThreadItemDoneEvent(item=second.model_copy(update={"content": [AssistantMessageContent(text="Two.")]}))
+    )
     publisher.end()
     _, page = chatkit.call(ItemsListReq(params=ItemsListParams(thread_id=thread_id, limit=100, order="asc")))
     have = [item["id"] for item in page["data"]] + ["msg_first"]
@@ -246,7 +252,9 @@ def test_the_relay_passes_each_entry_once_and_understands_a_restart():
     from creatives.studio.replay import Replay, wrap
 
     now = "2026-12-02T00:00:00"
-    saved = AssistantMessageItem(id="msg_a", thread_id="t", created_at=now, content=[{"text": "Saved."}])
+    saved = AssistantMessageItem(
+        id="msg_a", thread_id="t", created_at=now, content=[AssistantMessageContent(text="Saved.")]
+    )
     half = AssistantMessageItem(id="msg_b", thread_id="t", created_at=now, content=[])
     import json
 
