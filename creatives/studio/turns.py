@@ -50,8 +50,11 @@ class TurnProgress:
 
 def turn_progress(thread_pk, user_item_id: str, *, client_tools: tuple[str, ...]) -> TurnProgress:
     """How far the reply to the marketer's message `user_item_id` got, from the items saved after it."""
-    anchor = StudioItem.objects.filter(thread_id=thread_pk, item_id=user_item_id).values_list("seq", flat=True)
-    rows = StudioItem.objects.filter(thread_id=thread_pk, seq__gt=anchor.first() or 0).order_by("seq")
+    items = StudioItem.objects.filter(thread_id=thread_pk)
+    anchor = items.filter(item_id=user_item_id).values_list("seq", flat=True).first()
+    if anchor is None:  # (never expected: the message is saved before its reply is queued) its latest message
+        anchor = items.filter(type="user_message").order_by("-seq").values_list("seq", flat=True).first() or 0
+    rows = items.filter(seq__gt=anchor).order_by("seq")
     progress = TurnProgress(items=[ITEM.validate_python(row.data) for row in rows])
     last_text = None
     for item in progress.items:
