@@ -54,6 +54,12 @@ class StudioThread(models.Model):
         default=0,
         help_text="How many times the reply's task was delivered (a redelivery resumes the reply; too many end it).",
     )
+    reply_state = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="A reply paused on its image task (retried by Celery): the model round's tool calls, the results "
+        "so far, and the rounds used. Empty otherwise.",
+    )
     trace_ids = models.JSONField(
         default=list, blank=True, help_text="Trace ids of its replies: their provider calls join the studio run."
     )

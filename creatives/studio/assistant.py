@@ -38,7 +38,9 @@ from chatkit.types import (
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
+from aicmo.celery import app as celery_app
 from aicmo.core.services import preference_set_theme
 from aicmo.core.trace import trace_id_var
 from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall, Usage
@@ -55,8 +57,8 @@ from .instructions import studio_system_prompt
 from .items import DEFAULT_TITLE, item_save, recent_items, thread_response
 from .relay import ReplyPublisher
 from .services import reply_release
-from .tools import CLIENT_TOOLS, THEMES, TOOLS, ToolContext, tool_run
-from .turns import MAX_ATTEMPTS, TurnProgress, attempt_claim, attempt_current, round_unanswered, turn_progress
+from .tools import CLIENT_TOOLS, IMAGE_TOOL, THEMES, TOOLS, ToolContext, tool_run
+from .turns import MAX_ATTEMPTS, attempt_claim, attempt_current, turn_progress
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ RELEVANT_TYPES = ("user_message", "assistant_message", "client_tool_call")
 STOPPED_NOTE = "(I stopped here: that took more steps than I may use in one answer. Ask me to continue.)"
 TITLE_WORDS = 7
 GAVE_UP = "The assistant stopped several times while answering this message. Send it again to retry."
+IMAGE_TASK = "creatives.tasks.studio_image"  # by name: the task module imports this one
 
 
 def _new_id(prefix: str) -> str:
@@ -73,64 +76,138 @@ def _new_id(prefix: str) -> str:
 
 
 def reply_generate(*, thread_id: str, reply_key: str, user_item_id: str, trace_id: str) -> None:
-    """The task body. Each delivery claims the next attempt (turns.py); one whose claim is gone (the reply
-    ended, or a newer one took over) does nothing. A redelivery (its worker died mid-answer) resumes the reply
-    from what the previous one saved, so the answer is written and shown once."""
+    """The task body. A task whose claim is gone (the reply ended, or a newer one took over) does nothing. A
+    redelivery (its worker died mid-answer: acks_late) resumes the reply from what the previous delivery saved
+    (turns.py): the round in progress (`reply_state`) or the rounds finished, so the answer is written and shown
+    once; a turn already complete is only tidied up; past MAX_ATTEMPTS deliveries the reply ends with an error."""
+    thread = _claimed(thread_id, reply_key)
+    if thread is None:
+        return
     attempt = attempt_claim(thread_id, reply_key)
     if attempt is None:
         return
-    thread = StudioThread.objects.select_related("brand", "user").filter(pk=thread_id).first()
-    if thread is None:
-        return
-    token = trace_id_var.set(trace_id)
-    publisher = ReplyPublisher(reply_key, attempt=attempt)
-    try:
-        progress = turn_progress(thread.pk, user_item_id, client_tools=CLIENT_TOOLS)
-        if attempt > 1:
-            logger.warning("studio reply redelivered", extra={"thread_id": thread_id, "attempt": attempt})
-            publisher.reset(kept=[item.id for item in progress.items])
-            for item in progress.items:  # announced again: a reader that missed their done events gets them
-                if item is not progress.pending_round:  # that one is announced once its tools have run
-                    publisher.event(ThreadItemDoneEvent(item=item))
+    progress = turn_progress(thread.pk, user_item_id, client_tools=CLIENT_TOOLS)
+    state = thread.reply_state
+
+    def body(publisher):
         if attempt > MAX_ATTEMPTS:
             publisher.event(ErrorEvent(code="custom", message=GAVE_UP, allow_retry=True))
-        elif not progress.finished:
-            _remember_trace(thread, trace_id)
-            _reply_loop(thread, publisher, trace_id, progress, lambda: attempt_current(thread_id, reply_key, attempt))
-        _title(thread, publisher)
+            return None
+        if state:  # a round whose tools did not all run
+            return _resume(thread, publisher, trace_id, state, None, attempt=attempt)
+        if progress.pending_client_call is not None:  # the last round's client tool was never handed over
+            _client_call(thread, publisher, _tool_call(progress.pending_client_call))
+            return None
+        if progress.finished:
+            return None
+        return _reply_loop(thread, publisher, trace_id, first_round=progress.rounds, attempt=attempt)
+
+    if attempt > 1:
+        logger.warning("studio reply redelivered", extra={"thread_id": thread_id, "attempt": attempt})
+    _reply_run(thread, reply_key, trace_id, body, attempt=attempt, kept=progress.items)
+
+
+def reply_image_step(
+    *, thread_id: str, reply_key: str, trace_id: str, call_index: int, attempt: int, last_attempt: bool
+) -> None:
+    """The studio image task's body: one attempt at the image the paused reply asked for (its round's call number
+    `call_index`), then the reply goes on from there in this task. A failure that may pass raises ImageRetryable
+    before anything is written or published, unless `last_attempt`: Celery retries the task after its backoff
+    while the reply stays claimed and its stream open (the marketer's page keeps waiting for it). A task whose
+    reply ended, or has moved past that call (a redelivered message), does nothing."""
+    thread = _claimed(thread_id, reply_key)
+    if thread is None:
+        return
+    state = thread.reply_state
+    done = len(state.get("results", [])) if state else -1
+    if done < call_index:
+        return
+    if done > call_index:  # this task already made the image and died going on with the reply: go on from there
+        _reply_continue(thread, reply_key, trace_id, state, None)
+        return
+    token = trace_id_var.set(trace_id)
+    try:
+        call = _server_calls(state)[call_index]
+        context = ToolContext(
+            thread=thread,
+            chain=get_chain(recorder=_recorder(thread, trace_id)),
+            trace_id=trace_id,
+            completion=_completion_of(state),
+            image_attempt=attempt,
+            image_retry_later=not last_attempt,
+        )
+        outcome = tool_run(context=context, call=call)  # ImageRetryable goes up to Celery
+    finally:
+        trace_id_var.reset(token)
+    _reply_continue(thread, reply_key, trace_id, state, outcome)
+
+
+def _reply_continue(thread: StudioThread, reply_key: str, trace_id: str, state: dict[str, Any], outcome) -> None:
+    """The image task goes on with the paused reply, as a new segment (attempt) of its stream: readers
+    understand a restart (replay.py)."""
+    segment = attempt_claim(str(thread.pk), reply_key)
+    if segment is None:
+        return
+    kept = turn_progress(thread.pk, state.get("user_item", ""), client_tools=CLIENT_TOOLS).items
+    _reply_run(
+        thread,
+        reply_key,
+        trace_id,
+        lambda publisher: _resume(thread, publisher, trace_id, state, outcome, attempt=segment),
+        attempt=segment,
+        kept=kept,
+    )
+
+
+def _claimed(thread_id: str, reply_key: str) -> StudioThread | None:
+    return StudioThread.objects.select_related("brand", "user").filter(pk=thread_id, reply_key=reply_key).first()
+
+
+_PAUSED = "paused"  # the reply waits for its image task, which goes on with it
+
+
+def _reply_run(thread: StudioThread, reply_key: str, trace_id: str, body, *, attempt: int, kept: list) -> None:
+    """Run (a part of) a reply: `body(publisher)`. Unless it paused for an image task, the reply then ends: the
+    thread is named, the studio run's totals refreshed, the claim released and the stream closed. A part after
+    the first (a redelivery, or the image task going on with the reply) starts with a reset: `kept`, the turn's
+    saved items, are announced again, and readers take back what the part before left unfinished."""
+    token = trace_id_var.set(trace_id)
+    publisher = ReplyPublisher(reply_key, attempt=attempt)
+    paused = False
+    try:
+        if attempt > 1:
+            publisher.reset(kept=[item.id for item in kept])
+            for item in kept:  # a reader that missed their done events gets them (the others drop them)
+                publisher.event(ThreadItemDoneEvent(item=item))
+        _remember_trace(thread, trace_id)
+        paused = body(publisher) == _PAUSED
+        if not paused:
+            _title(thread, publisher)
     except Exception as error:  # a bug must end the reply visibly, not hang the page
-        logger.exception("studio reply crashed", extra={"thread_id": thread_id})
+        logger.exception("studio reply crashed", extra={"thread_id": str(thread.pk)})
         publisher.event(
             ErrorEvent(code="custom", message=f"Internal error ({type(error).__name__}). Try again.", allow_retry=True)
         )
     finally:
-        studio_run_settle(
-            StudioThread.objects.filter(pk=thread_id).values_list("run_id", flat=True).first(), timezone.now()
-        )
-        reply_release(thread_id=thread_id, reply_key=reply_key)
-        publisher.end()
+        if not paused:
+            studio_run_settle(
+                StudioThread.objects.filter(pk=thread.pk).values_list("run_id", flat=True).first(), timezone.now()
+            )
+            reply_release(thread_id=str(thread.pk), reply_key=reply_key)
+            publisher.end()
         trace_id_var.reset(token)
 
 
-def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, progress: TurnProgress, ours) -> None:
-    """The model rounds still to do (all of them for a first delivery). Each round reads the conversation back
-    from the store, where the previous rounds of this reply are saved with their tool results."""
+def _reply_loop(
+    thread: StudioThread, publisher: ReplyPublisher, trace_id: str, *, first_round: int, attempt: int
+) -> str | None:
     chain = get_chain(recorder=_recorder(thread, trace_id))
-    if progress.pending_client_call is not None:  # the last round's client tool was never handed over
-        _client_call(thread, publisher, _tool_call(progress.pending_client_call))
-        return
-    if progress.pending_round is not None:  # a round whose tools did not all run
-        round_item = progress.pending_round
-        completion = _completion_of(round_item.content)
-        context = ToolContext(thread=thread, chain=chain, trace_id=trace_id, completion=completion)
-        calls = [_tool_call(c) for c in round_unanswered(round_item, CLIENT_TOOLS)]
-        _run_tools(thread, publisher, context, round_item, calls)
-        publisher.event(ThreadItemDoneEvent(item=round_item))
-        thread.refresh_from_db()
-    for _round in range(MAX_ROUNDS - progress.rounds):
-        if not ours():  # a later delivery of this reply took over
-            return
-        request = _request(thread, history_messages(thread), trace_id)
+    history = history_messages(thread)  # after a pause or a redelivery, it holds this reply's earlier rounds too
+    this_reply: list[Message] = []
+    for round_number in range(first_round, MAX_ROUNDS):
+        if not attempt_current(str(thread.pk), thread.reply_key, attempt):
+            return None  # a later delivery of this reply took over
+        request = _request(thread, [*history, *this_reply], trace_id)
         item = AssistantMessageItem(id=_new_id("msg"), thread_id=str(thread.pk), created_at=timezone.now(), content=[])
         started = False
         completion: Completion | None = None
@@ -160,30 +237,15 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, 
             if started:  # the partial text of a provider that failed mid-answer is taken back
                 publisher.event(ThreadItemRemovedEvent(item_id=item.id))
             publisher.event(ErrorEvent(code="custom", message=_failure_text(error), allow_retry=True))
-            return
+            return None
         if completion is None:
             publisher.event(ErrorEvent(code="custom", message="The provider answered nothing.", allow_retry=True))
-            return
+            return None
         text = completion.text or ""
-        round_item = None
+        state = None
         if completion.tool_calls:
-            # What the model needs next time: its calls and (as each tool finishes) their results, never shown
-            # to the marketer. Saved with the round's text, before any tool runs: a redelivery knows the round.
-            round_item = HiddenContextItem(
-                id=_new_id("ctx"),
-                thread_id=str(thread.pk),
-                created_at=timezone.now(),
-                content={
-                    "kind": "tool_round",
-                    "assistant_item": item.id if text.strip() else None,
-                    "text": text,
-                    "tool_calls": [
-                        {"id": c.id, "name": c.name, "arguments": c.arguments} for c in completion.tool_calls
-                    ],
-                    "results": [],
-                    "completion": _completion_record(completion),
-                },
-            )
+            state = _round_state(round_number, item.id if text.strip() else None, completion)
+            state["user_item"] = _user_item_id(thread)
         if text.strip():
             content = AssistantMessageContent(text=text, annotations=[_provider_annotation(completion)])
             item = item.model_copy(update={"content": [content]})
@@ -194,29 +256,23 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, 
                     item_id=item.id, update=AssistantMessageContentPartDone(content_index=0, content=content)
                 )
             )
-            with transaction.atomic():  # the round's text and its tool round, or neither
+            with transaction.atomic():  # the round's text and its state, or neither: a redelivery knows the round
                 item_save(thread, item)
-                if round_item is not None:
-                    item_save(thread, round_item)
+                _keep_state(thread, state)
             publisher.event(ThreadItemDoneEvent(item=item))
         else:
             if started:
                 publisher.event(ThreadItemRemovedEvent(item_id=item.id))
-            if round_item is not None:
-                item_save(thread, round_item)
-        if round_item is None:
-            return
-        server_calls = [c for c in completion.tool_calls if c.name not in CLIENT_TOOLS]
-        client_calls = [c for c in completion.tool_calls if c.name in CLIENT_TOOLS]
-        context = ToolContext(thread=thread, chain=chain, trace_id=trace_id, completion=completion)
-        _run_tools(thread, publisher, context, round_item, server_calls)
-        publisher.event(ThreadItemDoneEvent(item=round_item))
-        if client_calls:
-            _client_call(thread, publisher, client_calls[0])
-            return  # the turn ends with the client's tool: it answers with threads.add_client_tool_output
+            _keep_state(thread, state)
+        if state is None:
+            return None
+        if _run_tools(thread, publisher, chain, trace_id, state) == _PAUSED:
+            return _PAUSED
+        if _end_round(thread, publisher, state):
+            return None  # the turn ends with the client's tool: it answers with threads.add_client_tool_output
+        this_reply.append(Message("assistant", text, tool_calls=tuple(_server_calls(state))))
+        this_reply += [Message("tool", r["content"], tool_call_id=r["tool_call_id"]) for r in state["results"]]
         thread.refresh_from_db()
-    if not ours():
-        return
     note = AssistantMessageItem(
         id=_new_id("msg"),
         thread_id=str(thread.pk),
@@ -225,50 +281,159 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, 
     )
     publisher.event(ThreadItemAddedEvent(item=note))
     _done(thread, publisher, note)
+    return None
 
 
-def _run_tools(thread, publisher, context: ToolContext, round_item: HiddenContextItem, calls: list[ToolCall]) -> None:
-    """Run a round's server tools; each result joins the saved round as soon as its tool finished (with the
-    widget showing what it did), so a redelivery runs only the tools that had not."""
-    for call in calls:
-        outcome = tool_run(context=context, call=call)
-        result = {"tool_call_id": call.id, "name": call.name, "content": outcome.content}
-        round_item.content["results"].append(result)
-        widget = outcome.widget(thread_id=str(thread.pk), item_id=_new_id("wdg")) if outcome.widget else None
-        with transaction.atomic():
-            if widget is not None:
-                item_save(thread, widget)
-            item_save(thread, round_item)
+# --- a round's tools, and the pause for an image ------------------------------------------------------------
+
+
+def _round_state(round_number: int, assistant_item: str | None, completion: Completion) -> dict[str, Any]:
+    """What a round's tools run with, as JSON (kept on the thread while the round waits for an image)."""
+    return {
+        "round": round_number,
+        "assistant_item": assistant_item,
+        "text": completion.text or "",
+        "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in completion.tool_calls],
+        "results": [],
+        "completion": {
+            "provider": completion.provider,
+            "model": completion.model,
+            "tokens_in": completion.usage.tokens_in,
+            "tokens_out": completion.usage.tokens_out,
+            "cost_usd": str(completion.cost_usd) if completion.cost_usd is not None else None,
+            "warnings": list(completion.warnings),
+        },
+    }
+
+
+def _server_calls(state: dict[str, Any]) -> list[ToolCall]:
+    return [
+        ToolCall(id=c["id"], name=c["name"], arguments=c["arguments"])
+        for c in state["tool_calls"]
+        if c["name"] not in CLIENT_TOOLS
+    ]
+
+
+def _completion_of(state: dict[str, Any]) -> Completion:
+    made = state["completion"]
+    return Completion(
+        text=state["text"],
+        provider=made["provider"],
+        model=made["model"],
+        usage=Usage(tokens_in=made["tokens_in"], tokens_out=made["tokens_out"]),
+        cost_usd=Decimal(made["cost_usd"]) if made["cost_usd"] is not None else None,
+        warnings=tuple(made["warnings"]),
+    )
+
+
+def _run_tools(thread: StudioThread, publisher: ReplyPublisher, chain, trace_id: str, state: dict[str, Any]):
+    """Run the round's server tools in order, from the first without a result. An image is made by the studio
+    image task (Celery retries it with backoff, without holding this worker): the reply pauses there, its state
+    kept on the thread, and that task goes on with it."""
+    context = ToolContext(thread=thread, chain=chain, trace_id=trace_id, completion=_completion_of(state))
+    calls = _server_calls(state)
+    for index in range(len(state["results"]), len(calls)):
+        call = calls[index]
+        if call.name == IMAGE_TOOL and _pause_for_image(thread, trace_id, state, index):
+            return _PAUSED
+        _record(thread, publisher, state, call, tool_run(context=context, call=call))
+    return None
+
+
+def _resume(
+    thread: StudioThread, publisher: ReplyPublisher, trace_id: str, state: dict[str, Any], outcome, *, attempt: int
+):
+    """After the image task's attempt (`outcome`; None for a redelivered reply, which resumes the round where
+    its results stop): its result joins the round, the round's other tools run, then the reply goes on with the
+    next model round."""
+    if outcome is not None:
+        call = _server_calls(state)[len(state["results"])]
+        _record(thread, publisher, state, call, outcome)
+    thread.refresh_from_db()
+    chain = get_chain(recorder=_recorder(thread, trace_id))
+    if _run_tools(thread, publisher, chain, trace_id, state) == _PAUSED:
+        return _PAUSED
+    if _end_round(thread, publisher, state):
+        return None
+    thread.refresh_from_db()
+    return _reply_loop(thread, publisher, trace_id, first_round=state["round"] + 1, attempt=attempt)
+
+
+def _record(thread: StudioThread, publisher: ReplyPublisher, state: dict[str, Any], call: ToolCall, outcome) -> None:
+    """A tool's result joins the round, kept on the thread with the widget showing it (one transaction), so a
+    redelivered reply runs only the tools that had not run."""
+    state["results"].append({"tool_call_id": call.id, "name": call.name, "content": outcome.content})
+    widget = outcome.widget(thread_id=str(thread.pk), item_id=_new_id("wdg")) if outcome.widget else None
+    with transaction.atomic():
         if widget is not None:
-            publisher.event(ThreadItemDoneEvent(item=widget))
+            item_save(thread, widget)
+        _keep_state(thread, state)
+    if widget is not None:
+        publisher.event(ThreadItemDoneEvent(item=widget))
+
+
+def _keep_state(thread: StudioThread, state: dict[str, Any] | None) -> None:
+    if state is not None:
+        StudioThread.objects.filter(pk=thread.pk, reply_key=thread.reply_key).update(reply_state=state)
+
+
+def _user_item_id(thread: StudioThread) -> str:
+    """The marketer's message this reply answers (its latest)."""
+    return (
+        StudioItem.objects.filter(thread=thread, type="user_message")
+        .order_by("-seq")
+        .values_list("item_id", flat=True)
+        .first()
+        or ""
+    )
 
 
 def _tool_call(call: dict[str, Any]) -> ToolCall:
     return ToolCall(id=call["id"], name=call["name"], arguments=call.get("arguments") or {})
 
 
-def _completion_record(completion: Completion) -> dict[str, Any]:
-    """What a tool needs of the completion that called it (its provider and model sign a saved revision)."""
-    return {
-        "provider": completion.provider,
-        "model": completion.model,
-        "tokens": completion.usage.total,
-        "cost_usd": str(completion.cost_usd) if completion.cost_usd is not None else None,
-        "warnings": list(completion.warnings),
-    }
+def _pause_for_image(thread: StudioThread, trace_id: str, state: dict[str, Any], index: int) -> bool:
+    """Keep the round on the thread and queue the image task. False (the caller makes the image here, once)
+    when the broker cannot take it."""
+    StudioThread.objects.filter(pk=thread.pk, reply_key=thread.reply_key).update(reply_state=state)
+    try:
+        celery_app.tasks[IMAGE_TASK].apply_async(
+            args=[str(thread.pk), thread.reply_key, trace_id, index],
+            retry=True,
+            retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
+        )
+    except (OperationalError, ConnectionError, OSError) as error:
+        logger.error("broker unavailable, image made in the reply", extra={"error": str(error)[:200]})
+        StudioThread.objects.filter(pk=thread.pk).update(reply_state={})
+        return False
+    return True
 
 
-def _completion_of(round_: dict[str, Any]) -> Completion:
-    saved = round_.get("completion") or {}
-    return Completion(
-        text=round_.get("text", ""),
-        provider=saved.get("provider", ""),
-        model=saved.get("model", ""),
-        usage=Usage(tokens_out=int(saved.get("tokens") or 0)),
-        cost_usd=Decimal(saved["cost_usd"]) if saved.get("cost_usd") else None,
-        warnings=tuple(saved.get("warnings") or ()),
-        tool_calls=tuple(_tool_call(c) for c in round_.get("tool_calls", [])),
+def _end_round(thread: StudioThread, publisher: ReplyPublisher, state: dict[str, Any]) -> bool:
+    """Every server tool of the round has its result: save the round for the model's next call (never shown to
+    the marketer), then hand a client tool call to the front end. True when that ends the turn."""
+    round_item = HiddenContextItem(
+        id=_new_id("ctx"),
+        thread_id=str(thread.pk),
+        created_at=timezone.now(),
+        content={
+            "kind": "tool_round",
+            "assistant_item": state["assistant_item"],
+            "text": state["text"],
+            "tool_calls": state["tool_calls"],
+            "results": state["results"],
+        },
     )
+    with transaction.atomic():  # the round is saved as the state it was kept in goes
+        StudioThread.objects.filter(pk=thread.pk).update(reply_state={})
+        item_save(thread, round_item)
+    publisher.event(ThreadItemDoneEvent(item=round_item))
+    client_calls = [c for c in state["tool_calls"] if c["name"] in CLIENT_TOOLS]
+    if client_calls:
+        call = client_calls[0]
+        _client_call(thread, publisher, ToolCall(id=call["id"], name=call["name"], arguments=call["arguments"]))
+        return True
+    return False
 
 
 def _done(thread: StudioThread, publisher: ReplyPublisher, item: Any) -> None:

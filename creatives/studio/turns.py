@@ -5,10 +5,11 @@ The reply's Celery task is `acks_late` with `reject_on_worker_lost`: when its wo
 is delivered again with the same arguments. Each delivery claims the next attempt on the thread (a conditional
 UPDATE on the reply's key); a delivery past `MAX_ATTEMPTS` ends the reply with an error instead of looping.
 
-What a reply has done is read back from the items it saved (the turn: the items after the marketer's message):
-each round saves its assistant text and its tool round (calls; results added as each tool finishes) before
-announcing them, so a redelivery knows which rounds are finished, which tool calls still need running, and
-whether the answer was already complete (then it only tidies up)."""
+What a reply has done is read back from what it saved: a round in progress is the thread's `reply_state`
+(saved with the round's text, each tool's result added as the tool finishes: assistant.py), the finished
+rounds are the turn's items (those after the marketer's message), so a redelivery knows which tool calls
+still need running, which rounds are done, and whether the answer was already complete (then it only tidies
+up)."""
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,7 +45,6 @@ class TurnProgress:
     items: list[Any] = field(default_factory=list)  # the turn's saved items, oldest first
     rounds: int = 0  # model calls whose tool round was saved
     finished: bool = False  # the answer is complete: nothing more to ask the model
-    pending_round: Any = None  # the last tool round, when some of its server tools have no result yet
     pending_client_call: dict[str, Any] | None = None  # the last round's client tool call, not yet handed over
 
 
@@ -65,12 +65,11 @@ def turn_progress(thread_pk, user_item_id: str, *, client_tools: tuple[str, ...]
         elif _is_round(item):
             progress.rounds += 1
             last_text = None
-            progress.pending_round = item if _unanswered(item.content, client_tools) else None
             client = [c for c in item.content.get("tool_calls", []) if c["name"] in client_tools]
             progress.pending_client_call = client[0] if client else None
     if last_text is not None or progress.finished:  # a message after the last round, or the client's tool
         progress.finished = True
-        progress.pending_round = progress.pending_client_call = None
+        progress.pending_client_call = None
     return progress
 
 
@@ -80,13 +79,3 @@ def _is_round(item: Any) -> bool:
         and isinstance(item.content, dict)
         and item.content.get("kind") == "tool_round"
     )
-
-
-def _unanswered(round_: dict[str, Any], client_tools: tuple[str, ...]) -> list[dict[str, Any]]:
-    answered = {result["tool_call_id"] for result in round_.get("results", [])}
-    return [c for c in round_.get("tool_calls", []) if c["name"] not in client_tools and c["id"] not in answered]
-
-
-def round_unanswered(round_item: Any, client_tools: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The server tool calls of a saved tool round that have no result yet."""
-    return _unanswered(round_item.content, client_tools)

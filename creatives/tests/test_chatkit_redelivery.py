@@ -197,7 +197,7 @@ def test_a_redelivered_reply_resumes_after_its_finished_tool_round(
     texts = [text for _, kind, text in shown if kind == "assistant_message"]
     assert "**Headline:**" in texts[0] and texts[1].startswith("Saved “")
     stored = [kind for kind, data in turn_items(thread_id)]
-    assert stored[-5:] == ["user_message", "assistant_message", "hidden_context_item", "widget", "assistant_message"]
+    assert stored[-5:] == ["user_message", "assistant_message", "widget", "hidden_context_item", "assistant_message"]
     assert stored.count("widget") == 1
 
 
