@@ -114,10 +114,14 @@ def outsider_client(outsider):
 def run_tasks_inline(monkeypatch, django_capture_on_commit_callbacks):
     """Run the generation tasks in-process, right after commit (unit tests of the pipeline; the
     integration tests use a real worker). Yields a context manager to wrap the request in."""
+    from aicmo.testing.eager import run_eagerly
     from deliverables import tasks
 
     monkeypatch.setattr(
         tasks.generate_deliverable, "apply_async", lambda args, **kwargs: tasks.generate_deliverable.run(*args)
+    )
+    monkeypatch.setattr(
+        tasks.generate_slot_image, "apply_async", lambda args, **kwargs: run_eagerly(tasks.generate_slot_image, args)
     )
     return lambda: django_capture_on_commit_callbacks(execute=True)
 

@@ -38,7 +38,12 @@ def _use_django_logging(**kwargs) -> None:
 @task_postrun.connect(weak=False)
 def _recycle_old_connections(**kwargs) -> None:
     """With CELERY_DB_REUSE_MAX, connections outlive tasks: drop those past CONN_MAX_AGE or broken, as Django
-    does around each web request."""
+    does around each web request. Not around an eager task (`Task.apply`): it runs inside its caller, whose
+    connection and transaction are not the task's to close (Celery's own Django fixup skips them too)."""
     from django.db import close_old_connections
+
+    task = kwargs.get("task")
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
 
     close_old_connections()

@@ -20,7 +20,7 @@ BENCHMARKS = {
     "failover": ("bench.failover", "Failover: primary returns 500, or hangs"),
     "api": ("bench.api", "API: POST /api/v1/campaigns/generate under gunicorn"),
     "pages": ("bench.pages", "Pages: run page and approvals queue at 10 vs 500 deliverables"),
-    "exports": ("bench.exports", "Exports: PDF and PPTX of a 100- and a 500-deliverable run, DOCX of the 500"),
+    "exports": ("bench.exports", "Exports: PDF and PPTX of 100 and 500 deliverables; DOCX, ZIP, MD, JSON, CSV of 500"),
     "studio": ("bench.studio_ttft", "Studio: N concurrent open ChatKit streams (TTFT overhead, /healthz, memory)"),
     "makerun": ("bench.make_run", "make run: embedded Redis vs the filesystem broker, and cold start"),
     "waits": ("bench.waits", "Waits: N open ?wait= requests under uvicorn"),
@@ -54,10 +54,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
 
     from . import report
-    from .common import Result, machine, setup_django
+    from .common import LoadProbe, Result, code_state, machine, setup_django, short_sha
 
     setup_django()
     results = []
+    begun = time.monotonic()
     for name in names:
         module_name, title = BENCHMARKS[name]
         command = " ".join([".venv/bin/python -m bench", *args.names])  # as it was run (`make bench`: all)
@@ -67,9 +68,11 @@ def main(argv: list[str] | None = None) -> int:
             command=command,
             machine=machine(),
             started=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            commit=code_state(),
         )
         print(f"== {name}: {title}", flush=True)
         started = time.monotonic()
+        probe = LoadProbe()
         try:
             try:
                 module = importlib.import_module(module_name)
@@ -86,10 +89,21 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             result.error = f"{type(error).__name__}: {error}"[:500]
         result.duration_s = round(time.monotonic() - started, 1)
+        result.load = probe.summary()
+        if code_state() != result.commit:  # the code changed while it was measured: these figures describe neither
+            result.commit = {**result.commit, "dirty": True, "changed": ["the code changed during the run"]}
+        load = result.load
+        print(
+            f"  [{result.duration_s:.0f} s; load {load['start']} -> {load['end']}; CPU busy {load['machine_busy_pct']}%"
+            f" (this benchmark {load['own_pct']}%, others {load['others_pct']}%); commit {short_sha(result.commit)}]",
+            flush=True,
+        )
         for figure in result.figures:
             verdict = "" if figure.met is None else ("  met" if figure.met else "  MISSED")
             print(f"  {figure.label}: {figure.shown()}  {figure.target}{verdict}", flush=True)
         results.append(result)
+    durations = ", ".join(f"{r.name} {r.duration_s:.0f} s" for r in results)
+    print(f"== {len(results)} benchmark(s) in {time.monotonic() - begun:.0f} s: {durations}", flush=True)
     if not args.no_doc:
         path = report.write(results)
         print(f"wrote {path}")

@@ -4,6 +4,7 @@ import contextlib
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -53,7 +54,9 @@ class Result:
     started: str = ""
     duration_s: float = 0.0
     error: str | None = None
-    machine: dict = field(default_factory=dict)  # cores, CPU, Python, load average when it ran
+    machine: dict = field(default_factory=dict)  # CPU model, cores, RAM, Python, load average at the start
+    commit: dict = field(default_factory=dict)  # the code measured: code_state() (sha, dirty, changed)
+    load: dict = field(default_factory=dict)  # the machine's load over the section: LoadProbe.summary()
 
     def figure(
         self,
@@ -81,7 +84,8 @@ class Result:
     @classmethod
     def from_dict(cls, data: dict) -> "Result":
         figures = [Figure(**f) for f in data.get("figures", [])]
-        return cls(**{**data, "figures": figures})
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{**{k: v for k, v in data.items() if k in known}, "figures": figures})
 
 
 # --- statistics ----------------------------------------------------------------------------------------------
@@ -106,7 +110,7 @@ def ms(seconds: float) -> float:
     return seconds * 1000
 
 
-# --- the machine -----------------------------------------------------------------------------------------------
+# --- the machine, its load, and the code measured ------------------------------------------------------------
 
 
 def machine() -> dict:
@@ -116,14 +120,142 @@ def machine() -> dict:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    load = os.getloadavg()
+    ram_gib = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                ram_gib = round(int(line.split()[1]) / 1024 / 1024, 1)
+                break
     return {
         "cores": os.cpu_count(),
         "cpu": model,
+        "ram_gib": ram_gib,
         "python": platform.python_version(),
         "platform": platform.platform(terse=True),
-        "load": f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}",
+        "load": _loadavg(),
     }
+
+
+def _loadavg() -> str:
+    load = os.getloadavg()
+    return f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+
+
+# What the bench writes (its results, its charts) and the findings written by hand: a commit that changes only
+# these changes no code measured, so figures measured before it still describe the code after it.
+NOT_CODE = ("docs/benchmarks.md", "docs/bench-*.svg", "bench/findings.md")
+
+
+def _pathspec() -> list[str]:
+    return [".", *(f":(exclude){path}" for path in NOT_CODE)]
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=60)
+
+
+def code_state(root: Path = ROOT) -> dict:
+    """The code a benchmark measures: `sha` (HEAD), `dirty` (the work tree has changes, tracked or untracked,
+    outside NOT_CODE) and `changed` (the first of those paths)."""
+    head = _git(root, "rev-parse", "HEAD")
+    if head.returncode != 0:
+        return {"sha": "", "dirty": True, "changed": [f"no git commit: {head.stderr.strip()[:200]}"]}
+    status = _git(root, "status", "--porcelain", "--untracked-files=all", "--", *_pathspec())
+    changed = [line[3:] for line in status.stdout.splitlines() if line.strip()]
+    if status.returncode != 0:
+        changed = [f"git status failed: {status.stderr.strip()[:200]}"]
+    return {"sha": head.stdout.strip(), "dirty": bool(changed), "changed": changed[:10]}
+
+
+def same_code(measured: dict, current: dict, root: Path = ROOT) -> bool:
+    """Whether figures measured at `measured` (a code_state) measure the code `current` describes: both work trees
+    clean, and no file outside NOT_CODE differs between the two commits (a docs-only commit after the run keeps
+    its figures current)."""
+    if not measured.get("sha") or measured.get("dirty") or not current.get("sha") or current.get("dirty"):
+        return False
+    if measured["sha"] == current["sha"]:
+        return True
+    diff = _git(root, "diff", "--quiet", measured["sha"], current["sha"], "--", *_pathspec())
+    return diff.returncode == 0  # 1: they differ; 128: a commit this repository does not have
+
+
+def short_sha(state: dict) -> str:
+    if not state.get("sha"):
+        return "unknown"
+    return state["sha"][:7] + ("-dirty" if state.get("dirty") else "")
+
+
+def _processes() -> dict[tuple[int, int], tuple[str, int, int, int]]:
+    """Every live process: (pid, start time) -> (command name, parent pid, CPU ticks it used itself, CPU ticks
+    of the children it has reaped)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, tail = (entry / "stat").read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        fields = tail.split()  # fields[0] is stat's field 3 (state)
+        out[int(entry.name), int(fields[19])] = (
+            head.split("(", 1)[1],
+            int(fields[1]),
+            int(fields[11]) + int(fields[12]),  # utime, stime
+            int(fields[13]) + int(fields[14]),  # cutime, cstime
+        )
+    return out
+
+
+class LoadProbe:
+    """The machine's load over one benchmark section: load average at the start and the end, the machine's busy
+    CPU (/proc/stat), the part of it this benchmark's processes used (this one and its descendants, with the
+    children they reaped) and so the part others used, with the busiest of them by name."""
+
+    def __init__(self):
+        self.load_start = _loadavg()
+        self.started = time.monotonic()
+        self.machine_start = machine_cpu()
+        self.processes = _processes()
+
+    def summary(self, top: int = 4) -> dict:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        busy_end, _ = machine_cpu()
+        processes = _processes()
+        capacity = elapsed * (os.cpu_count() or 1) * _TICK / 100  # ticks that make 1 % of the machine
+        parents = {pid: info[1] for (pid, _), info in {**self.processes, **processes}.items()}
+        own = os.getpid()
+
+        def ours(pid: int) -> bool:
+            seen = set()
+            while pid > 1 and pid not in seen:
+                if pid == own:
+                    return True
+                seen.add(pid)
+                pid = parents.get(pid, 0)
+            return False
+
+        own_ticks = 0
+        others: dict[str, int] = {}
+        for key, (name, _, itself, reaped) in processes.items():
+            before = self.processes.get(key, ("", 0, 0, 0))
+            if ours(key[0]):  # with what its children used (this benchmark waits for the processes it starts)
+                own_ticks += itself + reaped - before[2] - before[3]
+            elif itself > before[2]:  # others' short-lived processes are missed: the total comes from /proc/stat
+                others[name] = others.get(name, 0) + itself - before[2]
+        for key, (_, parent, itself, reaped) in self.processes.items():
+            if key not in processes and ours(key[0]) and ours(parent):  # ended, reaped by its parent: what it
+                own_ticks -= itself + reaped  # used before the start is in the parent's reaped ticks too
+        busy_ticks = (busy_end - self.machine_start[0]) * _TICK
+        busiest = sorted(others.items(), key=lambda item: -item[1])[:top]
+        return {
+            "start": self.load_start,
+            "end": _loadavg(),
+            "seconds": round(elapsed, 1),
+            "machine_busy_pct": round(busy_ticks / capacity, 1),
+            "own_pct": round(own_ticks / capacity, 1),
+            "others_pct": round(max(0.0, busy_ticks - own_ticks) / capacity, 1),
+            "others_top": [[name, round(ticks / capacity, 1)] for name, ticks in busiest],
+        }
 
 
 # --- Django on aicmo_bench ------------------------------------------------------------------------------------
@@ -199,6 +331,28 @@ def bench_user(username: str, brand, *, role: str = "marketer"):
         user.save()
     Membership.objects.update_or_create(user=user, brand=brand, defaults={"role": role})
     return user
+
+
+# The level both sides of a comparison with LiteLLM log at (AICMO's loggers here, LiteLLM's in litellm_side.py):
+# the product's INFO line per call is then measured separately, as its own variant.
+COMPARED_LOG_LEVEL = "WARNING"
+PRODUCT_LOGGERS = ("aicmo", "brands", "campaigns", "creatives", "deliverables")
+
+
+@contextlib.contextmanager
+def product_log_level(level: str) -> Iterator[None]:
+    """The product's loggers at `level` for a while (the driver's settings log them at INFO, to a file)."""
+    import logging
+
+    loggers = [logging.getLogger(name) for name in PRODUCT_LOGGERS]
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(level)
+    try:
+        yield
+    finally:
+        for logger, old in zip(loggers, previous, strict=True):
+            logger.setLevel(old)
 
 
 # --- processes -----------------------------------------------------------------------------------------------

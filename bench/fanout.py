@@ -1,19 +1,23 @@
-"""1. Fan-out: a run's wall time ÷ one call's latency, for 3, 6 and 12 deliverables, provider latency 1.0 s.
+"""1. Fan-out: a run's wall time ÷ one call's latency, for 3, 6, 12 and 24 deliverables, provider latency 1.0 s.
 
-Real Celery worker processes (prefork, concurrency 12) on PostgreSQL + Redis, the OpenAI provider pointed at
-the fake server. A run is created through the services (campaign_generate / creatives_generate) and timed
-from the service call until the database says the run is terminal. The physical limit is 1.0 (every slot in
-parallel); serial generation would be N. The serial baseline is measured too, with one worker of concurrency 1.
+Real Celery worker processes (prefork, concurrency 24: every slot of the largest run has a pool child) on
+PostgreSQL + Redis, the OpenAI provider pointed at the fake server. A run is created through the services
+(campaign_generate / creatives_generate) and timed from the service call until the database says the run is
+terminal. The physical limit is 1.0 (every slot in parallel); serial generation would be N. The serial baseline
+is measured too, with one worker of concurrency 1 (for 3, 6 and 12). A run of 24 is larger than the forms and
+the API offer (12 at most: 6 ad variants and a post on each of the 6 platforms); it is made through the service
+with 18 variants, to show how the ratio grows with the run.
 """
 
 from .common import Result, celery_workers, direct_call_latency, fake_server, flush_redis, median, provider_env
 from .runs import check_runs, create_run, wait_terminal
 
 LATENCY_S = 1.0
-SIZES = (3, 6, 12)
+SIZES = (3, 6, 12, 24)
+SERIAL_SIZES = (3, 6, 12)  # 24 serial calls would add half a minute to learn what the others show
 REPEATS = 5
-CONCURRENCY = 12
-TARGET = 1.5
+CONCURRENCY = 24
+TARGET = 1.2  # at 6 deliverables
 
 
 def run(result: Result) -> None:
@@ -46,7 +50,7 @@ def run(result: Result) -> None:
         with celery_workers(1, concurrency=1, env=env, tag="serial"):
             warm = create_run(brand=brand, user=user, slots=1, label="Warm-up")
             wait_terminal([warm.pk], timeout_s=60)
-            serial = {n: _timed_run(brand, user, n, pks) for n in SIZES}
+            serial = {n: _timed_run(brand, user, n, pks) for n in SERIAL_SIZES}
             problems += check_runs(pks)
 
     for n in SIZES:
@@ -60,10 +64,12 @@ def run(result: Result) -> None:
             target=f"≤ {TARGET}" if n == 6 else "",
             check=(lambda r: r <= TARGET) if n == 6 else None,
         )
-        result.note(
-            f"{n} deliverables: ratio samples {samples} (median {ratio:.2f}); serial baseline "
-            f"(1 worker, concurrency 1) {serial[n] / one_call:.2f}, ideal serial {n}"
+        serial_text = (
+            f"; serial baseline (1 worker, concurrency 1) {serial[n] / one_call:.2f}, ideal serial {n}"
+            if n in serial
+            else ""
         )
+        result.note(f"{n} deliverables: ratio samples {samples} (median {ratio:.2f}){serial_text}")
     result.figure(
         "fanout.cold",
         f"Fan-out, {CONCURRENCY} deliverables, first run on a freshly started worker",
@@ -74,7 +80,7 @@ def run(result: Result) -> None:
     result.note(
         f"first run of {CONCURRENCY} on a freshly started worker: {cold / one_call:.2f} (every pool child's first task)"
     )
-    for n in SIZES:
+    for n in SERIAL_SIZES:
         result.figure(
             f"fanout.serial.{n}",
             f"Serial baseline, {n} deliverables (concurrency 1)",

@@ -10,7 +10,9 @@ _CAMPAIGN_PLATFORMS = ["linkedin", "instagram", "facebook", "tiktok", "threads",
 
 
 def create_run(*, brand, user, slots: int, label: str):
-    """A run of exactly `slots` deliverables: a campaign for up to 9, else ad creatives (up to 6) and posts."""
+    """A run of exactly `slots` deliverables: a campaign for up to 9, else ad creatives (up to 6) and posts; past
+    12 (6 variants and a post on each of the 6 platforms, the largest run the forms and the API offer), more ad
+    variants than the forms' 6, through the service."""
     from campaigns.services import campaign_generate, campaign_plan
     from creatives.services import creatives_generate, creatives_plan
 
@@ -27,7 +29,7 @@ def create_run(*, brand, user, slots: int, label: str):
         return campaign_generate(
             brand=brand, user=user, brief=_campaign_brief(label, platforms, wanted), trace_id=trace_id
         )
-    count = min(6, slots)
+    count = min(6, slots) if slots <= 12 else slots - len(_CAMPAIGN_PLATFORMS)
     platforms = _CAMPAIGN_PLATFORMS[: slots - count]
     brief = {
         "product": f"{label} cold brew",

@@ -50,6 +50,12 @@ class StudioThread(models.Model):
         max_length=64, blank=True, help_text="The reply being written (its Redis stream), empty when none."
     )
     reply_started_at = models.DateTimeField(null=True, blank=True)
+    reply_state = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="A reply paused on its image task (retried by Celery): the model round's tool calls, the results "
+        "so far, and the rounds used. Empty otherwise.",
+    )
     trace_ids = models.JSONField(
         default=list, blank=True, help_text="Trace ids of its replies: their provider calls join the studio run."
     )

@@ -1,6 +1,9 @@
 """HTTP API of runs and generation (contract §4–§5). Views parse, call a service or selector, answer."""
 
+import functools
+from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -87,13 +90,30 @@ def envelope_response(run: Run, *, created: bool = False, wait: float = 0.0, slo
         slot.close()
         raise
     if wait > 0 and not run.is_terminal:
-        response.wait_for_run = (run, wait, slot)
+        response.wait_for = PendingWait(
+            wait=functools.partial(run_wait_async, run.run_id),
+            seconds=wait,
+            refresh=functools.partial(_envelope_refresh, run=run),
+            slot=slot,
+        )
     else:
         slot.close()
     return response
 
 
-def _envelope_refresh(response: Response, run: Run) -> None:
+@dataclass(frozen=True)
+class PendingWait:
+    """What an answer of a `WaitingAPIView` waits for before it is rendered: `wait(seconds)` (a notified wait of
+    deliverables/waiting.py), then `refresh(response)` (sync: re-read and rebuild the body); `slot` (the user's
+    long-wait slot) is released after it, whatever happens."""
+
+    wait: Callable[[float], Awaitable[None]]
+    seconds: float
+    refresh: Callable[[Response], None]
+    slot: ExitStack
+
+
+def _envelope_refresh(response: Response, *, run: Run) -> None:
     run.refresh_from_db()
     response.data = build_envelope(run)
     response.status_code = 200 if run.is_terminal else 202
@@ -101,9 +121,10 @@ def _envelope_refresh(response: Response, run: Run) -> None:
 
 class WaitingAPIView(APIView):
     """An APIView served as an async Django view. DRF (authentication, throttles, parsing, validation, the
-    service call) runs as it always does, in a thread (sync_to_async); when its answer asks to wait for a run,
-    the wait is awaited on the event loop (deliverables/waiting.py: notified, not polled) and holds no thread.
-    The envelope is then rebuilt, in a thread again, before Django renders the response."""
+    service call) runs as it always does, in a thread (sync_to_async); when its answer asks to wait (a
+    `PendingWait` on `response.wait_for`: a run, a rewrite), the wait is awaited on the event loop
+    (deliverables/waiting.py: notified, not polled) and holds no thread. The body is then rebuilt, in a thread
+    again, before Django renders the response."""
 
     @classmethod
     def as_view(cls, **initkwargs):
@@ -111,15 +132,14 @@ class WaitingAPIView(APIView):
 
         async def view(request, *args, **kwargs):
             response = await sync_to_async(sync_view)(request, *args, **kwargs)
-            pending = getattr(response, "wait_for_run", None)
+            pending: PendingWait | None = getattr(response, "wait_for", None)
             if pending is not None:
-                run, seconds, slot = pending
                 try:
                     await release_request_thread()
-                    await run_wait_async(run.run_id, seconds)
-                    await sync_to_async(_envelope_refresh)(response, run)
+                    await pending.wait(pending.seconds)
+                    await sync_to_async(pending.refresh)(response)
                 finally:  # also when the client has gone and the request is cancelled
-                    await sync_to_async(slot.close)()
+                    await sync_to_async(pending.slot.close)()
             return response
 
         # What DRF's as_view carries: drf-spectacular finds the view class, CSRF is DRF's business.

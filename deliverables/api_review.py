@@ -1,6 +1,9 @@
 """HTTP API of the review workflow and of exports (contract §5, §7). Views find the object through the
 user's brands (others' objects answer 404), parse the body, call one service, and answer."""
 
+import functools
+from contextlib import ExitStack
+
 from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.utils.http import content_disposition_header
@@ -12,8 +15,11 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aicmo.core.limits import long_wait_slot
+
+from .api import PendingWait, WaitingAPIView, _wait_seconds
 from .models import Deliverable
-from .selectors import deliverables_for, revisions_of, rewrite_wait, rewrites_for, runs_for, with_current_revision
+from .selectors import deliverables_for, revisions_of, rewrites_for, runs_for, with_current_revision
 from .serializers import (
     AmendSerializer,
     CommentSerializer,
@@ -35,6 +41,7 @@ from .services import (
 )
 from .services.exports import FORMATS
 from .services.rewrite import rewrite_create
+from .waiting import rewrite_wait_async
 
 FIELD_ERRORS = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid body: DRF's field errors, per field.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object among your brands' objects.")
@@ -245,8 +252,6 @@ REWRITE_PENDING = OpenApiResponse(
 
 def _rewrite_wait_seconds(request) -> float:
     """As generate waits (contract §5): AICMO_API_WAIT_S by default, `?wait=N` (0–120), `Prefer: respond-async`."""
-    from .api import _wait_seconds
-
     if "respond-async" in request.headers.get("Prefer", "").lower():
         return 0.0
     if "wait" in request.query_params:
@@ -254,15 +259,38 @@ def _rewrite_wait_seconds(request) -> float:
     return float(getattr(settings, "AICMO_API_WAIT_S", 90))
 
 
-def _rewrite_response(request, rewrite, *, created: bool = False) -> Response:
-    body = RewriteSerializer(rewrite, context={"request": request}).data
-    response = Response(body, status=200 if rewrite.is_terminal else 202)
-    if created or not rewrite.is_terminal:
-        response["Location"] = f"/api/v1/rewrites/{rewrite.pk}"
+def _rewrite_response(request, rewrite, *, created: bool = False, wait: float = 0.0, slot=None) -> Response:
+    """200 once the rewrite has ended, else 202. With `wait`, the answer is held by `WaitingAPIView` (a notified
+    wait on the event loop, no thread, no polling) until the rewrite ends or the wait is over, then rebuilt."""
+    slot = slot or ExitStack()
+    try:
+        response = Response(status=202)
+        _rewrite_refresh(response, request=request, rewrite=rewrite, reread=False)
+        if created or not rewrite.is_terminal:
+            response["Location"] = f"/api/v1/rewrites/{rewrite.pk}"
+    except BaseException:
+        slot.close()
+        raise
+    if wait > 0 and not rewrite.is_terminal:
+        response.wait_for = PendingWait(
+            wait=functools.partial(rewrite_wait_async, rewrite.pk),
+            seconds=wait,
+            refresh=functools.partial(_rewrite_refresh, request=request, rewrite=rewrite),
+            slot=slot,
+        )
+    else:
+        slot.close()
     return response
 
 
-class RewriteView(APIView):
+def _rewrite_refresh(response: Response, *, request, rewrite, reread: bool = True) -> None:
+    if reread:
+        rewrite.refresh_from_db()
+    response.data = RewriteSerializer(rewrite, context={"request": request}).data
+    response.status_code = 200 if rewrite.is_terminal else 202
+
+
+class RewriteView(WaitingAPIView):
     @extend_schema(
         request=RewriteRequestSerializer,
         parameters=[REWRITE_WAIT],
@@ -291,22 +319,30 @@ class RewriteView(APIView):
         body = RewriteRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         wait = _rewrite_wait_seconds(request)
-        rewrite = rewrite_create(
-            deliverable=deliverable, actor=request.user, trace_id=request.trace_id, **body.validated_data
-        )
-        return _rewrite_response(request, rewrite_wait(rewrite, wait), created=True)
+        # The per-user slot of a long wait, as generate takes it: before the rewrite exists (a 429 changes nothing).
+        slot = ExitStack()
+        slot.enter_context(long_wait_slot(request.user, wait))
+        try:
+            rewrite = rewrite_create(
+                deliverable=deliverable, actor=request.user, trace_id=request.trace_id, **body.validated_data
+            )
+        except BaseException:
+            slot.close()
+            raise
+        return _rewrite_response(request, rewrite, created=True, wait=wait, slot=slot)
 
 
-class RewriteDetailView(APIView):
+class RewriteDetailView(WaitingAPIView):
     @extend_schema(
         parameters=[REWRITE_WAIT],
         responses={200: REWRITE_DONE, 202: REWRITE_PENDING, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 404: NOT_FOUND},
         description="A rewrite; `?wait=N` long-polls until it ends (default: no wait).",
     )
     def get(self, request, pk):
-        from .api import _wait_seconds
-
         rewrite = rewrites_for(request.user).filter(pk=pk).first()
         if rewrite is None:
             raise Http404
-        return _rewrite_response(request, rewrite_wait(rewrite, _wait_seconds(request)))
+        wait = _wait_seconds(request)
+        slot = ExitStack()
+        slot.enter_context(long_wait_slot(request.user, wait))
+        return _rewrite_response(request, rewrite, wait=wait, slot=slot)

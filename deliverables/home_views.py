@@ -60,5 +60,8 @@ def home(request):
 def platforms_css(request):
     """Platform colours as CSS classes, from the one registry (deliverables/platforms.py): pages colour
     calendar entries and previews with classes, never inline styles (strict CSP)."""
-    rules = [f".platform-{p.key} {{ --platform-color: {p.color}; }}" for p in PLATFORMS.values()]
+    rules = [
+        f".platform-{p.key} {{ --platform-color: {p.color}; --platform-link: light-dark({p.link[0]}, {p.link[1]}); }}"
+        for p in PLATFORMS.values()
+    ]
     return HttpResponse("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")

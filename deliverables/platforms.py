@@ -19,6 +19,9 @@ class Platform:
     max_hashtags: int | None = None  # hard limit, where the platform enforces one
     recommended_hashtags: int = 5  # more than this is a warning
     color: str = "#64748b"  # calendar and preview accents
+    # Hashtags and links in the previews, (light theme, dark theme): the platform's own link colours where they
+    # read at 4.5:1 or more on the page surface in that theme (WCAG AA; test_platform_link_colours checks it).
+    link: tuple[str, str] = ("#4338ca", "#a5a1ff")
     # --- craft: how a good post reads here ---
     aim_chars: int = 600  # the length a good post aims for (well under the hard limit)
     hashtags: int = 3  # how many hashtags to give
@@ -62,6 +65,7 @@ PLATFORMS: dict[str, Platform] = {
             3000,
             recommended_hashtags=5,
             color="#0a66c2",
+            link=("#0a66c2", "#71b7fb"),
             aim_chars=900,
             hashtags=3,
             hook="a first line that states a specific insight or tension the reader recognises (it shows above "
@@ -77,6 +81,7 @@ PLATFORMS: dict[str, Platform] = {
             max_hashtags=30,
             recommended_hashtags=15,
             color="#d62976",
+            link=("#d62976", "#f472b6"),
             aim_chars=700,
             hashtags=8,
             hashtag_style="lower",
@@ -91,6 +96,7 @@ PLATFORMS: dict[str, Platform] = {
             280,
             recommended_hashtags=3,
             color="#0f1419",
+            link=("#0f1419", "#4ea1f3"),
             aim_chars=220,
             hashtags=1,
             line_breaks=False,
@@ -105,6 +111,7 @@ PLATFORMS: dict[str, Platform] = {
             63206,
             recommended_hashtags=5,
             color="#1877f2",
+            link=("#0064d1", "#4599ff"),
             aim_chars=450,
             hashtags=2,
             hook="a friendly, conversational opener, as if to a neighbour.",
@@ -117,6 +124,7 @@ PLATFORMS: dict[str, Platform] = {
             500,
             recommended_hashtags=3,
             color="#333333",
+            link=("#333333", "#4ea1f3"),
             aim_chars=320,
             hashtags=1,
             hashtag_style="lower",

@@ -122,15 +122,6 @@ def rewrites_for(user) -> QuerySet[Rewrite]:
     return rewrites if user.is_superuser else rewrites.filter(deliverable__run__brand__in=brands_for(user))
 
 
-def rewrite_wait(rewrite: Rewrite, seconds: float) -> Rewrite:
-    """Long-poll: re-read the rewrite until it ends or `seconds` have passed."""
-    deadline = clock.monotonic() + seconds
-    while not rewrite.is_terminal and clock.monotonic() < deadline:
-        clock.sleep(min(0.2, max(deadline - clock.monotonic(), 0)))
-        rewrite.refresh_from_db()
-    return rewrite
-
-
 # --- pages (dashboard) ---------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""Waiting for a run to end without holding a thread or polling the database per request (contract §5).
+"""Waiting for a run (or a rewrite) to end without holding a thread or polling the database per request
+(contract §5: generate and rewrite "wait", `GET /runs/<id>?wait=`, `GET /rewrites/<id>?wait=`).
 
 The worker that settles a run (`run_finalize`) publishes its run id on one Redis channel once the settlement has
 committed. Each web process keeps, per event loop, one subscriber on that channel and a table of the requests
@@ -9,6 +10,9 @@ A published message can be missed (Redis restarted, the worker died between comm
 subscriber re-checks every waiting run in *one* query every `RECHECK_S` seconds: slow, and per process, not per
 request. Without Redis (`REDIS_URL` empty, e.g. unit tests) or while it is unreachable, that one query runs every
 `POLL_S` seconds instead: the same answers, a little later.
+
+Rewrites work the same way on a channel of their own (`rewrite_ended_publish` when a rewrite ends, done or
+failed): one `Waiters` per kind and event loop.
 """
 
 import asyncio
@@ -24,11 +28,12 @@ from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connections
 
-from .models import Run
+from .models import Rewrite, Run
 
 logger = logging.getLogger(__name__)
 
 SETTLED_CHANNEL = "aicmo:runs:settled"
+REWRITE_ENDED_CHANNEL = "aicmo:rewrites:ended"
 RECHECK_S = 5.0  # with Redis: the safety re-check of every waiting run (a missed message costs at most this)
 POLL_S = 0.5  # without Redis: how often the waiting runs are read
 RECONNECT_S = 2.0  # after a Redis error, poll this long before subscribing again
@@ -36,31 +41,54 @@ RECONNECT_S = 2.0  # after a Redis error, poll this long before subscribing agai
 _publishers: dict[str, redis.Redis] = {}
 
 
-def run_settled_publish(run_id: UUID | str) -> None:
-    """Announce that a run has ended (call after the commit). Never raises: waiters re-check on their own."""
+def _publish(channel: str, key: UUID | str) -> None:
     url = settings.REDIS_URL
     if not url:
         return
     try:
         if url not in _publishers:
             _publishers[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        _publishers[url].publish(SETTLED_CHANNEL, str(run_id))
+        _publishers[url].publish(channel, str(key))
     except (redis.RedisError, OSError) as error:
-        logger.warning("run settled, not announced", extra={"run_id": str(run_id), "error": str(error)[:200]})
+        logger.warning("end not announced", extra={"channel": channel, "key": str(key), "error": str(error)[:200]})
 
 
-def _ended_among(run_ids: list[str]) -> set[str]:
+def run_settled_publish(run_id: UUID | str) -> None:
+    """Announce that a run has ended (call after the commit). Never raises: waiters re-check on their own."""
+    _publish(SETTLED_CHANNEL, run_id)
+
+
+def rewrite_ended_publish(rewrite_id: UUID | str) -> None:
+    """Announce that a rewrite has ended, done or failed (call after the commit). Never raises."""
+    _publish(REWRITE_ENDED_CHANNEL, rewrite_id)
+
+
+def _ended(read) -> set[str]:
     # Runs on a thread of the loop's pool, not a request's thread: close a connection that is too old or broken
     # before and after (what Django does around a request, and Celery around a task).
     close_old_connections()
     try:
-        ended = Run.objects.filter(run_id__in=run_ids).exclude(status__in=(Run.Status.PENDING, Run.Status.RUNNING))
-        return {str(run_id) for run_id in ended.values_list("run_id", flat=True)}
+        return {str(key) for key in read()}
     finally:
         close_old_connections()  # with CONN_MAX_AGE 0 (SQLite, tests): closed, as after a request
 
 
+def _ended_among(run_ids: list[str]) -> set[str]:
+    in_flight = (Run.Status.PENDING, Run.Status.RUNNING)
+    return _ended(
+        lambda: Run.objects.filter(run_id__in=run_ids).exclude(status__in=in_flight).values_list("run_id", flat=True)
+    )
+
+
+def _rewrites_ended_among(rewrite_ids: list[str]) -> set[str]:
+    in_flight = (Rewrite.Status.PENDING, Rewrite.Status.RUNNING)
+    return _ended(
+        lambda: Rewrite.objects.filter(pk__in=rewrite_ids).exclude(status__in=in_flight).values_list("pk", flat=True)
+    )
+
+
 ended_among = sync_to_async(_ended_among, thread_sensitive=False)
+rewrites_ended_among = sync_to_async(_rewrites_ended_among, thread_sensitive=False)
 
 
 async def release_request_thread() -> None:
@@ -77,10 +105,13 @@ async def release_request_thread() -> None:
         executor.shutdown(wait=False)
 
 
-class RunWaiters:
-    """The waiters of one event loop and the one task that wakes them (it stops when nobody waits)."""
+class Waiters:
+    """The waiters of one kind (runs, rewrites) in one event loop, and the one task that wakes them (it stops when
+    nobody waits): `channel` announces ends, `ended_among` reads which of the waited-for ids have ended."""
 
-    def __init__(self) -> None:
+    def __init__(self, channel: str, ended_among) -> None:
+        self.channel = channel
+        self.ended_among = ended_among
         self.waiting: dict[str, set[asyncio.Future]] = {}
         self.task: asyncio.Task | None = None
         self.ready = asyncio.Event()  # set once a message published from now on will be seen (or we poll)
@@ -111,7 +142,7 @@ class RunWaiters:
 
     async def recheck(self) -> None:
         if self.waiting:
-            self.wake(await ended_among(list(self.waiting)))
+            self.wake(await self.ended_among(list(self.waiting)))
 
     def _done(self) -> bool:
         """Nobody waits: this task ends, and the next waiter starts a new one (decided without an await, so a
@@ -152,7 +183,7 @@ class RunWaiters:
         client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3)
         pubsub = client.pubsub(ignore_subscribe_messages=False)
         try:
-            await pubsub.subscribe(SETTLED_CHANNEL)
+            await pubsub.subscribe(self.channel)
             while True:  # the confirmation: from here on no publication is missed
                 message = await pubsub.get_message(timeout=3)
                 if message is None:
@@ -177,29 +208,43 @@ class RunWaiters:
                 pass
 
 
-_loops: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RunWaiters]" = weakref.WeakKeyDictionary()
+# Per kind: the event loop's waiters (each loop has its own: futures and pub/sub connections belong to a loop).
+_KINDS = {"run": (SETTLED_CHANNEL, ended_among), "rewrite": (REWRITE_ENDED_CHANNEL, rewrites_ended_among)}
+_loops: dict[str, "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Waiters]"] = {
+    kind: weakref.WeakKeyDictionary() for kind in _KINDS
+}
 
 
-def _waiters() -> RunWaiters:
+def _waiters(kind: str) -> Waiters:
     loop = asyncio.get_running_loop()
-    if loop not in _loops:
-        _loops[loop] = RunWaiters()
-    return _loops[loop]
+    loops = _loops[kind]
+    if loop not in loops:
+        loops[loop] = Waiters(*_KINDS[kind])
+    return loops[loop]
 
 
-async def run_wait_async(run_id: UUID | str, seconds: float) -> None:
-    """Return once the run has ended or `seconds` have passed (the caller re-reads the run either way)."""
+async def _wait(kind: str, key: str, seconds: float) -> None:
     if seconds <= 0:
         return
-    waiters, key = _waiters(), str(run_id)
+    waiters = _waiters(kind)
     future, ready = waiters.add(key)
     try:
         async with asyncio.timeout(seconds):
             await ready.wait()
-            if await ended_among([key]):
+            if await waiters.ended_among([key]):
                 return
             await future
     except TimeoutError:
         return
     finally:
         waiters.discard(key, future)
+
+
+async def run_wait_async(run_id: UUID | str, seconds: float) -> None:
+    """Return once the run has ended or `seconds` have passed (the caller re-reads the run either way)."""
+    await _wait("run", str(run_id), seconds)
+
+
+async def rewrite_wait_async(rewrite_id: UUID | str, seconds: float) -> None:
+    """Return once the rewrite has ended (done or failed) or `seconds` have passed (the caller re-reads it)."""
+    await _wait("rewrite", str(rewrite_id), seconds)

@@ -77,3 +77,21 @@ class AllProvidersFailed(Exception):
             self.error_type = ErrorType.PROVIDER_ERROR
         detail = "; ".join(str(e) for e in errors) or "no provider is configured"
         super().__init__(f"All providers failed: {detail}")
+
+    @property
+    def may_pass(self) -> bool:
+        """Whether trying again later may succeed: some provider failed with a retryable error (a timeout, a 429,
+        a 5xx, a dropped connection, a cooldown). Not when no provider can do this at all (every error is an
+        UnsupportedOperation) or when every failure is terminal (400, 401)."""
+        return any(e.retryable and not isinstance(e, UnsupportedOperation) for e in self.errors)
+
+
+class ImageRetryable(Exception):
+    """An image every provider failed to make, in a way that may pass (`AllProvidersFailed.may_pass`). The image
+    tasks name it in `autoretry_for`: Celery publishes the task again with an exponential, jittered countdown, so
+    the worker slot is free during the backoff and each attempt is visible in Flower / the worker's events. Each
+    attempt still goes down the whole provider chain."""
+
+    def __init__(self, failure: AllProvidersFailed):
+        self.failure = failure
+        super().__init__(str(failure))

@@ -257,6 +257,13 @@ AICMO_MAX_JSON_DEPTH = env.int("AICMO_MAX_JSON_DEPTH", default=32)
 # Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
 AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
 AICMO_STUDIO_DB_THREADS = env.int("AICMO_STUDIO_DB_THREADS", default=2)  # ChatKit's ORM threads per web process
+# Images (a run's slot images and the studio's generate_ad_image) are Celery tasks retried by Celery itself
+# (`autoretry_for`, exponential backoff with full jitter) when every provider failed in a way that may pass:
+# AICMO_IMAGE_RETRIES more attempts, the n-th after a random 0 to min(BACKOFF_S * 2**n, BACKOFF_MAX_S) seconds
+# (whole seconds: Celery's backoff factor is an integer). Text calls are retried by the provider chain alone.
+AICMO_IMAGE_RETRIES = env.int("AICMO_IMAGE_RETRIES", default=2)
+AICMO_IMAGE_RETRY_BACKOFF_S = env.int("AICMO_IMAGE_RETRY_BACKOFF_S", default=2)
+AICMO_IMAGE_RETRY_BACKOFF_MAX_S = env.int("AICMO_IMAGE_RETRY_BACKOFF_MAX_S", default=30)
 
 # --- Celery -----------------------------------------------------------------------------------------
 CELERY_TASK_ACKS_LATE = True

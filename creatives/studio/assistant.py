@@ -15,6 +15,7 @@ import json
 import logging
 import re
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from chatkit.types import (
@@ -36,10 +37,12 @@ from chatkit.types import (
 )
 from django.conf import settings
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
+from aicmo.celery import app as celery_app
 from aicmo.core.services import preference_set_theme
 from aicmo.core.trace import trace_id_var
-from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall
+from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall, Usage
 from aicmo.llm.chain import CallRecord
 from aicmo.llm.exceptions import AllProvidersFailed, ProviderError
 from aicmo.llm.registry import get_chain
@@ -52,7 +55,7 @@ from .instructions import studio_system_prompt
 from .items import DEFAULT_TITLE, item_save, recent_items, thread_response
 from .relay import ReplyPublisher
 from .services import reply_release
-from .tools import CLIENT_TOOLS, THEMES, TOOLS, ToolContext, tool_run
+from .tools import CLIENT_TOOLS, IMAGE_TOOL, THEMES, TOOLS, ToolContext, tool_run
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,7 @@ HISTORY_LOAD = 50  # items read back …
 RELEVANT_TYPES = ("user_message", "assistant_message", "client_tool_call")
 STOPPED_NOTE = "(I stopped here: that took more steps than I may use in one answer. Ask me to continue.)"
 TITLE_WORDS = 7
+IMAGE_TASK = "creatives.tasks.studio_image"  # by name: the task module imports this one
 
 
 def _new_id(prefix: str) -> str:
@@ -70,34 +74,81 @@ def _new_id(prefix: str) -> str:
 def reply_generate(*, thread_id: str, reply_key: str, user_item_id: str, trace_id: str) -> None:
     """The task body. A task whose claim is gone (the reply ended, or a newer one took over) does nothing, so a
     redelivered task never writes a second answer."""
-    thread = StudioThread.objects.select_related("brand", "user").filter(pk=thread_id, reply_key=reply_key).first()
+    thread = _claimed(thread_id, reply_key)
     if thread is None:
         return
+    _reply_run(thread, reply_key, trace_id, lambda publisher: _reply_loop(thread, publisher, trace_id, first_round=0))
+
+
+def reply_image_step(
+    *, thread_id: str, reply_key: str, trace_id: str, call_index: int, attempt: int, last_attempt: bool
+) -> None:
+    """The studio image task's body: one attempt at the image the paused reply asked for (its round's call number
+    `call_index`), then the reply goes on from there in this task. A failure that may pass raises ImageRetryable
+    before anything is written or published, unless `last_attempt`: Celery retries the task after its backoff
+    while the reply stays claimed and its stream open (the marketer's page keeps waiting for it). A task whose
+    reply ended, or has moved past that call (a redelivered message), does nothing."""
+    thread = _claimed(thread_id, reply_key)
+    if thread is None:
+        return
+    state = thread.reply_state
+    if not state or len(state.get("results", [])) != call_index:
+        return
+    token = trace_id_var.set(trace_id)
+    try:
+        call = _server_calls(state)[call_index]
+        context = ToolContext(
+            thread=thread,
+            chain=get_chain(recorder=_recorder(thread, trace_id)),
+            trace_id=trace_id,
+            completion=_completion_of(state),
+            image_attempt=attempt,
+            image_retry_later=not last_attempt,
+        )
+        outcome = tool_run(context=context, call=call)  # ImageRetryable goes up to Celery
+    finally:
+        trace_id_var.reset(token)
+    _reply_run(thread, reply_key, trace_id, lambda publisher: _resume(thread, publisher, trace_id, state, outcome))
+
+
+def _claimed(thread_id: str, reply_key: str) -> StudioThread | None:
+    return StudioThread.objects.select_related("brand", "user").filter(pk=thread_id, reply_key=reply_key).first()
+
+
+_PAUSED = "paused"  # the reply waits for its image task, which goes on with it
+
+
+def _reply_run(thread: StudioThread, reply_key: str, trace_id: str, body) -> None:
+    """Run (a part of) a reply: `body(publisher)`. Unless it paused for an image task, the reply then ends: the
+    thread is named, the studio run's totals refreshed, the claim released and the stream closed."""
     token = trace_id_var.set(trace_id)
     publisher = ReplyPublisher(reply_key)
+    paused = False
     try:
         _remember_trace(thread, trace_id)
-        _reply_loop(thread, publisher, trace_id)
-        _title(thread, publisher)
+        paused = body(publisher) == _PAUSED
+        if not paused:
+            _title(thread, publisher)
     except Exception as error:  # a bug must end the reply visibly, not hang the page
-        logger.exception("studio reply crashed", extra={"thread": thread_id})
+        logger.exception("studio reply crashed", extra={"thread": str(thread.pk)})
         publisher.event(
             ErrorEvent(code="custom", message=f"Internal error ({type(error).__name__}). Try again.", allow_retry=True)
         )
     finally:
-        studio_run_settle(
-            StudioThread.objects.filter(pk=thread_id).values_list("run_id", flat=True).first(), timezone.now()
-        )
-        reply_release(thread_id=thread_id, reply_key=reply_key)
-        publisher.end()
+        if not paused:
+            studio_run_settle(
+                StudioThread.objects.filter(pk=thread.pk).values_list("run_id", flat=True).first(), timezone.now()
+            )
+            reply_release(thread_id=str(thread.pk), reply_key=reply_key)
+            publisher.end()
         trace_id_var.reset(token)
 
 
-def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str) -> None:
+def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, *, first_round: int) -> str | None:
     chain = get_chain(recorder=_recorder(thread, trace_id))
-    history = history_messages(thread)
+    history = history_messages(thread)  # after a pause, it holds this reply's earlier rounds too
     this_reply: list[Message] = []
-    for _round in range(MAX_ROUNDS):
+    for round_number in range(first_round, MAX_ROUNDS):
         request = _request(thread, [*history, *this_reply], trace_id)
         item = AssistantMessageItem(id=_new_id("msg"), thread_id=str(thread.pk), created_at=timezone.now(), content=[])
         started = False
@@ -128,10 +179,10 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str) 
             if started:  # the partial text of a provider that failed mid-answer is taken back
                 publisher.event(ThreadItemRemovedEvent(item_id=item.id))
             publisher.event(ErrorEvent(code="custom", message=_failure_text(error), allow_retry=True))
-            return
+            return None
         if completion is None:
             publisher.event(ErrorEvent(code="custom", message="The provider answered nothing.", allow_retry=True))
-            return
+            return None
         text = completion.text or ""
         if text.strip():
             content = AssistantMessageContent(text=text, annotations=[_provider_annotation(completion)])
@@ -147,40 +198,14 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str) 
         elif started:
             publisher.event(ThreadItemRemovedEvent(item_id=item.id))
         if not completion.tool_calls:
-            return
-        server_calls = [c for c in completion.tool_calls if c.name not in CLIENT_TOOLS]
-        client_calls = [c for c in completion.tool_calls if c.name in CLIENT_TOOLS]
-        context = ToolContext(thread=thread, chain=chain, trace_id=trace_id, completion=completion)
-        results: list[dict[str, Any]] = []
-        for call in server_calls:
-            outcome = tool_run(context=context, call=call)
-            results.append({"tool_call_id": call.id, "name": call.name, "content": outcome.content})
-            if outcome.widget is not None:
-                _done(thread, publisher, outcome.widget(thread_id=str(thread.pk), item_id=_new_id("wdg")))
-        # What the model needs next time: its calls and their results, never shown to the marketer.
-        _done(
-            thread,
-            publisher,
-            HiddenContextItem(
-                id=_new_id("ctx"),
-                thread_id=str(thread.pk),
-                created_at=timezone.now(),
-                content={
-                    "kind": "tool_round",
-                    "assistant_item": item.id if text.strip() else None,
-                    "text": text,
-                    "tool_calls": [
-                        {"id": c.id, "name": c.name, "arguments": c.arguments} for c in completion.tool_calls
-                    ],
-                    "results": results,
-                },
-            ),
-        )
-        if client_calls:
-            _client_call(thread, publisher, client_calls[0])
-            return  # the turn ends with the client's tool: it answers with threads.add_client_tool_output
-        this_reply.append(Message("assistant", text, tool_calls=tuple(server_calls)))
-        this_reply += [Message("tool", r["content"], tool_call_id=r["tool_call_id"]) for r in results]
+            return None
+        state = _round_state(round_number, item.id if text.strip() else None, completion)
+        if _run_tools(thread, publisher, chain, trace_id, state) == _PAUSED:
+            return _PAUSED
+        if _end_round(thread, publisher, state):
+            return None  # the turn ends with the client's tool: it answers with threads.add_client_tool_output
+        this_reply.append(Message("assistant", text, tool_calls=tuple(_server_calls(state))))
+        this_reply += [Message("tool", r["content"], tool_call_id=r["tool_call_id"]) for r in state["results"]]
         thread.refresh_from_db()
     note = AssistantMessageItem(
         id=_new_id("msg"),
@@ -190,6 +215,129 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str) 
     )
     publisher.event(ThreadItemAddedEvent(item=note))
     _done(thread, publisher, note)
+    return None
+
+
+# --- a round's tools, and the pause for an image ------------------------------------------------------------
+
+
+def _round_state(round_number: int, assistant_item: str | None, completion: Completion) -> dict[str, Any]:
+    """What a round's tools run with, as JSON (kept on the thread while the round waits for an image)."""
+    return {
+        "round": round_number,
+        "assistant_item": assistant_item,
+        "text": completion.text or "",
+        "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in completion.tool_calls],
+        "results": [],
+        "completion": {
+            "provider": completion.provider,
+            "model": completion.model,
+            "tokens_in": completion.usage.tokens_in,
+            "tokens_out": completion.usage.tokens_out,
+            "cost_usd": str(completion.cost_usd) if completion.cost_usd is not None else None,
+            "warnings": list(completion.warnings),
+        },
+    }
+
+
+def _server_calls(state: dict[str, Any]) -> list[ToolCall]:
+    return [
+        ToolCall(id=c["id"], name=c["name"], arguments=c["arguments"])
+        for c in state["tool_calls"]
+        if c["name"] not in CLIENT_TOOLS
+    ]
+
+
+def _completion_of(state: dict[str, Any]) -> Completion:
+    made = state["completion"]
+    return Completion(
+        text=state["text"],
+        provider=made["provider"],
+        model=made["model"],
+        usage=Usage(tokens_in=made["tokens_in"], tokens_out=made["tokens_out"]),
+        cost_usd=Decimal(made["cost_usd"]) if made["cost_usd"] is not None else None,
+        warnings=tuple(made["warnings"]),
+    )
+
+
+def _run_tools(thread: StudioThread, publisher: ReplyPublisher, chain, trace_id: str, state: dict[str, Any]):
+    """Run the round's server tools in order, from the first without a result. An image is made by the studio
+    image task (Celery retries it with backoff, without holding this worker): the reply pauses there, its state
+    kept on the thread, and that task goes on with it."""
+    context = ToolContext(thread=thread, chain=chain, trace_id=trace_id, completion=_completion_of(state))
+    calls = _server_calls(state)
+    for index in range(len(state["results"]), len(calls)):
+        call = calls[index]
+        if call.name == IMAGE_TOOL and _pause_for_image(thread, trace_id, state, index):
+            return _PAUSED
+        _record(thread, publisher, state, call, tool_run(context=context, call=call))
+    return None
+
+
+def _resume(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, state: dict[str, Any], outcome):
+    """After the image task's attempt: its result joins the round, the round's other tools run, then the reply
+    goes on with the next model round."""
+    call = _server_calls(state)[len(state["results"])]
+    _record(thread, publisher, state, call, outcome)
+    thread.refresh_from_db()
+    chain = get_chain(recorder=_recorder(thread, trace_id))
+    if _run_tools(thread, publisher, chain, trace_id, state) == _PAUSED:
+        return _PAUSED
+    if _end_round(thread, publisher, state):
+        return None
+    thread.refresh_from_db()
+    return _reply_loop(thread, publisher, trace_id, first_round=state["round"] + 1)
+
+
+def _record(thread: StudioThread, publisher: ReplyPublisher, state: dict[str, Any], call: ToolCall, outcome) -> None:
+    state["results"].append({"tool_call_id": call.id, "name": call.name, "content": outcome.content})
+    if outcome.widget is not None:
+        _done(thread, publisher, outcome.widget(thread_id=str(thread.pk), item_id=_new_id("wdg")))
+
+
+def _pause_for_image(thread: StudioThread, trace_id: str, state: dict[str, Any], index: int) -> bool:
+    """Keep the round on the thread and queue the image task. False (the caller makes the image here, once)
+    when the broker cannot take it."""
+    StudioThread.objects.filter(pk=thread.pk, reply_key=thread.reply_key).update(reply_state=state)
+    try:
+        celery_app.tasks[IMAGE_TASK].apply_async(
+            args=[str(thread.pk), thread.reply_key, trace_id, index],
+            retry=True,
+            retry_policy=settings.CELERY_TASK_PUBLISH_RETRY_POLICY,
+        )
+    except (OperationalError, ConnectionError, OSError) as error:
+        logger.error("broker unavailable, image made in the reply", extra={"error": str(error)[:200]})
+        StudioThread.objects.filter(pk=thread.pk).update(reply_state={})
+        return False
+    return True
+
+
+def _end_round(thread: StudioThread, publisher: ReplyPublisher, state: dict[str, Any]) -> bool:
+    """Every server tool of the round has its result: save the round for the model's next call (never shown to
+    the marketer), then hand a client tool call to the front end. True when that ends the turn."""
+    StudioThread.objects.filter(pk=thread.pk).update(reply_state={})
+    _done(
+        thread,
+        publisher,
+        HiddenContextItem(
+            id=_new_id("ctx"),
+            thread_id=str(thread.pk),
+            created_at=timezone.now(),
+            content={
+                "kind": "tool_round",
+                "assistant_item": state["assistant_item"],
+                "text": state["text"],
+                "tool_calls": state["tool_calls"],
+                "results": state["results"],
+            },
+        ),
+    )
+    client_calls = [c for c in state["tool_calls"] if c["name"] in CLIENT_TOOLS]
+    if client_calls:
+        call = client_calls[0]
+        _client_call(thread, publisher, ToolCall(id=call["id"], name=call["name"], arguments=call["arguments"]))
+        return True
+    return False
 
 
 def _done(thread: StudioThread, publisher: ReplyPublisher, item: Any) -> None:

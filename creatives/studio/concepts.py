@@ -7,8 +7,7 @@ immutable Revisions: revising never overwrites, it adds a version."""
 
 import logging
 import re
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,7 +18,7 @@ from django.utils import timezone
 from aicmo.core.errors import ApplicationError, Conflict
 from aicmo.llm.base import IMAGE_SIZES, ImageRequest
 from aicmo.llm.chain import ProviderChain
-from aicmo.llm.exceptions import AllProvidersFailed, UnsupportedOperation
+from aicmo.llm.exceptions import AllProvidersFailed, ImageRetryable, UnsupportedOperation
 from deliverables.events import deliverable_amended_event
 from deliverables.kinds import render_ad
 from deliverables.models import Asset, Deliverable, Module, ProviderCall, Revision, Run
@@ -34,9 +33,6 @@ logger = logging.getLogger(__name__)
 HEADLINE_MAX = 120
 CALL_TO_ACTION_MAX = 60
 MAX_IMAGE_PROMPTS = 6
-IMAGE_ATTEMPTS = 3
-IMAGE_BACKOFF_S = 0.5  # then 1 s: exponential
-backoff_sleep: Callable[[float], None] = time.sleep  # tests record the waits instead
 
 
 @dataclass(frozen=True)
@@ -288,15 +284,24 @@ class MadeImage:
     asset: Asset
     deliverable: Deliverable | None  # None: held as a pending image of the thread
     shape: str
-    attempts: int
+    attempt: int  # the image task's attempt that made it (1: the first)
 
 
 def ad_image_generate(
-    *, thread: StudioThread, prompt: str, shape: str, chain: ProviderChain, trace_id: str
+    *,
+    thread: StudioThread,
+    prompt: str,
+    shape: str,
+    chain: ProviderChain,
+    trace_id: str,
+    attempt: int = 1,
+    retry_later: bool = False,
 ) -> MadeImage:
     """Make an image for the thread's current asset and attach it, or (no concept saved yet) hold it as a
-    pending image the first saved concept takes, as the seed's thread metadata does. Up to three attempts with
-    exponential backoff; each attempt goes down the provider chain (the offline provider draws a PNG)."""
+    pending image the first saved concept takes, as the seed's thread metadata does. One attempt down the
+    provider chain (the offline provider draws a PNG). A failure that may pass raises ImageRetryable when
+    `retry_later` (the studio's image task then retries with Celery's backoff); otherwise, and for failures no
+    retry cures, an ApplicationError the assistant relays. `attempt` (1, 2, …) is this attempt's number."""
     deliverable = (
         Deliverable.objects.filter(pk=thread.latest_deliverable_id).first() if thread.latest_deliverable_id else None
     )
@@ -312,20 +317,18 @@ def ad_image_generate(
     request = ImageRequest(
         prompt=prompt[:4000], size=IMAGE_SIZES[shape], trace_id=trace_id, context={"brand_name": thread.brand.name}
     )
-    for attempt in range(1, IMAGE_ATTEMPTS + 1):
-        try:
-            image = chain.generate_image(request)
-            break
-        except AllProvidersFailed as error:
-            if all(isinstance(e, UnsupportedOperation) for e in error.errors):
-                raise ApplicationError("No configured provider can make images.") from None
-            if attempt == IMAGE_ATTEMPTS:
-                raise ApplicationError(
-                    f"The image could not be made after {IMAGE_ATTEMPTS} attempts; try again in a moment."
-                ) from None
-            delay = IMAGE_BACKOFF_S * 2 ** (attempt - 1)
-            logger.info("image attempt failed, retrying", extra={"attempt": attempt, "delay_s": delay})
-            backoff_sleep(delay)
+    try:
+        image = chain.generate_image(request)
+    except AllProvidersFailed as error:
+        if error.errors and all(isinstance(e, UnsupportedOperation) for e in error.errors):
+            raise ApplicationError("No configured provider can make images.") from None
+        if error.may_pass and retry_later:
+            logger.info("image attempt failed, Celery retries it", extra={"attempt": attempt})
+            raise ImageRetryable(error) from error
+        if not error.may_pass:
+            raise ApplicationError("The image could not be made: the providers refused this prompt.") from None
+        tries = f"{attempt} attempts" if attempt > 1 else "one attempt"
+        raise ApplicationError(f"The image could not be made after {tries}; try again in a moment.") from None
     now = timezone.now()
     with transaction.atomic():
         asset = asset_create(
@@ -345,4 +348,4 @@ def ad_image_generate(
             locked.pending_images = [*locked.pending_images, str(asset.pk)]
             locked.save(update_fields=["pending_images", "updated_at"])
             thread.pending_images = locked.pending_images
-    return MadeImage(asset=asset, deliverable=deliverable, shape=shape, attempts=attempt)
+    return MadeImage(asset=asset, deliverable=deliverable, shape=shape, attempt=attempt)

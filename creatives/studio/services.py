@@ -61,7 +61,9 @@ def reply_start(*, user, thread_id: str, user_item_id: str, trace_id: str) -> st
         require_ask_permission(user, thread.brand_id)
         if thread.reply_key and thread.reply_started_at and thread.reply_started_at >= stuck_before:
             raise Conflict("The assistant is still answering: wait for the reply.")
-        StudioThread.objects.filter(pk=thread.pk).update(reply_key=reply_key, reply_started_at=now, updated_at=now)
+        StudioThread.objects.filter(pk=thread.pk).update(
+            reply_key=reply_key, reply_started_at=now, reply_state={}, updated_at=now
+        )
         transaction.on_commit(
             lambda: reply_dispatch(
                 thread_id=str(thread.pk), reply_key=reply_key, user_item_id=user_item_id, trace_id=trace_id
@@ -97,5 +99,7 @@ def reply_dispatch(*, thread_id: str, reply_key: str, user_item_id: str, trace_i
 def reply_release(*, thread_id: str, reply_key: str) -> bool:
     """End the thread's claim, if it is still this reply's."""
     return bool(
-        StudioThread.objects.filter(pk=thread_id, reply_key=reply_key).update(reply_key="", reply_started_at=None)
+        StudioThread.objects.filter(pk=thread_id, reply_key=reply_key).update(
+            reply_key="", reply_started_at=None, reply_state={}
+        )
     )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from aicmo.core.errors import ApplicationError
 from aicmo.llm.base import IMAGE_SIZES, Completion, ToolCall, ToolSpec
 from aicmo.llm.chain import ProviderChain
+from aicmo.llm.exceptions import ImageRetryable
 
 from ..models import StudioThread
 from .concepts import ad_asset_save, ad_concept_from, ad_image_generate
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 THEMES = ("light", "dark")
 
 CLIENT_TOOLS = ("switch_theme",)  # run by the front end: the turn ends with a pending client tool call
+IMAGE_TOOL = "generate_ad_image"  # run by a task of its own (assistant.py), retried by Celery
 
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
@@ -117,6 +119,8 @@ class ToolContext:
     chain: ProviderChain
     trace_id: str
     completion: Completion
+    image_attempt: int = 1  # which attempt of the image task this is
+    image_retry_later: bool = False  # a transient image failure raises ImageRetryable (Celery retries the task)
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ def tool_run(*, context: ToolContext, call: ToolCall) -> ToolOutcome:
         return ToolOutcome({"error": f"There is no tool named {call.name!r}."}, ok=False)
     try:
         return handler(context, call.arguments)
+    except ImageRetryable:  # the image task's to retry (Celery's backoff), not an answer for the model yet
+        raise
     except ApplicationError as error:
         return ToolOutcome({"error": error.message, **({"details": error.details} if error.details else {})}, ok=False)
     except Exception:  # a bug in a tool must not lose the reply: the model hears of it and the log has it
@@ -204,6 +210,8 @@ def _generate_ad_image(context: ToolContext, arguments: Mapping[str, Any]) -> To
         shape=str(arguments.get("size") or arguments.get("shape") or "square"),
         chain=context.chain,
         trace_id=context.trace_id,
+        attempt=context.image_attempt,
+        retry_later=context.image_retry_later,
     )
     asset = made.asset
     result = {
@@ -228,5 +236,5 @@ def _generate_ad_image(context: ToolContext, arguments: Mapping[str, Any]) -> To
 
 _HANDLERS: dict[str, Callable[[ToolContext, Mapping[str, Any]], ToolOutcome]] = {
     "save_ad_asset": _save_ad_asset,
-    "generate_ad_image": _generate_ad_image,
+    IMAGE_TOOL: _generate_ad_image,
 }

@@ -44,30 +44,36 @@ def studio_redis(settings):
 
 @pytest.fixture
 def worker_threads(monkeypatch, studio_redis):
-    """Each queued reply runs in a thread, as a worker would (its own database connection). Image backoff
-    sleeps are recorded instead of slept."""
+    """Each queued reply runs in a thread, as a worker would (its own database connection). A reply's image task
+    runs in a thread too, as Celery's eager mode runs it (`run_eagerly`: its retries at once, countdowns not
+    slept)."""
+    from aicmo.testing.eager import run_eagerly
     from creatives import tasks
-    from creatives.studio import concepts
 
     threads: list[threading.Thread] = []
     errors: list[BaseException] = []
-    sleeps: list[float] = []
-    monkeypatch.setattr(concepts, "backoff_sleep", sleeps.append)
 
-    def work(args):
+    def work(run):
         try:
-            tasks.studio_respond.run(*args)
+            run()
         except BaseException as error:  # surfaced by the test, not lost in a thread
             errors.append(error)
         finally:
             connection.close()
 
-    def apply_async(args, **kwargs):
-        thread = threading.Thread(target=work, args=(args,), daemon=True)
+    def in_thread(run):
+        thread = threading.Thread(target=work, args=(run,), daemon=True)
         threads.append(thread)
         thread.start()
 
-    monkeypatch.setattr(tasks.studio_respond, "apply_async", apply_async)
+    monkeypatch.setattr(
+        tasks.studio_respond, "apply_async", lambda args, **kwargs: in_thread(lambda: tasks.studio_respond.run(*args))
+    )
+    monkeypatch.setattr(
+        tasks.studio_image,
+        "apply_async",
+        lambda args, **kwargs: in_thread(lambda: run_eagerly(tasks.studio_image, args)),
+    )
     yield threads
     for thread in threads:
         thread.join(timeout=30)

@@ -106,9 +106,10 @@ class PackDeliverable:
         """The image files' bytes, read through storage on first use (Markdown, JSON and CSV need none)."""
         return _images(self.position, self.kind, self.assets)
 
-    @property
+    @cached_property
     def entries(self) -> list[dict]:
-        """The calendar entries of a content calendar (others: none), each with a date as YYYY-MM-DD."""
+        """The calendar entries of a content calendar (others: none), each with a date as YYYY-MM-DD; read
+        once (every format asks, most of them twice)."""
         if self.kind != "content_calendar":
             return []
         return [e for e in self.structured.get("entries") or [] if isinstance(e, dict) and _is_date(e.get("date"))]

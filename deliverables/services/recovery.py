@@ -13,6 +13,7 @@ from ..models import Deliverable, Run
 from .dispatch import run_dispatch
 from .provider_calls import provider_calls_interrupted
 from .settle import run_finalize
+from .slot_image import IMAGE_FAILED, slot_image_end
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,10 @@ def _give_up_exhausted_slots(run: Run, *, now, stuck_before) -> int:
     exhausted = Deliverable.objects.filter(
         run=run, generation_status__in=IN_FLIGHT_SLOTS, deliveries__gte=limit, updated_at__lt=stuck_before
     )
-    for slot in exhausted.only("pk", "deliveries", "kind"):
+    for slot in exhausted.only("pk", "deliveries", "kind", "version"):
+        if slot.version >= 1:  # its copy is saved: only the image is given up, the slot ends DONE
+            failed += slot_image_end(deliverable_id=slot.pk, warning=IMAGE_FAILED, reason="deliveries exhausted")
+            continue
         message = (
             f"Gave up after {slot.deliveries} attempts: no worker finished this deliverable within "
             f"{settings.AICMO_RUN_STUCK_AFTER_S} seconds."

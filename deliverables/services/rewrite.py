@@ -30,6 +30,7 @@ from ..events import deliverable_rewritten_event, deliverable_variant_created_ev
 from ..models import Deliverable, Revision, Rewrite, Run
 from ..platforms import platform_for_kind, post_length
 from ..prompts import rewrite_request
+from ..waiting import rewrite_ended_publish
 from .provider_calls import provider_call_save
 from .revisions import revision_create
 from .settle import run_totals
@@ -394,6 +395,7 @@ def _save_revision(rewrite: Rewrite, deliverable: Deliverable, revision: Revisio
         )
         if not moved:  # another delivery finished it first
             return
+        transaction.on_commit(lambda: rewrite_ended_publish(rewrite.pk))  # wakes the requests waiting on it
         deliverable_revise(
             deliverable=deliverable,
             from_version=rewrite.from_version,
@@ -427,6 +429,7 @@ def _save_variants(rewrite: Rewrite, original: Deliverable, revision: Revision, 
         )
         if not moved:
             return
+        transaction.on_commit(lambda: rewrite_ended_publish(rewrite.pk))
         position = (Deliverable.objects.filter(run_id=original.run_id).aggregate(top=Max("position"))["top"] or 0) + 1
         taken = Deliverable.objects.filter(run_id=original.run_id, kind=original.kind).count()
         ids = []
@@ -498,10 +501,12 @@ def _audit_data(rewrite: Rewrite, completion) -> dict[str, Any]:
 
 def _fail(rewrite_id, error_type: str, message: str, *, running: bool = True) -> None:
     statuses = [Rewrite.Status.RUNNING] if running else [Rewrite.Status.PENDING, Rewrite.Status.RUNNING]
-    Rewrite.objects.filter(pk=rewrite_id, status__in=statuses).update(
+    failed = Rewrite.objects.filter(pk=rewrite_id, status__in=statuses).update(
         status=Rewrite.Status.FAILED,
         error={"type": error_type, "message": message[:1000]},
         finished_at=timezone.now(),
         updated_at=timezone.now(),
     )
+    if failed:
+        transaction.on_commit(lambda: rewrite_ended_publish(rewrite_id))
     logger.warning("rewrite failed", extra={"rewrite_id": str(rewrite_id), "error_type": error_type})

@@ -1,5 +1,6 @@
 """The slot worker (the body of the generation task): claim one slot, call the provider chain with the brief
-and brand kit, save the first revision and its image, then let the settling step look at the run.
+and brand kit, save the first revision, then let the settling step look at the run. A slot that wants an image
+stays RUNNING after its copy is saved: its image task (slot_image.py, retried by Celery) ends it.
 
 Idempotent by construction: a slot is claimed with a conditional update, its first revision is written
 only while it is still at version 0 (and a unique constraint backs that up), and the run is settled by a
@@ -16,7 +17,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from aicmo.core.trace import run_id_var, trace_id_var
-from aicmo.llm.base import IMAGE_SIZES, ImageRequest
 from aicmo.llm.chain import CallRecord
 from aicmo.llm.exceptions import AllProvidersFailed, ErrorType
 from aicmo.llm.pricing import unknown_price_warning
@@ -25,12 +25,12 @@ from brands.budget import BudgetExceeded, budget_check
 
 from ..kinds import Draft, spec_for
 from ..models import Deliverable, Run
-from ..prompts import deliverable_request, image_prompt, slot_context
-from .assets import asset_create
+from ..prompts import deliverable_request, slot_context
 from .provider_calls import provider_call_save, provider_calls_interrupted
 from .revisions import revision_create
 from .settle import run_finalize
 from .shortening import draft_fit
+from .slot_image import IMAGE_FAILED, slot_image_dispatch, slot_image_end
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +70,9 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
     if deliverable.deliveries > 1:  # the previous delivery's worker is gone: so are the calls it had under way
         provider_calls_interrupted(deliverable_id=deliverable.pk)
     if deliverable.deliveries > settings.AICMO_MAX_TASK_DELIVERIES:
+        if deliverable.version >= 1:  # the copy is saved: only its image is given up
+            slot_image_end(deliverable_id=deliverable.pk, warning=IMAGE_FAILED, reason="deliveries exhausted")
+            return
         _fail_slot(
             deliverable,
             ErrorType.INTERNAL_ERROR,
@@ -79,6 +82,10 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
     Run.objects.filter(pk=run.pk, status=Run.Status.PENDING).update(
         status=Run.Status.RUNNING, started_at=timezone.now()
     )
+    if deliverable.version >= 1:  # the copy is saved; its image task was lost (the sweeper sent the slot again)
+        logger.warning("slot's image task sent again", extra={"deliverable_id": str(deliverable.pk)})
+        slot_image_dispatch(deliverable_id=deliverable.pk)
+        return
     if deliverable.deliveries > 1:
         logger.warning(
             "deliverable picked up again",
@@ -104,14 +111,9 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
             warnings += shorter.warnings  # e.g. a shortening pass came from the offline templates
         if fitted.model_calls or fitted.cut:
             deliverable.metadata = {**deliverable.metadata, "shortener": fitted.report}
-        # Inside the try: a time limit hit during a slow image call, or an error while saving, must end the
-        # slot now rather than leave it RUNNING for the sweeper. An image the providers cannot make only warns.
-        image = None
-        if slot.get("with_image") and draft.structured.get("image_prompts"):
-            image, image_warning = _generate_image(chain, run, draft.structured["image_prompts"][0])
-            if image_warning:
-                warnings.append(image_warning)
-        _save_first_revision(deliverable, run, draft, calls, warnings, image)
+        # Inside the try: an error while saving must end the slot now rather than leave it RUNNING for the sweeper.
+        with_image = bool(slot.get("with_image") and draft.structured.get("image_prompts"))
+        _save_first_revision(deliverable, run, draft, calls, warnings, with_image=with_image)
     except AllProvidersFailed as error:
         _fail_slot(deliverable, error.error_type, str(error))
     except BudgetExceeded as error:
@@ -127,26 +129,11 @@ def _generate_claimed(deliverable: Deliverable, run: Run) -> None:
         _fail_slot(deliverable, ErrorType.INTERNAL_ERROR, f"Internal error ({type(error).__name__}).")
 
 
-def _generate_image(chain, run: Run, prompt: str):
-    try:
-        budget_check(run.brand_id)
-    except BudgetExceeded:
-        return None, "The image was not generated: the brand's monthly budget is spent."
-    try:
-        return chain.generate_image(
-            ImageRequest(
-                prompt=image_prompt(prompt, run.input_snapshot["brand"]),
-                size=IMAGE_SIZES["square"],
-                trace_id=run.trace_id,
-                context={"brand_name": run.input_snapshot["brand"]["name"]},
-            )
-        ), None
-    except AllProvidersFailed as error:
-        logger.warning("image generation failed", extra={"error": str(error)[:200]})
-        return None, "The image could not be generated; the copy is saved without it."
-
-
-def _save_first_revision(deliverable: Deliverable, run: Run, draft: Draft, calls, warnings: list[str], image) -> None:
+def _save_first_revision(
+    deliverable: Deliverable, run: Run, draft: Draft, calls, warnings: list[str], *, with_image: bool
+) -> None:
+    """Version 1 of the slot. Without an image the slot is DONE; with one it stays RUNNING and its image task
+    (queued once this commits) ends it."""
     main = calls[0]
     tokens = sum(c.usage.total for c in calls)
     costs = [c.cost_usd for c in calls]
@@ -168,7 +155,7 @@ def _save_first_revision(deliverable: Deliverable, run: Run, draft: Draft, calls
             generation_status=Deliverable.Generation.RUNNING,
             version=0,
         ).update(
-            generation_status=Deliverable.Generation.DONE,
+            generation_status=Deliverable.Generation.RUNNING if with_image else Deliverable.Generation.DONE,
             version=1,
             title=draft.title[:240],
             hashtags=draft.hashtags,
@@ -190,16 +177,8 @@ def _save_first_revision(deliverable: Deliverable, run: Run, draft: Draft, calls
             model=main.model,
             note="Generated",
         )
-        if image is not None:
-            asset_create(
-                brand_id=run.brand_id,
-                deliverable=deliverable,
-                content=image.png_bytes,
-                prompt=draft.structured["image_prompts"][0],
-                size=image.size,
-                provider=image.provider,
-                model=image.model,
-            )
+        if with_image:
+            transaction.on_commit(lambda: slot_image_dispatch(deliverable_id=deliverable.pk))
 
 
 def _fail_slot(deliverable: Deliverable, error_type: str, message: str) -> None:

@@ -3,7 +3,8 @@
 with a slow safety re-check, and falls back to reading the waiting runs when Redis is missing or down.
 
 The runs here are generated for real (offline provider) by a thread that starts a moment after the request's
-commit, standing in for the worker: the request is then already waiting when the run ends."""
+commit, standing in for the worker: the request is then already waiting when the run ends. Rewrites wait the
+same way, on a channel of their own."""
 
 import threading
 import time
@@ -164,3 +165,129 @@ def test_run_finalize_announces_the_run_on_the_settled_channel(marketer_api, set
 
     assert Run.objects.get(run_id=run_id).status == Run.Status.SUCCESS
     assert messages == [run_id]
+
+
+# --- rewrites wait the same way (notified, no thread held, no polling loop) ------------------------------------
+
+
+@pytest.fixture
+def late_rewriter(monkeypatch):
+    """Rewrite tasks run in a thread 0.3 s after they are enqueued, as `late_worker` does for generation."""
+    from deliverables import tasks
+
+    threads: list[threading.Thread] = []
+
+    def run_later(rewrite_id):
+        time.sleep(0.3)
+        try:
+            tasks.rewrite_deliverable.run(rewrite_id)
+        finally:
+            connection.close()
+
+    def apply_async(args, **kwargs):
+        thread = threading.Thread(target=run_later, args=args)
+        threads.append(thread)
+        thread.start()
+
+    monkeypatch.setattr(tasks.rewrite_deliverable, "apply_async", apply_async)
+    yield threads
+    for thread in threads:
+        thread.join(timeout=30)
+
+
+@pytest.fixture
+def linkedin_post(marketer, run_tasks_inline):
+    from deliverables.tests.review_helpers import generate_campaign, of_kind
+
+    return of_kind(generate_campaign(marketer, run_tasks_inline, platforms=["linkedin"]), "linkedin_post")
+
+
+def test_a_rewrite_answers_200_when_its_end_is_announced(
+    marketer_api, linkedin_post, late_rewriter, settings, monkeypatch
+):
+    settings.REDIS_URL = settings.TEST_REDIS_URL
+    settings.AICMO_API_WAIT_S = 20.0
+    monkeypatch.setattr(waiting, "RECHECK_S", 60.0)  # only the announcement can wake the request in time
+    monkeypatch.setattr(waiting, "POLL_S", 60.0)  # and it must not fall back to reading the rewrite
+
+    response, elapsed = timed(
+        lambda: marketer_api.post(
+            f"/api/v1/deliverables/{linkedin_post.pk}/rewrite", {"action": "shorten", "version": 1}, format="json"
+        )
+    )
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["status"], body["deliverable"]["version"]) == ("done", 2)
+    assert response["Location"] == f"/api/v1/rewrites/{body['id']}"
+    assert elapsed < 5, elapsed
+
+
+def test_a_rewrite_read_with_wait_is_woken_by_the_announcement(
+    marketer_api, linkedin_post, late_rewriter, settings, monkeypatch
+):
+    settings.REDIS_URL = settings.TEST_REDIS_URL
+    monkeypatch.setattr(waiting, "RECHECK_S", 60.0)
+    started = marketer_api.post(
+        f"/api/v1/deliverables/{linkedin_post.pk}/rewrite?wait=0", {"action": "expand", "version": 1}, format="json"
+    )
+    assert started.status_code == 202
+
+    response, elapsed = timed(lambda: marketer_api.get(f"{started['Location']}?wait=20"))
+
+    assert (response.status_code, response.json()["status"]) == (200, "done")
+    assert elapsed < 5, elapsed
+
+
+def test_a_rewrite_not_ended_within_its_wait_answers_202_after_it(marketer_api, linkedin_post, monkeypatch):
+    from deliverables import tasks
+
+    monkeypatch.setattr(tasks.rewrite_deliverable, "apply_async", lambda args, **kwargs: None)  # no worker
+
+    response, elapsed = timed(
+        lambda: marketer_api.post(
+            f"/api/v1/deliverables/{linkedin_post.pk}/rewrite?wait=1",
+            {"action": "shorten", "version": 1},
+            format="json",
+        )
+    )
+
+    assert (response.status_code, response.json()["status"]) == (202, "pending")
+    assert 1.0 <= elapsed < 4, elapsed
+
+
+def test_a_rewrite_that_ends_is_announced_on_the_rewrite_channel(marketer_api, linkedin_post, settings, monkeypatch):
+    import redis
+
+    from deliverables import tasks
+
+    settings.REDIS_URL = settings.TEST_REDIS_URL
+    monkeypatch.setattr(
+        tasks.rewrite_deliverable, "apply_async", lambda args, **kwargs: tasks.rewrite_deliverable.run(*args)
+    )
+    subscriber = redis.Redis.from_url(settings.TEST_REDIS_URL).pubsub(ignore_subscribe_messages=True)
+    subscriber.subscribe(waiting.REWRITE_ENDED_CHANNEL)
+    subscriber.get_message(timeout=1)
+
+    response = marketer_api.post(
+        f"/api/v1/deliverables/{linkedin_post.pk}/rewrite?wait=0", {"action": "shorten", "version": 1}, format="json"
+    )
+    messages = []
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and not messages:
+        message = subscriber.get_message(timeout=0.5)
+        if message:
+            messages.append(message["data"].decode())
+    subscriber.close()
+
+    assert messages == [response.json()["id"]]
+
+
+def test_the_rewrite_views_hold_no_polling_loop():
+    """The thread-holding `rewrite_wait` (sleep and re-read every 0.2 s) is gone: the views await the notified
+    wait of deliverables/waiting.py, as generate does."""
+    from deliverables import api_review, selectors
+
+    assert not hasattr(selectors, "rewrite_wait")
+    assert issubclass(api_review.RewriteView, api_review.WaitingAPIView)
+    assert issubclass(api_review.RewriteDetailView, api_review.WaitingAPIView)

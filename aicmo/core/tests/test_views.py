@@ -144,8 +144,9 @@ def test_platform_colours_come_from_the_registry_as_css(client):
     response = client.get("/ui/platforms.css")
     assert response["Content-Type"] == "text/css; charset=utf-8"
     css = response.content.decode()
-    assert ".platform-linkedin { --platform-color: #0a66c2; }" in css
-    assert ".platform-tiktok { --platform-color: #ff0050; }" in css
+    # The accent, and the preview link colour per theme (light-dark() follows the device or the toggle).
+    assert ".platform-linkedin { --platform-color: #0a66c2; --platform-link: light-dark(#0a66c2, #71b7fb); }" in css
+    assert ".platform-tiktok { --platform-color: #ff0050; --platform-link: light-dark(#4338ca, #a5a1ff); }" in css
 
 
 def test_pages_load_no_inline_script_or_style(marketer, run_tasks_inline):
