@@ -20,7 +20,7 @@ BENCHMARKS = {
     "failover": ("bench.failover", "Failover: primary returns 500, or hangs"),
     "api": ("bench.api", "API: POST /api/v1/campaigns/generate under gunicorn"),
     "pages": ("bench.pages", "Pages: run page and approvals queue at 10 vs 500 deliverables"),
-    "exports": ("bench.exports", "Exports: PDF and PPTX of a 100- and a 500-deliverable run, DOCX of the 500"),
+    "exports": ("bench.exports", "Exports: PDF and PPTX of 100 and 500 deliverables; DOCX, ZIP, MD, JSON, CSV of 500"),
     "studio": ("bench.studio_ttft", "Studio: N concurrent open ChatKit streams (TTFT overhead, /healthz, memory)"),
     "makerun": ("bench.make_run", "make run: embedded Redis vs the filesystem broker, and cold start"),
     "waits": ("bench.waits", "Waits: N open ?wait= requests under uvicorn"),

@@ -4,8 +4,9 @@ N clients each POST `threads.add_user_message` to /chatkit (token auth) and keep
 open: the web process has claimed the reply, queued its Celery task and waits for the reply's events (one
 pub/sub connection per web process fans them out to the open streams; creatives/studio/relay.py). No Celery
 worker runs: once all N streams are open, a separate publisher process plays the workers' side with the
-workers' own publisher script (`relay.APPEND_SCRIPT`), writing each reply's first text delta (stamped with the
-time it was written) at an even pace over `WINDOW_S`, then the rest of the reply. Measured:
+workers' own publisher script (`relay.APPEND_SCRIPT`) and numbering (`relay.ReplyPublisher.entry`: attempt and
+sequence, as the web side's replay.py expects), writing each reply's first text delta (stamped with the time it
+was written) at an even pace over `WINDOW_S`, then the rest of the reply. Measured:
 
 * **TTFT overhead over the provider**: from the first token written to Redis (the moment the provider's
   first token is available to the worker) to its arrival at the client, through uvicorn and the ChatKit
@@ -85,7 +86,8 @@ def _message(thread_id: str, text: str) -> str:
 
 
 async def _publish(reply_keys: list[tuple[str, str]], redis_url: str) -> None:
-    """The worker's side of each reply: events through the worker's publisher script (relay.ReplyPublisher)."""
+    """The worker's side of each reply: entries numbered by the worker's publisher (relay.ReplyPublisher.entry),
+    written through its script (relay.APPEND_SCRIPT)."""
     import redis.asyncio as aioredis
     from chatkit.types import (
         AssistantMessageContent,
@@ -97,7 +99,7 @@ async def _publish(reply_keys: list[tuple[str, str]], redis_url: str) -> None:
     )
     from django.utils import timezone
 
-    from creatives.studio.relay import APPEND_SCRIPT, append_args
+    from creatives.studio.relay import APPEND_SCRIPT, ReplyPublisher, append_args
 
     client = aioredis.Redis.from_url(redis_url)
     append = client.register_script(APPEND_SCRIPT)
@@ -106,10 +108,14 @@ async def _publish(reply_keys: list[tuple[str, str]], redis_url: str) -> None:
         keys, args = append_args(reply_key, field, value)
         await append(keys=keys, args=args)
 
-    def dumped(event) -> str:
-        return event.model_dump_json(by_alias=True, exclude_none=True)
-
     async def one(thread_id: str, reply_key: str) -> None:
+        # The worker's publisher numbers the entries (attempt 1, seq 1, 2, …: replay.wrap); they are sent here
+        # through the same script, on this process's asyncio connection.
+        entries = ReplyPublisher(reply_key, attempt=1)
+
+        def dumped(event) -> str:
+            return entries.entry(event)
+
         item = AssistantMessageItem(
             id=f"msg_{uuid.uuid4().hex[:12]}", thread_id=thread_id, created_at=timezone.now(), content=[]
         )

@@ -1,7 +1,8 @@
 """How a reply travels from the Celery worker that writes it to the `POST /chatkit` response that streams it.
 
 One Redis Stream per reply (`aicmo:studio:reply:<key>`) holds the whole reply: the worker XADDs each ChatKit
-`ThreadStreamEvent` as JSON and ends with an `end` entry. In the same step (one Lua script, so nothing can come
+`ThreadStreamEvent` as JSON, in an envelope numbering the task's delivery and the entry (replay.py: what a reader
+passes on), and ends with an `end` entry. In the same step (one Lua script, so nothing can come
 between) it PUBLISHes the entry on the reply's channel (`aicmo:studio:live:<key>`).
 
 The web side reads live entries from the channel and the past ones from the stream. Each web process keeps, per
@@ -28,6 +29,8 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+
+from . import replay
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +91,11 @@ class ReplyPublisher:
     """Appends a reply's events to its stream (and its channel). If Redis fails mid-reply the reply still completes
     and is saved (the reader then ends with an error event and the page reloads the saved items)."""
 
-    def __init__(self, reply_key: str):
+    def __init__(self, reply_key: str, attempt: int = 1):
         self.reply_key = reply_key
         self.key = stream_key(reply_key)
+        self.attempt = attempt  # the delivery of the reply's task writing this
+        self.seq = 0
         self.broken = False
 
     def _add(self, field: str, value: str) -> None:
@@ -103,9 +108,19 @@ class ReplyPublisher:
             self.broken = True
             logger.warning("studio stream unavailable", extra={"key": self.key, "error": type(error).__name__})
 
+    def entry(self, event: Any = None, *, kept: list[str] | tuple[str, ...] = ()) -> str:
+        """The next numbered entry of this delivery (replay.wrap): `event`, or without one a reset listing `kept`.
+        The benchmark's publisher numbers its entries here too, so both write what the readers expect."""
+        self.seq += 1
+        return replay.wrap(attempt=self.attempt, seq=self.seq, event=event, kept=kept)
+
     def event(self, event: Any) -> None:
         """`event` is a ChatKit ThreadStreamEvent (a pydantic model)."""
-        self._add("event", event.model_dump_json(by_alias=True, exclude_none=True))
+        self._add("event", self.entry(event))
+
+    def reset(self, kept: list[str]) -> None:
+        """A redelivered task starts again: `kept` are the ids of the turn's items already saved."""
+        self._add("event", self.entry(kept=kept))
 
     def end(self) -> None:
         self._add("end", "1")

@@ -214,7 +214,7 @@ class _Export:
         for deliverable, item in zip(self.deliverables, self.items, strict=True):
             revision = deliverable.current_revision
             writer.heading(item.title, level=1)
-            writer.paragraph(_describe(deliverable, item)).runs[0].italic = True
+            writer.paragraph(_describe(deliverable, item), italic=True)
             if item.entries:
                 writer.table(
                     ["Date", "Platform", "Title", "Copy"],
@@ -233,11 +233,9 @@ class _Export:
             writer.heading("Campaign creatives", level=1)
             writer.paragraph("Images of the ad creatives made for this campaign.")
             for creative in self.campaign_images:
-                writer.paragraph(creative.caption).runs[0].italic = True
+                writer.paragraph(creative.caption, italic=True)
                 self._add_image(writer, creative.image.data, width=Inches(3.5), what=f"image {creative.image.asset_id}")
-        buffer = io.BytesIO()
-        document.save(buffer)
-        return buffer.getvalue()
+        return writer.save()
 
     @staticmethod
     def _add_image(writer: DocxWriter, data: bytes, *, width, what: str) -> None:

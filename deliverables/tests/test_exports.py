@@ -12,13 +12,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from docx.shared import Inches
+from docx.shared import Inches, Pt
 
 from aicmo.core.errors import Conflict, NotFound
 from aicmo.llm.providers.offline import draw_image
 from deliverables.envelope import validate_envelope
-from deliverables.models import AuditEvent, Deliverable, Revision
-from deliverables.services import deliverable_amend, run_export
+from deliverables.models import Asset, AuditEvent, Deliverable, Revision
+from deliverables.services import asset_create, deliverable_amend, revision_create, run_export
 from deliverables.services.docx_render import DocxWriter
 
 from .review_helpers import generate_campaign, generate_creatives, of_kind, set_status
@@ -163,11 +163,84 @@ def test_docx_writer_writes_what_python_docx_itself_writes():
     for image in (cup, mug, cup):  # the same image twice: one image part, two pictures
         by_python_docx.add_picture(io.BytesIO(image), width=Inches(4.5))
         writer.picture(io.BytesIO(image), width=Inches(4.5))
+    writer.flush()
 
     assert by_writer.element.xml == by_python_docx.element.xml
     assert [shape._inline.docPr.id for shape in by_writer.inline_shapes] == [1, 2, 3, 4]
     with pytest.raises(KeyError):  # a style the template lacks is refused as python-docx refuses it
         writer.paragraph("x", style="No Such Style")
+
+
+def test_docx_writer_writes_markdown_as_python_docx_calls_write_it():
+    """Markdown goes in as XML text: it must be what the python-docx calls for the same blocks and runs write."""
+    by_python_docx, by_writer = docx.Document(), docx.Document()
+    writer = DocxWriter(by_writer)
+    writer.markdown(
+        "# Plan\n\nSome **bold**, *em*, ~~gone~~, `code`, [a link](https://e.x/?a=1&b=2) <b>\nnext  \nbreak\n\n"
+        "1. one\n2. two\n\n- dot\n\n> quoted\n\n```\nx = 1\n\tindented\n```\n",
+        heading_offset=2,
+    )
+    writer.flush()
+
+    document = by_python_docx
+    document.add_heading("Plan", level=3)
+    paragraph = document.add_paragraph(style="Normal")
+    for text, bold, italic, strike, code in [
+        ("Some ", None, None, None, False),
+        ("bold", True, None, None, False),
+        (", ", None, None, None, False),
+        ("em", None, True, None, False),
+        (", ", None, None, None, False),
+        ("gone", None, None, True, False),
+        (", ", None, None, None, False),
+        ("code", None, None, None, True),
+        (", ", None, None, None, False),
+        ("a link", None, None, None, False),
+        (" (https://e.x/?a=1&b=2)", "plain", None, None, False),
+        (" <b>", None, None, None, False),
+        (" ", "plain", None, None, False),  # the soft break
+        ("next", None, None, None, False),
+        ("break", None, None, None, False),
+    ]:
+        run = paragraph.add_run(text)
+        if bold != "plain":
+            run.bold, run.italic, run.font.strike = bold, italic, strike
+        if code:
+            run.font.name = "Courier New"
+        if text == "next":
+            paragraph.add_run().add_break()
+    numbering = document.part.numbering_part.element
+    for number, text in enumerate(["one", "two"]):
+        paragraph = document.add_paragraph(style="List Number")
+        if number == 0:  # the list restarts at 1: its own numbering instance
+            style_num_id = paragraph.style.element.pPr.numPr.numId.val
+            num = numbering.add_num(numbering.num_having_numId(style_num_id).abstractNumId.val)
+            num.add_lvlOverride(ilvl=0).add_startOverride(1)
+            properties = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+            properties.get_or_add_numId().val = num.numId
+            properties.get_or_add_ilvl().val = 0
+        run = paragraph.add_run(text)
+        run.bold = run.italic = run.font.strike = None
+    for text, style in (("dot", "List Bullet"), ("quoted", "Quote")):
+        run = document.add_paragraph(style=style).add_run(text)
+        run.bold = run.italic = run.font.strike = None
+    code = document.add_paragraph().add_run("x = 1\n\tindented")
+    code.font.name, code.font.size = "Courier New", Pt(9)
+
+    assert by_writer.element.xml == by_python_docx.element.xml
+    assert by_writer.part.numbering_part.element.xml == by_python_docx.part.numbering_part.element.xml
+
+
+def test_docx_writer_leaves_out_what_xml_cannot_carry():
+    """python-docx refuses control characters (ValueError); the writer drops them and keeps the rest."""
+    writer = DocxWriter(docx.Document())
+    writer.paragraph("bell\x07 and\x00 null", style="Heading 1")
+    writer.markdown("tab\x0bbed **bold\x1b**")
+    writer.table(["A\x01"], [["b\x02"]])
+
+    document = docx.Document(io.BytesIO(writer.save()))
+    assert [p.text for p in document.paragraphs] == ["bell and null", "tabbed bold"]
+    assert [c.text for row in document.tables[0].rows for c in row.cells] == ["A", "b"]
 
 
 def test_csv_has_a_row_per_post_and_per_calendar_entry(run, marketer):
@@ -318,6 +391,66 @@ def test_export_queries_do_not_grow_with_the_number_of_deliverables(marketer, ru
                 export(run, fmt, marketer)
             counts[(fmt, name)] = len(queries)
         assert counts[(fmt, "small")] == counts[(fmt, "large")], fmt
+
+
+def _grow(run, size: int) -> None:
+    """Fill `run` up to `size` deliverables: copies of its own, each with a revision (through the revisions
+    service), an image on every fifth and every third one approved."""
+    originals = list(run.deliverables.order_by("position"))
+    revisions = {r.deliverable_id: r for r in Revision.objects.filter(deliverable__run=run)}
+    image = draw_image("A cup", "256x256")
+    for position in range(len(originals), size):
+        original = originals[position % len(originals)]
+        copy = Deliverable.objects.create(
+            run=run,
+            position=position,
+            kind=original.kind,
+            platform=original.platform,
+            title=original.title,
+            hashtags=original.hashtags,
+            metadata=original.metadata,
+            status="approved" if position % 3 == 0 else "draft",
+            version=1,
+            generation_status=Deliverable.Generation.DONE,
+        )
+        revision = revisions[original.pk]
+        revision_create(
+            deliverable=copy,
+            version=1,
+            title=revision.title,
+            content_markdown=revision.content_markdown,
+            hashtags=revision.hashtags,
+            structured=revision.structured,
+            brand_kit=run.input_snapshot.get("brand") or {},
+        )
+        if position % 5 == 0:
+            asset_create(brand_id=run.brand_id, deliverable=copy, content=image)
+
+
+# Every export of a run reads it in a fixed number of queries, one each: the actor's brand check, the
+# deliverables, their current revisions, their images, the run's brand and campaign, the approvers, the campaign's
+# creatives (the ZIP's JSON envelope adds its deliverable count); then the audit event (savepoint, insert,
+# release). One query per deliverable more (an N+1) breaks the cap at once.
+MAX_EXPORT_QUERIES = {"docx": 11, "zip": 12}
+
+
+@pytest.mark.parametrize("fmt", sorted(MAX_EXPORT_QUERIES))
+def test_an_export_of_fifty_deliverables_stays_within_its_queries(fmt, run, marketer, django_assert_max_num_queries):
+    _grow(run, 50)
+    assert run.deliverables.count() == 50
+    images = Asset.objects.filter(deliverable__run=run).count()
+    assert images >= 8
+
+    with django_assert_max_num_queries(MAX_EXPORT_QUERIES[fmt]):
+        file = export(run, fmt, marketer)
+
+    if fmt == "docx":
+        document = docx.Document(io.BytesIO(file.content))
+        assert len(document.inline_shapes) == images
+        assert sum(p.style.name == "Heading 1" for p in document.paragraphs) == 50
+    else:
+        names = zipfile.ZipFile(io.BytesIO(file.content)).namelist()
+        assert sum(name.startswith("images/") for name in names) == images
 
 
 # --- the operator command ------------------------------------------------------------------------------------
