@@ -81,7 +81,7 @@ def dispatch() -> None:
     }
     drf = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"generate": "1000000/min"}}
     try:
-        with override_settings(REST_FRAMEWORK=drf):
+        with override_settings(ROOT_URLCONF="bench.urls", REST_FRAMEWORK=drf):
             bare = _timed(lambda: client.get(BARE_PATH), repeats=300, cpu=True)
             print(f"bare endpoint: {bare * 1000:.2f} ms CPU per request")
             for name, patches in variants.items():

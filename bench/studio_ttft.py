@@ -101,14 +101,17 @@ async def _publish(reply_keys: list[tuple[str, str]], redis_url: str) -> None:
     from django.utils import timezone
 
     from creatives.studio.relay import STREAM_TTL_S, stream_key
+    from creatives.studio.replay import wrap
 
     client = aioredis.Redis.from_url(redis_url)
 
-    def dumped(event) -> dict[str, str]:
-        return {"event": event.model_dump_json(by_alias=True, exclude_none=True)}
-
     async def one(thread_id: str, reply_key: str) -> None:
         key = stream_key(reply_key)
+        seq = iter(range(1, 1_000_000))
+
+        def dumped(event) -> dict[str, str]:  # an entry of the first delivery, numbered (replay.wrap)
+            return {"event": wrap(attempt=1, seq=next(seq), event=event)}
+
         item = AssistantMessageItem(
             id=f"msg_{uuid.uuid4().hex[:12]}", thread_id=thread_id, created_at=timezone.now(), content=[]
         )

@@ -27,9 +27,14 @@ def _row(brand_id: int, month: date) -> None:
     BrandMonthSpend.objects.get_or_create(brand_id=brand_id, month=month)
 
 
-def budget_check(brand_id: int, *, when=None) -> None:
-    """Raise BudgetExceeded when the brand's monthly budget is set and this month's spend has reached it."""
-    budget = Brand.objects.filter(pk=brand_id).values_list("monthly_budget_usd", flat=True).first()
+_UNREAD = object()
+
+
+def budget_check(brand_id: int, *, when=None, budget=_UNREAD) -> None:
+    """Raise BudgetExceeded when the brand's monthly budget is set and this month's spend has reached it.
+    `budget`: the brand's `monthly_budget_usd` when the caller has just read the brand row (saves reading it)."""
+    if budget is _UNREAD:
+        budget = Brand.objects.filter(pk=brand_id).values_list("monthly_budget_usd", flat=True).first()
     if budget is None:
         return
     month = month_of(when)

@@ -11,17 +11,20 @@ import logging
 from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from chatkit.types import (
+    AttachmentsCreateReq,
     ChatKitReq,
     ThreadsAddClientToolOutputReq,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
+    ThreadsCustomActionReq,
     ThreadsRetryAfterItemReq,
 )
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.conf import settings
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import TypeAdapter, ValidationError
 from rest_framework import exceptions
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
@@ -30,8 +33,10 @@ from aicmo.core.limits import ConcurrencyLimited, stream_slot
 from brands.selectors import brand_for, brands_for
 
 from .models import StudioItem
+from .studio.attachments import TooLarge, attachment_check, attachment_upload, attachments_usable, owned_attachment
 from .studio.db import run_db
 from .studio.items import owned_thread
+from .studio.replay import have_from
 from .studio.server import studio_server
 from .studio.services import message_text_check, require_ask_permission
 from .studio.store import StudioContext
@@ -49,11 +54,21 @@ def _error(status: int, detail: str, **extra) -> JsonResponse:
     return JsonResponse({"detail": detail, **extra}, status=status)
 
 
-def _authenticate(request):
+class _Unparsed(BaseParser):
+    """Any other body (an upload's raw bytes): left unread for the view."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return {}
+
+
+def _authenticate(request, parsers=None):
     """(user, None) or (None, error response): the API's authenticators, CSRF included for sessions."""
     drf_request = Request(
         request,
-        parsers=[JSONParser(), FormParser()],  # the CSRF check reads the form data of a session's POST
+        # the CSRF check reads the form data of a session's POST
+        parsers=parsers or [JSONParser(), FormParser()],
         authenticators=[cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES],
     )
     try:
@@ -102,12 +117,19 @@ def _prepare(request, body: bytes):
         if thread_id is not None:
             thread = owned_thread(user, thread_id)
             brand = thread.brand if not slug else brand
-        if isinstance(parsed, (*ASKING, ThreadsRetryAfterItemReq)) and brand is not None:
+        if isinstance(parsed, (*ASKING, ThreadsRetryAfterItemReq, AttachmentsCreateReq)) and brand is not None:
             require_ask_permission(user, brand.pk)
         if isinstance(parsed, ASKING):
-            message_text_check(" ".join(getattr(c, "text", "") for c in parsed.params.input.content))
-            if parsed.params.input.attachments:
-                raise ApplicationError("This studio does not accept attachments.")
+            message_text_check(
+                " ".join(getattr(c, "text", "") for c in parsed.params.input.content),
+                with_attachments=bool(parsed.params.input.attachments),
+            )
+            attachments_usable(user, parsed.params.input.attachments, brand=brand)
+        if isinstance(parsed, AttachmentsCreateReq):
+            params = parsed.params
+            attachment_check(name=params.name, size=params.size, mime_type=params.mime_type)
+            if brand is None:
+                raise ApplicationError("You are not a member of any brand: an attachment belongs to one.")
     except NotFoundError:
         return None, None, _error(404, "Not found.")
     except ApplicationError as error:
@@ -119,8 +141,14 @@ def _prepare(request, body: bytes):
         return None, None, _error(400, "You are not a member of any brand: a conversation belongs to one.")
     if isinstance(parsed, ThreadsRetryAfterItemReq):
         return None, None, _error(400, "threads.retry_after_item is not supported: send the message again.")
+    if isinstance(parsed, ThreadsCustomActionReq) and have_from(parsed.params.action.payload) is None:
+        return None, None, _error(400, "payload.have must be a list of item ids.")
     context = StudioContext(
-        user=user, brand=brand, brand_named=bool(slug), trace_id=getattr(request, "trace_id", "") or ""
+        user=user,
+        brand=brand,
+        brand_named=bool(slug),
+        trace_id=getattr(request, "trace_id", "") or "",
+        base_url=_base_url(request),
     )
     return parsed, context, None
 
@@ -141,6 +169,8 @@ async def chatkit(request):
         result = await studio_server().process(body, context)
     except NotFoundError:
         return _error(404, "Not found.")
+    except ApplicationError as error:  # attachments.create, checked again by its service
+        return _error(error.http_status, error.message, code=error.code)
     except NotImplementedError:  # input.transcribe, threads.sync_custom_action: not offered by the studio
         return _error(400, f"{parsed.type} is not supported here.")
     if isinstance(result, StreamingResult):
@@ -155,3 +185,67 @@ async def chatkit(request):
         response["X-Accel-Buffering"] = "no"  # proxies: pass each event on at once
         return response
     return HttpResponse(result.json, content_type="application/json")
+
+
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+# --- attachments: the bytes of ChatKit's two-phase upload (creatives/studio/attachments.py) -----------------
+
+
+@csrf_exempt  # as /chatkit: DRF's SessionAuthentication checks a session's CSRF token, a token needs none
+def chatkit_attachment_upload(request, attachment_id: str):
+    """`POST` (or `PUT`) the bytes of an attachment made by `attachments.create`: multipart `file`, or the raw
+    body. Answers the ready attachment (the protocol's JSON)."""
+    if request.method not in ("POST", "PUT"):
+        response = _error(405, f'Method "{request.method}" not allowed.')
+        response["Allow"] = "POST, PUT"
+        return response
+    user, refused = _authenticate(request, parsers=[MultiPartParser(), _Unparsed()])
+    if refused is not None:
+        return refused
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    limit = settings.AICMO_STUDIO_ATTACHMENT_MAX_BYTES
+    try:
+        owned_attachment(user, attachment_id)  # someone else's: 404 before anything is read
+        if declared > limit + 64 * 1024:  # (a multipart envelope adds a little)
+            raise TooLarge(f"The image is too large: at most {limit // (1024 * 1024)} MB.")
+        if request.content_type == "multipart/form-data":
+            content = request.FILES.get("file")
+            if content is None:
+                raise ApplicationError("Send the image as the multipart field `file`, or as the request body.")
+        else:
+            content = request
+        attachment = attachment_upload(
+            user=user, attachment_id=attachment_id, content=content, base_url=_base_url(request)
+        )
+    except NotFoundError:
+        return _error(404, "Not found.")
+    except ApplicationError as error:
+        return _error(error.http_status, error.message, code=error.code)
+    return HttpResponse(attachment.model_dump_json(exclude_none=True), content_type="application/json")
+
+
+def chatkit_attachment_file(request, attachment_id: str):
+    """The bytes of an attachment (its `preview_url`), for its owner only (anyone else: 404)."""
+    if request.method != "GET":
+        response = _error(405, f'Method "{request.method}" not allowed.')
+        response["Allow"] = "GET"
+        return response
+    user, refused = _authenticate(request)
+    if refused is not None:
+        return refused
+    try:
+        row = owned_attachment(user, attachment_id)
+    except NotFoundError:
+        return _error(404, "Not found.")
+    if not row.file:
+        return _error(404, "This attachment has not been uploaded yet.")
+    response = FileResponse(row.file.open("rb"), content_type=row.mime_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

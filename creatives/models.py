@@ -50,6 +50,10 @@ class StudioThread(models.Model):
         max_length=64, blank=True, help_text="The reply being written (its Redis stream), empty when none."
     )
     reply_started_at = models.DateTimeField(null=True, blank=True)
+    reply_attempt = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="How many times the reply's task was delivered (a redelivery resumes the reply; too many end it).",
+    )
     reply_state = models.JSONField(
         default=dict,
         blank=True,
@@ -94,14 +98,29 @@ class StudioItem(models.Model):
         return f"{self.type} {self.item_id}"
 
 
+def attachment_upload_to(attachment: "StudioAttachment", filename: str) -> str:
+    extension = filename[filename.rfind(".") :] if "." in filename else ""
+    return f"studio/attachments/{attachment.brand_id}/{attachment.id}{extension}"
+
+
 class StudioAttachment(models.Model):
-    """Metadata of a file a marketer attached (ChatKit's attachment record); the bytes live in storage."""
+    """A file a marketer attached (ChatKit's attachment record, as the protocol's JSON in `data`); the bytes live
+    in Django's default storage, as the assets' do. It belongs to its user and brand: anyone else is told it
+    does not exist."""
 
     id = models.CharField(max_length=64, primary_key=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="studio_attachments")
+    brand = models.ForeignKey(
+        "brands.Brand", on_delete=models.CASCADE, null=True, blank=True, related_name="studio_attachments"
+    )
     thread = models.ForeignKey(
         StudioThread, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
     )
+    name = models.CharField(max_length=255, blank=True)
+    mime_type = models.CharField(max_length=60, blank=True)
+    size = models.PositiveIntegerField(default=0, help_text="Bytes: as declared, then as uploaded.")
+    file = models.FileField(upload_to=attachment_upload_to, blank=True)
+    uploaded_at = models.DateTimeField(null=True, blank=True, help_text="Empty until its bytes arrived.")
     data = models.JSONField(help_text="The Attachment as ChatKit serialises it.")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -15,9 +15,9 @@ from brands.selectors import brand_for, brands_where
 
 from .api_review import FIELD_ERRORS, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED
 from .models import Webhook, WebhookEvent
-from .selectors import deliverables_for
+from .selectors import deliverables_for, runs_for
 from .services.comments import comment_create
-from .services.review_links import DEFAULT_HOURS, review_link_create, review_link_revoke
+from .services.review_links import DEFAULT_HOURS, review_link_create, review_link_revoke, run_review_link_create
 from .services.webhooks import webhook_create
 
 
@@ -64,11 +64,42 @@ class ReviewLinkListView(APIView):
         )
 
 
+class RunReviewLinkListView(APIView):
+    @extend_schema(
+        request=ReviewLinkCreateSerializer,
+        responses={201: ReviewLinkSerializer, 400: FIELD_ERRORS, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
+        description="Send a whole run to a client: one link anyone with the URL can open without an account, to "
+        "read each generated deliverable's current revision and approve or request changes on each (or on all at "
+        "once), once per deliverable. Each decision is bound to the revision sent: an edit after sending voids that "
+        "deliverable's part. Revoke it with `DELETE /api/v1/review-links/<id>`. The URL is shown only in this answer.",
+    )
+    def post(self, request, run_id):
+        run = runs_for(request.user).filter(run_id=run_id).first()
+        if run is None:
+            raise Http404
+        if not may(request.user, run.brand_id, APPROVE):  # 403 before any 400 about the body
+            return Response(
+                {"detail": "Only a manager of this brand may send it to a client.", "code": "permission_denied"},
+                status=status.HTTP_403_FORBIDDEN,
+            )
+        body = ReviewLinkCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        sent = run_review_link_create(
+            run=run, actor=request.user, expires_in_hours=body.validated_data["expires_in_hours"]
+        )
+        url = request.build_absolute_uri(reverse("review-link-page", args=[sent.token]))
+        return Response(
+            ReviewLinkSerializer({"id": sent.link.pk, "url": url, "expires_at": sent.link.expires_at}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
 class ReviewLinkDetailView(APIView):
     @extend_schema(
         request=None,
         responses={200: ReviewLinkRevokedSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND},
-        description="Revoke a review link: it answers 410 from now on. Revoking twice keeps the first time.",
+        description="Revoke a review link (a deliverable's or a whole run's): it answers 410 from now on. Revoking "
+        "twice keeps the first time; a run link's decisions already made stay.",
     )
     def delete(self, request, pk):
         link = review_link_revoke(link_id=pk, actor=request.user)

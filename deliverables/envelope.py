@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 
 from .envelope_schema import ASSET_KEYS, DELIVERABLE_STATUSES, ENVELOPE_SCHEMA, ERROR_TYPES, STATUSES
 from .provenance import provenance_of
-from .selectors import run_deliverables, run_progress
+from .selectors import run_deliverables_and_progress, run_progress
 
 __all__ = ["ASSET_KEYS", "DELIVERABLE_STATUSES", "ERROR_TYPES", "STATUSES", "build_envelope", "validate_envelope"]
 
@@ -40,8 +40,10 @@ def build_envelope(run, *, deliverables: Iterable | None = None) -> dict[str, An
     """The envelope of a run. `deliverables` (generated ones, with `current_revision` and `image_assets`
     attached) can be passed in by selectors that loaded them in a constant number of queries."""
 
-    items = list(deliverables) if deliverables is not None else run_deliverables(run)
-    progress = run_progress(run)
+    if deliverables is None:
+        items, progress = run_deliverables_and_progress(run)
+    else:
+        items, progress = list(deliverables), run_progress(run)
     meta = _meta(run, items)
     envelope = {
         "status": run.status,

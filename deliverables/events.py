@@ -123,6 +123,11 @@ def run_retried_event(*, run, actor, from_status: str, to_status: str, failed) -
     )
 
 
+def _run_link(link) -> dict[str, str]:
+    """An item of a whole-run link names the run link too (one token covers the run's deliverables)."""
+    return {"run_review_link": str(link.run_link_id)} if link.run_link_id else {}
+
+
 def review_link_sent_event(*, link, actor) -> AuditEvent:
     deliverable = link.deliverable
     return _record(
@@ -131,7 +136,7 @@ def review_link_sent_event(*, link, actor) -> AuditEvent:
         deliverable_id=deliverable.pk,
         run_id=deliverable.run_id,
         revision=link.version,
-        data={"review_link": str(link.pk), "expires_at": link.expires_at.isoformat()},
+        data={"review_link": str(link.pk), "expires_at": link.expires_at.isoformat(), **_run_link(link)},
     )
 
 
@@ -143,7 +148,7 @@ def review_link_revoked_event(*, link, actor) -> AuditEvent:
         deliverable_id=deliverable.pk,
         run_id=deliverable.run_id,
         revision=link.version,
-        data={"review_link": str(link.pk)},
+        data={"review_link": str(link.pk), **_run_link(link)},
     )
 
 
@@ -160,5 +165,5 @@ def client_decided_event(*, link, from_status: str, to_status: str) -> AuditEven
         to_status=to_status,
         comment=link.comment,
         revision=link.version,
-        data={"review_link": str(link.pk), "reviewer_name": link.reviewer_name},
+        data={"review_link": str(link.pk), "reviewer_name": link.reviewer_name, **_run_link(link)},
     )

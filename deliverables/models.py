@@ -293,6 +293,30 @@ class Rewrite(models.Model):
         return self.status in self.TERMINAL
 
 
+class RunReviewLink(models.Model):
+    """A link that sends a whole run to a client: one token, one expiry, one revoke; the client decides each
+    deliverable (or all at once) through the run link's items, one ReviewLink per deliverable, each bound to the
+    revision current when the link was sent. Only the token's SHA-256 is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="review_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    expiry_noticed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"run review link {self.id} for {self.run_id}"
+
+
 class ReviewLink(models.Model):
     """A link a manager sends to a client who has no account: it shows one revision of a deliverable and takes
     one decision (approve or request changes, with a name and a comment). Only the token's SHA-256 is stored;
@@ -304,7 +328,12 @@ class ReviewLink(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     deliverable = models.ForeignKey(Deliverable, on_delete=models.CASCADE, related_name="review_links")
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, help_text="Null for an item of a run link (its token)."
+    )
+    run_link = models.ForeignKey(
+        RunReviewLink, on_delete=models.CASCADE, null=True, blank=True, related_name="items", editable=False
+    )
     version = models.PositiveIntegerField(help_text="The revision the client reads and decides on.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -71,10 +71,14 @@ def with_current_revision(deliverables: list[Deliverable], *, with_images: bool 
     return deliverables
 
 
-def run_deliverables(run: Run) -> list[Deliverable]:
-    """The generated deliverables of a run, in plan order, with their current revision."""
-    generated = list(run.deliverables.filter(generation_status=Deliverable.Generation.DONE).order_by("position"))
-    return with_current_revision(generated)
+def run_deliverables_and_progress(run: Run) -> tuple[list[Deliverable], dict[str, int]]:
+    """The generated deliverables of a run, in plan order, with their current revision, and its progress
+    (as `run_progress`): one read of the run's slots (the envelope needs both)."""
+    slots = list(run.deliverables.order_by("position"))
+    ended = (Deliverable.Generation.DONE, Deliverable.Generation.FAILED)
+    generated = [d for d in slots if d.generation_status == Deliverable.Generation.DONE]
+    progress = {"done": sum(d.generation_status in ended for d in slots), "total": len(slots)}
+    return with_current_revision(generated), progress
 
 
 def run_progress(run: Run) -> dict[str, int]:

@@ -58,6 +58,10 @@ urlpatterns += [  # pages: home, runs, deliverables, approvals, assets
 
 urlpatterns += [  # the team workflow: client review links and the inbox
     path("api/v1/deliverables/<uuid:pk>/review-links", api_team.ReviewLinkListView.as_view(), name="api-review-links"),
+    path(
+        "api/v1/runs/<uuid:run_id>/review-links", api_team.RunReviewLinkListView.as_view(), name="api-run-review-links"
+    ),
+    path("runs/<uuid:run_id>/review-link", team_views.run_review_link, name="run-review-link"),
     path("api/v1/deliverables/<uuid:pk>/comments", api_team.CommentListView.as_view(), name="api-comments"),
     path("deliverables/<uuid:pk>/comments", team_views.deliverable_comment, name="deliverable-comment"),
     path("deliverables/<uuid:pk>/review-link", team_views.deliverable_review_link, name="deliverable-review-link"),

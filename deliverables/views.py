@@ -8,14 +8,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from aicmo.core.errors import ApplicationError
+from aicmo.core.http import post_only
 from brands import roles
 from brands.selectors import brands_for
 
@@ -41,6 +43,7 @@ from .services import (
     deliverable_actions,
     deliverable_amend,
     deliverable_approve,
+    deliverable_permission_check,
     deliverable_reject,
     deliverable_submit,
     run_export,
@@ -157,8 +160,21 @@ def _run_context(run: Run, counts: SlotCounts, *, page_number) -> dict:
 @require_GET
 def run_detail(request, run_id):
     run = get_object_or_404(runs_for(request.user).select_related("requested_by"), run_id=run_id)
+    return render(request, "deliverables/run_detail.html", run_page_context(request, run))
+
+
+def run_page_context(request, run: Run, **extra) -> dict:
+    """The run page's context; managers also get the client review card (marketers see no button they cannot use)."""
     context = _run_context(run, run_slot_counts(run), page_number=request.GET.get("page"))
-    return render(request, "deliverables/run_detail.html", context)
+    may_send = roles.may(request.user, run.brand_id, roles.APPROVE)
+    context["may_send_to_client"] = may_send
+    context["canonical_url"] = reverse("run-detail", args=[run.run_id]) if request.method == "POST" else ""
+    context["run_review_links"] = (
+        list(run.review_links.annotate(n_items=Count("items"), n_decided=Count("items__decided_at"))[:10])
+        if may_send
+        else []
+    )
+    return {**context, **extra}
 
 
 @login_required
@@ -178,7 +194,7 @@ def run_live(request, run_id):
 
 
 @login_required
-@require_POST
+@post_only("run-detail", "run_id")
 def run_retry(request, run_id):
     run = get_object_or_404(runs_for(request.user), run_id=run_id)
     try:
@@ -282,6 +298,8 @@ def _deliverable_context(request, deliverable: Deliverable, **extra) -> dict:
         "deliverable": deliverable,
         "comments": comments,
         "may_send_to_client": may_send,
+        # a form's error page is answered at the form's action URL: the address bar is put back on this page
+        "canonical_url": reverse("deliverable-detail", args=[deliverable.pk]) if request.method == "POST" else "",
         "review_links": list(deliverable.review_links.all()[:10]) if may_send else [],
         "new_review_url": extra.pop("new_review_url", None),
         "run": run,
@@ -338,7 +356,7 @@ def deliverable_detail(request, pk):
 
 
 @login_required
-@require_POST
+@post_only("deliverable-detail", "pk")
 def deliverable_amend_view(request, pk):
     deliverable = _deliverable(request, pk)
     is_calendar = deliverable.kind == "content_calendar"
@@ -406,16 +424,18 @@ def _amend_conflict(deliverable: Deliverable, form: AmendForm, current_version: 
 
 
 @login_required
-@require_POST
+@post_only("deliverable-detail", "pk")
 def deliverable_transition(request, pk, action):
     deliverable = _deliverable(request, pk)
     form = TransitionForm(request.POST)
-    form.is_valid()
     try:
+        deliverable_permission_check(actor=request.user, action=action, deliverable=deliverable)  # 403 first
+        if not form.is_valid():  # e.g. a comment over 2,000 characters: refused, never dropped silently
+            raise ApplicationError("The comment needs a fix: see below.")
         TRANSITIONS[action](deliverable=deliverable, actor=request.user, comment=form.cleaned_data.get("comment", ""))
     except ApplicationError as error:
         details = error.details if isinstance(error.details, dict) else {}
-        if "comment" in details:
+        if "comment" in details and form.is_valid():
             form.add_error("comment", details["comment"])
         context = _deliverable_context(
             request,
@@ -435,7 +455,7 @@ def deliverable_transition(request, pk, action):
 
 
 @login_required
-@require_POST
+@post_only("deliverable-detail", "pk")
 def deliverable_preview(request, pk):
     """Live preview of the amend editor (htmx): the sanitised rendering, the character meter against the
     platform's limit, and the quality checks the text would get if saved. Writes nothing."""
@@ -560,7 +580,7 @@ def assets_index(request):
 
 
 @login_required
-@require_POST
+@post_only("approvals")
 def approvals_bulk(request):
     """Approve, or request changes to, the checked deliverables: each through its own service call, so every one
     gets its own checks (role, self-approval, quality, current status) and audit event; refusals are listed."""
@@ -633,7 +653,7 @@ def _rewrite_context(deliverable: Deliverable, rewrite: Rewrite) -> dict:
 
 
 @login_required
-@require_POST
+@post_only("deliverable-detail", "pk")
 def deliverable_rewrite_view(request, pk):
     """Start a rewrite from the page. With htmx the card turns into the rewrite's progress (refusals come back
     in the card, with a 200 so htmx shows them); without, the page reloads showing it."""

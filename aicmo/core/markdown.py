@@ -41,6 +41,9 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+# A wide table scrolls sideways inside the text (`.prose table` in app.css): keyboard users must be able to
+# focus it to scroll it (WCAG 2.1.1, axe's scrollable-region-focusable).
+SET_ATTRIBUTES = {"table": {"tabindex": "0"}}
 
 
 def render_markdown(text: str | None) -> SafeString:
@@ -52,5 +55,6 @@ def render_markdown(text: str | None) -> SafeString:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
+        set_tag_attribute_values=SET_ATTRIBUTES,
     )
     return mark_safe(cleaned)  # sanitised by nh3 just above

@@ -1,12 +1,14 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from .errors import ApplicationError
 from .health import broker_ok, database_ok
+from .http import post_only
 from .services import preference_set_theme
 
 
@@ -20,13 +22,15 @@ def healthz(request):
 
 
 @login_required
-@require_POST
+@post_only("home")
 def theme_set(request):
     """Remember the theme. Script callers (the toggle) get 204; a plain form post goes back where it came from."""
     try:
         preference_set_theme(user=request.user, theme=request.POST.get("theme", ""))
     except ApplicationError as error:
-        return JsonResponse({"detail": error.message}, status=400)
+        if request.headers.get("X-Requested-With") == "fetch":
+            return JsonResponse({"detail": error.message}, status=400)
+        messages.error(request, error.message)  # a plain form post: back to its page, with the message
     if request.headers.get("X-Requested-With") == "fetch":
         return HttpResponse(status=204)
     back = request.POST.get("next", "")

@@ -257,6 +257,8 @@ AICMO_MAX_JSON_DEPTH = env.int("AICMO_MAX_JSON_DEPTH", default=32)
 # Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
 AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
 AICMO_STUDIO_DB_THREADS = env.int("AICMO_STUDIO_DB_THREADS", default=2)  # ChatKit's ORM threads per web process
+# Images a marketer attaches in the studio (PNG, JPEG or WebP): at most this many bytes each.
+AICMO_STUDIO_ATTACHMENT_MAX_BYTES = env.int("AICMO_STUDIO_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # Images (a run's slot images and the studio's generate_ad_image) are Celery tasks retried by Celery itself
 # (`autoretry_for`, exponential backoff with full jitter) when every provider failed in a way that may pass:
 # AICMO_IMAGE_RETRIES more attempts, the n-th after a random 0 to min(BACKOFF_S * 2**n, BACKOFF_MAX_S) seconds

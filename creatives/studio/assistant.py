@@ -36,6 +36,7 @@ from chatkit.types import (
     ThreadUpdatedEvent,
 )
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -46,16 +47,19 @@ from aicmo.llm.base import Completion, CompletionRequest, Message, ToolCall, Usa
 from aicmo.llm.chain import CallRecord
 from aicmo.llm.exceptions import AllProvidersFailed, ProviderError
 from aicmo.llm.registry import get_chain
+from brands.budget import BudgetExceeded, budget_check
 from deliverables.models import Deliverable, Revision
 from deliverables.services import provider_call_save
 
-from ..models import StudioThread
+from ..models import StudioItem, StudioThread
+from .attachments import thread_images
 from .concepts import studio_run_settle
 from .instructions import studio_system_prompt
 from .items import DEFAULT_TITLE, item_save, recent_items, thread_response
 from .relay import ReplyPublisher
 from .services import reply_release
 from .tools import CLIENT_TOOLS, IMAGE_TOOL, THEMES, TOOLS, ToolContext, tool_run
+from .turns import MAX_ATTEMPTS, attempt_claim, attempt_current, turn_progress
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +68,7 @@ HISTORY_LOAD = 50  # items read back …
 RELEVANT_TYPES = ("user_message", "assistant_message", "client_tool_call")
 STOPPED_NOTE = "(I stopped here: that took more steps than I may use in one answer. Ask me to continue.)"
 TITLE_WORDS = 7
+GAVE_UP = "The assistant stopped several times while answering this message. Send it again to retry."
 IMAGE_TASK = "creatives.tasks.studio_image"  # by name: the task module imports this one
 
 
@@ -72,12 +77,35 @@ def _new_id(prefix: str) -> str:
 
 
 def reply_generate(*, thread_id: str, reply_key: str, user_item_id: str, trace_id: str) -> None:
-    """The task body. A task whose claim is gone (the reply ended, or a newer one took over) does nothing, so a
-    redelivered task never writes a second answer."""
+    """The task body. A task whose claim is gone (the reply ended, or a newer one took over) does nothing. A
+    redelivery (its worker died mid-answer: acks_late) resumes the reply from what the previous delivery saved
+    (turns.py): the round in progress (`reply_state`) or the rounds finished, so the answer is written and shown
+    once; a turn already complete is only tidied up; past MAX_ATTEMPTS deliveries the reply ends with an error."""
     thread = _claimed(thread_id, reply_key)
     if thread is None:
         return
-    _reply_run(thread, reply_key, trace_id, lambda publisher: _reply_loop(thread, publisher, trace_id, first_round=0))
+    attempt = attempt_claim(thread_id, reply_key)
+    if attempt is None:
+        return
+    progress = turn_progress(thread.pk, user_item_id, client_tools=CLIENT_TOOLS)
+    state = thread.reply_state
+
+    def body(publisher):
+        if attempt > MAX_ATTEMPTS:
+            publisher.event(ErrorEvent(code="custom", message=GAVE_UP, allow_retry=True))
+            return None
+        if state:  # a round whose tools did not all run
+            return _resume(thread, publisher, trace_id, state, None, attempt=attempt)
+        if progress.pending_client_call is not None:  # the last round's client tool was never handed over
+            _client_call(thread, publisher, _tool_call(progress.pending_client_call))
+            return None
+        if progress.finished:
+            return None
+        return _reply_loop(thread, publisher, trace_id, first_round=progress.rounds, attempt=attempt)
+
+    if attempt > 1:
+        logger.warning("studio reply redelivered", extra={"thread_id": thread_id, "attempt": attempt})
+    _reply_run(thread, reply_key, trace_id, body, attempt=attempt, kept=progress.items)
 
 
 def reply_image_step(
@@ -92,7 +120,11 @@ def reply_image_step(
     if thread is None:
         return
     state = thread.reply_state
-    if not state or len(state.get("results", [])) != call_index:
+    done = len(state.get("results", [])) if state else -1
+    if done < call_index:
+        return
+    if done > call_index:  # this task already made the image and died going on with the reply: go on from there
+        _reply_continue(thread, reply_key, trace_id, state, None)
         return
     token = trace_id_var.set(trace_id)
     try:
@@ -108,7 +140,24 @@ def reply_image_step(
         outcome = tool_run(context=context, call=call)  # ImageRetryable goes up to Celery
     finally:
         trace_id_var.reset(token)
-    _reply_run(thread, reply_key, trace_id, lambda publisher: _resume(thread, publisher, trace_id, state, outcome))
+    _reply_continue(thread, reply_key, trace_id, state, outcome)
+
+
+def _reply_continue(thread: StudioThread, reply_key: str, trace_id: str, state: dict[str, Any], outcome) -> None:
+    """The image task goes on with the paused reply, as a new segment (attempt) of its stream: readers
+    understand a restart (replay.py)."""
+    segment = attempt_claim(str(thread.pk), reply_key)
+    if segment is None:
+        return
+    kept = turn_progress(thread.pk, state.get("user_item", ""), client_tools=CLIENT_TOOLS).items
+    _reply_run(
+        thread,
+        reply_key,
+        trace_id,
+        lambda publisher: _resume(thread, publisher, trace_id, state, outcome, attempt=segment),
+        attempt=segment,
+        kept=kept,
+    )
 
 
 def _claimed(thread_id: str, reply_key: str) -> StudioThread | None:
@@ -118,19 +167,25 @@ def _claimed(thread_id: str, reply_key: str) -> StudioThread | None:
 _PAUSED = "paused"  # the reply waits for its image task, which goes on with it
 
 
-def _reply_run(thread: StudioThread, reply_key: str, trace_id: str, body) -> None:
+def _reply_run(thread: StudioThread, reply_key: str, trace_id: str, body, *, attempt: int, kept: list) -> None:
     """Run (a part of) a reply: `body(publisher)`. Unless it paused for an image task, the reply then ends: the
-    thread is named, the studio run's totals refreshed, the claim released and the stream closed."""
+    thread is named, the studio run's totals refreshed, the claim released and the stream closed. A part after
+    the first (a redelivery, or the image task going on with the reply) starts with a reset: `kept`, the turn's
+    saved items, are announced again, and readers take back what the part before left unfinished."""
     token = trace_id_var.set(trace_id)
-    publisher = ReplyPublisher(reply_key)
+    publisher = ReplyPublisher(reply_key, attempt=attempt)
     paused = False
     try:
+        if attempt > 1:
+            publisher.reset(kept=[item.id for item in kept])
+            for item in kept:  # a reader that missed their done events gets them (the others drop them)
+                publisher.event(ThreadItemDoneEvent(item=item))
         _remember_trace(thread, trace_id)
         paused = body(publisher) == _PAUSED
         if not paused:
             _title(thread, publisher)
     except Exception as error:  # a bug must end the reply visibly, not hang the page
-        logger.exception("studio reply crashed", extra={"thread": str(thread.pk)})
+        logger.exception("studio reply crashed", extra={"thread_id": str(thread.pk)})
         publisher.event(
             ErrorEvent(code="custom", message=f"Internal error ({type(error).__name__}). Try again.", allow_retry=True)
         )
@@ -144,11 +199,20 @@ def _reply_run(thread: StudioThread, reply_key: str, trace_id: str, body) -> Non
         trace_id_var.reset(token)
 
 
-def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, *, first_round: int) -> str | None:
+def _reply_loop(
+    thread: StudioThread, publisher: ReplyPublisher, trace_id: str, *, first_round: int, attempt: int
+) -> str | None:
     chain = get_chain(recorder=_recorder(thread, trace_id))
-    history = history_messages(thread)  # after a pause, it holds this reply's earlier rounds too
+    history = history_messages(thread)  # after a pause or a redelivery, it holds this reply's earlier rounds too
     this_reply: list[Message] = []
     for round_number in range(first_round, MAX_ROUNDS):
+        if not attempt_current(str(thread.pk), thread.reply_key, attempt):
+            return None  # a later delivery of this reply took over
+        try:  # before each call, as generate checks before each slot: a spent month makes no provider call
+            budget_check(thread.brand_id)
+        except BudgetExceeded as error:
+            publisher.event(ErrorEvent(code="custom", message=_budget_text(error), allow_retry=False))
+            return None
         request = _request(thread, [*history, *this_reply], trace_id)
         item = AssistantMessageItem(id=_new_id("msg"), thread_id=str(thread.pk), created_at=timezone.now(), content=[])
         started = False
@@ -184,6 +248,10 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, 
             publisher.event(ErrorEvent(code="custom", message="The provider answered nothing.", allow_retry=True))
             return None
         text = completion.text or ""
+        state = None
+        if completion.tool_calls:
+            state = _round_state(round_number, item.id if text.strip() else None, completion)
+            state["user_item"] = _user_item_id(thread)
         if text.strip():
             content = AssistantMessageContent(text=text, annotations=[_provider_annotation(completion)])
             item = item.model_copy(update={"content": [content]})
@@ -194,12 +262,16 @@ def _reply_loop(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, 
                     item_id=item.id, update=AssistantMessageContentPartDone(content_index=0, content=content)
                 )
             )
-            _done(thread, publisher, item)
-        elif started:
-            publisher.event(ThreadItemRemovedEvent(item_id=item.id))
-        if not completion.tool_calls:
+            with transaction.atomic():  # the round's text and its state, or neither: a redelivery knows the round
+                item_save(thread, item)
+                _keep_state(thread, state)
+            publisher.event(ThreadItemDoneEvent(item=item))
+        else:
+            if started:
+                publisher.event(ThreadItemRemovedEvent(item_id=item.id))
+            _keep_state(thread, state)
+        if state is None:
             return None
-        state = _round_state(round_number, item.id if text.strip() else None, completion)
         if _run_tools(thread, publisher, chain, trace_id, state) == _PAUSED:
             return _PAUSED
         if _end_round(thread, publisher, state):
@@ -274,11 +346,15 @@ def _run_tools(thread: StudioThread, publisher: ReplyPublisher, chain, trace_id:
     return None
 
 
-def _resume(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, state: dict[str, Any], outcome):
-    """After the image task's attempt: its result joins the round, the round's other tools run, then the reply
-    goes on with the next model round."""
-    call = _server_calls(state)[len(state["results"])]
-    _record(thread, publisher, state, call, outcome)
+def _resume(
+    thread: StudioThread, publisher: ReplyPublisher, trace_id: str, state: dict[str, Any], outcome, *, attempt: int
+):
+    """After the image task's attempt (`outcome`; None for a redelivered reply, which resumes the round where
+    its results stop): its result joins the round, the round's other tools run, then the reply goes on with the
+    next model round."""
+    if outcome is not None:
+        call = _server_calls(state)[len(state["results"])]
+        _record(thread, publisher, state, call, outcome)
     thread.refresh_from_db()
     chain = get_chain(recorder=_recorder(thread, trace_id))
     if _run_tools(thread, publisher, chain, trace_id, state) == _PAUSED:
@@ -286,13 +362,40 @@ def _resume(thread: StudioThread, publisher: ReplyPublisher, trace_id: str, stat
     if _end_round(thread, publisher, state):
         return None
     thread.refresh_from_db()
-    return _reply_loop(thread, publisher, trace_id, first_round=state["round"] + 1)
+    return _reply_loop(thread, publisher, trace_id, first_round=state["round"] + 1, attempt=attempt)
 
 
 def _record(thread: StudioThread, publisher: ReplyPublisher, state: dict[str, Any], call: ToolCall, outcome) -> None:
+    """A tool's result joins the round, kept on the thread with the widget showing it (one transaction), so a
+    redelivered reply runs only the tools that had not run."""
     state["results"].append({"tool_call_id": call.id, "name": call.name, "content": outcome.content})
-    if outcome.widget is not None:
-        _done(thread, publisher, outcome.widget(thread_id=str(thread.pk), item_id=_new_id("wdg")))
+    widget = outcome.widget(thread_id=str(thread.pk), item_id=_new_id("wdg")) if outcome.widget else None
+    with transaction.atomic():
+        if widget is not None:
+            item_save(thread, widget)
+        _keep_state(thread, state)
+    if widget is not None:
+        publisher.event(ThreadItemDoneEvent(item=widget))
+
+
+def _keep_state(thread: StudioThread, state: dict[str, Any] | None) -> None:
+    if state is not None:
+        StudioThread.objects.filter(pk=thread.pk, reply_key=thread.reply_key).update(reply_state=state)
+
+
+def _user_item_id(thread: StudioThread) -> str:
+    """The marketer's message this reply answers (its latest)."""
+    return (
+        StudioItem.objects.filter(thread=thread, type="user_message")
+        .order_by("-seq")
+        .values_list("item_id", flat=True)
+        .first()
+        or ""
+    )
+
+
+def _tool_call(call: dict[str, Any]) -> ToolCall:
+    return ToolCall(id=call["id"], name=call["name"], arguments=call.get("arguments") or {})
 
 
 def _pause_for_image(thread: StudioThread, trace_id: str, state: dict[str, Any], index: int) -> bool:
@@ -315,23 +418,22 @@ def _pause_for_image(thread: StudioThread, trace_id: str, state: dict[str, Any],
 def _end_round(thread: StudioThread, publisher: ReplyPublisher, state: dict[str, Any]) -> bool:
     """Every server tool of the round has its result: save the round for the model's next call (never shown to
     the marketer), then hand a client tool call to the front end. True when that ends the turn."""
-    StudioThread.objects.filter(pk=thread.pk).update(reply_state={})
-    _done(
-        thread,
-        publisher,
-        HiddenContextItem(
-            id=_new_id("ctx"),
-            thread_id=str(thread.pk),
-            created_at=timezone.now(),
-            content={
-                "kind": "tool_round",
-                "assistant_item": state["assistant_item"],
-                "text": state["text"],
-                "tool_calls": state["tool_calls"],
-                "results": state["results"],
-            },
-        ),
+    round_item = HiddenContextItem(
+        id=_new_id("ctx"),
+        thread_id=str(thread.pk),
+        created_at=timezone.now(),
+        content={
+            "kind": "tool_round",
+            "assistant_item": state["assistant_item"],
+            "text": state["text"],
+            "tool_calls": state["tool_calls"],
+            "results": state["results"],
+        },
     )
+    with transaction.atomic():  # the round is saved as the state it was kept in goes
+        StudioThread.objects.filter(pk=thread.pk).update(reply_state={})
+        item_save(thread, round_item)
+    publisher.event(ThreadItemDoneEvent(item=round_item))
     client_calls = [c for c in state["tool_calls"] if c["name"] in CLIENT_TOOLS]
     if client_calls:
         call = client_calls[0]
@@ -379,6 +481,10 @@ def _provider_annotation(completion: Completion) -> Annotation:
     )
 
 
+def _budget_text(error: BudgetExceeded) -> str:
+    return f"I cannot answer: {error.message[:1].lower()}{error.message[1:]}"
+
+
 def _failure_text(error: Exception) -> str:
     if isinstance(error, AllProvidersFailed):
         names = ", ".join(sorted({e.provider for e in error.errors if getattr(e, "provider", "")})) or "none"
@@ -412,6 +518,8 @@ def _title(thread: StudioThread, publisher: ReplyPublisher) -> None:
         for item in recent_items(thread.pk, HISTORY_LOAD):
             if item.type == "user_message":
                 text = _user_text(item)
+                if text.startswith("[attached: "):  # an image without words names nothing
+                    continue
                 if text and not _GREETING.match(text) and not text.rstrip().endswith("?"):  # a question names nothing
                     labelled = _PRODUCT_LABEL.search(text)
                     text = labelled[1] if labelled else _ASKING.sub("", text, count=1)
@@ -432,7 +540,12 @@ def _title(thread: StudioThread, publisher: ReplyPublisher) -> None:
 
 
 def _user_text(item: Any) -> str:
-    return " ".join(part.text for part in item.content if getattr(part, "text", None)).strip()
+    """A marketer's message as the model reads it (an image sent without words is named: the images
+    themselves are listed in the system prompt)."""
+    text = " ".join(part.text for part in item.content if getattr(part, "text", None)).strip()
+    if not text and getattr(item, "attachments", None):
+        text = " ".join(f"[attached: {a.name}]" for a in item.attachments)
+    return text
 
 
 def history_messages(thread: StudioThread) -> list[Message]:
@@ -489,8 +602,9 @@ def _drop_unanswered(messages: list[Message], answered: set[str]) -> list[Messag
 def _request(thread: StudioThread, messages: list[Message], trace_id: str) -> CompletionRequest:
     kit = thread.brand.kit()
     asset, concepts = _current_asset(thread)
+    images = thread_images(thread)
     return CompletionRequest(
-        system=studio_system_prompt(brand=kit, brief=thread.brief, asset=asset),
+        system=studio_system_prompt(brand=kit, brief=thread.brief, asset=asset, images=images),
         messages=tuple(messages),
         use_case="studio",
         task="studio",
@@ -500,11 +614,25 @@ def _request(thread: StudioThread, messages: list[Message], trace_id: str) -> Co
             "asset": asset,
             "concept_count": concepts,
             "pending_images": len(thread.pending_images),
+            "reference_image": images[0] if images else None,
+            "attached_now": _attached_now(thread, images),
         },
         tools=TOOLS,
         max_tokens=settings.AICMO_LLM_MAX_TOKENS,
         trace_id=trace_id,
     )
+
+
+def _attached_now(thread: StudioThread, images: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The images attached to the marketer's latest message (the one being answered)."""
+    last = (
+        StudioItem.objects.filter(thread=thread, type="user_message")
+        .order_by("-seq")
+        .values_list("data", flat=True)
+        .first()
+    )
+    ids = {a.get("id") for a in (last or {}).get("attachments", []) if isinstance(a, dict)}
+    return [image for image in images if image["id"] in ids]
 
 
 def _current_asset(thread: StudioThread) -> tuple[dict[str, Any] | None, int]:

@@ -19,6 +19,7 @@ from aicmo.core.errors import ApplicationError, Conflict
 from aicmo.llm.base import IMAGE_SIZES, ImageRequest
 from aicmo.llm.chain import ProviderChain
 from aicmo.llm.exceptions import AllProvidersFailed, ImageRetryable, UnsupportedOperation
+from brands.budget import budget_check
 from deliverables.events import deliverable_amended_event
 from deliverables.kinds import render_ad
 from deliverables.models import Asset, Deliverable, Module, ProviderCall, Revision, Run
@@ -317,6 +318,7 @@ def ad_image_generate(
     request = ImageRequest(
         prompt=prompt[:4000], size=IMAGE_SIZES[shape], trace_id=trace_id, context={"brand_name": thread.brand.name}
     )
+    budget_check(thread.brand_id)  # before each attempt: BudgetExceeded (a clear ApplicationError) ends the tool
     try:
         image = chain.generate_image(request)
     except AllProvidersFailed as error:

@@ -1,7 +1,7 @@
 """What the studio's ad-concept assistant is told: its behaviour, the brand kit, the confirmed brief and the
 asset it is working on. One module, so the assistant's character is read (and changed) in one place."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from deliverables.platforms import AD_PRIMARY_TEXT_WORDS, MIN_IMAGE_PROMPTS
@@ -38,7 +38,13 @@ Write finished copy: never placeholders such as [Insert …], TBD or Lorem ipsum
 Use Markdown sparingly (bold labels, short lists). Keep replies short."""
 
 
-def studio_system_prompt(*, brand: Mapping[str, Any], brief: Mapping[str, str], asset: Mapping[str, Any] | None) -> str:
+def studio_system_prompt(
+    *,
+    brand: Mapping[str, Any],
+    brief: Mapping[str, str],
+    asset: Mapping[str, Any] | None,
+    images: Sequence[Mapping[str, Any]] = (),
+) -> str:
     """The system prompt of one model call: the instructions, the brand kit, and the state the conversation
     has reached (so old messages can leave the window without the assistant forgetting the brief)."""
     parts = [INSTRUCTIONS, "## Brand\n" + brand_instructions(brand)]
@@ -53,5 +59,11 @@ def studio_system_prompt(*, brand: Mapping[str, Any], brief: Mapping[str, str], 
             f"## Current saved asset (version {asset.get('version')}, status {asset.get('status')})\n"
             f"- headline: {asset.get('headline')}\n- primary_text: {asset.get('primary_text')}\n"
             f"- call_to_action: {asset.get('call_to_action')}\n- image_prompts:\n{prompts}"
+        )
+    if images:
+        listed = "\n".join(f"- “{i['name']}” ({i['mime_type']})" for i in images)
+        parts.append(
+            "## Images the marketer attached (newest first)\n"
+            f"{listed}\nTreat the newest as the product image reference: describe that product in image prompts."
         )
     return "\n\n".join(parts)

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import TypeAdapter
 
+from brands.selectors import brands_for
+
 from ..models import StudioAttachment, StudioItem, StudioThread
 from .selectors import threads_for
 
@@ -158,6 +160,9 @@ def thread_delete(user, thread_id: str) -> None:
 
 
 def attachment_save(user, attachment: Any) -> None:
+    """Upsert the protocol's record of the user's attachment (with its thread, once a message names it)."""
+    if StudioAttachment.objects.filter(id=attachment.id).exclude(user=user).exists():
+        raise NotFoundError(f"Attachment {attachment.id} not found")
     thread_pk = parse_thread_id(getattr(attachment, "thread_id", None) or "")
     if thread_pk is not None and not threads_for(user).filter(pk=thread_pk).exists():
         thread_pk = None
@@ -167,7 +172,8 @@ def attachment_save(user, attachment: Any) -> None:
 
 
 def attachment_load(user, attachment_id: str):
-    row = StudioAttachment.objects.filter(id=attachment_id, user=user).first()
+    """The user's attachment, of a brand they belong to; anyone else's is "not found"."""
+    row = StudioAttachment.objects.filter(id=attachment_id, user=user, brand__in=brands_for(user)).first()
     if row is None:
         raise NotFoundError(f"Attachment {attachment_id} not found")
     return ATTACHMENT.validate_python(row.data)

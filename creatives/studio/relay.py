@@ -1,7 +1,8 @@
 """How a reply travels from the Celery worker that writes it to the `POST /chatkit` response that streams it.
 
 One Redis Stream per reply (`aicmo:studio:reply:<key>`): the worker XADDs each ChatKit `ThreadStreamEvent` as
-JSON and ends with an `end` entry; the web side XREAD-BLOCKs on it (redis.asyncio: an open stream holds no
+JSON, in an envelope numbering the task's delivery and the entry (replay.py: what a reader passes on), and
+ends with an `end` entry; the web side XREAD-BLOCKs on it (redis.asyncio: an open stream holds no
 thread) and yields the events. A reader that starts late (a reconnect) reads from the first entry, so it gets the
 whole reply; the worker also saves every finished item in the database before announcing it, so a page that
 reloads after the stream expired still shows the answer. Redis only: there is no database transport.
@@ -15,6 +16,8 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+
+from . import replay
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +58,10 @@ class ReplyPublisher:
     """Appends a reply's events to its stream. If Redis fails mid-reply the reply still completes and is saved
     (the reader then ends with an error event and the page reloads the saved items)."""
 
-    def __init__(self, reply_key: str):
+    def __init__(self, reply_key: str, attempt: int = 1):
         self.key = stream_key(reply_key)
+        self.attempt = attempt  # the delivery of the reply's task writing this
+        self.seq = 0
         self.broken = False
 
     def _add(self, fields: dict[str, str]) -> None:
@@ -73,7 +78,13 @@ class ReplyPublisher:
 
     def event(self, event: Any) -> None:
         """`event` is a ChatKit ThreadStreamEvent (a pydantic model)."""
-        self._add({"event": event.model_dump_json(by_alias=True, exclude_none=True)})
+        self.seq += 1
+        self._add({"event": replay.wrap(attempt=self.attempt, seq=self.seq, event=event)})
+
+    def reset(self, kept: list[str]) -> None:
+        """A redelivered task starts again: `kept` are the ids of the turn's items already saved."""
+        self.seq += 1
+        self._add({"event": replay.wrap(attempt=self.attempt, seq=self.seq, kept=kept)})
 
     def end(self) -> None:
         self._add({"end": "1"})

@@ -3,7 +3,9 @@
 `respond()` does not call a model: it claims the thread, queues the reply for a Celery worker (assistant.py runs
 the ad-concept assistant through the provider chain) and relays the worker's ChatKit events from Redis. After a
 client tool's output (`switch_theme`) there is nothing more to say, as in the seed. A client that lost its
-stream sends the custom action `studio.resume` and gets the reply in flight replayed from its first event."""
+stream sends the custom action `studio.resume` (payload `{"have": [ids of the items it already shows]}`) and gets
+the reply in flight replayed from its first event, less those items. Every relayed stream goes through a
+`Replay` (replay.py): each event once, and a redelivered reply's restart understood."""
 
 import logging
 from collections.abc import AsyncIterator
@@ -27,8 +29,9 @@ from aicmo.core.errors import ApplicationError
 from ..models import StudioThread
 from .db import run_db
 from .relay import RelayUnavailable, reply_entries, reply_exists
+from .replay import Replay, have_from
 from .services import reply_start
-from .store import DjangoStore, NoUploads, StudioContext
+from .store import DjangoStore, StudioAttachments, StudioContext
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ RESUME_ACTION = "studio.resume"
 
 class StudioChatKitServer(ChatKitServer[StudioContext]):
     def __init__(self):
-        super().__init__(store=DjangoStore(), attachment_store=NoUploads())
+        super().__init__(store=DjangoStore(), attachment_store=StudioAttachments())
 
     def get_stream_options(self, thread: ThreadMetadata, context: StudioContext) -> StreamOptions:
         return StreamOptions(allow_cancel=False)  # the worker finishes the reply whatever the connection does
@@ -76,7 +79,7 @@ class StudioChatKitServer(ChatKitServer[StudioContext]):
                 return
         except RelayUnavailable:
             raise CustomStreamError("The live stream is unavailable; reload to see the reply.") from None
-        async for event in _relay(reply_key):
+        async for event in _relay(reply_key, have=have_from(action.payload) or ()):
             yield event
 
     async def handle_stream_cancelled(
@@ -87,10 +90,12 @@ class StudioChatKitServer(ChatKitServer[StudioContext]):
         return None
 
 
-async def _relay(reply_key: str) -> AsyncIterator[ThreadStreamEvent]:
+async def _relay(reply_key: str, have=()) -> AsyncIterator[ThreadStreamEvent]:
+    replay = Replay(have)
     try:
         async for data in reply_entries(reply_key):
-            yield EVENT.validate_python(data)
+            for event in replay.feed(data):
+                yield event
     except RelayUnavailable:
         raise CustomStreamError("The live stream is unavailable; reload to see the reply.") from None
 

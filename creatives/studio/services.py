@@ -37,8 +37,9 @@ def require_ask_permission(user, brand_id: int) -> None:
         )
 
 
-def message_text_check(text: str) -> None:
-    if not text.strip():
+def message_text_check(text: str, *, with_attachments: bool = False) -> None:
+    """A message needs words, unless it carries images."""
+    if not text.strip() and not with_attachments:
         raise ApplicationError("Write a message first.", details={"text": ["This field may not be blank."]})
     if len(text) > MESSAGE_MAX_CHARS:
         raise ApplicationError(
@@ -62,7 +63,7 @@ def reply_start(*, user, thread_id: str, user_item_id: str, trace_id: str) -> st
         if thread.reply_key and thread.reply_started_at and thread.reply_started_at >= stuck_before:
             raise Conflict("The assistant is still answering: wait for the reply.")
         StudioThread.objects.filter(pk=thread.pk).update(
-            reply_key=reply_key, reply_started_at=now, reply_state={}, updated_at=now
+            reply_key=reply_key, reply_started_at=now, reply_attempt=0, reply_state={}, updated_at=now
         )
         transaction.on_commit(
             lambda: reply_dispatch(

@@ -5,10 +5,10 @@ an open stream holds no connection."""
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatkit.store import AttachmentStore, NotFoundError, Store
+from chatkit.store import AttachmentStore, Store
 from chatkit.types import Attachment, AttachmentCreateParams, Page, ThreadItem, ThreadMetadata
 
-from . import items
+from . import attachments, items
 from .db import run_db
 
 
@@ -21,6 +21,7 @@ class StudioContext:
     brand: Any = None
     brand_named: bool = False
     trace_id: str = ""
+    base_url: str = ""  # scheme and host of the request: attachments' upload and preview URLs are absolute
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -88,11 +89,20 @@ class DjangoStore(Store[StudioContext]):
         await run_db(items.attachment_delete, context.user, attachment_id)
 
 
-class NoUploads(AttachmentStore[StudioContext]):
-    """The studio takes no file uploads (yet): creating one is refused clearly; deleting metadata works."""
+class StudioAttachments(AttachmentStore[StudioContext]):
+    """ChatKit's two-phase upload (attachments.py): `attachments.create` answers where to send the bytes."""
 
     async def create_attachment(self, input: AttachmentCreateParams, context: StudioContext) -> Attachment:
-        raise NotFoundError("This studio does not accept attachments.")
+        return await run_db(
+            attachments.attachment_create,
+            user=context.user,
+            brand=context.brand,
+            attachment_id=self.generate_attachment_id(input.mime_type, context),
+            name=input.name,
+            size=input.size,
+            mime_type=input.mime_type,
+            base_url=context.base_url,
+        )
 
     async def delete_attachment(self, attachment_id: str, context: StudioContext) -> None:
-        return None
+        await run_db(attachments.attachment_discard, context.user, attachment_id)

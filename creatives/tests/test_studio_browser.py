@@ -186,3 +186,63 @@ def test_a_studio_conversation_over_chatkit(browser, asgi_server, marketer, bran
     shot(page, "05-reloaded")
     assert "items.list" in chatkit_requests and "threads.create" in chatkit_requests
     assert problems == []
+
+
+def _png_1x1() -> bytes:
+    """A real (decodable) 1×1 PNG, so the browser shows it."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xcc\x88\x44"))
+        + (chunk(b"IEND", b""))
+    )
+
+
+def test_an_image_is_attached_from_the_studio_page(browser, asgi_server, marketer, brand, worker_threads):
+    """The composer's Image control: a wrong type is refused on the page, a PNG uploads (attachments.create,
+    then its bytes), goes with the next message, shows in the conversation (also after a reload) and the
+    assistant acknowledges it."""
+    from playwright.sync_api import expect
+
+    from creatives.models import StudioAttachment
+
+    base = asgi_server
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    page.set_default_timeout(60_000)  # the shared 2-core machine can be slow
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill("marketer")
+    page.get_by_label("Password").fill("pw-123456")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+    page.goto(f"{base}/studio/")
+
+    picker = page.locator("[data-attach]")
+    picker.set_input_files([{"name": "anim.gif", "mimeType": "image/gif", "buffer": b"GIF89a" + bytes(20)}])
+    expect(page.locator("[data-status]")).to_have_text("“anim.gif” is not a PNG, JPEG or WebP image.", timeout=30_000)
+    picker.set_input_files([{"name": "bottle.png", "mimeType": "image/png", "buffer": _png_1x1()}])
+    expect(page.locator("[data-attachments] li")).to_contain_text("bottle.png", timeout=30_000)
+    attachment = StudioAttachment.objects.get()
+    assert attachment.uploaded_at is not None and attachment.thread_id is None
+
+    reply = ask(page, "Our cold brew concentrate")
+    thanks = "Thanks for the image “bottle.png”: I'll use it as the product image reference."
+    expect(reply).to_contain_text(thanks, timeout=30_000)
+    expect(page.locator("[data-attachments] li")).to_have_count(0)  # sent with the message
+    shown = page.locator('.studio-message-user img[alt="Attached image: bottle.png"]')
+    expect(shown).to_be_visible(timeout=30_000)
+    assert shown.evaluate("image => image.naturalWidth") == 1  # the bytes came back from the preview URL
+    shot(page, "attachment")
+    page.reload()
+    expect(page.locator('.studio-message-user img[alt="Attached image: bottle.png"]')).to_be_visible(timeout=30_000)
+    attachment.refresh_from_db()
+    assert attachment.thread_id is not None
+    assert not problems, problems

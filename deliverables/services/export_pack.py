@@ -2,8 +2,11 @@
 brand's look, and each deliverable with its current revision, provenance, approval and image bytes, read
 once through Django's storage (local folder or S3-compatible bucket alike) whatever the number of formats.
 
-The brand kit's look is read defensively (`getattr` with defaults): `logo` (a File/ImageField),
-`primary_color`, `secondary_color` (#rrggbb) and `font_family` (a CSS-like family name)."""
+The brand kit's look (brands.Brand: `logo`, `primary_color`, `secondary_color`, `font_family`) is what both packs
+wear: the logo on the PDF cover and every page header, the PPTX title slide and every slide header; the colours on
+bands, headings and table headers; the font family by name on every PPTX text run, and in the PDF when that family
+is installed as TrueType (else a built-in family of the same kind, see pdf_render). Each field is read with a
+default, so a brand without a look, or with an unreadable logo, still exports."""
 
 import io
 import logging

@@ -3,14 +3,19 @@ logo, a table of contents, one section per deliverable (rendered Markdown, table
 provider and model, status and approver), the content calendar as month grids, a footer on every page.
 
 reportlab rather than an HTML-to-PDF engine: it installs from PyPI as wheels with no system libraries
-(WeasyPrint needs Pango from the OS), and it embeds only the fonts it ships (Bitstream Vera for the sans
-family, the PDF core fonts otherwise), so nothing is fetched from the network. Markdown is parsed with
+(WeasyPrint needs Pango from the OS), and nothing is fetched from the network. The brand kit's font family is
+used when a TrueType font of that family is installed on the machine (FONT_DIRS, e.g. Debian's fonts-dejavu and
+fonts-liberation; Arial, Helvetica, Times New Roman and Courier New map to their metric-compatible Liberation
+families); otherwise the report falls back to a family of the same kind that reportlab ships (Bitstream Vera for
+sans, the PDF core Times and Courier for serif and mono). Markdown is parsed with
 markdown-it (raw HTML off) and every piece of text is escaped before it reaches reportlab's paragraph markup,
 so untrusted text cannot inject markup."""
 
 import calendar
+import functools
 import io
 import itertools
+import logging
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -49,6 +54,7 @@ from reportlab.platypus import (
 from .export_pack import BrandLook, CampaignImage, PackDeliverable, platform_color, platform_label
 from .markdown_tokens import table_rows
 
+logger = logging.getLogger(__name__)
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 PAGE_W, PAGE_H = A4
 MARGIN = 18 * mm
@@ -81,9 +87,69 @@ def _register_fonts() -> dict[str, tuple[str, str, str, str]]:
     }
 
 
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
+GENERIC_FAMILIES = {"serif", "sans-serif", "sans", "monospace", "mono", "system-ui", "ui-sans-serif", "cursive"}
+FONT_ALIASES = {  # families a brand kit often names, and the installed family that has the same metrics
+    "arial": "liberation sans",
+    "helvetica": "liberation sans",
+    "helvetica neue": "liberation sans",
+    "times new roman": "liberation serif",
+    "times": "liberation serif",
+    "courier new": "liberation mono",
+    "courier": "liberation mono",
+}
+_FACES = (  # file-name endings of (regular, bold, italic, bold italic), as font packages name them
+    ("", "-regular", "-book", "-roman"),
+    ("-bold",),
+    ("-italic", "-oblique"),
+    ("-bolditalic", "-boldoblique"),
+)
+
+
+@functools.cache
+def _installed_fonts() -> dict[str, Path]:
+    """Every TrueType file under FONT_DIRS by its lower-case file stem ("liberationserif-bold"); read once."""
+    found: dict[str, Path] = {}
+    for folder in FONT_DIRS:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*.ttf")):
+                found.setdefault(path.stem.lower(), path)
+    return found
+
+
+@functools.cache
+def brand_font(font_family: str) -> tuple[str, tuple[str, str, str, str]] | None:
+    """The first family of the brand kit's list ("Liberation Serif, Georgia, serif") installed as TrueType,
+    registered with reportlab: (its name, its four face names); None when none is (the caller falls back)."""
+    files = _installed_fonts()
+    for wanted in font_family.split(","):
+        family = " ".join(wanted.strip().strip("'\"").lower().split())
+        if not family or family in GENERIC_FAMILIES:
+            continue
+        family = FONT_ALIASES.get(family, family)
+        compact = family.replace(" ", "")
+        faces = [next((files[compact + end] for end in ends if compact + end in files), None) for ends in _FACES]
+        if faces[0] is None:
+            continue
+        name = "Brand-" + compact
+        names = (name, f"{name}-Bold", f"{name}-Italic", f"{name}-BoldItalic")
+        try:
+            for face_name, path in zip(names, faces, strict=True):
+                if face_name not in pdfmetrics.getRegisteredFontNames():
+                    pdfmetrics.registerFont(TTFont(face_name, str(path or faces[0])))
+        except Exception as error:  # an unreadable font file: try the next family, else fall back
+            logger.warning("brand font not usable", extra={"family": family, "error": str(error)})
+            continue
+        pdfmetrics.registerFontFamily(name, normal=names[0], bold=names[1], italic=names[2], boldItalic=names[3])
+        return family, names
+    return None
+
+
 class _Styles:
     def __init__(self, look: BrandLook):
-        fonts = _register_fonts()[look.font_kind]
+        found = brand_font(look.font_family)
+        fonts = found[1] if found else _register_fonts()[look.font_kind]
+        self.font_used = found[0] if found else fonts[0]
         self.regular, self.bold, self.italic = fonts[0], fonts[1], fonts[2]
         self.primary = colors.HexColor(look.primary)
         self.secondary = colors.HexColor(look.secondary)
@@ -215,6 +281,8 @@ def _render(styles, look, heading, subtitle, footer, items, campaign_images) -> 
         Frame(MARGIN, MARGIN + 6 * mm, CONTENT_W, split - 12 * mm - MARGIN - 6 * mm, id="cover-bottom"),
     ]
 
+    header_logo = _header_logo(styles, look.logo)
+
     def decorate(canvas, doc, *, cover: bool):
         canvas.saveState()
         if cover:
@@ -225,6 +293,9 @@ def _render(styles, look, heading, subtitle, footer, items, campaign_images) -> 
         else:
             canvas.setFillColor(styles.primary)
             canvas.rect(0, PAGE_H - 6 * mm, PAGE_W, 6 * mm, stroke=0, fill=1)
+            if header_logo is not None:  # the brand's logo in the header, right-aligned under the band
+                path, width, height = header_logo
+                canvas.drawImage(path, PAGE_W - MARGIN - width, PAGE_H - 8 * mm - height, width, height, mask="auto")
         canvas.setStrokeColor(styles.secondary)
         canvas.setLineWidth(0.6)
         canvas.line(MARGIN, MARGIN + 2 * mm, PAGE_W - MARGIN, MARGIN + 2 * mm)
@@ -253,6 +324,32 @@ def _render(styles, look, heading, subtitle, footer, items, campaign_images) -> 
         story += _creatives(styles, len(items) + 1, campaign_images)
     document.build(story)
     return buffer.getvalue()
+
+
+HEADER_LOGO_W, HEADER_LOGO_H = 32 * mm, 8 * mm
+
+
+def _header_logo(styles: _Styles, logo: bytes | None) -> tuple[str, float, float] | None:
+    """The logo for every page's header, scaled once to at most IMAGE_DPI at its shown size and stored as one
+    PNG file (reportlab embeds a file drawn on many pages once): (path, width, height) in points."""
+    if not logo:
+        return None
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(io.BytesIO(logo)) as picture:
+            width, height = picture.size
+            if not width or not height:
+                return None
+            scale = min(HEADER_LOGO_W / width, HEADER_LOGO_H / height)
+            shown = (width * scale, height * scale)
+            pixels = (max(1, round(shown[0] / 72 * IMAGE_DPI)), max(1, round(shown[1] / 72 * IMAGE_DPI)))
+            small = picture.convert("RGBA").resize(pixels) if pixels[0] < width else picture.convert("RGBA")
+            path = styles.image_folder / "header-logo.png"
+            small.save(path, format="PNG")
+    except Exception:  # not an image Pillow can read: no header logo
+        return None
+    return str(path), shown[0], shown[1]
 
 
 def _cover(styles: _Styles, look: BrandLook, heading: str, subtitle: str, items: list[PackDeliverable]) -> list:

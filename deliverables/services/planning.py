@@ -42,11 +42,15 @@ def run_create(
 ) -> Run:
     """Save the run and its slots in one transaction; enqueue the work once that transaction commits."""
     require_generate_permission(requested_by, brand)
-    budget_check(brand.pk)  # 402 before any run exists: a spent budget makes no provider call
+    # 402 before any run exists: a spent budget makes no provider call. The budget is the brand row's, read by
+    # this request (the brand was just resolved from the brief), so it is not read a second time.
+    budget_check(brand.pk, budget=brand.monthly_budget_usd)
     slots = list(slots)
     if not slots:  # a run without slots would never be settled (and a SUCCESS needs a deliverable)
         raise nothing_to_generate()
-    with transaction.atomic():
+    # Inside a caller's transaction (campaign_generate) no savepoint: an error here rolls the whole of it back,
+    # which is what the caller wants (the campaign is not left behind), and two statements fewer.
+    with transaction.atomic(savepoint=False):
         run = Run.objects.create(
             module=module,
             brand=brand,
@@ -60,7 +64,7 @@ def run_create(
                 "start_date": timezone.localdate().isoformat(),
             },
         )
-        Deliverable.objects.bulk_create(
+        created = Deliverable.objects.bulk_create(
             [
                 Deliverable(
                     run=run,
@@ -73,8 +77,10 @@ def run_create(
                 for i, slot in enumerate(slots)
             ]
         )
-        transaction.on_commit(lambda: run_dispatch(run_pk=run.pk))
-    run.refresh_from_db()
+        slot_pks = [d.pk for d in created]  # set by the model (UUIDs), known without reading them back
+        transaction.on_commit(lambda: run_dispatch(run_pk=run.pk, slot_pks=slot_pks, new=True))
+    if not transaction.get_connection().in_atomic_block:  # dispatched now: read it as dispatched (its warning)
+        run.refresh_from_db()  # (inside a caller's transaction the dispatch waits for that; the caller reads it)
     return run
 
 

@@ -1,6 +1,7 @@
 """The branded PPTX deck (python-pptx): a title slide, one slide per deliverable (a social post drawn as a
 post card, an ad creative with its image, a document as its text), and the content calendar, in the brand's
-colours and font. Text is set as text runs (never parsed as markup), so untrusted text stays text."""
+colours and font, its logo on the title slide and in every slide's header. Text is set as text runs (never
+parsed as markup), so untrusted text stays text."""
 
 import io
 import re
@@ -39,18 +40,24 @@ class _Deck:
         self.presentation = Presentation()
         self.presentation.slide_width, self.presentation.slide_height = SLIDE_W, SLIDE_H
         self.blank = self.presentation.slide_layouts[6]
+        self.header_logo = _small_logo(look.logo)  # (PNG bytes, width, height) for every slide's header, or None
 
     def slide(self, title: str | None = None, *, subtitle: str = ""):
         slide = self.presentation.slides.add_slide(self.blank)
         band = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, 0, 0, SLIDE_W, Inches(0.18))
         self._fill(band, self.primary)
+        room = 0
+        if self.header_logo is not None:  # the brand's logo, top right; the title keeps clear of it
+            data, width, height = self.header_logo
+            slide.shapes.add_picture(io.BytesIO(data), SLIDE_W - Inches(0.6) - width, Inches(0.4), width, height)
+            room = width + Inches(0.3)
         if title is not None:
             self.text(
                 slide,
                 title,
                 Inches(0.6),
                 Inches(0.4),
-                SLIDE_W - Inches(1.2),
+                SLIDE_W - Inches(1.2) - room,
                 Inches(0.8),
                 size=28,
                 bold=True,
@@ -132,6 +139,32 @@ class _Deck:
         buffer = io.BytesIO()
         self.presentation.save(buffer)
         return buffer.getvalue()
+
+
+HEADER_LOGO_W, HEADER_LOGO_H = Inches(1.6), Inches(0.6)
+
+
+def _small_logo(logo: bytes | None) -> tuple[bytes, int, int] | None:
+    """The logo scaled once for slide headers (at most 150 DPI at its shown size), so a 500-slide deck neither
+    parses nor stores a large logo 500 times (python-pptx stores one image part for identical bytes)."""
+    if not logo:
+        return None
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(io.BytesIO(logo)) as picture:
+            width, height = picture.size
+            if not width or not height:
+                return None
+            scale = min(HEADER_LOGO_W / width, HEADER_LOGO_H / height)
+            shown = (int(width * scale), int(height * scale))
+            pixels = (max(1, round(shown[0] / 914400 * 150)), max(1, round(shown[1] / 914400 * 150)))
+            small = picture.convert("RGBA").resize(pixels) if pixels[0] < width else picture.convert("RGBA")
+            buffer = io.BytesIO()
+            small.save(buffer, format="PNG")
+    except Exception:  # not an image Pillow can read: no header logo
+        return None
+    return buffer.getvalue(), Emu(shown[0]), Emu(shown[1])
 
 
 def render_pptx(

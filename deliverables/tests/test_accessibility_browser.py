@@ -1,10 +1,11 @@
 """axe-core (WCAG 2 A/AA, colour contrast included) finds no violation on the pages a team uses: home, a run, a
-deliverable, approvals, inbox, the brand kit and a client's review page. Each in the light and the dark theme,
-both as the device asks (prefers-color-scheme, the default "system" theme) and as the app's own toggle sets it
-against the device; at 1280 × 900, and for the device themes at 390 × 844 too, where no page may scroll sideways
-either. The data has what the pages show at their fullest: LinkedIn, Facebook and X posts with hashtags, an
-amended post whose revision table says "passed", comments, mentions, a review link and a filled brand kit. One
-browser; one context per device theme, reused for every page. Screenshots: test-output/screenshots/a11y-*.png."""
+deliverable, approvals, inbox, the brand kit and a client's review pages (one deliverable, a whole run). Each in the
+light and the dark theme, both as the device asks (prefers-color-scheme, the default "system" theme) and as the
+app's own toggle sets it against the device; at 1280 × 900, and for the device themes at 390 × 844 too, where no
+page may scroll sideways either. The data has what the pages show at their fullest: LinkedIn, Facebook and X posts
+with hashtags, an amended post whose revision table says "passed", comments, mentions, a review link and a filled
+brand kit. One browser; one context per device theme, reused for every page.
+Screenshots: test-output/screenshots/a11y-*.png."""
 
 import pytest
 
@@ -15,7 +16,7 @@ from brands.services import brand_kit_update
 from deliverables.models import Notification
 from deliverables.services import deliverable_amend, deliverable_submit
 from deliverables.services.comments import comment_create
-from deliverables.services.review_links import review_link_create
+from deliverables.services.review_links import review_link_create, run_review_link_create
 
 from .review_helpers import generate_campaign
 
@@ -65,6 +66,7 @@ def seed(marketer, manager, run_tasks_inline):
     for post in posts.values():
         deliverable_submit(deliverable=post, actor=marketer)
     link = review_link_create(deliverable=linkedin, actor=manager)
+    run_link = run_review_link_create(run=run, actor=manager)
     pages = {
         "home": "/",
         "run": f"/runs/{run.run_id}/",
@@ -73,7 +75,7 @@ def seed(marketer, manager, run_tasks_inline):
         "inbox": "/inbox/",
         "brand-kit": f"/brands/{brand.slug}/",
     }
-    return pages, f"/r/{link.token}/"
+    return pages, f"/r/{link.token}/", f"/r/{run_link.token}/"
 
 
 def log_in(page, base, username):
@@ -107,7 +109,7 @@ def check(page, label, problems, *, phone=False, shots=True):
 def test_axe_finds_no_violations_light_and_dark(browser, live_server, marketer, manager, run_tasks_inline):
     from playwright.sync_api import expect
 
-    pages, review = seed(marketer, manager, run_tasks_inline)
+    pages, review, run_review = seed(marketer, manager, run_tasks_inline)
     base = live_server.url
     problems: list[str] = []
     for scheme, toggled in (("light", "dark"), ("dark", "light")):
@@ -120,6 +122,9 @@ def test_axe_finds_no_violations_light_and_dark(browser, live_server, marketer, 
         page.goto(f"{base}{review}")
         expect(page.get_by_role("heading", name="The text to review")).to_be_visible()
         check(page, f"review {scheme}", problems, phone=True)
+        page.goto(f"{base}{run_review}")  # a whole run sent to the client
+        expect(page.get_by_role("heading", name="Decide everything still open at once")).to_be_visible()
+        check(page, f"run-review {scheme}", problems, phone=True)
 
         log_in(page, base, "manager")
         assert page.locator("html").get_attribute("data-theme") == "system"

@@ -6,6 +6,13 @@
   var root = document.documentElement;
   root.classList.add("js"); // the narrow-screen menu collapses only when this script can open it
 
+  // A form's error page answers at the form's action URL (…/reject): put the address bar back on the page it
+  // shows, so a reload or a shared link opens that page (the action URL itself only redirects there).
+  var pageUrl = document.body && document.body.getAttribute("data-page-url");
+  if (pageUrl && window.history && window.history.replaceState && pageUrl.charAt(0) === "/") {
+    window.history.replaceState(null, "", pageUrl + window.location.hash);
+  }
+
   // Narrow screens: the navigation folds behind a menu button.
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-menu-button]") : null;

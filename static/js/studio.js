@@ -1,8 +1,9 @@
 /* The creative studio (/studio/): a ChatKit front end. It speaks the ChatKit protocol to POST /chatkit (the
    same protocol the ChatKit sample's own front end speaks): threads.create / threads.add_user_message stream
    ThreadStreamEvents (Server-Sent Events read from fetch), items.list loads a conversation, the client tool
-   switch_theme is applied at once and answered with threads.add_client_tool_output, and the custom action
-   studio.resume replays a reply still being written after a reload.
+   switch_theme is applied at once and answered with threads.add_client_tool_output, images are attached by
+   ChatKit's two-phase upload (attachments.create, then the bytes to the upload URL it answers), and the custom action
+   studio.resume replays a reply still being written after a reload (less the items the page already listed).
    Strict-CSP friendly: no inline scripts or styles, no eval, no innerHTML of model text: assistant Markdown is
    rendered into DOM nodes (paragraphs, lists, bold) with textContent. */
 (function () {
@@ -24,6 +25,13 @@
   var threadList = document.querySelector("[data-thread-list]");
   var csrf = composer.querySelector("input[name=csrfmiddlewaretoken]").value;
   var drafts = {};  // assistant item id -> text streamed so far
+  var loaded = [];  // ids of the items listed when the page opened (a resumed stream leaves them out)
+  var fileInput = composer.querySelector("[data-attach]");
+  var chips = chat.querySelector("[data-attachments]");
+  var attached = [];  // uploaded attachments waiting to be sent with the next message
+  var IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp"];
+  var MAX_BYTES = 10 * 1024 * 1024;  // the server's limit too (it checks again, on the bytes)
+  var MAX_IMAGES = 4;
 
   function setStatus(text) {
     statusLine.textContent = text || "";
@@ -109,8 +117,92 @@
     });
   }
 
-  function userInput(text) {
-    return { content: [{ type: "input_text", text: text }], attachments: [], inference_options: {} };
+  function userInput(text, attachmentIds) {
+    return {
+      content: text ? [{ type: "input_text", text: text }] : [],
+      attachments: attachmentIds || [],
+      inference_options: {}
+    };
+  }
+
+  // --- attachments: ChatKit's two-phase upload (attachments.create, then the bytes to its upload URL) -----------
+
+  function samePath(url) {
+    try {
+      var parsed = new URL(url, window.location.href);
+      return parsed.pathname + parsed.search;  // same origin, whatever scheme the server saw behind a proxy
+    } catch (error) {
+      return url;
+    }
+  }
+
+  function showAttached() {
+    chips.textContent = "";
+    attached.forEach(function (attachment) {
+      var chip = element("li");
+      chip.appendChild(element("span", "small", attachment.name));
+      var remove = element("button", "button button-small", "Remove");
+      remove.type = "button";
+      remove.setAttribute("aria-label", "Remove " + attachment.name);
+      remove.addEventListener("click", function () {
+        attached = attached.filter(function (a) { return a.id !== attachment.id; });
+        showAttached();
+        request("attachments.delete", { attachment_id: attachment.id }).catch(function () {});
+      });
+      chip.appendChild(remove);
+      chips.appendChild(chip);
+    });
+    textarea.required = !attached.length;
+  }
+
+  function attach(file) {
+    if (IMAGE_TYPES.indexOf(file.type) < 0) {
+      setStatus("“" + file.name + "” is not a PNG, JPEG or WebP image.");
+      return Promise.resolve();
+    }
+    if (file.size > MAX_BYTES) {
+      setStatus("“" + file.name + "” is too large: at most 10 MB.");
+      return Promise.resolve();
+    }
+    if (attached.length >= MAX_IMAGES) {
+      setStatus("At most " + MAX_IMAGES + " images per message.");
+      return Promise.resolve();
+    }
+    setStatus("Uploading “" + file.name + "”…");
+    return request("attachments.create", { name: file.name, size: file.size, mime_type: file.type })
+      .then(function (attachment) {
+        var form = new FormData();
+        form.append("file", file);
+        var upload = attachment.upload_descriptor;
+        return fetch(samePath(upload.url), {
+          method: upload.method, credentials: "same-origin", headers: { "X-CSRFToken": csrf }, body: form
+        }).then(function (response) {
+          return response.json().catch(function () { return {}; }).then(function (data) {
+            if (!response.ok) {
+              throw new Error(data.detail || ("The upload failed (" + response.status + ")."));
+            }
+            return data;
+          });
+        });
+      })
+      .then(function (ready) {
+        attached.push(ready);
+        showAttached();
+        setStatus("");
+      })
+      .catch(function (error) {
+        setStatus(error.message);
+      });
+  }
+
+  if (fileInput) {
+    fileInput.addEventListener("change", function () {
+      var files = Array.prototype.slice.call(fileInput.files || []);
+      fileInput.value = "";
+      files.reduce(function (chain, file) {
+        return chain.then(function () { return attach(file); });
+      }, Promise.resolve());
+    });
   }
 
   // --- events ---------------------------------------------------------------------------------------------
@@ -311,7 +403,21 @@
       var text = (item.content || []).map(function (part) { return part.text || ""; }).join(" ");
       var holder = node.querySelector("[data-text]");
       holder.textContent = "";
-      holder.appendChild(element("p", "", text));
+      if ((item.attachments || []).length) {
+        var images = element("ul", "studio-message-images");
+        item.attachments.forEach(function (attachment) {
+          var entry = element("li");
+          var image = element("img");
+          image.src = samePath(attachment.preview_url);
+          image.alt = "Attached image: " + attachment.name;
+          entry.appendChild(image);
+          images.appendChild(entry);
+        });
+        holder.appendChild(images);
+      }
+      if (text) {
+        holder.appendChild(element("p", "", text));
+      }
     } else if (item.type === "assistant_message") {
       node = messageNode(item.id, "assistant");
       delete drafts[item.id];
@@ -408,13 +514,16 @@
 
   function send() {
     var value = textarea.value.trim();
-    if (!value || chat.dataset.busy === "true") {
+    if ((!value && !attached.length) || chat.dataset.busy === "true") {
       return;
     }
     textarea.value = "";
+    var ids = attached.map(function (a) { return a.id; });
+    attached = [];
+    showAttached();
     var done = threadId
-      ? stream("threads.add_user_message", { thread_id: threadId, input: userInput(value) })
-      : stream("threads.create", { input: userInput(value) });
+      ? stream("threads.add_user_message", { thread_id: threadId, input: userInput(value, ids) })
+      : stream("threads.create", { input: userInput(value, ids) });
     done.then(answerClientTool).then(refreshTitleIfNeeded);
   }
 
@@ -445,6 +554,7 @@
     }
     return request("items.list", params).then(function (page) {
       page.data.forEach(function (item) {
+        loaded.push(item.id);
         // A switch_theme still pending was already applied when it was made (the theme is remembered).
         renderItem(item.type === "client_tool_call" ? Object.assign({}, item, { status: "completed" }) : item, false);
       });
@@ -459,7 +569,7 @@
       setBusy(false);
       if (chat.dataset.answering === "true") {
         return stream("threads.custom_action", {
-          thread_id: threadId, item_id: null, action: { type: "studio.resume", payload: {} }
+          thread_id: threadId, item_id: null, action: { type: "studio.resume", payload: { have: loaded.slice(-500) } }
         }).then(answerClientTool);
       }
       return null;

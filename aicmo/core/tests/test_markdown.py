@@ -12,6 +12,7 @@ def test_markdown_becomes_html_with_tables_and_lists():
     assert "<h2>Plan</h2>" in html
     assert "<li><strong>one</strong></li>" in html
     assert "<td>2</td>" in html  # no inline style: the CSP would block it
+    assert '<table tabindex="0">' in html  # a wide table scrolls: the keyboard must reach it
 
 
 def test_raw_html_and_script_links_never_survive():

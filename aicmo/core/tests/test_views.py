@@ -127,8 +127,13 @@ def test_the_toggle_script_gets_204_and_bad_values_change_nothing(marketer):
     assert client.post("/preferences/theme", {"theme": "light"}, HTTP_X_REQUESTED_WITH="fetch").status_code == 204
     assert UserPreference.objects.get(user=marketer).theme == "light"
 
-    refused = client.post("/preferences/theme", {"theme": "neon"})
+    refused = client.post("/preferences/theme", {"theme": "neon"}, HTTP_X_REQUESTED_WITH="fetch")
     assert refused.status_code == 400
+    assert UserPreference.objects.get(user=marketer).theme == "light"
+    # a plain form post goes back to its page with the error shown there, never to a bare error answer
+    back = client.post("/preferences/theme", {"theme": "neon", "next": "/assets/"}, follow=True)
+    assert back.redirect_chain == [("/assets/", 302)] and back.status_code == 200
+    assert "theme" in "".join(str(m) for m in back.context["messages"]).lower()
     assert UserPreference.objects.get(user=marketer).theme == "light"
     offsite = client.post("/preferences/theme", {"theme": "dark", "next": "https://evil.example/"})
     assert offsite["Location"] == "/"
@@ -136,7 +141,9 @@ def test_the_toggle_script_gets_204_and_bad_values_change_nothing(marketer):
 
 def test_the_theme_needs_a_login_and_a_post(client, marketer):
     assert client.post("/preferences/theme", {"theme": "dark"})["Location"].startswith("/accounts/login/")
-    assert page_client_for(marketer).get("/preferences/theme").status_code == 405
+    got = page_client_for(marketer).get("/preferences/theme")  # the address bar on the action URL: the home page
+    assert (got.status_code, got["Location"]) == (302, "/")
+    assert page_client_for(marketer).put("/preferences/theme").status_code == 405
     assert not UserPreference.objects.exists()
 
 

@@ -62,6 +62,7 @@ _INTRO = re.compile(
     r"concept (?:for|about))\s+(?:our |my |the |a |an )?(?P<product>[^.!?\n]{2,80})",
     re.I,
 )
+_ATTACHED_ONLY = re.compile(r"^(\[attached: [^\]]*\]\s*)+$")  # how the studio words a message of images only
 _THEME = re.compile(r"\b(dark|light)\s*(mode|theme)\b|\b(theme|mode)\b.*\b(dark|light)\b", re.I)
 _IMAGE = re.compile(r"\b(image|images|picture|pictures|photo|photos|visual|visuals|illustration|render)\b", re.I)
 _HEADLINE = re.compile(r"\b(headline|title)\b", re.I)
@@ -92,7 +93,18 @@ _FIELD_CHANGE = re.compile(
 
 
 def studio_turn(request: CompletionRequest) -> tuple[str, tuple[ToolCall, ...]]:
-    """The assistant's next turn: its text and the tool calls it makes."""
+    """The assistant's next turn: its text and the tool calls it makes. Images the marketer just attached
+    (`context["attached_now"]`) are acknowledged first: the newest is the product image reference."""
+    text, calls = _turn(request)
+    attached = request.context.get("attached_now") or []
+    if attached and request.messages and request.messages[-1].role == "user":
+        names = ", ".join(f"“{image['name']}”" for image in attached)
+        noun = "image" if len(attached) == 1 else "images"
+        text = f"Thanks for the {noun} {names}: I'll use it as the product image reference. {text}"
+    return text, calls
+
+
+def _turn(request: CompletionRequest) -> tuple[str, tuple[ToolCall, ...]]:
     context = request.context
     brand = context.get("brand") or {}
     asset = context.get("asset") or None
@@ -103,6 +115,8 @@ def studio_turn(request: CompletionRequest) -> tuple[str, tuple[ToolCall, ...]]:
     text = messages[-1].content.strip() if messages else ""
     brief, asked = _read_conversation(messages[:-1], dict(context.get("brief") or {}))
 
+    if _ATTACHED_ONLY.match(text):  # an image sent without words: acknowledged (studio_turn), not filed
+        return _next_prompt(brief, asked, asset), ()
     if _THEME.search(text):
         theme = "dark" if re.search(r"\bdark\b", text, re.I) else "light"
         # The next question comes along, so the conversation picks up where the theme change interrupted it.
@@ -194,6 +208,9 @@ def _image(
         style = brief.get("style")
         styling = f", {style} styling" if style else ""
         prompt = f"{_capitalise(_shorten(subject, 20))}{styling}, soft natural light, clean background"
+        reference = request.context.get("reference_image") or {}
+        if reference.get("name"):
+            prompt += f", the product as in the attached photo “{reference['name']}”"
         intro = f"Making a {shape} image: “{prompt}”. I'll attach it to the concept when we save one."
     return intro, (_call(request, "generate_ad_image", {"prompt": prompt, "size": IMAGE_SIZE_OF[shape]}),)
 
@@ -293,6 +310,7 @@ def _is_answer(text: str) -> bool:
         and not _THEME.search(text)
         and not (_IMAGE.search(text) and _asks_for_image(text))
         and not _SAVE.search(text)
+        and not _ATTACHED_ONLY.match(text)
     )
 
 
