@@ -1,13 +1,14 @@
 """7. Exports: the branded PDF report and PPTX deck of a 100- and a 500-deliverable run, and the DOCX, the ZIP
-delivery pack, Markdown, JSON and CSV of the 500 (bench/seed.py: real drafts of eight kinds, an image on every
+working files, Markdown, JSON and CSV of the 500 (bench/seed.py: real drafts of eight kinds, an image on every
 ad creative), through `deliverables.services.exports.run_export`, with the memory each export needs.
 
 Times are medians of a few exports in this process, after one warm-up export (wall clock: on a shared machine
 they include waiting for a core; the CPU time of the same exports, also a median, says what the export itself
-costs). The ZIP holds every other format (PDF and deck included), so it takes about their sum; what it adds of
-its own is the archive. `python -m bench.profile_export FORMAT` profiles one export. Memory is measured in a
-fresh process (bench/export_memory.py) that loads Django and the run and makes one export: the peak resident
-set the kernel saw (VmHWM), i.e. the size a web process or worker needs for it, imports included.
+costs). The ZIP holds the working files (Markdown, JSON, DOCX, CSV, ICS; not the PDF and deck, which stay their
+own downloads), so it takes about their sum; what it adds of its own is the archive.
+`python -m bench.profile_export FORMAT` profiles one export. Memory is measured in a fresh process
+(bench/export_memory.py) that loads Django and the run and makes one export: the peak resident set the kernel
+saw (VmHWM), i.e. the size a web process or worker needs for it, imports included.
 """
 
 import time

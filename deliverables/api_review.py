@@ -211,8 +211,9 @@ class RunExportView(APIView):
         },
         description="Download the run as md, json (the envelope), docx, csv (one row per post and calendar "
         "entry, with time, platform and media columns), pdf (the branded report), pptx (the branded deck), ics "
-        "(the content calendar, one event per entry; 409 without one) or zip (the delivery pack: every format, "
-        "the images and a manifest.json with a SHA-256 per file and the approvals that cover them).",
+        "(the content calendar, one event per entry; 409 without one) or zip (the working files: md, json, docx, "
+        "csv and ics, the images and a manifest.json with a SHA-256 per file, the approvals that cover them and "
+        "the download paths of the branded pdf and pptx, which the zip does not hold).",
     )
     def get(self, request, run_id):
         run = runs_for(request.user).filter(run_id=run_id).first()

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+import jsonschema_rs
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
@@ -19,6 +20,10 @@ from .selectors import run_deliverables_and_progress, run_progress
 __all__ = ["ASSET_KEYS", "DELIVERABLE_STATUSES", "ERROR_TYPES", "STATUSES", "build_envelope", "validate_envelope"]
 
 _SCHEMA_VALIDATOR = Draft202012Validator(ENVELOPE_SCHEMA)
+# The same schema compiled by jsonschema-rs, which says whether an envelope keeps it about thirty times faster
+# (a third of a second for the envelope of 500 deliverables); jsonschema still words the problems of one that
+# does not.
+_FAST_CHECK = jsonschema_rs.validator_for(ENVELOPE_SCHEMA)
 _REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property")
 
 
@@ -146,13 +151,20 @@ def validate_envelope(data: Any) -> list[str]:
     if not isinstance(data, Mapping):
         return [ENVELOPE_SCHEMA["x-problem"]]
     problems: list[str] = []
-    for error in _SCHEMA_VALIDATOR.iter_errors(data):
+    for error in () if _keeps_schema(data) else _SCHEMA_VALIDATOR.iter_errors(data):
         for leaf in _leaves(error):
             problem = _plain_words(leaf)
             if problem not in problems:
                 problems.append(problem)
     problems += [problem for problem in _rule_problems(data) if problem not in problems]
     return problems
+
+
+def _keeps_schema(data: Mapping) -> bool:
+    try:
+        return _FAST_CHECK.is_valid(data)
+    except (TypeError, ValueError):  # a value JSON has no type for: jsonschema says what is wrong
+        return False
 
 
 def _leaves(error) -> list:

@@ -62,7 +62,7 @@ EXPORT_LABELS = {
     "md": "Markdown",
     "csv": "CSV",
     "json": "JSON",
-    "zip": "Delivery pack (zip)",
+    "zip": "Working files (zip)",
 }
 EXPORT_FORMATS = [(fmt, EXPORT_LABELS[fmt]) for fmt in EXPORT_LABELS if fmt in FORMATS]  # in the labels' order
 TRANSITIONS = {"submit": deliverable_submit, "approve": deliverable_approve, "reject": deliverable_reject}

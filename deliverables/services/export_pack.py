@@ -12,7 +12,7 @@ import io
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from ..kinds import KINDS
@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_PRIMARY = "#1f3a5f"
 DEFAULT_SECONDARY = "#c8963e"
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_IMAGE_BYTES = 20 * 1024 * 1024  # an image larger than this is left out rather than held in memory
 
 
@@ -119,8 +120,12 @@ class PackDeliverable:
 
 
 def _is_date(value) -> bool:
+    """YYYY-MM-DD and a real day. (strptime, before, also let "2026-3-2" through, which the calendar's
+    date.fromisoformat then refused; and it was a tenth of a 500-deliverable ZIP.)"""
+    if not isinstance(value, str) or not _ISO_DATE.match(value):
+        return False
     try:
-        datetime.strptime(str(value), "%Y-%m-%d")
+        date.fromisoformat(value)
     except ValueError:
         return False
     return True

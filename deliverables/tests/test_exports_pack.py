@@ -1,5 +1,5 @@
-"""The delivery pack: PDF (read back with pypdf), PPTX (python-pptx), ICS (icalendar), the richer CSV and the
-ZIP with its manifest, each opened with an independent reader."""
+"""The branded pack (PDF read back with pypdf, PPTX with python-pptx), ICS (icalendar), the richer CSV and the
+ZIP of working files with its manifest, each opened with an independent reader."""
 
 import csv
 import hashlib
@@ -14,6 +14,7 @@ import pypdf
 import pytest
 from django.core.files import File
 from django.core.files.storage import default_storage
+from django.test import Client
 from pptx import Presentation
 
 from aicmo.core.errors import Conflict
@@ -284,16 +285,14 @@ def test_csv_media_lists_the_posts_images(marketer, run_tasks_inline):
 # --- the ZIP pack --------------------------------------------------------------------------------------------
 
 
-def test_zip_pack_holds_every_file_and_a_manifest_whose_hashes_match(run, marketer, manager):
+def test_zip_holds_the_working_files_and_a_manifest_whose_hashes_match(run, marketer, manager):
     approve(of_kind(run, "linkedin_post"), marketer, manager)
 
     file = export(run, "zip", marketer)
 
     archive = zipfile.ZipFile(io.BytesIO(file.content))
     stem = file.filename.removesuffix(".zip")
-    assert archive.namelist() == [f"{stem}.{fmt}" for fmt in ("md", "json", "docx", "csv", "pdf", "pptx", "ics")] + [
-        "manifest.json"
-    ]
+    assert archive.namelist() == [f"{stem}.{fmt}" for fmt in ("md", "json", "docx", "csv", "ics")] + ["manifest.json"]
     manifest = json.loads(archive.read("manifest.json"))
     listed = {entry["path"]: entry for entry in manifest["files"]}
     assert set(listed) == set(archive.namelist()) - {"manifest.json"}
@@ -309,13 +308,26 @@ def test_zip_pack_holds_every_file_and_a_manifest_whose_hashes_match(run, market
             "version": 1,
             "approved_by": "manager",
             "approved_at": manifest["approvals"][0]["approved_at"],
-            "files": [f"{stem}.{fmt}" for fmt in ("md", "json", "docx", "csv", "pdf", "pptx")],
+            "files": [f"{stem}.{fmt}" for fmt in ("md", "json", "docx", "csv")],
         }
     ]
     assert listed[f"{stem}.ics"]["deliverables"] == [str(of_kind(run, "content_calendar").pk)]
-    # every file of the pack opens with its own reader
-    assert len(Presentation(io.BytesIO(archive.read(f"{stem}.pptx"))).slides) >= run.deliverables.count() + 1
-    assert pypdf.PdfReader(io.BytesIO(archive.read(f"{stem}.pdf"))).pages
+    # every file of the ZIP opens with its own reader
+    assert len(docx.Document(io.BytesIO(archive.read(f"{stem}.docx"))).paragraphs) > run.deliverables.count()
+    assert list(icalendar.Calendar.from_ical(archive.read(f"{stem}.ics")).walk("VEVENT"))
+    assert json.loads(archive.read(f"{stem}.json"))["run_id"] == str(run.run_id)
+    # the branded pack is not in the ZIP: the manifest says where to download it, and those paths answer it
+    assert [(p["format"], p["content_type"]) for p in manifest["branded_pack"]] == [
+        ("pdf", "application/pdf"),
+        ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+    ]
+    client = Client()
+    client.force_login(marketer)
+    for pack in manifest["branded_pack"]:
+        assert pack["url"] == f"/api/v1/runs/{run.run_id}/export?format={pack['format']}"
+        answer = client.get(pack["url"])
+        assert answer.status_code == 200 and answer["Content-Type"] == pack["content_type"]
+    assert pypdf.PdfReader(io.BytesIO(client.get(manifest["branded_pack"][0]["url"]).content)).pages
 
 
 def test_zip_pack_with_images_lists_them_in_the_manifest(marketer, run_tasks_inline):
@@ -346,9 +358,16 @@ def test_approved_only_pack_holds_only_approved_work(run, marketer, manager):
     assert [d["id"] for d in manifest["deliverables"]] == [str(post.pk)]
     assert [a["deliverable_id"] for a in manifest["approvals"]] == [str(post.pk)]
     assert f"{stem}.ics" not in archive.namelist()  # the calendar is not approved
-    pdf = " ".join(pdf_text(archive.read(f"{stem}.pdf")).split())
+    markdown = archive.read(f"{stem}.md").decode()
+    assert post.title in markdown and not any(title in markdown for title in others)
+    # the branded pack's downloads keep the scope: approved work only
+    client = Client()
+    client.force_login(marketer)
+    pdf_url, deck_url = (p["url"] for p in manifest["branded_pack"])
+    assert pdf_url == f"/api/v1/runs/{run.run_id}/export?format=pdf&approved_only=1"
+    pdf = " ".join(pdf_text(client.get(pdf_url).content).split())
     assert post.title in pdf and not any(title in pdf for title in others)
-    deck = Presentation(io.BytesIO(archive.read(f"{stem}.pptx")))
+    deck = Presentation(io.BytesIO(client.get(deck_url).content))
     assert len(deck.slides) == 2  # title + the one approved post
     envelope = json.loads(archive.read(f"{stem}.json"))
     assert [d["id"] for d in envelope["deliverables"]] == [str(post.pk)]

@@ -16,7 +16,7 @@ EXIT_CANNOT_WRITE = 5
 
 class Command(BaseCommand):
     help = (
-        "Export a run as md, json, docx, csv, pdf, pptx, ics or zip (the delivery pack), e.g. "
+        "Export a run as md, json, docx, csv, pdf, pptx, ics or zip (the working files), e.g. "
         "`export_run <run_id> --format pdf --approved-only --output exports/`. Without --output the file goes "
         "to the current directory under its export name; "
         "--output - writes it to stdout. Exit codes: 0 written, 2 invalid arguments, 3 no such run, "
