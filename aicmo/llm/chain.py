@@ -106,8 +106,10 @@ class ProviderChain:
         """Stream from the first provider that starts answering. A provider that fails (or times out) before it
         sent any text falls through; one that fails after raises (the caller discards the partial text)."""
         errors: list[ProviderError] = []
-        for provider, probing in self._plan(request.use_case, request.trace_id, errors, image=False):
-            attempt = _Attempt(self, provider, request.use_case, request.trace_id, image=False, probing=probing)
+        for provider, probing, marked in self._plan(request.use_case, request.trace_id, errors, image=False):
+            attempt = _Attempt(
+                self, provider, request.use_case, request.trace_id, image=False, probing=probing, marked=marked
+            )
             sent = False
             events = deadline.stream_within(
                 functools.partial(provider.stream, request),
@@ -143,13 +145,14 @@ class ProviderChain:
 
     def _plan(
         self, use_case: str, trace_id: str, errors: list[ProviderError], *, image: bool
-    ) -> Iterator[tuple[LLMProvider, bool]]:
-        """The providers to call, in order, each with whether it is a half-open trial. Skipped ones are reported
-        as they are reached (none after the provider that answers)."""
+    ) -> Iterator[tuple[LLMProvider, bool, bool]]:
+        """The providers to call, in order, each with whether it is a half-open trial and whether its breaker has
+        anything for a success to clear. Skipped ones are reported as they are reached (none after the provider
+        that answers)."""
         candidates = [p for p in self.providers if not image or _image_model(p) is not None]
         live = [p for p in candidates if p.name not in self.forced_failures]
         keys = {id(p): _breaker(p, image) for p in candidates}
-        cooling = cooldown.open_until(keys[id(p)] for p in live) if live else {}
+        cooling, marked = cooldown.breaker_states(keys[id(p)] for p in live) if live else ({}, set())
         probe = None
         if live and all(keys[id(p)] in cooling for p in live):
             probe = min(live, key=lambda p: cooling[keys[id(p)]])  # the cooldown that ends first
@@ -162,12 +165,12 @@ class ProviderChain:
                 error = ProviderError("skipped: cooling down after repeated failures", provider=provider.name)
                 self._skipped(provider, use_case, trace_id, error, errors, image=image)
             else:
-                yield provider, provider is probe
+                yield provider, provider is probe, keys[id(provider)] in marked
 
     def _first_success(self, use_case: str, trace_id: str, *, image: bool, call: Callable[[LLMProvider], T]) -> T:
         errors: list[ProviderError] = []
-        for provider, probing in self._plan(use_case, trace_id, errors, image=image):
-            attempt = _Attempt(self, provider, use_case, trace_id, image=image, probing=probing)
+        for provider, probing, marked in self._plan(use_case, trace_id, errors, image=image):
+            attempt = _Attempt(self, provider, use_case, trace_id, image=image, probing=probing, marked=marked)
             try:
                 result = call(provider)
             except UnsupportedOperation as error:
@@ -265,12 +268,21 @@ class _Attempt:
     """One call to one provider: reported as started at once, then settled exactly once."""
 
     def __init__(
-        self, chain: ProviderChain, provider: LLMProvider, use_case: str, trace_id: str, *, image: bool, probing: bool
+        self,
+        chain: ProviderChain,
+        provider: LLMProvider,
+        use_case: str,
+        trace_id: str,
+        *,
+        image: bool,
+        probing: bool,
+        marked: bool,
     ):
         self.chain, self.provider, self.use_case, self.trace_id = chain, provider, use_case, trace_id
         self.model = _model(provider, image)
         self.breaker = _breaker(provider, image)
         self.probing = probing
+        self.marked = marked  # its breaker had failures counted (or was open) when the chain planned the call
         self.call_id = uuid.uuid4().hex
         self.started = time.monotonic()
         self.settled = False
@@ -304,7 +316,8 @@ class _Attempt:
 
     def succeeded(self, result: Completion | ImageResult) -> None:
         self.settled = True
-        cooldown.record_success(self.breaker)
+        if self.marked:
+            cooldown.record_success(self.breaker)
         usage = getattr(result, "usage", None)
         self._log("llm call ok", half_open=self.probing)
         self.chain.recorder(

@@ -30,18 +30,25 @@ def _open_key(key: str) -> str:
     return f"aicmo:llm:cooldown:{key}"
 
 
-def open_until(keys: Iterable[str]) -> dict[str, float]:
-    """For each breaker that is open, when (epoch seconds) its cooldown ends; closed ones are left out.
-    One cache round trip for the whole chain."""
+def breaker_states(keys: Iterable[str]) -> tuple[dict[str, float], set[str]]:
+    """(when each open breaker's cooldown ends (epoch seconds), the breakers with anything to clear on a
+    success: a failure count or an open cooldown). One cache round trip for the whole chain, so a success on a
+    clean breaker, the usual case, costs none."""
     keys = list(keys)
     try:
-        found = cache.get_many([_open_key(key) for key in keys])
+        found = cache.get_many([_open_key(key) for key in keys] + [_failures_key(key) for key in keys])
     except Exception:  # a cache outage must not stop generation: assume closed
         logger.warning("cooldown cache unavailable", extra={"breakers": keys})
-        return {}
+        return {}, set()
     now = time.time()
     until = {key: found.get(_open_key(key)) for key in keys}
-    return {key: float(end) for key, end in until.items() if isinstance(end, int | float) and end > now}
+    marked = {key for key in keys if _open_key(key) in found or _failures_key(key) in found}
+    return {key: float(end) for key, end in until.items() if isinstance(end, int | float) and end > now}, marked
+
+
+def open_until(keys: Iterable[str]) -> dict[str, float]:
+    """For each breaker that is open, when (epoch seconds) its cooldown ends; closed ones are left out."""
+    return breaker_states(keys)[0]
 
 
 def is_cooling_down(key: str) -> bool:

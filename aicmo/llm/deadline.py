@@ -12,6 +12,8 @@ budget is over or cancelled, so an abandoned call ends shortly after its deadlin
 """
 
 import contextvars
+import functools
+import os
 import queue
 import threading
 import time
@@ -63,12 +65,59 @@ def idle_error(provider: str, idle_s: float) -> ProviderError:
     )
 
 
+# Starting a thread costs about as much as a fast provider call, so helper threads are kept for the next call
+# and end after a minute idle. Each runs one call at a time; a call abandoned at its deadline keeps its helper
+# only until the transport notices the budget is over (see the module docstring).
+HELPER_IDLE_S = 60.0
+IDLE_NAME = "aicmo-llm-idle"
+_helpers_lock = threading.Lock()
+_idle_helpers: list["_Helper"] = []
+
+
+class _Helper(threading.Thread):
+    def __init__(self) -> None:
+        super().__init__(name=IDLE_NAME, daemon=True)
+        self.calls: queue.SimpleQueue[tuple[str, Callable[[], None]]] = queue.SimpleQueue()
+
+    def run(self) -> None:
+        while True:
+            try:
+                provider, call = self.calls.get(timeout=HELPER_IDLE_S)
+            except queue.Empty:
+                with _helpers_lock:
+                    if self in _idle_helpers:  # else a caller has just taken it and is handing it a call
+                        _idle_helpers.remove(self)
+                        return
+                continue
+            self.name = f"aicmo-llm-{provider}"  # while it runs, a thread dump (and a test) sees whose call it is
+            call()
+            self.name = IDLE_NAME
+            with _helpers_lock:
+                _idle_helpers.append(self)
+
+
+def _forget_helpers() -> None:  # a forked child (a prefork pool process) has none of its parent's threads
+    global _helpers_lock
+    _helpers_lock = threading.Lock()
+    _idle_helpers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_helpers)
+
+
 def _start(target: Callable[[], None], budget: Budget, provider: str) -> None:
     # A copy of the caller's context (trace ids for logs) with the budget set, for the helper thread only.
     context = contextvars.copy_context()
     context.run(_budget.set, budget)
-    thread = threading.Thread(target=context.run, args=(target,), name=f"aicmo-llm-{provider}", daemon=True)
-    thread.start()
+    call = functools.partial(context.run, target)
+    with _helpers_lock:
+        helper = _idle_helpers.pop() if _idle_helpers else None
+    if helper is None:
+        helper = _Helper()
+        helper.calls.put((provider, call))
+        helper.start()
+    else:
+        helper.calls.put((provider, call))
 
 
 def within(call: Callable[[], T], *, timeout_s: float, provider: str) -> T:
