@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Deliverable, Revision, Rewrite
+from .selectors import with_current_revision
 from .services import deliverable_actions
 from .services.exports import FORMATS
 from .services.rewrite import INSTRUCTIONS_MAX, LANGUAGES, SELECTION_MAX, TONE_MAX, VARIANTS_MAX
@@ -252,15 +253,11 @@ class RewriteSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(DeliverableSerializer)
     def get_deliverable(self, rewrite):
-        from .selectors import with_current_revision
-
         deliverable = Deliverable.objects.select_related("run__brand").get(pk=rewrite.deliverable_id)
         return DeliverableSerializer(with_current_revision([deliverable])[0], context=self.context).data
 
     @extend_schema_field(DeliverableSerializer(many=True))
     def get_variants(self, rewrite):
-        from .selectors import with_current_revision
-
         if not rewrite.variant_ids:
             return []
         rows = {

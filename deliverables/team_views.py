@@ -24,7 +24,7 @@ from .services.review_links import (
     run_review_link_decide,
     run_review_link_open,
 )
-from .views import run_page_context
+from .views import _deliverable, _deliverable_context, run_page_context
 
 
 def _private(response):
@@ -175,8 +175,6 @@ def deliverable_comment(request, pk):
 @post_only("deliverable-detail", "pk")
 def deliverable_review_link(request, pk):
     """Create a client review link and show its URL once, on the deliverable's page (never stored in clear)."""
-    from .views import _deliverable, _deliverable_context
-
     deliverable = _deliverable(request, pk)
     try:
         hours = int(request.POST.get("expires_in_hours") or DEFAULT_HOURS)

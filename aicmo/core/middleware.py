@@ -20,6 +20,7 @@ from aicmo.llm.exceptions import ErrorType
 
 from .errors import NUL_MESSAGE, failed_envelope_builder, is_nul_error
 from .threads import release_request_thread
+from .views import healthz
 
 logger = logging.getLogger("aicmo.request")
 
@@ -107,8 +108,6 @@ class HealthProbeMiddleware(DualModeMiddleware):
 
     def handle(self, request):
         if request.path in self.PATHS:
-            from .views import healthz
-
             return healthz(request)
         return self.get_response(request)
 
@@ -122,8 +121,6 @@ class HealthProbeMiddleware(DualModeMiddleware):
 
 def healthz_off_request_thread(request):
     """/healthz on a shared thread: its database connection is closed (returned to the pool) as after a request."""
-    from .views import healthz
-
     close_old_connections()
     try:
         return healthz(request)

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import cached_property
 
 from ..kinds import KINDS
-from ..models import AuditAction, AuditEvent, Deliverable
+from ..models import Asset, AuditAction, AuditEvent, Deliverable
 from ..platforms import PLATFORMS
 from ..provenance import provenance_of
 
@@ -252,8 +252,6 @@ def campaign_images(run, *, approved_only: bool) -> list[CampaignImage]:
     most MAX_CAMPAIGN_IMAGES; with `approved_only`, those of approved deliverables only. One query."""
     if run.campaign_id is None:
         return []
-    from ..models import Asset
-
     assets = (
         Asset.objects.filter(
             deliverable__run__campaign_id=run.campaign_id,

@@ -19,6 +19,7 @@ from ..events import client_decided_event, review_link_revoked_event, review_lin
 from ..models import Deliverable, Notification, ReviewLink, Revision, Run, RunReviewLink
 from .notifications import managers_of, notify, team_of
 from .webhooks import webhook_emit
+from .workflow import deliverable_event_data
 
 DEFAULT_HOURS = 72
 NAME_MAX, COMMENT_MAX = 120, 5000
@@ -173,8 +174,6 @@ def _apply(link: ReviewLink, *, notify_team: bool) -> None:
         to_status = Deliverable.Status.CHANGES_REQUESTED
     client_decided_event(link=link, from_status=from_status, to_status=to_status)
     if to_status != from_status:
-        from .workflow import deliverable_event_data
-
         webhook_emit(
             brand_id=deliverable.run.brand_id,
             event="deliverable.changes_requested",

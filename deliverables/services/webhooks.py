@@ -20,12 +20,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from aicmo.celery import app as celery_app
 from aicmo.core.errors import ApplicationError, PermissionDenied
 from brands import roles
 
 from ..models import Webhook, WebhookDelivery, WebhookEvent
 
 EXCERPT = 500
+# By name, as dispatch does: the task module imports these services.
+WEBHOOK_TASK = "deliverables.tasks.deliver_webhook"
 
 
 def webhook_create(*, brand, actor, url: str, events: list[str]) -> Webhook:
@@ -77,8 +80,7 @@ def webhook_emit(*, brand_id: int, event: str, data: dict) -> int:
     event_id = str(uuid.uuid4())
 
     def enqueue():
-        from ..tasks import deliver_webhook
-
+        deliver_webhook = celery_app.tasks[WEBHOOK_TASK]
         for hook in hooks:
             deliver_webhook.apply_async(args=[hook.pk, event_id, body])
 

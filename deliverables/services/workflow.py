@@ -10,6 +10,7 @@ the state it is really in. Each write adds one AuditEvent. Amending is refused w
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -230,8 +231,6 @@ ENTRIES_MAX = 200
 def _clean_entries(entries: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
     """Calendar entries as a person edited them: each needs a date (YYYY-MM-DD), a known platform, a title and
     a text. Refused with one message per bad entry (numbered from 1, as the page shows them)."""
-    from datetime import date
-
     if not entries:
         raise ApplicationError("A calendar needs at least one entry.", details={"entries": ["Add at least one entry."]})
     if len(entries) > ENTRIES_MAX:
