@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.utils import timezone
 
 from aicmo.llm.chain import CallRecord
@@ -64,7 +65,9 @@ def test_a_call_cut_off_by_the_soft_time_limit_is_recorded_as_interrupted(
     assert calls() == [("openai", "interrupted", "", "interrupted (SoftTimeLimitExceeded)")]
     interrupted = ProviderCall.objects.get()
     assert (interrupted.run_id, interrupted.use_case, interrupted.model) == (run.pk, "linkedin_post", "gpt-4.1-mini")
-    assert 0 < interrupted.latency_ms <= 2500
+    # Stopped by the soft limit (2.5 s in), before the chain's own deadline: not a bound on speed (the handler
+    # and a loaded machine add their time), only that the latency recorded is the call's real one.
+    assert 0 < interrupted.latency_ms < settings.AICMO_LLM_TIMEOUT_S * 1000
     slot = run.deliverables.get()
     assert (slot.generation_status, slot.error["type"]) == (Deliverable.Generation.FAILED, "TIMEOUT")
     assert sdk_providers.requests_to("anthropic") == []  # the task was stopped: no fallback call after it
