@@ -22,6 +22,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import os
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
@@ -133,13 +134,23 @@ _async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, 
 )
 
 
+def connection_name(pid: int) -> str:
+    """What a web process's relay connections call themselves (CLIENT LIST tells whose they are)."""
+    return f"aicmo-studio-relay:{pid}"
+
+
 def _async_client() -> aioredis.Redis:
     """One bounded pool per URL and event loop (a pool's connections belong to the loop that opened them)."""
     url = _url()
     clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
     if url not in clients:
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=READ_POOL_SIZE, timeout=None, socket_timeout=5, socket_connect_timeout=3
+            url,
+            max_connections=READ_POOL_SIZE,
+            timeout=None,
+            socket_timeout=5,
+            socket_connect_timeout=3,
+            client_name=connection_name(os.getpid()),
         )
         clients[url] = aioredis.Redis(connection_pool=pool)
     return clients[url]

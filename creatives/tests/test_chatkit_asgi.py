@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 
 from aicmo.testing.processes import UVICORN_READY, flush_redis, uvicorn, wait_http
 from creatives.models import StudioThread
-from creatives.studio.relay import ReplyPublisher
+from creatives.studio.relay import ReplyPublisher, channel_name, connection_name
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -52,6 +52,17 @@ def _open_stream(url: str, token: str, thread_id: str) -> socket.socket:
     return sock
 
 
+def subscribed(client: redis.Redis, threads: list[StudioThread]) -> int:
+    """How many of these threads' replies have a subscriber (channels are server-wide: count only ours)."""
+    keys = (
+        StudioThread.objects.filter(pk__in=[t.pk for t in threads])
+        .exclude(reply_key="")
+        .values_list("reply_key", flat=True)
+    )
+    channels = [channel_name(key) for key in keys]
+    return sum(1 for _, count in client.pubsub_numsub(*channels) if count) if channels else 0
+
+
 def _read_all(sock: socket.socket) -> bytes:
     chunks = []
     while chunk := sock.recv(65536):
@@ -76,12 +87,11 @@ def test_open_answers_hold_no_thread_and_share_one_pubsub_connection(marketer, b
         socks = [_open_stream(web.url, token, str(thread.pk)) for thread in threads]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # every answer has claimed its reply and subscribed
-            claimed = StudioThread.objects.filter(pk__in=[t.pk for t in threads]).exclude(reply_key="").count()
-            if claimed == OPEN_STREAMS and len(client.pubsub_channels("aicmo:studio:live:*")) == OPEN_STREAMS:
+            if subscribed(client, threads) == OPEN_STREAMS:
                 break
             time.sleep(0.2)
         threads_during = thread_count(web.proc.pid)
-        pubsub_clients = client.client_list(_type="pubsub")
+        pubsub_clients = [c for c in client.client_list(_type="pubsub") if c["name"] == connection_name(web.proc.pid)]
         for thread in StudioThread.objects.filter(pk__in=[t.pk for t in threads]):
             publisher = ReplyPublisher(thread.reply_key)
             item = AssistantMessageItem(
@@ -95,7 +105,7 @@ def test_open_answers_hold_no_thread_and_share_one_pubsub_connection(marketer, b
     finally:
         web.stop()
 
-    assert len(client.pubsub_channels("aicmo:studio:live:*")) == 0  # every answer ended and unsubscribed
+    assert subscribed(client, threads) == 0  # every answer ended and unsubscribed
     assert len(pubsub_clients) == 1, pubsub_clients  # twenty open answers, one connection
     # No thread per open answer: at most the event loop's shared pool (cpu count + 4) and the studio's ORM threads.
     assert threads_during - threads_before < OPEN_STREAMS // 2, (threads_before, threads_during)
