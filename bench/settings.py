@@ -24,7 +24,7 @@ TEST_REDIS_URL = env("BENCH_REDIS_URL", default="redis://127.0.0.1:6379/9")
 REDIS_URL = CELERY_BROKER_URL = TEST_REDIS_URL
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "aicmo.core.cache.RedisCache",  # Django's, a client kept per pool
         "LOCATION": TEST_REDIS_URL,
         "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
     }

@@ -23,10 +23,11 @@ import weakref
 from uuid import UUID
 
 import redis
-import redis.asyncio as aioredis
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
+
+from aicmo.core.redis_clients import async_client, sync_client
 
 from .models import Rewrite, Run
 
@@ -38,17 +39,13 @@ RECHECK_S = 5.0  # with Redis: the safety re-check of every waiting run (a misse
 POLL_S = 0.5  # without Redis: how often the waiting runs are read
 RECONNECT_S = 2.0  # after a Redis error, poll this long before subscribing again
 
-_publishers: dict[str, redis.Redis] = {}
-
 
 def _publish(channel: str, key: UUID | str) -> None:
     url = settings.REDIS_URL
     if not url:
         return
     try:
-        if url not in _publishers:
-            _publishers[url] = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
-        _publishers[url].publish(channel, str(key))
+        sync_client(url, socket_timeout=2, socket_connect_timeout=2).publish(channel, str(key))
     except (redis.RedisError, OSError) as error:
         logger.warning("end not announced", extra={"channel": channel, "key": str(key), "error": str(error)[:200]})
 
@@ -166,8 +163,7 @@ class Waiters:
             await asyncio.sleep(POLL_S)
 
     async def _subscribed(self, ready: asyncio.Event) -> None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3)
-        pubsub = client.pubsub(ignore_subscribe_messages=False)
+        pubsub = async_client(settings.REDIS_URL, socket_connect_timeout=3).pubsub(ignore_subscribe_messages=False)
         try:
             await pubsub.subscribe(self.channel)
             while True:  # the confirmation: from here on no publication is missed
@@ -188,8 +184,7 @@ class Waiters:
                     last_check = time.monotonic()
         finally:
             try:
-                await pubsub.aclose()
-                await client.aclose()
+                await pubsub.aclose()  # its connection goes back to the loop's pool
             except (redis.RedisError, OSError):
                 pass
 

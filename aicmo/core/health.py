@@ -1,11 +1,11 @@
 """Liveness of what the product depends on: the database and the broker."""
 
-import threading
 from urllib.parse import parse_qs
 
-import redis
 from django.conf import settings
 from django.db import connection
+
+from .redis_clients import sync_client
 
 
 def database_ok() -> bool:
@@ -15,10 +15,6 @@ def database_ok() -> bool:
         return True
     except Exception:
         return False
-
-
-_redis_clients: dict[tuple[str, float], redis.Redis] = {}
-_lock = threading.Lock()
 
 
 def _redis_url_for_broker(url: str) -> str | None:
@@ -40,13 +36,7 @@ def broker_ok(timeout_s: float = 2.0) -> bool:
     url = settings.CELERY_BROKER_URL
     redis_url = _redis_url_for_broker(url)
     if redis_url is not None:
-        key = (redis_url, timeout_s)
-        with _lock:
-            client = _redis_clients.get(key)
-            if client is None:
-                client = _redis_clients[key] = redis.Redis.from_url(
-                    redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
-                )
+        client = sync_client(redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
         try:
             return bool(client.ping())
         except Exception:

@@ -22,6 +22,8 @@ from django.core.cache.backends.redis import RedisCache
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import ScopedRateThrottle
 
+from .redis_clients import async_client
+
 logger = logging.getLogger(__name__)
 
 PREFIX = "aicmo:limit:"
@@ -98,6 +100,20 @@ def _eval(script: str, key: str, *args: int):
     return client.eval(script, 1, key, *args)
 
 
+async def _aeval(script: str, key: str, *args: int):
+    """`_eval` from async code, on the event loop's client of the cache's Redis: no thread hop."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return await sync_to_async(_local_eval, thread_sensitive=False)(script, key, *args)
+    options = backend._options
+    client = async_client(
+        backend._servers[0],
+        socket_timeout=options.get("socket_timeout", 2),
+        socket_connect_timeout=options.get("socket_connect_timeout", 2),
+    )
+    return await client.eval(script, 1, key, *args)
+
+
 class ConcurrencyLimited(Throttled):
     """429: the user already holds every slot of a scope (open long waits, open streams)."""
 
@@ -135,10 +151,8 @@ def concurrency_slot(scope: str, user_id, *, limit: int, hold_s: float, retry_af
     try:
         taken = _eval(_ACQUIRE, key, limit, int(hold_s * 1000))
     except Exception as error:
-        logger.warning("concurrency limit store unavailable, allowed", extra={"key": key, "error": str(error)[:200]})
-        taken = -1  # not counted, so not released either
-    if taken == 0:
-        raise ConcurrencyLimited(scope, limit=limit, retry_after_s=retry_after_s)
+        taken = _unavailable(key, error)
+    _refuse_if_full(taken, scope, limit=limit, retry_after_s=retry_after_s)
     try:
         yield
     finally:
@@ -147,6 +161,16 @@ def concurrency_slot(scope: str, user_id, *, limit: int, hold_s: float, retry_af
                 _eval(_RELEASE, key)
             except Exception:
                 logger.warning("concurrency limit store unavailable at release", extra={"key": key})
+
+
+def _unavailable(key: str, error: Exception) -> int:
+    logger.warning("concurrency limit store unavailable, allowed", extra={"key": key, "error": str(error)[:200]})
+    return -1  # not counted, so not released either
+
+
+def _refuse_if_full(taken: int, scope: str, *, limit: int, retry_after_s: int) -> None:
+    if taken == 0:
+        raise ConcurrencyLimited(scope, limit=limit, retry_after_s=retry_after_s)
 
 
 def long_wait_slot(user, wait_s: float):
@@ -188,8 +212,8 @@ class SlotHeldStream:
     closes a streaming response's content when the connection ends; a slot whose stream never started is freed by
     `hold_s` at the latest."""
 
-    def __init__(self, events, slot):
-        self._events, self._slot, self._iterator = events, slot, None
+    def __init__(self, events, key: str | None):
+        self._events, self._key, self._iterator = events, key, None
 
     def __aiter__(self):
         return self
@@ -204,20 +228,26 @@ class SlotHeldStream:
             raise
 
     async def aclose(self) -> None:
-        slot, self._slot = self._slot, None
-        if slot is not None:
+        key, self._key = self._key, None
+        if key is not None:
             close = getattr(self._iterator or self._events, "aclose", None)
             try:
                 if close:
                     await close()
             finally:
-                await sync_to_async(slot.__exit__, thread_sensitive=False)(None, None, None)
+                try:
+                    await _aeval(_RELEASE, key)
+                except Exception:
+                    logger.warning("concurrency limit store unavailable at release", extra={"key": key})
 
 
 async def stream_slot(user, events, *, hold_s: float) -> SlotHeldStream:
     """Take one of the user's AICMO_MAX_CONCURRENT_STREAMS slots now (ConcurrencyLimited when none is free) and
-    give it back when the stream `events` ends or its connection closes."""
-    slot = concurrency_slot("stream", user.pk, limit=settings.AICMO_MAX_CONCURRENT_STREAMS, hold_s=hold_s)
-    # A Redis call, no database: on the loop's shared threads, so the stream keeps no thread of its own.
-    await sync_to_async(slot.__enter__, thread_sensitive=False)()
-    return SlotHeldStream(events, slot)
+    give it back when the stream `events` ends or its connection closes (on the event loop: no thread)."""
+    limit, key = settings.AICMO_MAX_CONCURRENT_STREAMS, f"{PREFIX}stream:{user.pk}"
+    try:
+        taken = await _aeval(_ACQUIRE, key, limit, int(hold_s * 1000))
+    except Exception as error:
+        taken = _unavailable(key, error)
+    _refuse_if_full(taken, "stream", limit=limit, retry_after_s=5)
+    return SlotHeldStream(events, key if taken != -1 else None)

@@ -196,7 +196,7 @@ REDIS_IS_EMBEDDED = REDIS_URL == EMBEDDED_REDIS_URL
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "aicmo.core.cache.RedisCache",  # Django's, a client kept per pool
         "LOCATION": REDIS_URL,
         "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2},
     }
@@ -258,6 +258,8 @@ AICMO_MAX_JSON_DEPTH = env.int("AICMO_MAX_JSON_DEPTH", default=32)
 # Creative studio: the model sees at most this many recent messages (plus the confirmed brief).
 AICMO_STUDIO_HISTORY_MESSAGES = env.int("AICMO_STUDIO_HISTORY_MESSAGES", default=12)
 AICMO_STUDIO_DB_THREADS = env.int("AICMO_STUDIO_DB_THREADS", default=2)  # ChatKit's ORM threads per web process
+# Idle request threads an ASGI web process keeps for the next requests (aicmo/core/threads.py); 0: none.
+AICMO_REQUEST_THREADS_KEPT = env.int("AICMO_REQUEST_THREADS_KEPT", default=8)
 # Images a marketer attaches in the studio (PNG, JPEG or WebP): at most this many bytes each.
 AICMO_STUDIO_ATTACHMENT_MAX_BYTES = env.int("AICMO_STUDIO_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # Images (a run's slot images and the studio's generate_ad_image) are Celery tasks retried by Celery itself

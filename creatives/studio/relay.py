@@ -31,6 +31,8 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from aicmo.core.redis_clients import async_client, sync_client
+
 from . import replay
 
 logger = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ _sync_clients: dict[str, tuple[redis.Redis, Any]] = {}
 def _sync_append():
     url = _url()
     if url not in _sync_clients:
-        client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=3)
+        client = sync_client(url, socket_timeout=5, socket_connect_timeout=3)
         _sync_clients[url] = (client, client.register_script(APPEND_SCRIPT))
     return _sync_clients[url][1]
 
@@ -129,10 +131,6 @@ class ReplyPublisher:
 
 # --- the web side (async) -----------------------------------------------------------------------------------
 
-_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, aioredis.Redis]]" = (
-    weakref.WeakKeyDictionary()
-)
-
 
 def connection_name(pid: int) -> str:
     """What a web process's relay connections call themselves (CLIENT LIST tells whose they are)."""
@@ -140,20 +138,13 @@ def connection_name(pid: int) -> str:
 
 
 def _async_client() -> aioredis.Redis:
-    """One bounded pool per URL and event loop (a pool's connections belong to the loop that opened them)."""
-    url = _url()
-    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
-    if url not in clients:
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=READ_POOL_SIZE,
-            timeout=None,
-            socket_timeout=5,
-            socket_connect_timeout=3,
-            client_name=connection_name(os.getpid()),
-        )
-        clients[url] = aioredis.Redis(connection_pool=pool)
-    return clients[url]
+    return async_client(
+        _url(),
+        max_connections=READ_POOL_SIZE,
+        socket_timeout=5,
+        socket_connect_timeout=3,
+        client_name=connection_name(os.getpid()),
+    )
 
 
 _RESYNC = object()  # a queue item: read the stream yourself (the listener may have missed messages)

@@ -21,11 +21,12 @@ def studio_redis(settings):
     """Reply streams on the test Redis database, emptied of studio keys before and after."""
     import redis
 
+    from aicmo.core import redis_clients
     from creatives.studio import relay
 
     settings.REDIS_URL = settings.TEST_REDIS_URL
     relay._sync_clients.clear()
-    relay._async_clients.clear()
+    redis_clients.forget()
     client = redis.Redis.from_url(settings.TEST_REDIS_URL)
 
     def flush():
@@ -36,7 +37,7 @@ def studio_redis(settings):
     flush()
     yield client
     flush()
-    relay._async_clients.clear()
+    redis_clients.forget()
     from creatives.studio.db import close_connections
 
     close_connections()  # the ChatKit server's database threads: before the test database is dropped

@@ -79,8 +79,11 @@ def test_open_answers_hold_no_thread_and_share_one_pubsub_connection(marketer, b
     threads = StudioThread.objects.bulk_create(
         [StudioThread(user=marketer, brand=brand, title=f"T{i}") for i in range(OPEN_STREAMS)]
     )
-    # No worker: each answer stays open until this test writes its reply. The per-user cap is raised.
-    web = uvicorn(tmp_path / "web.log", AICMO_MAX_CONCURRENT_STREAMS=str(OPEN_STREAMS)).start(ready_text=UVICORN_READY)
+    # No worker: each answer stays open until this test writes its reply. The per-user cap is raised; no idle
+    # request thread is kept, so the thread count shows what the open answers hold.
+    web = uvicorn(
+        tmp_path / "web.log", AICMO_MAX_CONCURRENT_STREAMS=str(OPEN_STREAMS), AICMO_REQUEST_THREADS_KEPT="0"
+    ).start(ready_text=UVICORN_READY)
     try:
         wait_http(web.url + "/healthz")
         threads_before = thread_count(web.proc.pid)

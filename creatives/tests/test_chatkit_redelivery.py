@@ -59,11 +59,13 @@ def visible(events) -> list[tuple[str, str, str]]:
 def dies_at(point: str, after: int = 0):
     """A first delivery that is SIGKILLed: `entries` after that many stream entries, `release` just before
     it would release the thread's claim (the whole answer saved)."""
+    from aicmo.core import redis_clients
     from creatives import tasks
     from creatives.studio import assistant, relay
 
     def child(args):
         relay._sync_clients.clear()  # the parent's Redis connections stay the parent's
+        redis_clients.forget()
         if point == "entries":
             written = [0]
             real_add = relay.ReplyPublisher._add
@@ -162,6 +164,7 @@ def test_a_redelivered_reply_resumes_after_its_finished_tool_round(
     from there (the tool's result is in the store), so the asset is saved once and the concept shown once."""
     chatkit = chatkit_as(marketer)
     thread_id = chatkit.stream(create(BRIEF))[0].thread.id
+    from aicmo.core import redis_clients
     from creatives.studio import relay
 
     widget_written = {"seen": False}
@@ -169,6 +172,7 @@ def test_a_redelivered_reply_resumes_after_its_finished_tool_round(
 
     def child(args):
         relay._sync_clients.clear()
+        redis_clients.forget()
 
         def add_then_die(self, field, value):
             if widget_written["seen"]:

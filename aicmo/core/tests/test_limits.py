@@ -25,9 +25,7 @@ BRIEF = {"campaign_name": "Limits", "platforms": ["email"], "deliverables": ["ca
 @pytest.fixture
 def redis_cache(settings):
     """The default cache on the test Redis database, as in every shape but the unit tests."""
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": settings.TEST_REDIS_URL}
-    }
+    settings.CACHES = {"default": {"BACKEND": "aicmo.core.cache.RedisCache", "LOCATION": settings.TEST_REDIS_URL}}
     flush_redis()
     yield redis.Redis.from_url(settings.TEST_REDIS_URL)
     flush_redis()
@@ -214,3 +212,24 @@ def test_json_at_the_cap_is_parsed_as_before(marketer_api):
 
     assert response.status_code == 202  # unknown fields are ignored; the run was created
     assert Run.objects.count() == 1
+
+
+# --- the cache backend ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_the_cache_keeps_one_client_per_pool_and_works_from_many_threads(redis_cache):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.core.cache import cache
+
+    backend = cache._cache
+    assert backend.get_client(write=True) is backend.get_client(write=False)  # one server: one pool, one client
+
+    def round_trip(i: int):
+        cache.set(f"kept:{i}", {"n": i}, timeout=30)
+        return cache.get(f"kept:{i}")
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(round_trip, range(40))) == [{"n": i} for i in range(40)]
+    assert len(backend._clients) == 1

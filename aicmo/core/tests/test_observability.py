@@ -211,7 +211,7 @@ def test_healthz_pings_a_redis_broker_on_a_kept_connection_and_names_kombus_sock
 def test_healthz_reuses_one_broker_connection_across_probes(client, settings):
     import redis
 
-    from aicmo.core import health
+    from aicmo.core import redis_clients
 
     settings.CELERY_BROKER_URL = settings.TEST_REDIS_URL
     observer = redis.Redis.from_url(settings.TEST_REDIS_URL)
@@ -221,4 +221,4 @@ def test_healthz_reuses_one_broker_connection_across_probes(client, settings):
         assert client.get("/healthz").status_code == 200
 
     assert len(observer.client_list()) == clients_after_one  # no new connection per probe
-    assert len(health._redis_clients) >= 1
+    assert len(redis_clients._sync) >= 1
