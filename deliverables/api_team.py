@@ -36,6 +36,24 @@ class ReviewLinkRevokedSerializer(serializers.Serializer):
     revoked_at = serializers.DateTimeField()
 
 
+def _review_link_sent(request, brand_id, create) -> Response:
+    """201 with a new review link's URL (shown only here), made by `create(hours)`; 403 for a non-manager, before
+    any 400 about the body."""
+    if not may(request.user, brand_id, APPROVE):
+        return Response(
+            {"detail": "Only a manager of this brand may send it to a client.", "code": "permission_denied"},
+            status=status.HTTP_403_FORBIDDEN,
+        )
+    body = ReviewLinkCreateSerializer(data=request.data)
+    body.is_valid(raise_exception=True)
+    sent = create(body.validated_data["expires_in_hours"])
+    url = request.build_absolute_uri(reverse("review-link-page", args=[sent.token]))
+    return Response(
+        ReviewLinkSerializer({"id": sent.link.pk, "url": url, "expires_at": sent.link.expires_at}).data,
+        status=status.HTTP_201_CREATED,
+    )
+
+
 class ReviewLinkListView(APIView):
     @extend_schema(
         request=ReviewLinkCreateSerializer,
@@ -47,20 +65,10 @@ class ReviewLinkListView(APIView):
         deliverable = deliverables_for(request.user).filter(pk=pk).first()
         if deliverable is None:
             raise Http404
-        if not may(request.user, deliverable.run.brand_id, APPROVE):  # 403 before any 400 about the body
-            return Response(
-                {"detail": "Only a manager of this brand may send it to a client.", "code": "permission_denied"},
-                status=status.HTTP_403_FORBIDDEN,
-            )
-        body = ReviewLinkCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        sent = review_link_create(
-            deliverable=deliverable, actor=request.user, expires_in_hours=body.validated_data["expires_in_hours"]
-        )
-        url = request.build_absolute_uri(reverse("review-link-page", args=[sent.token]))
-        return Response(
-            ReviewLinkSerializer({"id": sent.link.pk, "url": url, "expires_at": sent.link.expires_at}).data,
-            status=status.HTTP_201_CREATED,
+        return _review_link_sent(
+            request,
+            deliverable.run.brand_id,
+            lambda hours: review_link_create(deliverable=deliverable, actor=request.user, expires_in_hours=hours),
         )
 
 
@@ -77,20 +85,10 @@ class RunReviewLinkListView(APIView):
         run = runs_for(request.user).filter(run_id=run_id).first()
         if run is None:
             raise Http404
-        if not may(request.user, run.brand_id, APPROVE):  # 403 before any 400 about the body
-            return Response(
-                {"detail": "Only a manager of this brand may send it to a client.", "code": "permission_denied"},
-                status=status.HTTP_403_FORBIDDEN,
-            )
-        body = ReviewLinkCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        sent = run_review_link_create(
-            run=run, actor=request.user, expires_in_hours=body.validated_data["expires_in_hours"]
-        )
-        url = request.build_absolute_uri(reverse("review-link-page", args=[sent.token]))
-        return Response(
-            ReviewLinkSerializer({"id": sent.link.pk, "url": url, "expires_at": sent.link.expires_at}).data,
-            status=status.HTTP_201_CREATED,
+        return _review_link_sent(
+            request,
+            run.brand_id,
+            lambda hours: run_review_link_create(run=run, actor=request.user, expires_in_hours=hours),
         )
 
 

@@ -104,6 +104,23 @@ def run_review_page(request, token):
     return _private(render(request, "deliverables/run_review_link.html", context, status=status))
 
 
+def _review_link_url(request, create) -> str | None:
+    """The URL of a new review link made by `create(hours)` with the form's validity, or None (the reason is
+    flashed for the page the caller goes back to; a role that may not send it: 403)."""
+    try:
+        hours = int(request.POST.get("expires_in_hours") or DEFAULT_HOURS)
+        sent = create(hours)
+    except ValueError:
+        messages.error(request, "The validity is a whole number of hours (1 to 720).")
+        return None
+    except PermissionDenied as error:
+        raise DjangoPermissionDenied(error.message) from error
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return None
+    return request.build_absolute_uri(reverse("review-link-page", args=[sent.token]))
+
+
 @login_required
 @post_only("run-detail", "run_id")
 def run_review_link(request, run_id):
@@ -111,18 +128,11 @@ def run_review_link(request, run_id):
     run = runs_for(request.user).filter(run_id=run_id).first()
     if run is None:
         raise Http404
-    try:
-        hours = int(request.POST.get("expires_in_hours") or DEFAULT_HOURS)
-        sent = run_review_link_create(run=run, actor=request.user, expires_in_hours=hours)
-    except ValueError:
-        messages.error(request, "The validity is a whole number of hours (1 to 720).")
+    url = _review_link_url(
+        request, lambda hours: run_review_link_create(run=run, actor=request.user, expires_in_hours=hours)
+    )
+    if url is None:
         return redirect("run-detail", run_id=run_id)
-    except PermissionDenied as error:
-        raise DjangoPermissionDenied(error.message) from error
-    except ApplicationError as error:
-        messages.error(request, error.message)
-        return redirect("run-detail", run_id=run_id)
-    url = request.build_absolute_uri(reverse("review-link-page", args=[sent.token]))
     context = run_page_context(request, run, new_review_url=url)
     return _private(render(request, "deliverables/run_detail.html", context, status=201))
 
@@ -176,17 +186,10 @@ def deliverable_comment(request, pk):
 def deliverable_review_link(request, pk):
     """Create a client review link and show its URL once, on the deliverable's page (never stored in clear)."""
     deliverable = _deliverable(request, pk)
-    try:
-        hours = int(request.POST.get("expires_in_hours") or DEFAULT_HOURS)
-        sent = review_link_create(deliverable=deliverable, actor=request.user, expires_in_hours=hours)
-    except ValueError:
-        messages.error(request, "The validity is a whole number of hours (1 to 720).")
+    url = _review_link_url(
+        request, lambda hours: review_link_create(deliverable=deliverable, actor=request.user, expires_in_hours=hours)
+    )
+    if url is None:
         return redirect("deliverable-detail", pk=pk)
-    except PermissionDenied as error:
-        raise DjangoPermissionDenied(error.message) from error
-    except ApplicationError as error:
-        messages.error(request, error.message)
-        return redirect("deliverable-detail", pk=pk)
-    url = request.build_absolute_uri(reverse("review-link-page", args=[sent.token]))
     context = _deliverable_context(request, deliverable, new_review_url=url)
     return _private(render(request, "deliverables/deliverable_detail.html", context, status=201))
