@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from aicmo.llm.exceptions import ImageRetryable
+from aicmo.llm.image_tasks import image_task_options
 
 from .services import deliverable_generate
 from .services.recovery import runs_requeue_stuck
@@ -18,19 +18,7 @@ def generate_deliverable(self, deliverable_id: str) -> None:
     deliverable_generate(deliverable_id=deliverable_id, redelivered=redelivered)
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=True,
-    # Celery's own retry, the one retry loop for images: a failure that may pass is published again with an
-    # exponential, fully jittered countdown (the worker slot is free meanwhile, and each try shows in Flower).
-    autoretry_for=(ImageRetryable,),
-    max_retries=settings.AICMO_IMAGE_RETRIES,
-    retry_backoff=settings.AICMO_IMAGE_RETRY_BACKOFF_S,
-    retry_backoff_max=settings.AICMO_IMAGE_RETRY_BACKOFF_MAX_S,
-    retry_jitter=True,
-)
+@shared_task(**image_task_options())
 def generate_slot_image(self, deliverable_id: str) -> None:
     slot_image_generate(deliverable_id=deliverable_id, last_attempt=self.request.retries >= self.max_retries)
 
