@@ -12,7 +12,7 @@ thousand queues and one connection, not a thousand blocked XREADs. A reader subs
 the stream already holds (XRANGE), then takes the channel's messages, skipping entries it has seen (stream ids
 only grow). So a reader that starts late (a reconnect) gets the whole reply, and one that starts early misses
 nothing. A published message can be lost (the subscriber reconnected); a reader that heard nothing for
-`RECHECK_S` reads the stream from where it stands.
+`RECHECK_S` is told by the listener to read the stream from where it stands.
 
 The worker also saves every finished item in the database before announcing it, so a page that reloads after
 the stream expired still shows the answer. Redis only: there is no database transport.
@@ -157,6 +157,7 @@ class ReplyListener:
     def __init__(self) -> None:
         self.readers: dict[bytes, set[asyncio.Queue]] = {}
         self.confirmed: dict[bytes, asyncio.Event] = {}
+        self.heard: dict[bytes, float] = {}  # when each channel last had a message (or its first reader came)
         self.pubsub: aioredis.client.PubSub | None = None
         self.task: asyncio.Task | None = None
         self.sending = asyncio.Lock()  # one command at a time on the shared connection
@@ -172,6 +173,7 @@ class ReplyListener:
                 await self._confirmation(channel, confirmed, queue)
             return queue
         confirmed = self.confirmed[channel] = asyncio.Event()
+        self.heard[channel] = asyncio.get_running_loop().time()
         try:
             async with self.sending:
                 if self.pubsub is None:
@@ -191,7 +193,7 @@ class ReplyListener:
 
     async def _confirmation(self, channel: bytes, confirmed: asyncio.Event, queue: asyncio.Queue) -> None:
         """Wait for Redis to confirm the subscription. A confirmation that is late (an overloaded event loop has
-        not read it yet) is not an error: the reader reads the stream itself every RECHECK_S until messages come."""
+        not read it yet) is not an error: the listener tells the reader to read the stream every RECHECK_S of silence."""
         try:
             async with asyncio.timeout(SUBSCRIBE_TIMEOUT_S):
                 await confirmed.wait()
@@ -207,6 +209,7 @@ class ReplyListener:
             return
         del self.readers[channel]
         self.confirmed.pop(channel, None)
+        self.heard.pop(channel, None)
         if self.pubsub is not None and self.task is not None:
             unsubscribe = self._unsubscribe(self.pubsub, channel)
             asyncio.get_running_loop().create_task(unsubscribe, context=contextvars.Context())
@@ -226,13 +229,29 @@ class ReplyListener:
             for queue in queues:
                 queue.put_nowait(error)
 
+    def _resync_quiet(self, now: float) -> None:
+        """Tell the readers of each channel silent for RECHECK_S to read its stream (a message may be lost): one
+        sweep here instead of a timer per reader and per message."""
+        for channel, queues in self.readers.items():
+            if now - self.heard.get(channel, now) >= RECHECK_S:
+                self.heard[channel] = now
+                for queue in queues:
+                    queue.put_nowait(_RESYNC)
+
     async def _listen(self, pubsub) -> None:
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time() + RECHECK_S
         try:
             while True:
-                message = await pubsub.get_message(timeout=RECHECK_S)
+                message = await pubsub.get_message(timeout=max(0.01, next_sweep - loop.time()))
+                now = loop.time()
+                if now >= next_sweep:
+                    self._resync_quiet(now)
+                    next_sweep = now + RECHECK_S
                 if message is not None:
                     kind, channel = message["type"], message["channel"]
                     if kind == "message":
+                        self.heard[channel] = now
                         for queue in self.readers.get(channel, ()):
                             queue.put_nowait(message["data"])
                     elif kind == "subscribe":
@@ -305,14 +324,7 @@ async def reply_events_json(reply_key: str, *, after: str = "0-0") -> AsyncItera
                     return
                 yield value
             pending = []
-            if not queue.empty():  # a burst of events: no timer for each
-                item = queue.get_nowait()
-            else:
-                try:
-                    async with asyncio.timeout(RECHECK_S):
-                        item = await queue.get()
-                except TimeoutError:
-                    item = _RESYNC
+            item = await queue.get()  # a message, an error, or the listener's _RESYNC after RECHECK_S of silence
             if item is _RESYNC:
                 quiet += RECHECK_S
                 pending = await _stream_after(key, cursor)

@@ -62,3 +62,28 @@ def test_a_late_reader_replays_a_finished_reply_from_the_stream(studio_redis):
 
     assert async_to_sync(read)() == ["one", "two"]
     assert studio_redis.ttl(relay.stream_key("done")) > 0  # the stream expires on its own
+
+
+def test_an_entry_whose_message_was_lost_reaches_its_reader_at_the_listeners_next_sweep(studio_redis, monkeypatch):
+    monkeypatch.setattr(relay, "RECHECK_S", 0.3)
+    other = relay.ReplyPublisher("chatty")
+
+    async def scenario():
+        async def read(key: str) -> list[str]:
+            return [json.loads(value)["n"] async for value in relay.reply_events_json(key)]
+
+        quiet, chatty = asyncio.create_task(read("quiet")), asyncio.create_task(read("chatty"))
+        while len(relay._listener().readers) < 2:
+            await asyncio.sleep(0.01)
+        # Written to the stream without its PUBLISH: the message a reconnecting subscriber misses.
+        studio_redis.xadd(relay.stream_key("quiet"), {"event": json.dumps({"n": "lost"})})
+        studio_redis.xadd(relay.stream_key("quiet"), {"end": "1"})
+        for i in range(8):  # another reply keeps the connection busy meanwhile (the sweep is not a read timeout)
+            await asyncio.to_thread(other._add, "event", json.dumps({"n": f"c{i}"}))
+            await asyncio.sleep(0.1)
+        await asyncio.to_thread(other.end)
+        return await asyncio.wait_for(asyncio.gather(quiet, chatty), timeout=5)
+
+    quiet, chatty = async_to_sync(scenario)()
+    assert quiet == ["lost"]
+    assert chatty == [f"c{i}" for i in range(8)]
