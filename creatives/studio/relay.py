@@ -193,7 +193,8 @@ class ReplyListener:
 
     async def _confirmation(self, channel: bytes, confirmed: asyncio.Event, queue: asyncio.Queue) -> None:
         """Wait for Redis to confirm the subscription. A confirmation that is late (an overloaded event loop has
-        not read it yet) is not an error: the listener tells the reader to read the stream every RECHECK_S of silence."""
+        not read it yet) is not an error: the listener tells the reader to read the stream after RECHECK_S of
+        silence."""
         try:
             async with asyncio.timeout(SUBSCRIBE_TIMEOUT_S):
                 await confirmed.wait()
