@@ -39,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 STREAM_TTL_S = 3600  # a reply's stream outlives its last entry by this much
 RECHECK_S = 15.0  # a reader that heard nothing for this long reads the stream itself (a lost message)
+SWEEP_S = 1.0  # how often the listener looks for such readers (each is due on its own schedule: no burst)
 IDLE_LIMIT_S = 600  # a reader gives up after this long without an entry (the worker died without an `end`)
 SUBSCRIBE_TIMEOUT_S = 5.0
 READ_POOL_SIZE = 50  # connections per event loop for the readers' XRANGE (they queue for one when all are busy:
@@ -231,8 +232,9 @@ class ReplyListener:
                 queue.put_nowait(error)
 
     def _resync_quiet(self, now: float) -> None:
-        """Tell the readers of each channel silent for RECHECK_S to read its stream (a message may be lost): one
-        sweep here instead of a timer per reader and per message."""
+        """Tell the readers of each channel silent for RECHECK_S to read its stream (a message may be lost): a
+        sweep every SWEEP_S instead of a timer per reader and per message. Each channel is due RECHECK_S after its
+        own last message, so readers that opened at different times do not all read their streams at once."""
         for channel, queues in self.readers.items():
             if now - self.heard.get(channel, now) >= RECHECK_S:
                 self.heard[channel] = now
@@ -241,14 +243,14 @@ class ReplyListener:
 
     async def _listen(self, pubsub) -> None:
         loop = asyncio.get_running_loop()
-        next_sweep = loop.time() + RECHECK_S
+        next_sweep = loop.time() + SWEEP_S
         try:
             while True:
                 message = await pubsub.get_message(timeout=max(0.01, next_sweep - loop.time()))
                 now = loop.time()
                 if now >= next_sweep:
                     self._resync_quiet(now)
-                    next_sweep = now + RECHECK_S
+                    next_sweep = now + SWEEP_S
                 if message is not None:
                     kind, channel = message["type"], message["channel"]
                     if kind == "message":

@@ -66,6 +66,7 @@ def test_a_late_reader_replays_a_finished_reply_from_the_stream(studio_redis):
 
 def test_an_entry_whose_message_was_lost_reaches_its_reader_at_the_listeners_next_sweep(studio_redis, monkeypatch):
     monkeypatch.setattr(relay, "RECHECK_S", 0.3)
+    monkeypatch.setattr(relay, "SWEEP_S", 0.1)
     other = relay.ReplyPublisher("chatty")
 
     async def scenario():
