@@ -12,7 +12,6 @@ from chatkit.server import StreamingResult
 from chatkit.store import NotFoundError
 from chatkit.types import (
     AttachmentsCreateReq,
-    ChatKitReq,
     ThreadsAddClientToolOutputReq,
     ThreadsAddUserMessageReq,
     ThreadsCreateReq,
@@ -22,7 +21,7 @@ from chatkit.types import (
 from django.conf import settings
 from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from rest_framework import exceptions
 from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -37,13 +36,12 @@ from .studio.attachments import TooLarge, attachment_check, attachment_upload, a
 from .studio.db import run_db
 from .studio.items import owned_thread
 from .studio.replay import have_from
-from .studio.server import studio_server
+from .studio.server import REQUEST, studio_server
 from .studio.services import message_text_check, require_ask_permission
 from .studio.store import StudioContext
 
 logger = logging.getLogger(__name__)
 
-CHATKIT_REQUEST = TypeAdapter(ChatKitReq)
 BODY_MAX_BYTES = 64 * 1024
 ASKING = (ThreadsCreateReq, ThreadsAddUserMessageReq)
 # How long an open answer may count against the user's stream cap if its close is never seen.
@@ -101,7 +99,7 @@ def _prepare(request, body: bytes):
     if refused is not None:
         return None, None, refused
     try:
-        parsed = CHATKIT_REQUEST.validate_json(body)
+        parsed = REQUEST.validate_json(body)
     except ValidationError as error:
         problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:5]]
         return None, None, _error(400, "This is not a ChatKit request.", errors=problems)
@@ -166,7 +164,7 @@ async def chatkit(request):
     if refused is not None:
         return refused
     try:
-        result = await studio_server().process(body, context)
+        result = await studio_server().process_parsed(parsed, context)
     except NotFoundError:
         return _error(404, "Not found.")
     except ApplicationError as error:  # attachments.create, checked again by its service

@@ -24,12 +24,15 @@ import json
 import logging
 import os
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
+import hiredis
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
+from redis.asyncio.connection import RedisSSLContext, SSLConnection, parse_url
 
 from aicmo.core.redis_clients import async_client, sync_client
 
@@ -42,6 +45,7 @@ RECHECK_S = 15.0  # a reader that heard nothing for this long reads the stream i
 SWEEP_S = 1.0  # how often the listener looks for such readers (each is due on its own schedule: no burst)
 IDLE_LIMIT_S = 600  # a reader gives up after this long without an entry (the worker died without an `end`)
 SUBSCRIBE_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 3.0  # to open, authenticate and name the pub/sub connection
 READ_POOL_SIZE = 50  # connections per event loop for the readers' XRANGE (they queue for one when all are busy:
 # a busy pool is load, not an outage, so the wait has no limit; a Redis that is down fails the command itself)
 
@@ -151,17 +155,107 @@ def _async_client() -> aioredis.Redis:
 _RESYNC = object()  # a queue item: read the stream yourself (the listener may have missed messages)
 
 
+def _command(*parts: bytes | str) -> bytes:
+    """One command in the Redis protocol (RESP)."""
+    out = [b"*%d\r\n" % len(parts)]
+    for part in parts:
+        data = part if isinstance(part, bytes) else part.encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+class _Subscriber(asyncio.Protocol):
+    """A listener's pub/sub connection (RESP2). Each chunk read from the socket is parsed by hiredis and its
+    messages handed to the listener in the same callback: no coroutine, timeout or dict per message (redis-py's
+    PubSub cost about a sixth of the web process's CPU with 1,000 streams flowing)."""
+
+    def __init__(self, listener: "ReplyListener"):
+        self.listener = listener
+        self.parser = hiredis.Reader()
+        self.transport: asyncio.Transport | None = None
+        self.replies: deque[asyncio.Future] = deque()  # the handshake's commands, answered in order
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def send(self, *parts: bytes | str) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(_command(*parts))
+
+    async def ask(self, *parts: bytes | str):
+        """A command answered before any subscription (AUTH, CLIENT SETNAME): its reply, or RelayUnavailable."""
+        reply = asyncio.get_running_loop().create_future()
+        self.replies.append(reply)
+        self.send(*parts)
+        return await reply
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed(data)
+        try:
+            while (reply := self.parser.gets()) is not False:
+                if isinstance(reply, list) and reply and reply[0] in _PUSHED:
+                    self.listener.received(self, reply)
+                elif self.replies:
+                    answer = self.replies.popleft()
+                    if isinstance(reply, hiredis.ReplyError):
+                        answer.set_exception(RelayUnavailable(f"Redis: {reply}"))
+                    else:
+                        answer.set_result(reply)
+                elif isinstance(reply, hiredis.ReplyError):  # e.g. a SUBSCRIBE the server's ACL refuses
+                    logger.warning("studio replies subscription refused", extra={"error": str(reply)[:300]})
+        except hiredis.ProtocolError as error:
+            logger.warning("studio replies connection unreadable", extra={"error": repr(error)[:300]})
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        lost = ConnectionError(f"the connection to Redis was lost: {exc!r}" if exc else "Redis closed the connection")
+        for answer in self.replies:
+            if not answer.done():
+                answer.set_exception(lost)
+        self.replies.clear()
+        self.listener.lost(self, lost)
+
+
+_PUSHED = (b"message", b"subscribe", b"unsubscribe")  # what Redis sends a subscriber unasked (or as a confirmation)
+
+
+async def _subscriber(listener: "ReplyListener") -> _Subscriber:
+    """A new pub/sub connection to REDIS_URL (TCP, TLS or a Unix socket), authenticated and named."""
+    options = parse_url(_url())
+    loop = asyncio.get_running_loop()
+    subscriber = _Subscriber(listener)
+    async with asyncio.timeout(CONNECT_TIMEOUT_S):
+        if "path" in options:
+            await loop.create_unix_connection(lambda: subscriber, options["path"])
+        else:
+            tls = None
+            if options.get("connection_class") is SSLConnection:
+                tls = RedisSSLContext(
+                    cert_reqs=options.get("ssl_cert_reqs"), ca_certs=options.get("ssl_ca_certs")
+                ).get()
+            await loop.create_connection(lambda: subscriber, options["host"], options.get("port", 6379), ssl=tls)
+        try:
+            if options.get("password"):
+                credentials = [options["username"]] if options.get("username") else []
+                await subscriber.ask("AUTH", *credentials, options["password"])
+            await subscriber.ask("CLIENT", "SETNAME", connection_name(os.getpid()))
+        except BaseException:
+            subscriber.transport.close()
+            raise
+    return subscriber
+
+
 class ReplyListener:
     """One event loop's pub/sub connection and the readers it feeds. It is opened by the first reader and closed
-    once the last one has gone."""
+    once the last one has gone. Subscribing and unsubscribing are writes on it, answered in order."""
 
     def __init__(self) -> None:
         self.readers: dict[bytes, set[asyncio.Queue]] = {}
         self.confirmed: dict[bytes, asyncio.Event] = {}
         self.heard: dict[bytes, float] = {}  # when each channel last had a message (or its first reader came)
-        self.pubsub: aioredis.client.PubSub | None = None
-        self.task: asyncio.Task | None = None
-        self.sending = asyncio.Lock()  # one command at a time on the shared connection
+        self.subscriber: _Subscriber | None = None
+        self.opening: asyncio.Task | None = None
+        self.sweep: asyncio.TimerHandle | None = None
 
     async def add(self, channel: bytes) -> asyncio.Queue:
         """A queue of the channel's messages from now on (returns once Redis has confirmed the subscription)."""
@@ -176,21 +270,39 @@ class ReplyListener:
         confirmed = self.confirmed[channel] = asyncio.Event()
         self.heard[channel] = asyncio.get_running_loop().time()
         try:
-            async with self.sending:
-                if self.pubsub is None:
-                    self.pubsub = _async_client().pubsub()
-                pubsub = self.pubsub
-                await pubsub.subscribe(channel)
-            if self.task is None:
-                # A context of its own: it outlives the request that starts it (and that request's thread).
-                self.task = asyncio.create_task(
-                    self._listen(pubsub), name="aicmo-studio-replies", context=contextvars.Context()
-                )
-        except (redis.RedisError, OSError) as error:
+            subscriber = await self._subscriber()
+        except (RelayUnavailable, redis.RedisError, OSError, TimeoutError) as error:
             self.discard(channel, queue)
+            if isinstance(error, RelayUnavailable):
+                raise
             raise RelayUnavailable(f"Redis: {type(error).__name__}") from error
+        if channel in self.readers:
+            subscriber.send(b"SUBSCRIBE", channel)
         await self._confirmation(channel, confirmed, queue)
         return queue
+
+    async def _subscriber(self) -> _Subscriber:
+        if self.subscriber is not None:
+            return self.subscriber
+        if self.opening is None:
+            # A context of its own: the connection outlives the request that opens it.
+            self.opening = asyncio.create_task(self._open(), context=contextvars.Context())
+        return await asyncio.shield(self.opening)
+
+    async def _open(self) -> _Subscriber:
+        try:
+            subscriber = await _subscriber(self)
+        except BaseException as error:
+            self._fail(error)  # the readers that came meanwhile end too
+            raise
+        finally:
+            self.opening = None
+        if not self.readers:  # every reader left while it opened
+            subscriber.transport.close()
+            return subscriber
+        self.subscriber = subscriber
+        self.sweep = asyncio.get_running_loop().call_later(SWEEP_S, self._sweep)
+        return subscriber
 
     async def _confirmation(self, channel: bytes, confirmed: asyncio.Event, queue: asyncio.Queue) -> None:
         """Wait for Redis to confirm the subscription. A confirmation that is late (an overloaded event loop has
@@ -212,24 +324,56 @@ class ReplyListener:
         del self.readers[channel]
         self.confirmed.pop(channel, None)
         self.heard.pop(channel, None)
-        if self.pubsub is not None and self.task is not None:
-            unsubscribe = self._unsubscribe(self.pubsub, channel)
-            asyncio.get_running_loop().create_task(unsubscribe, context=contextvars.Context())
-
-    async def _unsubscribe(self, pubsub, channel: bytes) -> None:
-        if channel in self.readers:  # a new reader came meanwhile
+        subscriber = self.subscriber
+        if subscriber is None:
             return
-        try:
-            async with self.sending:
-                if pubsub is self.pubsub:
-                    await pubsub.unsubscribe(channel)
-        except (redis.RedisError, OSError):
-            pass  # the listener sees the broken connection too
+        if self.readers:
+            subscriber.send(b"UNSUBSCRIBE", channel)
+        else:  # the last reader gone: closing the connection ends its subscriptions
+            self._forget(subscriber)
+            subscriber.transport.close()
+
+    def received(self, subscriber: _Subscriber, reply: list) -> None:
+        """A message (or a confirmation) read on `subscriber`."""
+        if subscriber is not self.subscriber:
+            return
+        kind, channel = reply[0], reply[1]
+        if kind == b"message":
+            self.heard[channel] = asyncio.get_running_loop().time()
+            for queue in self.readers.get(channel, ()):
+                queue.put_nowait(reply[2])
+        elif kind == b"subscribe":
+            confirmed = self.confirmed.get(channel)
+            if confirmed is not None:
+                confirmed.set()
+
+    def lost(self, subscriber: _Subscriber, error: Exception) -> None:
+        """`subscriber`'s connection broke: every reader ends with RelayUnavailable."""
+        if subscriber is not self.subscriber:
+            return  # one this listener closed itself
+        logger.warning("studio replies listener failed", extra={"error": repr(error)[:300]})
+        self._forget(subscriber)
+        self._fail(error)
+
+    def _forget(self, subscriber: _Subscriber) -> None:
+        if self.subscriber is subscriber:
+            self.subscriber = None
+        if self.sweep is not None:
+            self.sweep.cancel()
+            self.sweep = None
 
     def _fail(self, error: BaseException) -> None:
         for queues in self.readers.values():
             for queue in queues:
                 queue.put_nowait(error)
+        for confirmed in self.confirmed.values():  # nobody waits for a confirmation that cannot come
+            confirmed.set()
+        self.confirmed.clear()
+
+    def _sweep(self) -> None:
+        self._resync_quiet(asyncio.get_running_loop().time())
+        if self.subscriber is not None:
+            self.sweep = asyncio.get_running_loop().call_later(SWEEP_S, self._sweep)
 
     def _resync_quiet(self, now: float) -> None:
         """Tell the readers of each channel silent for RECHECK_S to read its stream (a message may be lost): a
@@ -240,43 +384,6 @@ class ReplyListener:
                 self.heard[channel] = now
                 for queue in queues:
                     queue.put_nowait(_RESYNC)
-
-    async def _listen(self, pubsub) -> None:
-        loop = asyncio.get_running_loop()
-        next_sweep = loop.time() + SWEEP_S
-        try:
-            while True:
-                message = await pubsub.get_message(timeout=max(0.01, next_sweep - loop.time()))
-                now = loop.time()
-                if now >= next_sweep:
-                    self._resync_quiet(now)
-                    next_sweep = now + SWEEP_S
-                if message is not None:
-                    kind, channel = message["type"], message["channel"]
-                    if kind == "message":
-                        self.heard[channel] = now
-                        for queue in self.readers.get(channel, ()):
-                            queue.put_nowait(message["data"])
-                    elif kind == "subscribe":
-                        confirmed = self.confirmed.get(channel)
-                        if confirmed is not None:
-                            confirmed.set()
-                if not self.readers:  # decided without an await: a reader arriving later opens a new connection
-                    break
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:  # a broken connection: every reader ends with RelayUnavailable
-            logger.warning("studio replies listener failed", extra={"error": repr(error)[:300]})
-            self._fail(error)
-        finally:
-            if self.pubsub is pubsub:
-                self.pubsub, self.task = None, None
-                # Readers waiting for a confirmation from this connection will not get one.
-                self.confirmed.clear()
-            try:
-                await pubsub.aclose()
-            except (redis.RedisError, OSError, RuntimeError):
-                pass
 
 
 _listeners: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, ReplyListener]" = weakref.WeakKeyDictionary()

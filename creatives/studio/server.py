@@ -12,9 +12,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from chatkit.errors import CustomStreamError
-from chatkit.server import ChatKitServer
+from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
     Action,
+    ChatKitReq,
     StreamOptions,
     ThreadItem,
     ThreadItemDoneEvent,
@@ -22,6 +23,7 @@ from chatkit.types import (
     ThreadStreamEvent,
     UserMessageItem,
     WidgetItem,
+    is_streaming_req,
 )
 from pydantic import TypeAdapter
 
@@ -37,12 +39,24 @@ from .store import DjangoStore, StudioAttachments, StudioContext
 logger = logging.getLogger(__name__)
 
 EVENT = TypeAdapter(ThreadStreamEvent)
+REQUEST = TypeAdapter(ChatKitReq)  # built once: the union of every request takes about 18 ms of CPU to build
 RESUME_ACTION = "studio.resume"
 
 
 class StudioChatKitServer(ChatKitServer[StudioContext]):
     def __init__(self):
         super().__init__(store=DjangoStore(), attachment_store=StudioAttachments())
+
+    async def process(self, request: str | bytes | bytearray, context: StudioContext):
+        """The library's `process`, with the request parser built once (the library builds a new one for every
+        request: a quarter of the web process's CPU while a thousand streams opened)."""
+        return await self.process_parsed(REQUEST.validate_json(request), context)
+
+    async def process_parsed(self, request: ChatKitReq, context: StudioContext):
+        """A request the view has parsed already: routed as the library's `process` routes it."""
+        if is_streaming_req(request):
+            return StreamingResult(self._process_streaming(request, context))
+        return NonStreamingResult(await self._process_non_streaming(request, context))
 
     def get_stream_options(self, thread: ThreadMetadata, context: StudioContext) -> StreamOptions:
         return StreamOptions(allow_cancel=False)  # the worker finishes the reply whatever the connection does
