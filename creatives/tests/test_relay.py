@@ -4,9 +4,12 @@ stream; a reader gets the whole reply exactly once, whether its entries were wri
 import asyncio
 import json
 import os
+from urllib.parse import urlparse
 
+import pytest
 from asgiref.sync import async_to_sync
 
+from aicmo.core import redis_clients
 from creatives.studio import relay
 
 
@@ -88,3 +91,44 @@ def test_an_entry_whose_message_was_lost_reaches_its_reader_at_the_listeners_nex
     quiet, chatty = async_to_sync(scenario)()
     assert quiet == ["lost"]
     assert chatty == [f"c{i}" for i in range(8)]
+
+
+def test_a_broken_pubsub_connection_ends_its_readers_and_the_next_reader_opens_a_new_one(studio_redis):
+    async def scenario():
+        async def read(key: str) -> list[str]:
+            return [json.loads(value)["n"] async for value in relay.reply_events_json(key)]
+
+        broken = asyncio.create_task(read("broken"))
+        while not relay._listener().confirmed.get(relay.channel_name("broken").encode(), asyncio.Event()).is_set():
+            await asyncio.sleep(0.01)
+        (ours,) = our_pubsub_connections(studio_redis)
+        studio_redis.client_kill_filter(_id=ours["id"])
+        with pytest.raises(relay.RelayUnavailable):
+            await asyncio.wait_for(broken, timeout=5)
+        later = asyncio.create_task(read("later"))
+        while len(our_pubsub_connections(studio_redis)) != 1:
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(_publish, "later", "after", end=True)
+        return await asyncio.wait_for(later, timeout=5)
+
+    assert async_to_sync(scenario)() == ["after"]
+
+
+def test_the_listener_authenticates_with_the_urls_user_and_refuses_clearly_when_it_is_wrong(studio_redis, settings):
+    user = f"relay-test-{os.getpid()}"
+    studio_redis.execute_command("ACL", "SETUSER", user, "on", ">secret-1", "~*", "&*", "+@all")
+    url = urlparse(settings.TEST_REDIS_URL)
+    try:
+        settings.REDIS_URL = url._replace(netloc=f"{user}:secret-1@{url.hostname}:{url.port}").geturl()
+        _publish("authed", "hello", end=True)
+
+        async def read() -> list[str]:
+            return [json.loads(value)["n"] async for value in relay.reply_events_json("authed")]
+
+        assert async_to_sync(read)() == ["hello"]
+        settings.REDIS_URL = url._replace(netloc=f"{user}:wrong@{url.hostname}:{url.port}").geturl()
+        redis_clients.forget()
+        with pytest.raises(relay.RelayUnavailable, match="WRONGPASS"):
+            async_to_sync(read)()
+    finally:
+        studio_redis.execute_command("ACL", "DELUSER", user)
