@@ -416,46 +416,65 @@ async def _stream_after(key: str, cursor: tuple[int, int]) -> list[tuple[tuple[i
     return out
 
 
-async def reply_events_json(reply_key: str, *, after: str = "0-0") -> AsyncIterator[bytes]:
-    """The reply's events (each one JSON document) from the entry after `after` to its end."""
+async def reply_bursts_json(reply_key: str, *, after: str = "0-0") -> AsyncIterator[list[bytes]]:
+    """The reply's events (each one JSON document) from the entry after `after` to its end, in bursts: a burst is
+    what had arrived when the reader looked (one event, or several when the event loop was busy), so that the
+    response can write it at once."""
     listener, key = _listener(), stream_key(reply_key)
     channel = channel_name(reply_key).encode()
     queue = await listener.add(channel)
     cursor = _entry_id(after)
     try:
         pending = await _stream_after(key, cursor)  # what was written before the subscription took effect
-        quiet = 0.0
+        quiet, failed = 0.0, None
         while True:
+            burst = []
             for entry_id, field, value in pending:
                 if entry_id <= cursor:
                     continue  # read from the stream already
                 cursor = entry_id
                 if field == b"end":
+                    if burst:
+                        yield burst
                     return
-                yield value
-            pending = []
-            item = await queue.get()  # a message, an error, or the listener's _RESYNC after RECHECK_S of silence
-            if item is _RESYNC:
-                quiet += RECHECK_S
-                pending = await _stream_after(key, cursor)
-                if pending:
-                    quiet = 0.0
-                elif quiet >= IDLE_LIMIT_S:
+                burst.append(value)
+            if burst:
+                yield burst
+            if failed is not None:
+                raise RelayUnavailable(f"Redis: {type(failed).__name__}")
+            # Messages, an error, or the listener's _RESYNC after RECHECK_S of silence: all that is queued.
+            items = [await queue.get()]
+            while not queue.empty():
+                items.append(queue.get_nowait())
+            failed = next((item for item in items if isinstance(item, BaseException)), None)
+            if failed is not None:
+                pending = _messages(items[: items.index(failed)])  # what had arrived before the connection broke
+            elif any(item is _RESYNC for item in items):
+                pending = await _stream_after(key, cursor)  # every published entry is in the stream already
+                quiet = 0.0 if pending else quiet + RECHECK_S
+                if quiet >= IDLE_LIMIT_S:
                     return
-                continue
-            if isinstance(item, BaseException):
-                raise RelayUnavailable(f"Redis: {type(item).__name__}")
-            quiet = 0.0
-            entry_id, field, value = item.split(b"\n", 2)
-            pending = [(_entry_id(entry_id), field, value)]
+            else:
+                quiet, pending = 0.0, _messages(items)
     finally:
         listener.discard(channel, queue)
 
 
-async def reply_entries(reply_key: str, *, after: str = "0-0") -> AsyncIterator[dict[str, Any]]:
-    """The reply's events (as JSON dicts) from the entry after `after` to its end."""
-    async for value in reply_events_json(reply_key, after=after):
-        yield json.loads(value)
+def _messages(items: list) -> list[tuple[tuple[int, int], bytes, bytes]]:
+    """The channel's messages (b"<entry id>\\n<field>\\n<value>") as stream entries."""
+    out = []
+    for item in items:
+        if item is _RESYNC:
+            continue  # queued before an error: the reader is failing, the stream is not read again
+        entry_id, field, value = item.split(b"\n", 2)
+        out.append((_entry_id(entry_id), field, value))
+    return out
+
+
+async def reply_entries(reply_key: str, *, after: str = "0-0") -> AsyncIterator[list[dict[str, Any]]]:
+    """The reply's events (as JSON dicts) from the entry after `after` to its end, in bursts (reply_bursts_json)."""
+    async for burst in reply_bursts_json(reply_key, after=after):
+        yield [json.loads(value) for value in burst]
 
 
 async def reply_exists(reply_key: str) -> bool:

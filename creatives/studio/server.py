@@ -8,7 +8,8 @@ the reply in flight replayed from its first event, less those items. Every relay
 `Replay` (replay.py): each event once, and a redelivered reply's restart understood."""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from chatkit.errors import CustomStreamError
@@ -55,7 +56,7 @@ class StudioChatKitServer(ChatKitServer[StudioContext]):
     async def process_parsed(self, request: ChatKitReq, context: StudioContext):
         """A request the view has parsed already: routed as the library's `process` routes it."""
         if is_streaming_req(request):
-            return StreamingResult(self._process_streaming(request, context))
+            return StreamingResult(_in_bursts(self._process_streaming(request, context), context))
         return NonStreamingResult(await self._process_non_streaming(request, context))
 
     def get_stream_options(self, thread: ThreadMetadata, context: StudioContext) -> StreamOptions:
@@ -108,15 +109,33 @@ class StudioChatKitServer(ChatKitServer[StudioContext]):
 async def _relay(reply_key: str, context: StudioContext, have=()) -> AsyncIterator[ThreadStreamEvent]:
     replay = Replay(have)
     try:
-        async for data in reply_entries(reply_key):
-            for event in replay.feed(data):
+        async for burst in reply_entries(reply_key):
+            events = [event for data in burst for event in replay.feed(data)]
+            for index, event in enumerate(events):
                 if isinstance(event, ThreadItemDoneEvent):
                     # The worker saved this item before announcing it: the library's save of it here is skipped
                     # (DjangoStore.add_thread_item), one writer per item.
                     context.saved_by_worker.add(event.item.id)
+                context.burst_continues = index < len(events) - 1
                 yield event
     except RelayUnavailable:
         raise CustomStreamError("The live stream is unavailable; reload to see the reply.") from None
+    finally:
+        context.burst_continues = False
+
+
+async def _in_bursts(chunks: AsyncGenerator[bytes, None], context: StudioContext) -> AsyncIterator[bytes]:
+    """The response's chunks (one per event), those of one relayed burst joined: one socket write, and one wake-up
+    of the client, per burst instead of per event. Nothing waits for more than what has arrived."""
+    held: list[bytes] = []
+    async with aclosing(chunks):
+        async for chunk in chunks:
+            held.append(chunk)
+            if not context.burst_continues:
+                yield b"".join(held)
+                held = []
+    if held:
+        yield b"".join(held)
 
 
 _server: StudioChatKitServer | None = None

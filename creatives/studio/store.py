@@ -24,6 +24,7 @@ class StudioContext:
     base_url: str = ""  # scheme and host of the request: attachments' upload and preview URLs are absolute
     extra: dict[str, Any] = field(default_factory=dict)
     saved_by_worker: set[str] = field(default_factory=set)  # ids of relayed items the worker has saved
+    burst_continues: bool = False  # the event being relayed has more of its burst right behind it (server.py)
 
 
 class DjangoStore(Store[StudioContext]):

@@ -32,7 +32,7 @@ def test_many_open_streams_share_one_pubsub_connection_and_each_gets_its_whole_r
 
     async def scenario():
         async def read(key: str) -> list[str]:
-            return [json.loads(value)["n"] async for value in relay.reply_events_json(key)]
+            return [json.loads(value)["n"] async for burst in relay.reply_bursts_json(key) for value in burst]
 
         readers = [asyncio.create_task(read(key)) for key in keys] + [asyncio.create_task(read("r0"))]
         for _ in range(100):  # until every reader has subscribed
@@ -61,7 +61,7 @@ def test_a_late_reader_replays_a_finished_reply_from_the_stream(studio_redis):
     _publish("done", "one", "two", end=True)
 
     async def read():
-        return [json.loads(value)["n"] async for value in relay.reply_events_json("done")]
+        return [json.loads(value)["n"] async for burst in relay.reply_bursts_json("done") for value in burst]
 
     assert async_to_sync(read)() == ["one", "two"]
     assert studio_redis.ttl(relay.stream_key("done")) > 0  # the stream expires on its own
@@ -74,7 +74,7 @@ def test_an_entry_whose_message_was_lost_reaches_its_reader_at_the_listeners_nex
 
     async def scenario():
         async def read(key: str) -> list[str]:
-            return [json.loads(value)["n"] async for value in relay.reply_events_json(key)]
+            return [json.loads(value)["n"] async for burst in relay.reply_bursts_json(key) for value in burst]
 
         quiet, chatty = asyncio.create_task(read("quiet")), asyncio.create_task(read("chatty"))
         while len(relay._listener().readers) < 2:
@@ -96,7 +96,7 @@ def test_an_entry_whose_message_was_lost_reaches_its_reader_at_the_listeners_nex
 def test_a_broken_pubsub_connection_ends_its_readers_and_the_next_reader_opens_a_new_one(studio_redis):
     async def scenario():
         async def read(key: str) -> list[str]:
-            return [json.loads(value)["n"] async for value in relay.reply_events_json(key)]
+            return [json.loads(value)["n"] async for burst in relay.reply_bursts_json(key) for value in burst]
 
         broken = asyncio.create_task(read("broken"))
         while not relay._listener().confirmed.get(relay.channel_name("broken").encode(), asyncio.Event()).is_set():
@@ -123,7 +123,7 @@ def test_the_listener_authenticates_with_the_urls_user_and_refuses_clearly_when_
         _publish("authed", "hello", end=True)
 
         async def read() -> list[str]:
-            return [json.loads(value)["n"] async for value in relay.reply_events_json("authed")]
+            return [json.loads(value)["n"] async for burst in relay.reply_bursts_json("authed") for value in burst]
 
         assert async_to_sync(read)() == ["hello"]
         settings.REDIS_URL = url._replace(netloc=f"{user}:wrong@{url.hostname}:{url.port}").geturl()
@@ -132,3 +132,32 @@ def test_the_listener_authenticates_with_the_urls_user_and_refuses_clearly_when_
             async_to_sync(read)()
     finally:
         studio_redis.execute_command("ACL", "DELUSER", user)
+
+
+def test_entries_that_arrive_together_are_read_as_one_burst(studio_redis):
+    _publish("bursty", "stored-1", "stored-2")  # in the stream before the reader starts: its first burst
+
+    async def scenario():
+        bursts = []
+
+        async def read():
+            async for burst in relay.reply_bursts_json("bursty"):
+                bursts.append([json.loads(value)["n"] for value in burst])
+
+        reader = asyncio.create_task(read())
+        channel = relay.channel_name("bursty").encode()
+        while not relay._listener().confirmed.get(channel, asyncio.Event()).is_set():
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # the reader has passed its first burst on and waits for messages
+        _publish("bursty", "live-1", "live-2", "live-3")  # written while this loop is blocked: all queued at once
+        await asyncio.wait_for(_wait_for(lambda: len(bursts) == 2), timeout=5)
+        _publish("bursty", "alone", end=True)
+        await asyncio.wait_for(reader, timeout=5)
+        return bursts
+
+    assert async_to_sync(scenario)() == [["stored-1", "stored-2"], ["live-1", "live-2", "live-3"], ["alone"]]
+
+
+async def _wait_for(condition) -> None:
+    while not condition():
+        await asyncio.sleep(0.01)
