@@ -11,9 +11,12 @@ django.setup(set_prefix=False)  # what django.core.asgi.get_asgi_application() d
 
 from django.urls import get_resolver  # noqa: E402  (after setup, as every import below)
 
+from aicmo.core.probes import HealthProbes  # noqa: E402
 from aicmo.core.threads import ASGIHandler  # noqa: E402
 
-application = ASGIHandler()  # Django's, each request's sync parts on a lent thread (aicmo/core/threads.py)
+# Django's handler, each request's sync parts on a lent thread (aicmo/core/threads.py); /healthz answered before
+# it, on the event loop (aicmo/core/probes.py).
+application = HealthProbes(ASGIHandler())
 
 # The garbage collector's full passes walked every object of Django, DRF, pydantic and ChatKit: with a thousand
 # studio streams open, each paused the event loop for 0.1-0.5 s. What every request needs is imported now (the URL

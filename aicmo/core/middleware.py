@@ -10,8 +10,8 @@ import time
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
 from django.http import JsonResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject, empty
 from django.views.defaults import bad_request
 from whitenoise.middleware import WhiteNoiseMiddleware
@@ -19,6 +19,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 from aicmo.llm.exceptions import ErrorType
 
 from .errors import NUL_MESSAGE, failed_envelope_builder, is_nul_error
+from .health import PATHS, checked_async
 from .threads import release_request_thread
 from .views import healthz
 
@@ -102,30 +103,23 @@ class RequestLogMiddleware(DualModeMiddleware):
 class HealthProbeMiddleware(DualModeMiddleware):
     """Answers /healthz and /health before SecurityMiddleware and CommonMiddleware. A container or load-balancer
     probe speaks plain HTTP to 127.0.0.1 (or the pod's address): SECURE_SSL_REDIRECT would redirect it and
-    ALLOWED_HOSTS would refuse it, and the probe would call a healthy server dead. The answer is the same JSON."""
-
-    PATHS = ("/healthz", "/health")
+    ALLOWED_HOSTS would refuse it, and the probe would call a healthy server dead. The answer is the same JSON.
+    Served under ASGI, probes.py answers them before Django's handler; this answers the test client and WSGI."""
 
     def handle(self, request):
-        if request.path in self.PATHS:
+        if request.path in PATHS:
             return healthz(request)
         return self.get_response(request)
 
     async def __acall__(self, request):
-        if request.path in self.PATHS:
-            # The database and broker checks are blocking calls: on the event loop's shared threads, not on a
-            # thread of this request's own (made for it, then thrown away: slow while many streams are open).
-            return await sync_to_async(healthz_off_request_thread, thread_sensitive=False)(request)
-        return await self.get_response(request)
-
-
-def healthz_off_request_thread(request):
-    """/healthz on a shared thread: its database connection is closed (returned to the pool) as after a request."""
-    close_old_connections()
-    try:
-        return healthz(request)
-    finally:
-        close_old_connections()
+        if request.path not in PATHS:
+            return await self.get_response(request)
+        if request.method != "GET":
+            return healthz(request)  # 405, asking nothing
+        status, body = await checked_async()  # on the event loop: no thread
+        response = JsonResponse(body, status=status)
+        add_never_cache_headers(response)
+        return response
 
 
 class RequestSizeLimitMiddleware(DualModeMiddleware):

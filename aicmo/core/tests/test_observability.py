@@ -1,11 +1,13 @@
 """Structured logs (JSON lines carrying trace_id and run_id, in the web and in a real worker), the verbosity
 switch, and /healthz (database and broker)."""
 
+import asyncio
 import io
 import json
 import logging
 import subprocess
 import sys
+import time
 
 import pytest
 from django.db import OperationalError
@@ -227,3 +229,145 @@ def test_healthz_reuses_one_broker_connection_across_probes(client, settings):
 
     assert ours() == clients_after_one  # no new connection per probe
     assert len(redis_clients._sync) >= 1
+
+
+# --- /healthz served under ASGI (aicmo/core/probes.py) ------------------------------------------------------------
+
+
+def _django_must_not_answer(scope, receive, send):
+    raise AssertionError(f"Django was asked for {scope['method']} {scope['path']}")
+
+
+async def _asgi_call(app, scope) -> tuple[int, dict, bytes]:
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await app(scope, receive, send)
+    start, body = sent
+    return start["status"], dict(start["headers"]), body["body"]
+
+
+def asgi_probes(*requests, app=_django_must_not_answer) -> list[tuple[int, dict, bytes]]:
+    """(status, headers, body) of each (method, path, headers) request through HealthProbes, on one event loop;
+    the loop's kept database connection is closed at the end."""
+    from asgiref.sync import async_to_sync
+
+    from aicmo.core import health
+    from aicmo.core.probes import HealthProbes
+
+    async def run():
+        probes = HealthProbes(app)
+        scopes = [{"type": "http", "method": m, "path": p, "headers": h} for m, p, h in requests]
+        answers = [await _asgi_call(probes, scope) for scope in scopes]
+        kept = health._probe_connections.pop(asyncio.get_running_loop(), None)
+        if kept is not None:
+            await kept.close()
+        return answers
+
+    return async_to_sync(run)()
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+def test_under_asgi_healthz_is_answered_before_django_with_the_views_answer(client):
+    ((status, headers, body),) = asgi_probes(("GET", "/healthz", [(b"x-trace-id", b"probe-7")]))
+    view = client.get("/healthz")
+
+    assert (
+        (status, json.loads(body))
+        == (view.status_code, view.json())
+        == (200, {"status": "ok", "db": "ok", "broker": "ok"})
+    )
+    assert headers[b"content-type"] == b"application/json"
+    assert headers[b"cache-control"] == view["Cache-Control"].encode()
+    assert headers[b"x-trace-id"] == b"probe-7"
+
+
+@pytest.mark.django_db
+def test_under_asgi_healthz_names_what_is_down(settings, monkeypatch):
+    from aicmo.core import health
+
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{free_port()}/0"
+    broker_down = asgi_probes(("GET", "/health", []))
+    monkeypatch.setattr(health, "_probe_params", lambda: {"host": "127.0.0.1", "port": free_port(), "dbname": "x"})
+    both_down = asgi_probes(("GET", "/healthz", []))
+
+    assert [(status, json.loads(body)) for status, _, body in broker_down + both_down] == [
+        (503, {"status": "degraded", "db": "ok", "broker": "down"}),
+        (503, {"status": "degraded", "db": "down", "broker": "down"}),
+    ]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+def test_through_djangos_async_handler_the_middleware_checks_on_the_loop_with_the_same_answer(monkeypatch):
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    from aicmo.core import health
+
+    monkeypatch.setattr(health, "database_ok", lambda: pytest.fail("a thread was asked"))
+
+    async def run():
+        answers = [await AsyncClient().get("/healthz"), await AsyncClient().post("/healthz")]
+        await health._probe_connections.pop(asyncio.get_running_loop()).close()
+        return answers
+
+    get, post = async_to_sync(run)()
+    assert (get.status_code, get.json()) == (200, {"status": "ok", "db": "ok", "broker": "ok"})
+    assert "no-cache" in get["Cache-Control"]
+    assert post.status_code == 405
+
+
+def test_under_asgi_other_requests_and_other_methods_go_on_to_django():
+    async def django(scope, receive, send):
+        await send({"type": "http.response.start", "status": 418, "headers": []})
+        await send({"type": "http.response.body", "body": scope["method"].encode() + b" " + scope["path"].encode()})
+
+    answers = asgi_probes(("POST", "/healthz", []), ("GET", "/healthzz", []), ("GET", "/", []), app=django)
+
+    assert [(status, body) for status, _, body in answers] == [
+        (418, b"POST /healthz"),
+        (418, b"GET /healthzz"),
+        (418, b"GET /"),
+    ]
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+def test_under_asgi_the_database_check_keeps_one_connection_across_probes():
+    from django.db import connection
+
+    def probe_connections() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # the test's transaction would see one snapshot
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'aicmo-healthz' AND datname = %s",
+                [connection.settings_dict["NAME"]],
+            )
+            return cursor.fetchone()[0]
+
+    counted = []
+
+    async def counting_app(scope, receive, send):  # asked between probes, on the same loop
+        from asgiref.sync import sync_to_async
+
+        counted.append(await sync_to_async(probe_connections)())
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    probes = [("GET", "/healthz", [])] * 5
+    answers = asgi_probes(*probes, ("GET", "/count", []), app=counting_app)
+
+    assert [status for status, _, _ in answers] == [200] * 5 + [204]
+    assert counted == [1]
+    for _ in range(100):  # closed with its loop's probes (asgi_probes); the server's backend ends a moment later
+        if probe_connections() == 0:
+            break
+        time.sleep(0.02)
+    assert probe_connections() == 0
