@@ -144,6 +144,7 @@ async def broker_ok_async(timeout_s: float = TIMEOUT_S) -> bool:
         return await sync_to_async(broker_ok, thread_sensitive=False)(timeout_s)
     client = async_client(redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
     try:
-        return bool(await client.ping())
+        async with asyncio.timeout(timeout_s):  # redis-py's retries and pool wait included
+            return bool(await client.ping())
     except Exception:
         return False

@@ -32,7 +32,7 @@ import hiredis
 import redis
 import redis.asyncio as aioredis
 from django.conf import settings
-from redis.asyncio.connection import RedisSSLContext, SSLConnection, parse_url
+from redis.asyncio.connection import SSLConnection, parse_url
 
 from aicmo.core.redis_clients import async_client, sync_client
 
@@ -219,6 +219,11 @@ class _Subscriber(asyncio.Protocol):
 _PUSHED = (b"message", b"subscribe", b"unsubscribe")  # what Redis sends a subscriber unasked (or as a confirmation)
 
 
+def _ssl_options(options: dict) -> dict:
+    """The URL's TLS options (certificate checks, CA, client certificate) as redis-py's SSLConnection takes them."""
+    return {key: value for key, value in options.items() if key.startswith("ssl_")}
+
+
 async def _subscriber(listener: "ReplyListener") -> _Subscriber:
     """A new pub/sub connection to REDIS_URL (TCP, TLS or a Unix socket), authenticated and named."""
     options = parse_url(_url())
@@ -230,9 +235,7 @@ async def _subscriber(listener: "ReplyListener") -> _Subscriber:
         else:
             tls = None
             if options.get("connection_class") is SSLConnection:
-                tls = RedisSSLContext(
-                    cert_reqs=options.get("ssl_cert_reqs"), ca_certs=options.get("ssl_ca_certs")
-                ).get()
+                tls = SSLConnection(**_ssl_options(options)).ssl_context.get()  # verified as redis-py's own
             await loop.create_connection(lambda: subscriber, options["host"], options.get("port", 6379), ssl=tls)
         try:
             if options.get("password"):
@@ -262,24 +265,27 @@ class ReplyListener:
         queue: asyncio.Queue = asyncio.Queue()
         first = channel not in self.readers
         self.readers.setdefault(channel, set()).add(queue)
-        if not first:
-            confirmed = self.confirmed.get(channel)
-            if confirmed is not None:
-                await self._confirmation(channel, confirmed, queue)
-            return queue
-        confirmed = self.confirmed[channel] = asyncio.Event()
-        self.heard[channel] = asyncio.get_running_loop().time()
         try:
+            if not first:
+                confirmed = self.confirmed.get(channel)
+                if confirmed is not None:
+                    await self._confirmation(channel, confirmed, queue)
+                return queue
+            confirmed = self.confirmed[channel] = asyncio.Event()
+            self.heard[channel] = asyncio.get_running_loop().time()
             subscriber = await self._subscriber()
+            if channel in self.readers:
+                subscriber.send(b"SUBSCRIBE", channel)
+            await self._confirmation(channel, confirmed, queue)
+            return queue
         except (RelayUnavailable, redis.RedisError, OSError, TimeoutError) as error:
             self.discard(channel, queue)
             if isinstance(error, RelayUnavailable):
                 raise
             raise RelayUnavailable(f"Redis: {type(error).__name__}") from error
-        if channel in self.readers:
-            subscriber.send(b"SUBSCRIBE", channel)
-        await self._confirmation(channel, confirmed, queue)
-        return queue
+        except BaseException:  # cancelled (the client went away) while subscribing: not left as a reader
+            self.discard(channel, queue)
+            raise
 
     async def _subscriber(self) -> _Subscriber:
         if self.subscriber is not None:

@@ -17,6 +17,8 @@ from chatkit.server import ChatKitServer, NonStreamingResult, StreamingResult
 from chatkit.types import (
     Action,
     ChatKitReq,
+    HiddenContextItem,
+    SDKHiddenContextItem,
     StreamOptions,
     ThreadItem,
     ThreadItemDoneEvent,
@@ -40,6 +42,7 @@ from .store import DjangoStore, StudioAttachments, StudioContext
 logger = logging.getLogger(__name__)
 
 EVENT = TypeAdapter(ThreadStreamEvent)
+HIDDEN_ITEMS = (HiddenContextItem, SDKHiddenContextItem)  # never sent to the client (ChatKitServer._process_events)
 REQUEST = TypeAdapter(ChatKitReq)  # built once: the union of every request takes about 18 ms of CPU to build
 RESUME_ACTION = "studio.resume"
 
@@ -111,17 +114,28 @@ async def _relay(reply_key: str, context: StudioContext, have=()) -> AsyncIterat
     try:
         async for burst in reply_entries(reply_key):
             events = [event for data in burst for event in replay.feed(data)]
+            last = _last_sent(events)
             for index, event in enumerate(events):
                 if isinstance(event, ThreadItemDoneEvent):
                     # The worker saved this item before announcing it: the library's save of it here is skipped
                     # (DjangoStore.add_thread_item), one writer per item.
                     context.saved_by_worker.add(event.item.id)
-                context.burst_continues = index < len(events) - 1
+                context.burst_continues = index < last
                 yield event
     except RelayUnavailable:
         raise CustomStreamError("The live stream is unavailable; reload to see the reply.") from None
     finally:
         context.burst_continues = False
+
+
+def _last_sent(events: list) -> int:
+    """The index of the last of `events` the library passes on to the client: it swallows a hidden context item's
+    done event (a tool round's record), which must not be the one that would end the burst."""
+    for index in range(len(events) - 1, -1, -1):
+        event = events[index]
+        if not (isinstance(event, ThreadItemDoneEvent) and isinstance(event.item, HIDDEN_ITEMS)):
+            return index
+    return -1
 
 
 async def _in_bursts(chunks: AsyncGenerator[bytes, None], context: StudioContext) -> AsyncIterator[bytes]:

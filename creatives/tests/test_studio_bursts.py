@@ -46,3 +46,19 @@ def test_a_response_closed_mid_stream_closes_the_events_under_it():
 
     assert async_to_sync(first_then_close)() == b"event"
     assert closed == [True]
+
+
+def test_a_burst_ends_on_the_last_event_the_client_is_sent_not_on_a_swallowed_tool_round():
+    from datetime import datetime
+
+    from chatkit.types import AssistantMessageItem, HiddenContextItem, ThreadItemDoneEvent
+
+    from creatives.studio.server import _last_sent
+
+    message = AssistantMessageItem(id="m", thread_id="t", created_at=datetime.now(), content=[])
+    tool_round = HiddenContextItem(id="h", thread_id="t", created_at=datetime.now(), content={"kind": "tool_round"})
+    shown, swallowed = ThreadItemDoneEvent(item=message), ThreadItemDoneEvent(item=tool_round)
+
+    assert _last_sent([shown, swallowed]) == 0  # the library never yields the round's done event
+    assert _last_sent([shown, swallowed, shown]) == 2
+    assert _last_sent([swallowed]) == -1

@@ -288,6 +288,7 @@ def test_under_asgi_healthz_is_answered_before_django_with_the_views_answer(clie
     assert headers[b"x-trace-id"] == b"probe-7"
 
 
+@pytest.mark.integration  # PostgreSQL: the loop's own connection (another database is asked on a thread)
 @pytest.mark.django_db
 def test_under_asgi_healthz_names_what_is_down(settings, monkeypatch):
     from aicmo.core import health
